@@ -1,0 +1,105 @@
+# tcp_health_exporter — plain Makefile.
+#   make run    install missing build dependencies (apt-get, as root), build, start on :9978
+#   make check  the same, then every test: unit (Check, ASan/UBSan, valgrind) and
+#               integration (network namespaces, curl, promtool)
+
+VERSION  := $(shell cat VERSION)
+REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fstack-protector-strong \
+           -DTCPH_VERSION='"$(VERSION)"' -DTCPH_REVISION='"$(REVISION)"'
+PKGS     = libmnl libmicrohttpd
+LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
+CHECK_LIBS = $$(pkg-config --libs check)
+
+BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev
+CHECK_DEPS := check iproute2 nftables curl valgrind procps
+
+LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
+           collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
+           collectors/tcpagg.c collectors/procfs.c
+HEADERS := $(wildcard exporter/*.h collectors/*.h)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+TOOLS    := build/tools/sockstate build/tools/record_dump
+
+B := build
+BIN := $(B)/tcp_health_exporter
+ASAN_BIN := $(B)/asan/tcp_health_exporter
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# promtool comes from Debian's prometheus package, unpacked into build/ rather than
+# installed: installing it would also start a Prometheus service on the host.
+PROMTOOL := $(B)/prometheus/usr/bin/promtool
+
+.PHONY: all run check deps check-deps unit integration clean
+all: $(BIN)
+
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_DEPS))
+
+check-deps: deps
+	$(call install_missing,$(CHECK_DEPS))
+
+$(PROMTOOL):
+	@mkdir -p $(B)/prometheus && cd $(B)/prometheus && rm -f prometheus_*.deb && \
+	  { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }; } && \
+	  dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb && test -x usr/bin/promtool
+
+$(B)/%.o: %.c $(HEADERS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
+
+$(B)/asan/%.o: %.c $(HEADERS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
+
+$(BIN): $(B)/exporter/main.o $(LIB_SRC:%.c=$(B)/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ASAN_BIN): $(B)/asan/exporter/main.o $(LIB_SRC:%.c=$(B)/asan/%.o)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/unit_tests: $(UNIT_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o) | check-deps
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(B)/asan/unit_tests: $(UNIT_SRC:%.c=$(B)/asan/%.o) $(LIB_SRC:%.c=$(B)/asan/%.o) | check-deps
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(B)/tools/%: tests/tools/%.c $(LIB_SRC:%.c=$(B)/%.o) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC:%.c=$(B)/%.o) $(LDLIBS)
+
+run: $(BIN)
+	./$(BIN) $(ARGS)
+
+unit: $(B)/unit_tests $(B)/asan/unit_tests
+	@echo "== unit tests (ASan/UBSan)"
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
+	@echo "== unit tests (valgrind)"
+	CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
+
+integration: $(BIN) $(ASAN_BIN) $(TOOLS) $(PROMTOOL)
+	@echo "== integration tests"
+	TCPH_BIN=$(BIN) TCPH_ASAN_BIN=$(ASAN_BIN) PROMTOOL=$(PROMTOOL) TOOLS=$(B)/tools \
+	  bash tests/integration/run.sh
+
+check: check-deps
+	$(MAKE) unit
+	$(MAKE) integration
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,239 @@
+/* sockdiag.c — inet_diag dumps over NETLINK_SOCK_DIAG with libmnl.
+ *
+ * One request per address family; the kernel answers with as many datagrams as it
+ * needs, each holding whole messages. We walk them ourselves (with libmnl's message and
+ * attribute helpers) instead of mnl_cb_run, because mnl_cb_run stops silently at a
+ * truncated message, and a silently short dump would undercount. */
+#include "sockdiag.h"
+
+#include "diag_compat.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Large enough for the kernel's biggest dump datagram (it sizes them from our receive
+ * buffer, up to 32 KiB per skb on current kernels); MSG_TRUNC is still checked. */
+#define SOCKDIAG_RECV_BUFFER (64 * 1024)
+/* A dump that stalls this long fails the collector instead of hanging the scrape. */
+#define SOCKDIAG_RECV_TIMEOUT_SEC 5
+
+struct sockdiag {
+	struct mnl_socket *nl;
+	uint32_t seq;
+	char buf[SOCKDIAG_RECV_BUFFER];
+};
+
+static int connect_netlink(struct sockdiag *sd)
+{
+	struct timeval timeout = { .tv_sec = SOCKDIAG_RECV_TIMEOUT_SEC };
+	int err;
+
+	sd->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	if (!sd->nl)
+		return -errno;
+	if (mnl_socket_bind(sd->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(sd->nl), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+		       sizeof(timeout)) < 0) {
+		err = -errno;
+		mnl_socket_close(sd->nl);
+		sd->nl = NULL;
+		return err;
+	}
+	return 0;
+}
+
+int sockdiag_open(struct sockdiag **out)
+{
+	struct sockdiag *sd = calloc(1, sizeof(*sd));
+	int err;
+
+	if (!sd)
+		return -ENOMEM;
+	err = connect_netlink(sd);
+	if (err < 0) {
+		free(sd);
+		return err;
+	}
+	sd->seq = (uint32_t)time(NULL);
+	*out = sd;
+	return 0;
+}
+
+void sockdiag_close(struct sockdiag *sd)
+{
+	if (!sd)
+		return;
+	if (sd->nl)
+		mnl_socket_close(sd->nl);
+	free(sd);
+}
+
+size_t sockdiag_build_request(void *buf, int family, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *req;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = (uint8_t)family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = TCPH_ALL_STATES_MASK;
+	req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	return nlh->nlmsg_len;
+}
+
+int sockdiag_decode(const struct nlmsghdr *nlh, struct sockdiag_record *record)
+{
+	const struct inet_diag_msg *msg;
+	const struct nlattr *attr;
+	size_t payload_len = mnl_nlmsg_get_payload_len(nlh);
+	int remaining;
+
+	if (payload_len < sizeof(*msg))
+		return -EBADMSG;
+	msg = mnl_nlmsg_get_payload(nlh);
+	if (msg->idiag_family != AF_INET && msg->idiag_family != AF_INET6)
+		return -EBADMSG;
+
+	record->family = msg->idiag_family;
+	record->state = msg->idiag_state;
+	record->timer = msg->idiag_timer;
+	record->retrans = msg->idiag_retrans;
+	record->sport = ntohs(msg->id.idiag_sport);
+	record->dport = ntohs(msg->id.idiag_dport);
+	memcpy(record->saddr, msg->id.idiag_src, sizeof(record->saddr));
+	memcpy(record->daddr, msg->id.idiag_dst, sizeof(record->daddr));
+	record->expires_ms = msg->idiag_expires;
+	record->rqueue = msg->idiag_rqueue;
+	record->wqueue = msg->idiag_wqueue;
+	record->uid = msg->idiag_uid;
+	record->inode = msg->idiag_inode;
+	record->info_len = 0;
+	memset(&record->info, 0, sizeof(record->info));
+
+	/* Attributes follow the fixed header; every byte must belong to a valid one. */
+	if (payload_len < MNL_ALIGN(sizeof(*msg)))
+		return -EBADMSG;
+	remaining = (int)(payload_len - MNL_ALIGN(sizeof(*msg)));
+	attr = (const struct nlattr *)((const char *)msg + MNL_ALIGN(sizeof(*msg)));
+	while (remaining > 0) {
+		if (!mnl_attr_ok(attr, remaining))
+			return -EBADMSG;
+		if (mnl_attr_get_type(attr) == INET_DIAG_INFO) {
+			size_t len = mnl_attr_get_payload_len(attr);
+
+			if (len > sizeof(record->info))
+				len = sizeof(record->info); /* newer kernel: longer struct */
+			memcpy(&record->info, mnl_attr_get_payload(attr), len);
+			record->info_len = (uint32_t)len;
+		}
+		remaining -= (int)MNL_ALIGN(attr->nla_len);
+		attr = mnl_attr_next(attr);
+	}
+	return 0;
+}
+
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn fn, void *ctx)
+{
+	const struct nlmsghdr *nlh = buf;
+	int remaining = (int)len;
+
+	while (remaining > 0) {
+		if (!mnl_nlmsg_ok(nlh, remaining))
+			return -EBADMSG;
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			return -EINTR;
+		if (!mnl_nlmsg_seq_ok(nlh, seq))
+			return -EPROTO;
+
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			/* A dump that failed part-way ends with a negative errno here. */
+			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+				int status;
+
+				memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+				if (status < 0)
+					return status;
+			}
+			return 1;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *err;
+
+			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
+				return -EBADMSG;
+			err = mnl_nlmsg_get_payload(nlh);
+			/* error 0 is an ACK, which a dump never sends: treat it as malformed. */
+			return err->error < 0 ? err->error : -EBADMSG;
+		}
+		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			struct sockdiag_record record;
+			int ret = sockdiag_decode(nlh, &record);
+
+			if (ret < 0)
+				return ret;
+			ret = fn(&record, ctx);
+			if (ret < 0)
+				return ret;
+		}
+		/* NLMSG_NOOP, NLMSG_OVERRUN and unknown control types carry no socket. */
+		nlh = mnl_nlmsg_next(nlh, &remaining);
+	}
+	return 0;
+}
+
+int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *ctx)
+{
+	char request[256];
+	uint32_t seq;
+	size_t request_len;
+	int ret;
+
+	if (!sd->nl) {
+		ret = connect_netlink(sd);
+		if (ret < 0)
+			return ret;
+	}
+	seq = ++sd->seq;
+	request_len = sockdiag_build_request(request, family, seq);
+	if (mnl_socket_sendto(sd->nl, request, request_len) < 0) {
+		ret = -errno;
+		goto reset;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof(sd->buf));
+
+		if (n < 0) {
+			/* ENOSPC: a datagram larger than our buffer (MSG_TRUNC). */
+			ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			goto reset;
+		}
+		if (n == 0) {
+			ret = -EBADMSG;
+			goto reset;
+		}
+		ret = sockdiag_parse(sd->buf, (size_t)n, seq, fn, ctx);
+		if (ret == 1)
+			return 0;
+		if (ret < 0)
+			goto reset;
+	}
+reset:
+	/* The rest of an abandoned dump is still queued on the socket: start afresh with a
+	 * new socket rather than reading and discarding it. */
+	mnl_socket_close(sd->nl);
+	sd->nl = NULL;
+	return ret;
+}

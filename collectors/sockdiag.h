@@ -1,0 +1,61 @@
+/* sockdiag.h — NETLINK_SOCK_DIAG inet_diag dumps of TCP sockets, streamed one
+ * record at a time into a callback. No allocation per socket: each record lives on
+ * the stack for the duration of the callback. */
+#ifndef TCPH_SOCKDIAG_H
+#define TCPH_SOCKDIAG_H
+
+#include <linux/tcp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+
+struct sockdiag_record {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t state;	/* TCPH_* from diag_compat.h */
+	uint8_t timer;	/* TCPH_TIMER_* */
+	uint8_t retrans;
+	uint16_t sport; /* host byte order */
+	uint16_t dport;
+	uint8_t saddr[16]; /* 4 bytes used for AF_INET */
+	uint8_t daddr[16];
+	uint32_t expires_ms;
+	uint32_t rqueue; /* LISTEN: accept queue now; otherwise bytes queued */
+	uint32_t wqueue; /* LISTEN: backlog limit; otherwise bytes queued */
+	uint32_t uid;
+	uint32_t inode;
+	/* Bytes of tcp_info the kernel sent (0: none, e.g. TIME_WAIT and request sockets);
+	 * older kernels send a shorter struct, the rest of `info` is zero. */
+	uint32_t info_len;
+	struct tcp_info info;
+};
+
+typedef int (*sockdiag_record_fn)(const struct sockdiag_record *record, void *ctx);
+
+struct sockdiag;
+
+/* Opens the netlink socket and its receive buffer (at least 32 KiB). 0 or -errno. */
+int sockdiag_open(struct sockdiag **out);
+void sockdiag_close(struct sockdiag *sd);
+
+/* One full dump of TCP sockets in `family`, all states, INET_DIAG_INFO requested.
+ * Calls `fn` per socket; a negative return from `fn` aborts the dump with that value.
+ * Returns 0, -EINTR when the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR:
+ * the caller discards what it aggregated and retries), or another -errno. */
+int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *ctx);
+
+/* Parses one received buffer of netlink messages. Returns 1 when NLMSG_DONE was seen,
+ * 0 when more messages are to come, -EINTR for a dump flagged NLM_F_DUMP_INTR,
+ * -EBADMSG for truncated or malformed messages, -EPROTO for a foreign sequence number,
+ * the kernel's -errno for NLMSG_ERROR, or the callback's negative value. Pure: the
+ * unit tests feed it crafted and recorded buffers. */
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn fn, void *ctx);
+
+/* Decodes one SOCK_DIAG_BY_FAMILY message into `record`. 0 or -EBADMSG. */
+int sockdiag_decode(const struct nlmsghdr *nlh, struct sockdiag_record *record);
+
+/* Builds the dump request for `family` into `buf` (at least 256 bytes); returns its
+ * length. Exposed for the recorder tool and the tests. */
+size_t sockdiag_build_request(void *buf, int family, uint32_t seq);
+
+#endif

@@ -1,0 +1,73 @@
+/* tcpagg.h — the per-(port, role) aggregate of one socket scan and its metric families.
+ *
+ * Memory is fixed at init: (max_ports + 1) slots per role, whatever the socket count. */
+#ifndef TCPH_TCPAGG_H
+#define TCPH_TCPAGG_H
+
+#include "classify.h"
+#include "diag_compat.h"
+#include "sockdiag.h"
+
+#include <stdint.h>
+
+struct expfmt_buf;
+
+#define TCPAGG_MAX_DUMP_RETRIES 3   /* retries of an interrupted scan before failing */
+#define TCPAGG_LISTENER_ADDRESSES 16 /* distinct bound addresses listed per port */
+
+struct tcpagg_slot {
+	uint32_t states[TCPH_STATE_MAX + 1];
+};
+
+struct tcpagg_listener_address {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+struct tcpagg_listener {
+	uint32_t sockets; /* LISTEN sockets on the port (SO_REUSEPORT groups count each) */
+	uint64_t queue_length;
+	uint64_t queue_max;
+	uint8_t n_addresses;
+	struct tcpagg_listener_address addresses[TCPAGG_LISTENER_ADDRESSES];
+};
+
+enum tcpagg_family { TCPAGG_IPV4 = 0, TCPAGG_IPV6 = 1, TCPAGG_FAMILIES = 2 };
+
+struct tcpagg {
+	struct classify classify;
+	struct tcpagg_slot *slots[CLASSIFY_ROLES]; /* max_ports + 1 each; last is "other" */
+	struct tcpagg_listener *listeners;	   /* max_ports + 1, server role */
+	unsigned *order;			   /* scratch for sorting slots by port */
+	uint64_t sockets_scanned[TCPAGG_FAMILIES];
+	uint64_t dump_retries_total;
+	const char *port_range_path;
+};
+
+/* Dumps one family into fn; sockdiag_dump in production, a fake in unit tests. */
+typedef int (*tcpagg_dump_fn)(void *dump_ctx, int family, sockdiag_record_fn fn, void *fn_ctx);
+
+int tcpagg_init(struct tcpagg *agg, const struct classify_config *config);
+void tcpagg_fini(struct tcpagg *agg);
+
+/* Resets the aggregate and starts a scan (reads the ephemeral port range). */
+void tcpagg_begin(struct tcpagg *agg);
+/* Adds one socket record (the sockdiag_record_fn of the scan). Always returns 0. */
+int tcpagg_add(const struct sockdiag_record *record, void *agg);
+/* A full scan: both families, retried as a whole (bounded) when a dump is interrupted.
+ * 0 or -errno (-EINTR after too many interrupted attempts). */
+int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx);
+/* Writes the metric families of the last scan. */
+void tcpagg_write(struct tcpagg *agg, struct expfmt_buf *out);
+/* Writes only the families that must be served even when the scan failed. */
+void tcpagg_write_counters(const struct tcpagg *agg, struct expfmt_buf *out);
+
+/* The `tcp` collector: module state, set up from main's flags. */
+int tcpagg_collector_init(const struct classify_config *config);
+void tcpagg_collector_fini(void);
+int tcpagg_collect(struct expfmt_buf *out);
+
+/* "established", "close_wait", ... as ss spells them, lower case. NULL if unknown. */
+const char *tcpagg_state_name(unsigned state);
+
+#endif

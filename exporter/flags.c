@@ -1,0 +1,255 @@
+/* flags.c — getopt_long table, validation, --help text. */
+#include "flags.h"
+
+#include "../collectors/collectors.h"
+#include "version.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_LISTEN_ADDRESS ":9978"
+#define DEFAULT_TELEMETRY_PATH "/metrics"
+#define DEFAULT_MAX_PORTS 250
+
+enum {
+	OPT_LISTEN_ADDRESS = 256,
+	OPT_TELEMETRY_PATH,
+	OPT_LISTEN_PORTS,
+	OPT_CLIENT_PORTS,
+	OPT_MAX_PORTS,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_COLLECTOR_ON = 512,	 /* + collector index */
+	OPT_COLLECTOR_OFF = 768, /* + collector index */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tcp_health_exporter [FLAGS]\n"
+		"Prometheus exporter of per-port TCP connection health (Linux inet_diag).\n\n"
+		"  --web.listen-address=ADDR   where to serve HTTP (default \"" DEFAULT_LISTEN_ADDRESS
+		"\";\n"
+		"                              :PORT = all IPv6 and IPv4 addresses, HOST:PORT, [IPv6]:PORT)\n"
+		"  --web.telemetry-path=PATH   path of the metrics (default \"" DEFAULT_TELEMETRY_PATH
+		"\")\n"
+		"  --listen-ports=LIST         expected listening ports, e.g. 1202,3720,1720 or 8000-8010;\n"
+		"                              each is reported by tcp_health_listener_up, 0 when down\n"
+		"  --client-ports=LIST         remote ports always labelled for outgoing connections,\n"
+		"                              even inside the ephemeral port range\n"
+		"  --max-ports=N               distinct port label values per role, 1-%d (default %d);\n"
+		"                              the rest fold into port=\"other\"\n"
+		"  --log.level=LEVEL           debug, info, warn or error (default info)\n",
+		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS);
+	for (unsigned i = 0; i < collectors_count; i++)
+		fprintf(out, "  --[no-]collector.%-16s %s (default %s)\n", collectors_table[i].name,
+			collectors_table[i].description,
+			collectors_table[i].default_enabled ? "on" : "off");
+	fprintf(out, "  --help                      this text\n"
+		     "  --version                   print the version\n");
+}
+
+int flags_parse_port_list(const char *text, uint16_t *ports, unsigned max, unsigned *n, char *err,
+			  size_t errlen)
+{
+	static uint8_t seen[65536 / 8];
+	const char *p = text;
+	unsigned count = 0;
+
+	memset(seen, 0, sizeof(seen));
+	if (!*text) {
+		snprintf(err, errlen, "empty port list");
+		return -EINVAL;
+	}
+	for (;;) {
+		long low, high;
+		char *end;
+
+		errno = 0;
+		low = strtol(p, &end, 10);
+		if (end == p || errno || *p == '-' || *p == '+' || *p == ' ') {
+			snprintf(err, errlen, "'%s': not a port number at '%s'", text, p);
+			return -EINVAL;
+		}
+		high = low;
+		if (*end == '-') {
+			p = end + 1;
+			high = strtol(p, &end, 10);
+			if (end == p || errno || *p == '-' || *p == '+' || *p == ' ') {
+				snprintf(err, errlen, "'%s': bad range end at '%s'", text, p);
+				return -EINVAL;
+			}
+		}
+		if (low < 1 || low > 65535 || high < 1 || high > 65535) {
+			snprintf(err, errlen, "'%s': port must be 1-65535", text);
+			return -EINVAL;
+		}
+		if (low > high) {
+			snprintf(err, errlen, "'%s': range %ld-%ld is reversed", text, low, high);
+			return -EINVAL;
+		}
+		for (long port = low; port <= high; port++) {
+			if (seen[port >> 3] & (1u << (port & 7)))
+				continue;
+			if (count == max) {
+				snprintf(err, errlen, "'%s': more than %u ports (raise --max-ports)", text, max);
+				return -EINVAL;
+			}
+			seen[port >> 3] |= (uint8_t)(1u << (port & 7));
+			count++;
+		}
+		if (*end == '\0')
+			break;
+		if (*end != ',' || end[1] == '\0') {
+			snprintf(err, errlen, "'%s': unexpected '%s'", text, end);
+			return -EINVAL;
+		}
+		p = end + 1;
+	}
+	*n = 0;
+	for (unsigned port = 1; port < 65536; port++)
+		if (seen[port >> 3] & (1u << (port & 7)))
+			ports[(*n)++] = (uint16_t)port;
+	return 0;
+}
+
+static int parse_max_ports(const char *text, unsigned *out, char *err, size_t errlen)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (end == text || *end || errno || value < 1 || value > CLASSIFY_MAX_PORTS_LIMIT) {
+		snprintf(err, errlen, "invalid --max-ports '%s': want a number from 1 to %d", text,
+			 CLASSIFY_MAX_PORTS_LIMIT);
+		return -EINVAL;
+	}
+	*out = (unsigned)value;
+	return 0;
+}
+
+int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err, size_t errlen)
+{
+	static char collector_names[2 * FLAGS_MAX_COLLECTORS][64];
+	struct option options[16 + 2 * FLAGS_MAX_COLLECTORS];
+	const char *listen_ports = NULL, *client_ports = NULL;
+	char list_err[160];
+	unsigned n = 0;
+	int opt;
+
+	static const struct option fixed[] = {
+		{ "web.listen-address", required_argument, NULL, OPT_LISTEN_ADDRESS },
+		{ "web.telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH },
+		{ "listen-ports", required_argument, NULL, OPT_LISTEN_PORTS },
+		{ "client-ports", required_argument, NULL, OPT_CLIENT_PORTS },
+		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
+		{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+	};
+
+	memset(flags, 0, sizeof(*flags));
+	flags->listen_address = DEFAULT_LISTEN_ADDRESS;
+	flags->telemetry_path = DEFAULT_TELEMETRY_PATH;
+	flags->max_ports = DEFAULT_MAX_PORTS;
+	flags->log_level = LOG_LEVEL_INFO;
+	if (collectors_count > FLAGS_MAX_COLLECTORS) {
+		snprintf(err, errlen, "too many collectors compiled in");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		options[n++] = fixed[i];
+	for (unsigned i = 0; i < collectors_count; i++) {
+		flags->collector_enabled[i] = collectors_table[i].default_enabled;
+		snprintf(collector_names[2 * i], 64, "collector.%s", collectors_table[i].name);
+		snprintf(collector_names[2 * i + 1], 64, "no-collector.%s", collectors_table[i].name);
+		options[n++] = (struct option){ collector_names[2 * i], no_argument, NULL,
+						(int)(OPT_COLLECTOR_ON + i) };
+		options[n++] = (struct option){ collector_names[2 * i + 1], no_argument, NULL,
+						(int)(OPT_COLLECTOR_OFF + i) };
+	}
+	options[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	opterr = 0; /* our own one-line messages */
+	optind = 0; /* full re-initialisation (glibc), so the tests can parse repeatedly */
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LISTEN_ADDRESS:
+			flags->listen_address = optarg;
+			break;
+		case OPT_TELEMETRY_PATH:
+			if (optarg[0] != '/' || strcmp(optarg, "/") == 0 || strpbrk(optarg, "?# ")) {
+				snprintf(err, errlen,
+					 "invalid --web.telemetry-path '%s': want an absolute path other than /",
+					 optarg);
+				return -EINVAL;
+			}
+			flags->telemetry_path = optarg;
+			break;
+		case OPT_LISTEN_PORTS:
+			listen_ports = optarg;
+			break;
+		case OPT_CLIENT_PORTS:
+			client_ports = optarg;
+			break;
+		case OPT_MAX_PORTS:
+			if (parse_max_ports(optarg, &flags->max_ports, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_parse_level(optarg, &flags->log_level) < 0) {
+				snprintf(err, errlen,
+					 "invalid --log.level '%s': want debug, info, warn or error", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(out);
+			return FLAGS_EXIT_OK;
+		case OPT_VERSION:
+			fprintf(out, "tcp_health_exporter version %s (revision %s)\n", TCPH_VERSION,
+				TCPH_REVISION);
+			return FLAGS_EXIT_OK;
+		case ':':
+			snprintf(err, errlen, "flag '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		case '?':
+			if (optopt && optopt < 256)
+				snprintf(err, errlen, "unknown flag '-%c' (see --help)", optopt);
+			else if (optopt)
+				snprintf(err, errlen, "flag '%s' needs a value or takes none",
+					 argv[optind - 1]);
+			else
+				snprintf(err, errlen, "unknown flag '%s' (see --help)", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (opt >= OPT_COLLECTOR_OFF)
+				flags->collector_enabled[opt - OPT_COLLECTOR_OFF] = false;
+			else if (opt >= OPT_COLLECTOR_ON)
+				flags->collector_enabled[opt - OPT_COLLECTOR_ON] = true;
+			break;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (flags start with --)", argv[optind]);
+		return -EINVAL;
+	}
+	if (listen_ports && flags_parse_port_list(listen_ports, flags->listen_ports, flags->max_ports,
+						  &flags->n_listen_ports, list_err,
+						  sizeof(list_err)) < 0) {
+		snprintf(err, errlen, "invalid --listen-ports %s", list_err);
+		return -EINVAL;
+	}
+	if (client_ports && flags_parse_port_list(client_ports, flags->client_ports, flags->max_ports,
+						  &flags->n_client_ports, list_err,
+						  sizeof(list_err)) < 0) {
+		snprintf(err, errlen, "invalid --client-ports %s", list_err);
+		return -EINVAL;
+	}
+	return FLAGS_RUN;
+}

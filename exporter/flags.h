@@ -1,0 +1,41 @@
+/* flags.h — command-line flags: the getopt_long table, validation and --help. */
+#ifndef TCPH_FLAGS_H
+#define TCPH_FLAGS_H
+
+#include "../collectors/classify.h"
+#include "log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FLAGS_MAX_COLLECTORS 16
+
+struct flags {
+	const char *listen_address;
+	const char *telemetry_path;
+	uint16_t listen_ports[CLASSIFY_MAX_PORTS_LIMIT];
+	unsigned n_listen_ports;
+	uint16_t client_ports[CLASSIFY_MAX_PORTS_LIMIT];
+	unsigned n_client_ports;
+	unsigned max_ports;
+	enum log_level log_level;
+	bool collector_enabled[FLAGS_MAX_COLLECTORS];
+};
+
+enum flags_result {
+	FLAGS_RUN = 0,	   /* start the exporter */
+	FLAGS_EXIT_OK = 1, /* --help or --version was printed */
+};
+
+/* Parses argv into `flags`. Returns FLAGS_RUN, FLAGS_EXIT_OK, or -EINVAL with one line
+ * naming the problem in `err`. --help and --version print to `out`. */
+int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err, size_t errlen);
+
+/* Parses "1202,3720,8000-8010" into sorted, de-duplicated ports in 1..65535; at most
+ * `max` of them. 0 or -EINVAL with the reason in `err`. */
+int flags_parse_port_list(const char *text, uint16_t *ports, unsigned max, unsigned *n, char *err,
+			  size_t errlen);
+
+#endif

@@ -1,0 +1,262 @@
+/* http.c — libmicrohttpd daemon, routes and limits.
+ *
+ * One internal polling thread: scrapes are served one at a time, which is what keeps
+ * the collectors' module state safe without locks. We bind the listening socket
+ * ourselves so that a bad or busy address is reported precisely at start-up. */
+#include "http.h"
+
+#include "expfmt.h"
+#include "log.h"
+#include "scrape.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct MHD_Daemon *http_daemon;
+static int http_listen_fd = -1;
+static const char *http_telemetry_path;
+static size_t http_last_size = 16384; /* next scrape buffer starts at the last size */
+
+static const char landing_page_fmt[] =
+	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>TCP health exporter</title>"
+	"</head>\n<body><h1>TCP health exporter</h1>\n<p>Per-port TCP connection health for "
+	"Prometheus.</p>\n<p><a href=\"%s\">Metrics</a></p>\n</body></html>\n";
+
+int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
+			      int *wildcard, char *err, size_t errlen)
+{
+	char host[256];
+	const char *colon, *port_text;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char *end;
+	long port;
+	int rc;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':') {
+			snprintf(err, errlen, "invalid --web.listen-address '%s': want [IPv6]:PORT", text);
+			return -EINVAL;
+		}
+		if ((size_t)(close - text - 1) >= sizeof(host)) {
+			snprintf(err, errlen, "invalid --web.listen-address '%s': host too long", text);
+			return -EINVAL;
+		}
+		memcpy(host, text + 1, (size_t)(close - text - 1));
+		host[close - text - 1] = '\0';
+		port_text = close + 2;
+		hints.ai_family = AF_INET6;
+		hints.ai_flags |= AI_NUMERICHOST;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || strchr(text, ':') != colon) {
+			snprintf(err, errlen,
+				 "invalid --web.listen-address '%s': want HOST:PORT, :PORT or [IPv6]:PORT",
+				 text);
+			return -EINVAL;
+		}
+		if ((size_t)(colon - text) >= sizeof(host)) {
+			snprintf(err, errlen, "invalid --web.listen-address '%s': host too long", text);
+			return -EINVAL;
+		}
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = '\0';
+		port_text = colon + 1;
+	}
+	errno = 0;
+	port = strtol(port_text, &end, 10);
+	if (!*port_text || *end || errno || port < 1 || port > 65535) {
+		snprintf(err, errlen, "invalid --web.listen-address '%s': port must be 1-65535", text);
+		return -EINVAL;
+	}
+
+	*wildcard = host[0] == '\0';
+	memset(addr, 0, sizeof(*addr));
+	if (*wildcard) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)addr;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	rc = getaddrinfo(host, port_text, &hints, &res);
+	if (rc != 0 || !res) {
+		snprintf(err, errlen, "invalid --web.listen-address '%s': %s", text,
+			 rc ? gai_strerror(rc) : "no address");
+		return -EINVAL;
+	}
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int bind_listen_socket(const struct sockaddr_storage *addr, socklen_t len, int wildcard,
+			      const char *text, char *err, size_t errlen)
+{
+	const int on = 1, off = 0;
+	int fd, ret;
+
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 && wildcard && errno == EAFNOSUPPORT) {
+		/* No IPv6 in this kernel: every address means every IPv4 address. */
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_port = ((const struct sockaddr_in6 *)addr)->sin6_port };
+
+		return bind_listen_socket((const struct sockaddr_storage *)&sin, sizeof(sin), 0, text,
+					  err, errlen);
+	}
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot listen on '%s': socket: %s", text, strerror(errno));
+		return ret;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (wildcard)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	if (bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, 64) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot listen on '%s': %s", text, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
+				  const char *content_type)
+{
+	struct MHD_Response *response =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!response)
+		return MHD_NO;
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
+{
+	struct expfmt_buf buf;
+	struct MHD_Response *response;
+	enum MHD_Result ret;
+	size_t len;
+	char *body;
+
+	if (expfmt_init(&buf, http_last_size) < 0 || scrape_run(&buf) < 0) {
+		expfmt_fini(&buf);
+		log_error("scrape failed: out of memory");
+		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed: out of memory\n",
+				  "text/plain; charset=utf-8");
+	}
+	body = expfmt_detach(&buf, &len);
+	http_last_size = len + len / 4 + 1024;
+	/* MHD owns the bytes until the (possibly slow) client has them all. */
+	response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, EXPFMT_CONTENT_TYPE);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **req_cls)
+{
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+				  "text/plain; charset=utf-8");
+	if (strcmp(url, http_telemetry_path) == 0)
+		return serve_metrics(conn);
+	if (strcmp(url, "/") == 0) {
+		char page[sizeof(landing_page_fmt) + 512];
+
+		snprintf(page, sizeof(page), landing_page_fmt, http_telemetry_path);
+		return queue_text(conn, MHD_HTTP_OK, page, "text/html; charset=utf-8");
+	}
+	return queue_text(conn, MHD_HTTP_NOT_FOUND, "not found\n", "text/plain; charset=utf-8");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char text[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = strlen(text);
+	while (n && text[n - 1] == '\n')
+		text[--n] = '\0';
+	log_debug("http: %s", text);
+}
+
+int http_start(const struct http_config *config, char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int wildcard, ret;
+
+	ret = http_parse_listen_address(config->listen_address, &addr, &len, &wildcard, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = bind_listen_socket(&addr, len, wildcard, config->listen_address, err, errlen);
+	if (ret < 0)
+		return ret;
+	http_listen_fd = ret;
+	http_telemetry_path = config->telemetry_path;
+	http_daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		handle_request, NULL, MHD_OPTION_LISTEN_SOCKET, http_listen_fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_SEC,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (!http_daemon) {
+		snprintf(err, errlen, "cannot start HTTP server on '%s'", config->listen_address);
+		close(http_listen_fd);
+		http_listen_fd = -1;
+		return -EIO;
+	}
+	return 0;
+}
+
+void http_stop(void)
+{
+	if (http_daemon) {
+		/* Quiesce first: MHD hands the listen socket back, and we close what we opened. */
+		MHD_quiesce_daemon(http_daemon);
+		MHD_stop_daemon(http_daemon);
+		http_daemon = NULL;
+	}
+	if (http_listen_fd >= 0) {
+		close(http_listen_fd);
+		http_listen_fd = -1;
+	}
+}

@@ -1,0 +1,12 @@
+/* version.h — set by the Makefile from the VERSION file and git. */
+#ifndef TCPH_VERSION_H
+#define TCPH_VERSION_H
+
+#ifndef TCPH_VERSION
+#define TCPH_VERSION "unknown"
+#endif
+#ifndef TCPH_REVISION
+#define TCPH_REVISION "unknown"
+#endif
+
+#endif
