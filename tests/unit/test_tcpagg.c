@@ -1,0 +1,271 @@
+/* test_tcpagg.c — aggregation, metric output and the interrupted-dump retry. */
+#include "../../collectors/tcpagg.h"
+#include "../../exporter/expfmt.h"
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static struct tcpagg *agg;
+static struct expfmt_buf out;
+static const uint16_t expected_ports[] = { 1202, 5060 };
+
+static void setup_with(unsigned max_ports)
+{
+	const struct classify_config config = {
+		.listen_ports = expected_ports, .n_listen_ports = 2, .max_ports = max_ports,
+	};
+
+	agg = malloc(sizeof(*agg));
+	ck_assert_ptr_nonnull(agg);
+	ck_assert_int_eq(tcpagg_init(agg, &config), 0);
+	agg->port_range_path = unit_data_path("ip_local_port_range");
+	ck_assert_int_eq(expfmt_init(&out, 0), 0);
+	tcpagg_begin(agg);
+}
+
+static void setup(void)
+{
+	setup_with(250);
+}
+
+static void teardown(void)
+{
+	tcpagg_fini(agg);
+	free(agg);
+	expfmt_fini(&out);
+}
+
+static void add(uint8_t family, uint8_t state, const char *addr, uint16_t sport, uint16_t dport,
+		uint32_t rqueue, uint32_t wqueue)
+{
+	struct sockdiag_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = family;
+	r.state = state;
+	r.sport = sport;
+	r.dport = dport;
+	r.rqueue = rqueue;
+	r.wqueue = wqueue;
+	ck_assert_int_eq(inet_pton(family, addr, r.saddr), 1);
+	ck_assert_int_eq(tcpagg_add(&r, agg), 0);
+}
+
+static const char *written(void)
+{
+	tcpagg_write(agg, &out);
+	expfmt_append(&out, "", 1);
+	ck_assert_int_eq(out.error, 0);
+	return out.data;
+}
+
+#define ck_assert_has_line(text, line) \
+	ck_assert_msg(strstr(text, "\n" line "\n") != NULL, "missing line: %s", line)
+#define ck_assert_no_text(text, part) \
+	ck_assert_msg(strstr(text, part) == NULL, "unexpected: %s", part)
+
+START_TEST(states_by_port_and_role)
+{
+	const char *text;
+
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 3720, 0, 0, 16);
+	add(AF_INET, TCPH_ESTABLISHED, "127.0.0.1", 3720, 46220, 0, 0);
+	add(AF_INET, TCPH_ESTABLISHED, "127.0.0.1", 46220, 3720, 0, 0);
+	add(AF_INET, TCPH_CLOSE_WAIT, "127.0.0.1", 3720, 46242, 1, 0);
+	add(AF_INET, TCPH_TIME_WAIT, "127.0.0.1", 46244, 3720, 0, 0);
+	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 40000, 50000, 0, 0); /* both ephemeral */
+	text = written();
+	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"listen\"} 1");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"established\"} 1");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"close_wait\"} 1");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"client\",state=\"established\"} 1");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"client\",state=\"time_wait\"} 1");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"other\",role=\"client\",state=\"established\"} 1");
+	/* Every state is written for a port that has any socket: series do not flap. */
+	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"closing\"} 0");
+	ck_assert_has_line(text, "tcp_health_exporter_sockets_scanned{family=\"ipv4\"} 6");
+	ck_assert_has_line(text, "tcp_health_exporter_sockets_scanned{family=\"ipv6\"} 0");
+}
+END_TEST
+
+START_TEST(listeners_expected_and_bound_addresses)
+{
+	const char *text;
+
+	add(AF_INET, TCPH_LISTEN, "127.0.0.1", 1202, 0, 2, 5);
+	add(AF_INET6, TCPH_LISTEN, "::", 1720, 0, 0, 8);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_listener_up{port=\"1202\"} 1");
+	ck_assert_has_line(text, "tcp_health_listener_up{port=\"1720\"} 1");
+	ck_assert_has_line(text, "tcp_health_listener_up{port=\"5060\"} 0");
+	ck_assert_has_line(text,
+			   "tcp_health_listener_info{port=\"1202\",address=\"127.0.0.1\",family=\"ipv4\"} 1");
+	ck_assert_has_line(text, "tcp_health_listener_info{port=\"1720\",address=\"::\",family=\"ipv6\"} 1");
+	ck_assert_has_line(text, "tcp_health_listen_queue_length{port=\"1202\"} 2");
+	ck_assert_has_line(text, "tcp_health_listen_queue_max{port=\"1202\"} 5");
+	/* No queue for a port with no listener. */
+	ck_assert_no_text(text, "tcp_health_listen_queue_max{port=\"5060\"}");
+	/* Expected ports are listed even when nothing uses them. */
+	ck_assert_has_line(text, "tcp_health_connections{port=\"5060\",role=\"server\",state=\"listen\"} 0");
+}
+END_TEST
+
+START_TEST(reuseport_group_sums_queues_and_lists_address_once)
+{
+	const char *text;
+
+	for (int i = 0; i < 4; i++)
+		add(AF_INET, TCPH_LISTEN, "0.0.0.0", 8080, 0, (uint32_t)i, 128);
+	add(AF_INET6, TCPH_LISTEN, "::1", 8080, 0, 1, 64);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_listen_queue_length{port=\"8080\"} 7");
+	ck_assert_has_line(text, "tcp_health_listen_queue_max{port=\"8080\"} 576");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"8080\",role=\"server\",state=\"listen\"} 5");
+	ck_assert_has_line(text, "tcp_health_listener_info{port=\"8080\",address=\"0.0.0.0\",family=\"ipv4\"} 1");
+	ck_assert_has_line(text, "tcp_health_listener_info{port=\"8080\",address=\"::1\",family=\"ipv6\"} 1");
+	ck_assert_ptr_null(strstr(strstr(text, "address=\"0.0.0.0\"") + 1, "address=\"0.0.0.0\""));
+}
+END_TEST
+
+START_TEST(cap_folds_ports_and_reports_it)
+{
+	const char *text;
+
+	teardown();
+	setup_with(3); /* 1202 and 5060 are reserved: one slot left */
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 80, 0, 0, 10);
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 443, 0, 0, 10);
+	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 443, 41000, 0, 0);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_listener_up{port=\"80\"} 1");
+	ck_assert_no_text(text, "port=\"443\"");
+	ck_assert_has_line(text, "tcp_health_connections{port=\"other\",role=\"server\",state=\"listen\"} 1");
+	ck_assert_has_line(text,
+			   "tcp_health_connections{port=\"other\",role=\"server\",state=\"established\"} 1");
+	ck_assert_has_line(text, "tcp_health_exporter_ports_folded_sockets{role=\"server\"} 2");
+	ck_assert_has_line(text, "tcp_health_exporter_ports_folded_sockets{role=\"client\"} 0");
+}
+END_TEST
+
+START_TEST(ports_are_written_in_numeric_order)
+{
+	const char *text;
+
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 9000, 0, 0, 1);
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 80, 0, 0, 1);
+	text = written();
+	ck_assert(strstr(text, "listener_up{port=\"80\"}") < strstr(text, "listener_up{port=\"1202\"}"));
+	ck_assert(strstr(text, "listener_up{port=\"1202\"}") < strstr(text, "listener_up{port=\"9000\"}"));
+}
+END_TEST
+
+/* A fake dump: reports NLM_F_DUMP_INTR for the first `interrupted` calls, then one
+ * listener per family. */
+struct fake_dump {
+	int interrupted;
+	int calls;
+	int ipv6_error;
+};
+
+static int fake_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+{
+	struct fake_dump *fake = ctx;
+	struct sockdiag_record r;
+
+	fake->calls++;
+	if (family == AF_INET6 && fake->ipv6_error)
+		return fake->ipv6_error;
+	memset(&r, 0, sizeof(r));
+	r.family = (uint8_t)family;
+	r.state = TCPH_LISTEN;
+	r.sport = 22;
+	fn(&r, fn_ctx);
+	if (fake->interrupted > 0) {
+		fake->interrupted--;
+		return -EINTR;
+	}
+	return 0;
+}
+
+START_TEST(interrupted_dump_is_retried_from_scratch_and_counted)
+{
+	struct fake_dump fake = { .interrupted = 2 };
+	const char *text;
+
+	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), 0);
+	ck_assert_uint_eq(agg->dump_retries_total, 2);
+	text = written();
+	/* Nothing of the interrupted attempts is left in the counts. */
+	ck_assert_has_line(text, "tcp_health_connections{port=\"22\",role=\"server\",state=\"listen\"} 2");
+	ck_assert_has_line(text, "tcp_health_exporter_dump_retries_total 2");
+}
+END_TEST
+
+START_TEST(interrupted_too_often_fails)
+{
+	struct fake_dump fake = { .interrupted = 100 };
+
+	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), -EINTR);
+	ck_assert_uint_eq(agg->dump_retries_total, TCPAGG_MAX_DUMP_RETRIES);
+	ck_assert_int_eq(fake.calls, TCPAGG_MAX_DUMP_RETRIES + 1);
+	/* Retries accumulate across scrapes. */
+	fake.interrupted = 1;
+	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), 0);
+	ck_assert_uint_eq(agg->dump_retries_total, TCPAGG_MAX_DUMP_RETRIES + 1);
+}
+END_TEST
+
+START_TEST(kernel_without_ipv6_is_not_a_failure_but_other_errors_are)
+{
+	struct fake_dump fake = { .ipv6_error = -EAFNOSUPPORT };
+
+	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), 0);
+	fake.ipv6_error = -EPERM;
+	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), -EPERM);
+	ck_assert_uint_eq(agg->dump_retries_total, 0);
+}
+END_TEST
+
+START_TEST(unknown_state_is_skipped)
+{
+	add(AF_INET, 13 /* TCP_BOUND_INACTIVE */, "0.0.0.0", 9999, 0, 0, 0);
+	ck_assert_no_text(written(), "port=\"9999\"");
+}
+END_TEST
+
+START_TEST(state_names_match_ss)
+{
+	ck_assert_str_eq(tcpagg_state_name(TCPH_ESTABLISHED), "established");
+	ck_assert_str_eq(tcpagg_state_name(TCPH_SYN_RECV), "syn_recv");
+	ck_assert_str_eq(tcpagg_state_name(TCPH_FIN_WAIT1), "fin_wait1");
+	ck_assert_str_eq(tcpagg_state_name(TCPH_CLOSE_WAIT), "close_wait");
+	ck_assert_str_eq(tcpagg_state_name(TCPH_CLOSING), "closing");
+	ck_assert_ptr_null(tcpagg_state_name(0));
+	ck_assert_ptr_null(tcpagg_state_name(12));
+}
+END_TEST
+
+Suite *tcpagg_suite(void)
+{
+	Suite *s = suite_create("tcpagg");
+	TCase *tc = tcase_create("aggregate");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, states_by_port_and_role);
+	tcase_add_test(tc, listeners_expected_and_bound_addresses);
+	tcase_add_test(tc, reuseport_group_sums_queues_and_lists_address_once);
+	tcase_add_test(tc, cap_folds_ports_and_reports_it);
+	tcase_add_test(tc, ports_are_written_in_numeric_order);
+	tcase_add_test(tc, interrupted_dump_is_retried_from_scratch_and_counted);
+	tcase_add_test(tc, interrupted_too_often_fails);
+	tcase_add_test(tc, kernel_without_ipv6_is_not_a_failure_but_other_errors_are);
+	tcase_add_test(tc, unknown_state_is_skipped);
+	tcase_add_test(tc, state_names_match_ss);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,16 @@
+/* unit.h — the Check suites of the unit test runner. */
+#ifndef TCPH_UNIT_H
+#define TCPH_UNIT_H
+
+#include <check.h>
+
+Suite *expfmt_suite(void);
+Suite *classify_suite(void);
+Suite *sockdiag_suite(void);
+Suite *tcpagg_suite(void);
+Suite *flags_suite(void);
+
+/* Path of a file in tests/data (TCPH_TEST_DATA, default "tests/data"). */
+const char *unit_data_path(const char *name);
+
+#endif
