@@ -45,7 +45,7 @@ static void usage(FILE *out)
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n",
 		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS);
 	for (unsigned i = 0; i < collectors_count; i++)
-		fprintf(out, "  --[no-]collector.%-16s %s (default %s)\n", collectors_table[i].name,
+		fprintf(out, "  --[no-]collector.%-10s %s (default %s)\n", collectors_table[i].name,
 			collectors_table[i].description,
 			collectors_table[i].default_enabled ? "on" : "off");
 	fprintf(out, "  --help                      this text\n"
