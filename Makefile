@@ -19,7 +19,7 @@ CHECK_DEPS := check iproute2 nftables curl valgrind procps
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
-           collectors/tcpagg.c collectors/procfs.c
+           collectors/tcpagg.c collectors/procfs.c collectors/sysctl.c collectors/netstat.c
 HEADERS := $(wildcard exporter/*.h collectors/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump

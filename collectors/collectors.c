@@ -1,18 +1,24 @@
 /* collectors.c — one row per collector. */
 #include "collectors.h"
 
+#include "netstat.h"
+#include "sysctl.h"
 #include "tcpagg.h"
 
 #include <string.h>
 
 static int tcp_init(const struct collectors_config *config)
 {
-	return tcpagg_collector_init(&config->classify);
+	return tcpagg_collector_init(&config->classify, config->idle_threshold_seconds * 1000u);
 }
 
 const struct collector collectors_table[] = {
 	{ "tcp", "per-port TCP socket states and listeners from one inet_diag dump per family",
 	  true, tcp_init, tcpagg_collector_fini, tcpagg_collect },
+	{ "sysctl", "kernel TCP settings from /proc/sys (keepalive, retries, backlogs, port range)",
+	  true, sysctl_init, NULL, sysctl_collect },
+	{ "netstat", "kernel TCP counters from /proc/net/netstat and /proc/net/snmp",
+	  true, netstat_init, NULL, netstat_collect },
 };
 
 const unsigned collectors_count = sizeof(collectors_table) / sizeof(collectors_table[0]);

@@ -12,6 +12,8 @@ struct expfmt_buf;
 /* Everything the collectors are configured with (from main's flags). */
 struct collectors_config {
 	struct classify_config classify;
+	uint32_t idle_threshold_seconds; /* --idle-threshold */
+	const char *proc_root;		 /* "/proc"; tests point it elsewhere */
 };
 
 struct collector {

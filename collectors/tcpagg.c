@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,20 @@ static const char *const state_names[TCPH_STATE_MAX + 1] = {
 	[TCPH_CLOSING] = "closing",
 };
 
+static const char *const timer_names[TCPH_TIMER_MAX + 1] = {
+	[TCPH_TIMER_OFF] = "off",
+	[TCPH_TIMER_RETRANSMIT] = "retransmit",
+	[TCPH_TIMER_KEEPALIVE] = "keepalive",
+	[TCPH_TIMER_TIME_WAIT] = "time_wait",
+	[TCPH_TIMER_PROBE] = "zero_window_probe",
+	[TCPH_TIMER_DELAYED_ACK] = "delayed_ack",
+};
+
+/* Histogram bounds in seconds. */
+static const double idle_bounds[TCPAGG_IDLE_BUCKETS] = { 1, 10, 60, 300, 900, 3600, 7200 };
+static const double rtt_bounds[TCPAGG_RTT_BUCKETS] = { 0.0001, 0.0005, 0.001, 0.005, 0.01,
+						       0.05,   0.1,    0.5,   1 };
+
 static const char *const role_names[CLASSIFY_ROLES] = { "server", "client" };
 static const char *const family_names[TCPAGG_FAMILIES] = { "ipv4", "ipv6" };
 
@@ -33,7 +48,13 @@ const char *tcpagg_state_name(unsigned state)
 	return state >= 1 && state <= TCPH_STATE_MAX ? state_names[state] : NULL;
 }
 
-int tcpagg_init(struct tcpagg *agg, const struct classify_config *config)
+const char *tcpagg_timer_name(unsigned timer)
+{
+	return timer <= TCPH_TIMER_MAX ? timer_names[timer] : NULL;
+}
+
+int tcpagg_init(struct tcpagg *agg, const struct classify_config *config,
+		uint32_t idle_threshold_ms)
 {
 	size_t nslots = config->max_ports + 1u;
 	int ret;
@@ -43,11 +64,13 @@ int tcpagg_init(struct tcpagg *agg, const struct classify_config *config)
 	if (ret < 0)
 		return ret;
 	agg->port_range_path = PORT_RANGE_PATH;
-	for (int r = 0; r < CLASSIFY_ROLES; r++)
+	agg->idle_threshold_ms = idle_threshold_ms;
+	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		agg->slots[r] = calloc(nslots, sizeof(struct tcpagg_slot));
+		agg->order[r] = calloc(nslots, sizeof(unsigned));
+	}
 	agg->listeners = calloc(nslots, sizeof(struct tcpagg_listener));
-	agg->order = calloc(nslots, sizeof(unsigned));
-	if (!agg->slots[0] || !agg->slots[1] || !agg->listeners || !agg->order) {
+	if (!agg->slots[0] || !agg->slots[1] || !agg->order[0] || !agg->order[1] || !agg->listeners) {
 		tcpagg_fini(agg);
 		return -ENOMEM;
 	}
@@ -58,12 +81,12 @@ void tcpagg_fini(struct tcpagg *agg)
 {
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		free(agg->slots[r]);
+		free(agg->order[r]);
 		agg->slots[r] = NULL;
+		agg->order[r] = NULL;
 	}
 	free(agg->listeners);
-	free(agg->order);
 	agg->listeners = NULL;
-	agg->order = NULL;
 	classify_fini(&agg->classify);
 }
 
@@ -108,6 +131,57 @@ static void add_listener(struct tcpagg_listener *listener, const struct sockdiag
 	listener->n_addresses++;
 }
 
+static void observe(struct tcpagg_histogram *h, const double *bounds, unsigned nbounds, double value)
+{
+	for (unsigned i = 0; i < nbounds; i++) {
+		if (value <= bounds[i]) {
+			h->buckets[i]++;
+			break;
+		}
+	}
+	h->count++;
+	h->sum += value;
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Timers, retransmission, keepalive, idle and RTT of one socket: the dead-peer signals. */
+static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
+		       const struct sockdiag_record *record)
+{
+	const struct tcp_info *info = &record->info;
+
+	if (record->timer <= TCPH_TIMER_MAX)
+		slot->timers[record->timer]++;
+	if (record->timer == TCPH_TIMER_RETRANSMIT && record->retrans > 0) {
+		slot->retransmitting++;
+		slot->retransmit_backoff_max = max_u32(slot->retransmit_backoff_max, record->retrans);
+	}
+	if (record->timer == TCPH_TIMER_KEEPALIVE) {
+		slot->keepalive++;
+		slot->keepalive_probes += record->retrans;
+		slot->keepalive_probes_max = max_u32(slot->keepalive_probes_max, record->retrans);
+	}
+	if (record->info_len == 0)
+		return; /* TIME_WAIT and request mini-sockets have no tcp_info */
+	slot->retransmitted_segments += info->tcpi_total_retrans;
+	slot->lost_segments += info->tcpi_lost;
+	slot->unacked_segments += info->tcpi_unacked;
+	if (record->state != TCPH_ESTABLISHED)
+		return;
+	observe(&slot->idle, idle_bounds, TCPAGG_IDLE_BUCKETS, info->tcpi_last_data_recv / 1000.0);
+	observe(&slot->rtt, rtt_bounds, TCPAGG_RTT_BUCKETS, info->tcpi_rtt / 1e6);
+	/* Silent: nothing received from the peer, data or ACK, for longer than the threshold;
+	 * unprotected: no timer pending, so no keepalive and nothing in flight either. */
+	if (record->timer == TCPH_TIMER_OFF &&
+	    info->tcpi_last_data_recv > agg->idle_threshold_ms &&
+	    info->tcpi_last_ack_recv > agg->idle_threshold_ms)
+		slot->unprotected_idle++;
+}
+
 int tcpagg_add(const struct sockdiag_record *record, void *ctx)
 {
 	struct tcpagg *agg = ctx;
@@ -121,6 +195,7 @@ int tcpagg_add(const struct sockdiag_record *record, void *ctx)
 	}
 	slot = classify_socket(&agg->classify, record->state, record->sport, record->dport, &role);
 	agg->slots[role][slot].states[record->state]++;
+	add_health(agg, &agg->slots[role][slot], record);
 	if (record->state == TCPH_LISTEN && slot != classify_other_slot(&agg->classify))
 		add_listener(&agg->listeners[slot], record);
 	return 0;
@@ -162,17 +237,26 @@ static int compare_slot_ports(const void *a, const void *b)
 	return (pa > pb) - (pa < pb);
 }
 
-/* Fills agg->order with the role's used slots sorted by port; returns their number. */
-static unsigned sorted_slots(struct tcpagg *agg, enum classify_role role)
+/* Sorts each role's used slots by port into agg->order, then appends the "other" slot,
+ * so that writers walk ports in numeric order with "other" last. */
+static void sort_slots(struct tcpagg *agg)
 {
-	unsigned used = agg->classify.roles[role].used;
+	for (int r = 0; r < CLASSIFY_ROLES; r++) {
+		unsigned used = agg->classify.roles[r].used;
 
-	for (unsigned i = 0; i < used; i++)
-		agg->order[i] = i;
-	sort_agg = agg;
-	sort_role = role;
-	qsort(agg->order, used, sizeof(unsigned), compare_slot_ports);
-	return used;
+		for (unsigned i = 0; i < used; i++)
+			agg->order[r][i] = i;
+		sort_agg = agg;
+		sort_role = (enum classify_role)r;
+		qsort(agg->order[r], used, sizeof(unsigned), compare_slot_ports);
+		agg->order[r][used] = classify_other_slot(&agg->classify);
+	}
+}
+
+/* Number of entries in agg->order[role]: used slots plus "other". */
+static unsigned ordered_count(const struct tcpagg *agg, enum classify_role role)
+{
+	return agg->classify.roles[role].used + 1u;
 }
 
 static void port_text(char text[8], const struct tcpagg *agg, enum classify_role role, unsigned slot)
@@ -183,34 +267,79 @@ static void port_text(char text[8], const struct tcpagg *agg, enum classify_role
 		snprintf(text, 8, "%u", classify_slot_port(&agg->classify, role, slot));
 }
 
-static void write_connections(struct tcpagg *agg, struct expfmt_buf *out)
+/* A family with one sample per (port, role) slot, read from the slot by `value`. */
+typedef uint64_t (*slot_value_fn)(const struct tcpagg_slot *slot);
+
+static void write_slot_family(const struct tcpagg *agg, struct expfmt_buf *out, const char *name,
+			      const char *help, slot_value_fn value)
 {
 	char port[8];
-	struct expfmt_label labels[3] = { { "port", port }, { "role", NULL }, { "state", NULL } };
+	struct expfmt_label labels[2] = { { "port", port }, { "role", NULL } };
 
-	expfmt_family(out, "tcp_health_connections", "gauge",
-		      "TCP sockets by state, labelled by service port and role (server: local port "
-		      "is a listening or expected port; client: remote service port).");
+	expfmt_family(out, name, "gauge", help);
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
-		unsigned used = sorted_slots(agg, (enum classify_role)r);
-
 		labels[1].value = role_names[r];
-		for (unsigned i = 0; i <= used; i++) {
-			unsigned slot = i < used ? agg->order[i] : classify_other_slot(&agg->classify);
+		for (unsigned i = 0; i < ordered_count(agg, (enum classify_role)r); i++) {
+			unsigned slot = agg->order[r][i];
 
 			port_text(port, agg, (enum classify_role)r, slot);
-			for (unsigned s = 1; s <= TCPH_STATE_MAX; s++) {
-				labels[2].value = state_names[s];
-				expfmt_sample_u64(out, "tcp_health_connections", labels, 3,
-						  agg->slots[r][slot].states[s]);
+			expfmt_sample_u64(out, name, labels, 2, value(&agg->slots[r][slot]));
+		}
+	}
+}
+
+/* Like write_slot_family, with a third label whose values index an array in the slot. */
+static void write_slot_vector(const struct tcpagg *agg, struct expfmt_buf *out, const char *name,
+			      const char *help, const char *label, const char *const *values,
+			      unsigned first, unsigned last, size_t array_offset)
+{
+	char port[8];
+	struct expfmt_label labels[3] = { { "port", port }, { "role", NULL }, { label, NULL } };
+
+	expfmt_family(out, name, "gauge", help);
+	for (int r = 0; r < CLASSIFY_ROLES; r++) {
+		labels[1].value = role_names[r];
+		for (unsigned i = 0; i < ordered_count(agg, (enum classify_role)r); i++) {
+			unsigned slot = agg->order[r][i];
+			const uint32_t *array =
+				(const uint32_t *)((const char *)&agg->slots[r][slot] + array_offset);
+
+			port_text(port, agg, (enum classify_role)r, slot);
+			for (unsigned v = first; v <= last; v++) {
+				labels[2].value = values[v];
+				expfmt_sample_u64(out, name, labels, 3, array[v]);
 			}
 		}
 	}
 }
 
-static void write_listeners(struct tcpagg *agg, struct expfmt_buf *out)
+static void write_slot_histogram(const struct tcpagg *agg, struct expfmt_buf *out, const char *name,
+				 const char *help, size_t hist_offset, const double *bounds,
+				 unsigned nbounds)
 {
-	unsigned used = sorted_slots(agg, CLASSIFY_SERVER);
+	char port[8];
+	struct expfmt_label labels[2] = { { "port", port }, { "role", NULL } };
+
+	expfmt_family(out, name, "histogram", help);
+	for (int r = 0; r < CLASSIFY_ROLES; r++) {
+		labels[1].value = role_names[r];
+		for (unsigned i = 0; i < ordered_count(agg, (enum classify_role)r); i++) {
+			unsigned slot = agg->order[r][i];
+			const struct tcpagg_histogram *h =
+				(const struct tcpagg_histogram *)((const char *)&agg->slots[r][slot] +
+								  hist_offset);
+
+			port_text(port, agg, (enum classify_role)r, slot);
+			expfmt_histogram(out, name, labels, 2, bounds, h->buckets, nbounds, h->count,
+					 h->sum);
+		}
+	}
+}
+
+static void write_listeners(const struct tcpagg *agg, struct expfmt_buf *out)
+{
+	const unsigned *order = agg->order[CLASSIFY_SERVER];
+	unsigned used = agg->classify.roles[CLASSIFY_SERVER].used; /* "other" has no listeners */
 	char port[8], address[INET6_ADDRSTRLEN];
 	struct expfmt_label labels[3] = { { "port", port }, { "address", address }, { "family", NULL } };
 
@@ -218,13 +347,12 @@ static void write_listeners(struct tcpagg *agg, struct expfmt_buf *out)
 		      "1 for every port with a listening socket; 0 for an expected port "
 		      "(--listen-ports) where nothing listens.");
 	for (unsigned i = 0; i < used; i++) {
-		unsigned slot = agg->order[i];
-		uint16_t p = classify_slot_port(&agg->classify, CLASSIFY_SERVER, slot);
+		uint16_t p = classify_slot_port(&agg->classify, CLASSIFY_SERVER, order[i]);
 
-		if (agg->listeners[slot].sockets || classify_is_expected(&agg->classify, p)) {
-			port_text(port, agg, CLASSIFY_SERVER, slot);
+		if (agg->listeners[order[i]].sockets || classify_is_expected(&agg->classify, p)) {
+			port_text(port, agg, CLASSIFY_SERVER, order[i]);
 			expfmt_sample_u64(out, "tcp_health_listener_up", labels, 1,
-					  agg->listeners[slot].sockets ? 1 : 0);
+					  agg->listeners[order[i]].sockets ? 1 : 0);
 		}
 	}
 
@@ -232,9 +360,9 @@ static void write_listeners(struct tcpagg *agg, struct expfmt_buf *out)
 		      "1 for each address a listening port is bound to (0.0.0.0 or :: is every "
 		      "address; 127.0.0.1 or ::1 is reachable from this host only).");
 	for (unsigned i = 0; i < used; i++) {
-		const struct tcpagg_listener *listener = &agg->listeners[agg->order[i]];
+		const struct tcpagg_listener *listener = &agg->listeners[order[i]];
 
-		port_text(port, agg, CLASSIFY_SERVER, agg->order[i]);
+		port_text(port, agg, CLASSIFY_SERVER, order[i]);
 		for (unsigned a = 0; a < listener->n_addresses; a++) {
 			const struct tcpagg_listener_address *la = &listener->addresses[a];
 			int v6 = la->family == AF_INET6;
@@ -249,22 +377,81 @@ static void write_listeners(struct tcpagg *agg, struct expfmt_buf *out)
 		      "Connections waiting in the accept queue of the port's listening sockets, "
 		      "summed over SO_REUSEPORT groups and addresses.");
 	for (unsigned i = 0; i < used; i++) {
-		if (!agg->listeners[agg->order[i]].sockets)
+		if (!agg->listeners[order[i]].sockets)
 			continue;
-		port_text(port, agg, CLASSIFY_SERVER, agg->order[i]);
+		port_text(port, agg, CLASSIFY_SERVER, order[i]);
 		expfmt_sample_u64(out, "tcp_health_listen_queue_length", labels, 1,
-				  agg->listeners[agg->order[i]].queue_length);
+				  agg->listeners[order[i]].queue_length);
 	}
 	expfmt_family(out, "tcp_health_listen_queue_max", "gauge",
 		      "Accept queue limit (listen backlog, capped by net.core.somaxconn) of the "
 		      "port's listening sockets, summed over SO_REUSEPORT groups and addresses.");
 	for (unsigned i = 0; i < used; i++) {
-		if (!agg->listeners[agg->order[i]].sockets)
+		if (!agg->listeners[order[i]].sockets)
 			continue;
-		port_text(port, agg, CLASSIFY_SERVER, agg->order[i]);
+		port_text(port, agg, CLASSIFY_SERVER, order[i]);
 		expfmt_sample_u64(out, "tcp_health_listen_queue_max", labels, 1,
-				  agg->listeners[agg->order[i]].queue_max);
+				  agg->listeners[order[i]].queue_max);
 	}
+}
+
+static uint64_t get_retransmitting(const struct tcpagg_slot *s) { return s->retransmitting; }
+static uint64_t get_backoff_max(const struct tcpagg_slot *s) { return s->retransmit_backoff_max; }
+static uint64_t get_retransmitted(const struct tcpagg_slot *s) { return s->retransmitted_segments; }
+static uint64_t get_lost(const struct tcpagg_slot *s) { return s->lost_segments; }
+static uint64_t get_unacked(const struct tcpagg_slot *s) { return s->unacked_segments; }
+static uint64_t get_keepalive(const struct tcpagg_slot *s) { return s->keepalive; }
+static uint64_t get_probes(const struct tcpagg_slot *s) { return s->keepalive_probes; }
+static uint64_t get_probes_max(const struct tcpagg_slot *s) { return s->keepalive_probes_max; }
+static uint64_t get_unprotected(const struct tcpagg_slot *s) { return s->unprotected_idle; }
+
+static void write_health(const struct tcpagg *agg, struct expfmt_buf *out)
+{
+	write_slot_vector(agg, out, "tcp_health_timer_connections",
+			  "Sockets by the kernel timer pending on them (idiag_timer).", "timer",
+			  timer_names, TCPH_TIMER_OFF, TCPH_TIMER_MAX, offsetof(struct tcpagg_slot, timers));
+	write_slot_family(agg, out, "tcp_health_retransmitting_connections",
+			  "Sockets with the retransmit timer pending and at least one consecutive "
+			  "retransmission: data in flight that the peer is not acknowledging.",
+			  get_retransmitting);
+	write_slot_family(agg, out, "tcp_health_retransmit_backoff_max",
+			  "Largest consecutive-retransmission count among the port's sockets; the "
+			  "kernel gives up at net.ipv4.tcp_retries2.",
+			  get_backoff_max);
+	write_slot_family(agg, out, "tcp_health_retransmitted_segments",
+			  "Sum of tcpi_total_retrans over the sockets alive now. A gauge: it falls "
+			  "when sockets close.",
+			  get_retransmitted);
+	write_slot_family(agg, out, "tcp_health_lost_segments",
+			  "Sum of tcpi_lost (segments presumed lost) over the sockets alive now. A "
+			  "gauge: it falls when sockets close.",
+			  get_lost);
+	write_slot_family(agg, out, "tcp_health_unacked_segments",
+			  "Sum of tcpi_unacked (segments sent, not yet acknowledged) over the "
+			  "sockets alive now. A gauge.",
+			  get_unacked);
+	write_slot_family(agg, out, "tcp_health_keepalive_connections",
+			  "Sockets with the keepalive timer armed (SO_KEEPALIVE set and idle).",
+			  get_keepalive);
+	write_slot_family(agg, out, "tcp_health_keepalive_probes_outstanding",
+			  "Sum of unanswered keepalive probes; above 0 means a peer is not answering.",
+			  get_probes);
+	write_slot_family(agg, out, "tcp_health_keepalive_probes_max",
+			  "Most unanswered keepalive probes on one socket; the kernel gives up at "
+			  "net.ipv4.tcp_keepalive_probes.",
+			  get_probes_max);
+	write_slot_histogram(agg, out, "tcp_health_connection_idle_seconds",
+			     "ESTABLISHED connections by time since data was last received "
+			     "(tcpi_last_data_recv).",
+			     offsetof(struct tcpagg_slot, idle), idle_bounds, TCPAGG_IDLE_BUCKETS);
+	write_slot_family(agg, out, "tcp_health_unprotected_idle_connections",
+			  "ESTABLISHED connections with no timer pending (no keepalive, nothing in "
+			  "flight) that heard nothing from the peer for longer than --idle-threshold: "
+			  "a dead peer or a firewall's idle timeout would go unnoticed.",
+			  get_unprotected);
+	write_slot_histogram(agg, out, "tcp_health_rtt_seconds",
+			     "ESTABLISHED connections by smoothed round-trip time (tcpi_rtt).",
+			     offsetof(struct tcpagg_slot, rtt), rtt_bounds, TCPAGG_RTT_BUCKETS);
 }
 
 void tcpagg_write_counters(const struct tcpagg *agg, struct expfmt_buf *out)
@@ -280,8 +467,13 @@ void tcpagg_write(struct tcpagg *agg, struct expfmt_buf *out)
 {
 	struct expfmt_label label = { NULL, NULL };
 
-	write_connections(agg, out);
+	sort_slots(agg);
+	write_slot_vector(agg, out, "tcp_health_connections",
+			  "TCP sockets by state, labelled by service port and role (server: local "
+			  "port is a listening or expected port; client: remote service port).",
+			  "state", state_names, 1, TCPH_STATE_MAX, offsetof(struct tcpagg_slot, states));
 	write_listeners(agg, out);
+	write_health(agg, out);
 
 	expfmt_family(out, "tcp_health_exporter_sockets_scanned", "gauge",
 		      "TCP sockets read from the kernel in the last scan, by address family.");
@@ -315,9 +507,9 @@ static int dump_with_sockdiag(void *dump_ctx, int family, sockdiag_record_fn fn,
 	return sockdiag_dump(collector_sd, family, fn, fn_ctx);
 }
 
-int tcpagg_collector_init(const struct classify_config *config)
+int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms)
 {
-	int ret = tcpagg_init(&collector_agg, config);
+	int ret = tcpagg_init(&collector_agg, config, idle_threshold_ms);
 
 	if (ret < 0)
 		return ret;

@@ -15,8 +15,32 @@ struct expfmt_buf;
 #define TCPAGG_MAX_DUMP_RETRIES 3   /* retries of an interrupted scan before failing */
 #define TCPAGG_LISTENER_ADDRESSES 16 /* distinct bound addresses listed per port */
 
+#define TCPAGG_IDLE_BUCKETS 7
+#define TCPAGG_RTT_BUCKETS 9
+#define TCPAGG_MAX_BUCKETS 9
+
+/* Non-cumulative bucket counts; observations above the last bound count only in `count`. */
+struct tcpagg_histogram {
+	uint64_t buckets[TCPAGG_MAX_BUCKETS];
+	uint64_t count;
+	double sum;
+};
+
+/* Everything counted for one (port, role) label set. */
 struct tcpagg_slot {
 	uint32_t states[TCPH_STATE_MAX + 1];
+	uint32_t timers[TCPH_TIMER_MAX + 1];
+	uint32_t retransmitting;	 /* retransmit timer with >= 1 consecutive retransmission */
+	uint32_t retransmit_backoff_max; /* largest consecutive-retransmission count */
+	uint64_t retransmitted_segments; /* sum of tcpi_total_retrans */
+	uint64_t lost_segments;		 /* sum of tcpi_lost */
+	uint64_t unacked_segments;	 /* sum of tcpi_unacked */
+	uint32_t keepalive;		 /* keepalive timer armed */
+	uint64_t keepalive_probes;	 /* sum of unanswered keepalive probes */
+	uint32_t keepalive_probes_max;
+	uint32_t unprotected_idle; /* ESTABLISHED, no timer, silent longer than the threshold */
+	struct tcpagg_histogram idle; /* ESTABLISHED: seconds since data was last received */
+	struct tcpagg_histogram rtt;  /* ESTABLISHED: smoothed RTT in seconds */
 };
 
 struct tcpagg_listener_address {
@@ -38,7 +62,8 @@ struct tcpagg {
 	struct classify classify;
 	struct tcpagg_slot *slots[CLASSIFY_ROLES]; /* max_ports + 1 each; last is "other" */
 	struct tcpagg_listener *listeners;	   /* max_ports + 1, server role */
-	unsigned *order;			   /* scratch for sorting slots by port */
+	unsigned *order[CLASSIFY_ROLES];	   /* used slots sorted by port, per write */
+	uint32_t idle_threshold_ms;
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t dump_retries_total;
 	const char *port_range_path;
@@ -47,7 +72,8 @@ struct tcpagg {
 /* Dumps one family into fn; sockdiag_dump in production, a fake in unit tests. */
 typedef int (*tcpagg_dump_fn)(void *dump_ctx, int family, sockdiag_record_fn fn, void *fn_ctx);
 
-int tcpagg_init(struct tcpagg *agg, const struct classify_config *config);
+int tcpagg_init(struct tcpagg *agg, const struct classify_config *config,
+		uint32_t idle_threshold_ms);
 void tcpagg_fini(struct tcpagg *agg);
 
 /* Resets the aggregate and starts a scan (reads the ephemeral port range). */
@@ -63,11 +89,13 @@ void tcpagg_write(struct tcpagg *agg, struct expfmt_buf *out);
 void tcpagg_write_counters(const struct tcpagg *agg, struct expfmt_buf *out);
 
 /* The `tcp` collector: module state, set up from main's flags. */
-int tcpagg_collector_init(const struct classify_config *config);
+int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms);
 void tcpagg_collector_fini(void);
 int tcpagg_collect(struct expfmt_buf *out);
 
 /* "established", "close_wait", ... as ss spells them, lower case. NULL if unknown. */
 const char *tcpagg_state_name(unsigned state);
+/* "off", "retransmit", "keepalive", "time_wait", "zero_window_probe", "delayed_ack". */
+const char *tcpagg_timer_name(unsigned timer);
 
 #endif

@@ -12,6 +12,8 @@
 #define DEFAULT_LISTEN_ADDRESS ":9978"
 #define DEFAULT_TELEMETRY_PATH "/metrics"
 #define DEFAULT_MAX_PORTS 250
+#define DEFAULT_IDLE_THRESHOLD 300
+#define MAX_IDLE_THRESHOLD (7 * 24 * 3600)
 
 enum {
 	OPT_LISTEN_ADDRESS = 256,
@@ -19,6 +21,7 @@ enum {
 	OPT_LISTEN_PORTS,
 	OPT_CLIENT_PORTS,
 	OPT_MAX_PORTS,
+	OPT_IDLE_THRESHOLD,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -42,8 +45,10 @@ static void usage(FILE *out)
 		"                              even inside the ephemeral port range\n"
 		"  --max-ports=N               distinct port label values per role, 1-%d (default %d);\n"
 		"                              the rest fold into port=\"other\"\n"
+		"  --idle-threshold=SECONDS    silence after which an ESTABLISHED connection without\n"
+		"                              keepalive counts as unprotected idle (default %d)\n"
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n",
-		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS);
+		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD);
 	for (unsigned i = 0; i < collectors_count; i++)
 		fprintf(out, "  --[no-]collector.%-10s %s (default %s)\n", collectors_table[i].name,
 			collectors_table[i].description,
@@ -116,16 +121,17 @@ int flags_parse_port_list(const char *text, uint16_t *ports, unsigned max, unsig
 	return 0;
 }
 
-static int parse_max_ports(const char *text, unsigned *out, char *err, size_t errlen)
+static int parse_number(const char *flag, const char *text, long min, long max, unsigned *out,
+			char *err, size_t errlen)
 {
 	char *end;
 	long value;
 
 	errno = 0;
 	value = strtol(text, &end, 10);
-	if (end == text || *end || errno || value < 1 || value > CLASSIFY_MAX_PORTS_LIMIT) {
-		snprintf(err, errlen, "invalid --max-ports '%s': want a number from 1 to %d", text,
-			 CLASSIFY_MAX_PORTS_LIMIT);
+	if (end == text || *end || errno || value < min || value > max || text[0] == ' ') {
+		snprintf(err, errlen, "invalid %s '%s': want a number from %ld to %ld", flag, text, min,
+			 max);
 		return -EINVAL;
 	}
 	*out = (unsigned)value;
@@ -147,6 +153,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "listen-ports", required_argument, NULL, OPT_LISTEN_PORTS },
 		{ "client-ports", required_argument, NULL, OPT_CLIENT_PORTS },
 		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
+		{ "idle-threshold", required_argument, NULL, OPT_IDLE_THRESHOLD },
 		{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -156,6 +163,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	flags->listen_address = DEFAULT_LISTEN_ADDRESS;
 	flags->telemetry_path = DEFAULT_TELEMETRY_PATH;
 	flags->max_ports = DEFAULT_MAX_PORTS;
+	flags->idle_threshold_seconds = DEFAULT_IDLE_THRESHOLD;
 	flags->log_level = LOG_LEVEL_INFO;
 	if (collectors_count > FLAGS_MAX_COLLECTORS) {
 		snprintf(err, errlen, "too many collectors compiled in");
@@ -197,7 +205,13 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			client_ports = optarg;
 			break;
 		case OPT_MAX_PORTS:
-			if (parse_max_ports(optarg, &flags->max_ports, err, errlen) < 0)
+			if (parse_number("--max-ports", optarg, 1, CLASSIFY_MAX_PORTS_LIMIT,
+					 &flags->max_ports, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_IDLE_THRESHOLD:
+			if (parse_number("--idle-threshold", optarg, 1, MAX_IDLE_THRESHOLD,
+					 &flags->idle_threshold_seconds, err, errlen) < 0)
 				return -EINVAL;
 			break;
 		case OPT_LOG_LEVEL:

@@ -20,6 +20,7 @@ struct flags {
 	uint16_t client_ports[CLASSIFY_MAX_PORTS_LIMIT];
 	unsigned n_client_ports;
 	unsigned max_ports;
+	unsigned idle_threshold_seconds;
 	enum log_level log_level;
 	bool collector_enabled[FLAGS_MAX_COLLECTORS];
 };

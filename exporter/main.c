@@ -49,6 +49,8 @@ int main(int argc, char **argv)
 		.n_client_ports = flags.n_client_ports,
 		.max_ports = flags.max_ports,
 	};
+	config.idle_threshold_seconds = flags.idle_threshold_seconds;
+	config.proc_root = "/proc";
 	ret = scrape_init(flags.collector_enabled, &config);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));

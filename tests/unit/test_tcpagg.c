@@ -22,7 +22,7 @@ static void setup_with(unsigned max_ports)
 
 	agg = malloc(sizeof(*agg));
 	ck_assert_ptr_nonnull(agg);
-	ck_assert_int_eq(tcpagg_init(agg, &config), 0);
+	ck_assert_int_eq(tcpagg_init(agg, &config, 300 * 1000), 0);
 	agg->port_range_path = unit_data_path("ip_local_port_range");
 	ck_assert_int_eq(expfmt_init(&out, 0), 0);
 	tcpagg_begin(agg);
@@ -250,6 +250,163 @@ START_TEST(state_names_match_ss)
 }
 END_TEST
 
+/* ---- dead-peer signals --------------------------------------------------------------- */
+
+static void add_full(uint8_t state, uint16_t sport, uint16_t dport, uint8_t timer, uint8_t retrans,
+		     uint32_t idle_ms, uint32_t rtt_us, uint32_t total_retrans)
+{
+	struct sockdiag_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = state;
+	r.sport = sport;
+	r.dport = dport;
+	r.timer = timer;
+	r.retrans = retrans;
+	r.info_len = sizeof(r.info);
+	r.info.tcpi_state = state;
+	r.info.tcpi_last_data_recv = idle_ms;
+	r.info.tcpi_last_ack_recv = idle_ms;
+	r.info.tcpi_rtt = rtt_us;
+	r.info.tcpi_total_retrans = total_retrans;
+	r.info.tcpi_lost = retrans;
+	r.info.tcpi_unacked = retrans ? 3 : 0;
+	ck_assert_int_eq(tcpagg_add(&r, agg), 0);
+}
+
+START_TEST(every_timer_kind_is_counted)
+{
+	const char *text;
+
+	add_full(TCPH_ESTABLISHED, 443, 41000, TCPH_TIMER_OFF, 0, 0, 0, 0);
+	add_full(TCPH_ESTABLISHED, 443, 41001, TCPH_TIMER_RETRANSMIT, 0, 0, 0, 0);
+	add_full(TCPH_ESTABLISHED, 443, 41002, TCPH_TIMER_KEEPALIVE, 0, 0, 0, 0);
+	add_full(TCPH_TIME_WAIT, 443, 41003, TCPH_TIMER_TIME_WAIT, 0, 0, 0, 0);
+	add_full(TCPH_ESTABLISHED, 443, 41004, TCPH_TIMER_PROBE, 1, 0, 0, 0);
+	add_full(TCPH_ESTABLISHED, 443, 41005, TCPH_TIMER_DELAYED_ACK, 0, 0, 0, 0);
+	add_full(TCPH_ESTABLISHED, 443, 41006, 9 /* a future timer code */, 0, 0, 0, 0);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"off\"} 1");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"retransmit\"} 1");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"keepalive\"} 1");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"time_wait\"} 1");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"zero_window_probe\"} 1");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"delayed_ack\"} 1");
+	/* A retransmit timer with no retransmission yet is normal data in flight. */
+	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"443\",role=\"server\"} 0");
+	ck_assert_has_line(text, "tcp_health_keepalive_connections{port=\"443\",role=\"server\"} 1");
+	ck_assert_has_line(text, "tcp_health_keepalive_probes_outstanding{port=\"443\",role=\"server\"} 0");
+}
+END_TEST
+
+START_TEST(retransmitting_into_the_void)
+{
+	const char *text;
+
+	add_full(TCPH_ESTABLISHED, 41000, 5432, TCPH_TIMER_RETRANSMIT, 4, 0, 200000, 10);
+	add_full(TCPH_ESTABLISHED, 41001, 5432, TCPH_TIMER_RETRANSMIT, 7, 0, 200000, 20);
+	add_full(TCPH_ESTABLISHED, 41002, 5432, TCPH_TIMER_OFF, 0, 0, 200000, 5);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"5432\",role=\"client\"} 2");
+	ck_assert_has_line(text, "tcp_health_retransmit_backoff_max{port=\"5432\",role=\"client\"} 7");
+	ck_assert_has_line(text, "tcp_health_retransmitted_segments{port=\"5432\",role=\"client\"} 35");
+	ck_assert_has_line(text, "tcp_health_lost_segments{port=\"5432\",role=\"client\"} 11");
+	ck_assert_has_line(text, "tcp_health_unacked_segments{port=\"5432\",role=\"client\"} 6");
+}
+END_TEST
+
+START_TEST(keepalive_probing_a_silent_peer)
+{
+	const char *text;
+
+	add_full(TCPH_ESTABLISHED, 1720, 41000, TCPH_TIMER_KEEPALIVE, 3, 9000, 0, 0);
+	add_full(TCPH_ESTABLISHED, 1720, 41001, TCPH_TIMER_KEEPALIVE, 1, 9000, 0, 0);
+	add_full(TCPH_ESTABLISHED, 1720, 41002, TCPH_TIMER_KEEPALIVE, 0, 10, 0, 0);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_keepalive_connections{port=\"1720\",role=\"server\"} 3");
+	ck_assert_has_line(text, "tcp_health_keepalive_probes_outstanding{port=\"1720\",role=\"server\"} 4");
+	ck_assert_has_line(text, "tcp_health_keepalive_probes_max{port=\"1720\",role=\"server\"} 3");
+	/* Keepalive protects them: none is unprotected however idle. */
+	ck_assert_has_line(text, "tcp_health_unprotected_idle_connections{port=\"1720\",role=\"server\"} 0");
+}
+END_TEST
+
+START_TEST(idle_histogram_and_unprotected_idle)
+{
+	const char *text;
+
+	add_full(TCPH_ESTABLISHED, 1202, 41000, TCPH_TIMER_OFF, 0, 500, 0, 0);	 /* 0.5 s */
+	add_full(TCPH_ESTABLISHED, 1202, 41001, TCPH_TIMER_OFF, 0, 45000, 0, 0);	 /* 45 s */
+	add_full(TCPH_ESTABLISHED, 1202, 41002, TCPH_TIMER_OFF, 0, 301000, 0, 0);	 /* past 300 */
+	add_full(TCPH_ESTABLISHED, 1202, 41003, TCPH_TIMER_OFF, 0, 9000000, 0, 0); /* 2.5 h */
+	add_full(TCPH_CLOSE_WAIT, 1202, 41004, TCPH_TIMER_OFF, 0, 9000000, 0, 0);  /* not ESTABLISHED */
+	text = written();
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"1\"} 1");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"60\"} 2");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"300\"} 2");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"900\"} 3");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"7200\"} 3");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"+Inf\"} 4");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_count{port=\"1202\",role=\"server\"} 4");
+	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_sum{port=\"1202\",role=\"server\"} 9346.5");
+	/* Threshold 300 s: the two connections idle longer, with no timer, are unprotected. */
+	ck_assert_has_line(text, "tcp_health_unprotected_idle_connections{port=\"1202\",role=\"server\"} 2");
+}
+END_TEST
+
+START_TEST(a_peer_that_only_acks_is_not_silent)
+{
+	struct sockdiag_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = TCPH_ESTABLISHED;
+	r.sport = 41000;
+	r.dport = 8125;
+	r.info_len = sizeof(r.info);
+	r.info.tcpi_last_data_recv = 3600000; /* we only send: no data received for an hour */
+	r.info.tcpi_last_ack_recv = 200;      /* but the peer acknowledged 0.2 s ago */
+	tcpagg_add(&r, agg);
+	ck_assert_has_line(written(), "tcp_health_unprotected_idle_connections{port=\"8125\",role=\"client\"} 0");
+}
+END_TEST
+
+START_TEST(rtt_histogram_in_seconds)
+{
+	const char *text;
+
+	add_full(TCPH_ESTABLISHED, 41000, 443, TCPH_TIMER_OFF, 0, 0, 50, 0);	  /* 50 us */
+	add_full(TCPH_ESTABLISHED, 41001, 443, TCPH_TIMER_OFF, 0, 0, 20000, 0);	  /* 20 ms */
+	add_full(TCPH_ESTABLISHED, 41002, 443, TCPH_TIMER_OFF, 0, 0, 2000000, 0); /* 2 s */
+	text = written();
+	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"0.0001\"} 1");
+	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"0.01\"} 1");
+	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"0.05\"} 2");
+	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"1\"} 2");
+	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"+Inf\"} 3");
+	ck_assert_has_line(text, "tcp_health_rtt_seconds_sum{port=\"443\",role=\"client\"} 2.02005");
+}
+END_TEST
+
+START_TEST(short_tcp_info_counts_what_it_has)
+{
+	struct sockdiag_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = TCPH_ESTABLISHED;
+	r.sport = 41000;
+	r.dport = 443;
+	/* An old kernel's tcp_info: the fields we read are there, later ones zero. */
+	r.info_len = 104;
+	r.info.tcpi_total_retrans = 3;
+	r.info.tcpi_rtt = 1000;
+	tcpagg_add(&r, agg);
+	ck_assert_has_line(written(), "tcp_health_retransmitted_segments{port=\"443\",role=\"client\"} 3");
+}
+END_TEST
+
 Suite *tcpagg_suite(void)
 {
 	Suite *s = suite_create("tcpagg");
@@ -266,6 +423,13 @@ Suite *tcpagg_suite(void)
 	tcase_add_test(tc, kernel_without_ipv6_is_not_a_failure_but_other_errors_are);
 	tcase_add_test(tc, unknown_state_is_skipped);
 	tcase_add_test(tc, state_names_match_ss);
+	tcase_add_test(tc, every_timer_kind_is_counted);
+	tcase_add_test(tc, retransmitting_into_the_void);
+	tcase_add_test(tc, keepalive_probing_a_silent_peer);
+	tcase_add_test(tc, idle_histogram_and_unprotected_idle);
+	tcase_add_test(tc, a_peer_that_only_acks_is_not_silent);
+	tcase_add_test(tc, rtt_histogram_in_seconds);
+	tcase_add_test(tc, short_tcp_info_counts_what_it_has);
 	suite_add_tcase(s, tc);
 	return s;
 }
