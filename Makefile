@@ -10,11 +10,11 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fstack-protector-strong \
            -DTCPH_VERSION='"$(VERSION)"' -DTCPH_REVISION='"$(REVISION)"'
-PKGS     = libmnl libmicrohttpd
+PKGS     = libmnl libmicrohttpd zlib
 LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
-BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev
+BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev
 CHECK_DEPS := check iproute2 nftables curl valgrind procps
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \

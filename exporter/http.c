@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static struct MHD_Daemon *http_daemon;
 static int http_listen_fd = -1;
@@ -151,8 +153,65 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, 
 	return ret;
 }
 
+/* True when the client accepts gzip: a "gzip" (or "*") coding in Accept-Encoding whose
+ * q-value is not 0. */
+int http_accepts_gzip(const char *accept_encoding)
+{
+	const char *item = accept_encoding;
+
+	while (*item) {
+		size_t item_len, name_len;
+		const char *q;
+
+		item += strspn(item, " \t,");
+		item_len = strcspn(item, ",");
+		name_len = strcspn(item, " \t;,");
+		if ((name_len == 4 && strncasecmp(item, "gzip", 4) == 0) ||
+		    (name_len == 1 && item[0] == '*')) {
+			q = memmem(item, item_len, "q=", 2);
+			return !q || strtod(q + 2, NULL) > 0;
+		}
+		item += item_len;
+	}
+	return 0;
+}
+
+/* gzip-compresses `len` bytes into a new buffer. NULL on failure (the caller then sends
+ * the plain text: compression is an optimisation, never a reason to fail a scrape). */
+static char *gzip_compress(const char *data, size_t len, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	size_t cap;
+	char *out;
+
+	/* 15 + 16: a gzip header rather than a zlib one; level 1: the text compresses well
+	 * even at the fastest level, and the scrape stays cheap. */
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&zs, len) + 32;
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&zs);
+		return NULL;
+	}
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = (uInt)cap;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&zs);
+		free(out);
+		return NULL;
+	}
+	*out_len = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
 static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 {
+	const char *accept_encoding;
+	int gzip = 0;
 	struct expfmt_buf buf;
 	struct MHD_Response *response;
 	enum MHD_Result ret;
@@ -167,6 +226,21 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 	}
 	body = expfmt_detach(&buf, &len);
 	http_last_size = len + len / 4 + 1024;
+	accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (accept_encoding && http_accepts_gzip(accept_encoding) && len <= UINT32_MAX) {
+		size_t zlen;
+		char *zbody = gzip_compress(body, len, &zlen);
+
+		if (zbody) {
+			free(body);
+			body = zbody;
+			len = zlen;
+			gzip = 1;
+		} else {
+			log_warn("gzip compression failed; sending the scrape uncompressed");
+		}
+	}
 	/* MHD owns the bytes until the (possibly slow) client has them all. */
 	response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!response) {
@@ -174,6 +248,9 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 		return MHD_NO;
 	}
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, EXPFMT_CONTENT_TYPE);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gzip)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, response);
 	MHD_destroy_response(response);
 	return ret;

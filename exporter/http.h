@@ -20,6 +20,9 @@ struct http_config {
 int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
 			      int *wildcard, char *err, size_t errlen);
 
+/* True when an Accept-Encoding header value admits gzip (q > 0). */
+int http_accepts_gzip(const char *accept_encoding);
+
 /* Binds and starts serving. 0, or -errno with one line for the user in `err`. */
 int http_start(const struct http_config *config, char *err, size_t errlen);
 void http_stop(void);

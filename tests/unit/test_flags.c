@@ -173,6 +173,21 @@ START_TEST(listen_addresses)
 }
 END_TEST
 
+START_TEST(accept_encoding_gzip)
+{
+	ck_assert(http_accepts_gzip("gzip"));
+	ck_assert(http_accepts_gzip("identity, GZIP"));
+	ck_assert(http_accepts_gzip("br;q=1.0, gzip;q=0.8, *;q=0.1"));
+	ck_assert(http_accepts_gzip("*"));
+	ck_assert(!http_accepts_gzip("gzip;q=0"));
+	ck_assert(!http_accepts_gzip("gzip ; q=0.000"));
+	ck_assert(!http_accepts_gzip("gzipx, deflate"));
+	ck_assert(!http_accepts_gzip("x-gzip2"));
+	ck_assert(!http_accepts_gzip(""));
+	ck_assert(!http_accepts_gzip(" , ,"));
+}
+END_TEST
+
 Suite *flags_suite(void)
 {
 	Suite *s = suite_create("flags");
@@ -186,6 +201,7 @@ Suite *flags_suite(void)
 	tcase_add_test(tc, unknown_flag_missing_value_and_stray_argument);
 	tcase_add_test(tc, port_list_ranges);
 	tcase_add_test(tc, listen_addresses);
+	tcase_add_test(tc, accept_encoding_gzip);
 	suite_add_tcase(s, tc);
 	return s;
 }
