@@ -261,15 +261,27 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 				      const char *upload_data, size_t *upload_data_size,
 				      void **req_cls)
 {
+	static int headers_seen;
+
 	(void)cls;
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)req_cls;
 
+	/* Refuse other methods at once (MHD then closes the connection, so a body is never
+	 * read). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 				  "text/plain; charset=utf-8");
+	/* The first call only announces the headers; answering on the second, once the request
+	 * is complete, lets MHD keep the connection alive for the next scrape. */
+	if (*req_cls == NULL) {
+		*req_cls = &headers_seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0; /* a GET with a body: discard it */
+		return MHD_YES;
+	}
 	if (strcmp(url, http_telemetry_path) == 0)
 		return serve_metrics(conn);
 	if (strcmp(url, "/") == 0) {
