@@ -30,7 +30,9 @@ int classify_init(struct classify *c, const struct classify_config *config)
 		set_bit(c->client_ports, c->client_list[i]);
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		c->roles[r].port_of_slot = calloc(c->max_ports, sizeof(uint16_t));
-		if (!c->roles[r].port_of_slot) {
+		c->roles[r].sockets = calloc(c->max_ports, sizeof(uint32_t));
+		c->roles[r].carried = calloc(c->max_ports, sizeof(uint16_t));
+		if (!c->roles[r].port_of_slot || !c->roles[r].sockets || !c->roles[r].carried) {
 			classify_fini(c);
 			return -ENOMEM;
 		}
@@ -45,7 +47,11 @@ void classify_fini(struct classify *c)
 {
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		free(c->roles[r].port_of_slot);
+		free(c->roles[r].sockets);
+		free(c->roles[r].carried);
 		c->roles[r].port_of_slot = NULL;
+		c->roles[r].sockets = NULL;
+		c->roles[r].carried = NULL;
 	}
 }
 
@@ -68,12 +74,19 @@ static unsigned slot_for(struct classify *c, enum classify_role role, uint16_t p
 
 void classify_begin(struct classify *c, uint16_t eph_low, uint16_t eph_high)
 {
+	unsigned carried[CLASSIFY_ROLES];
+
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		struct classify_role_slots *slots = &c->roles[r];
 
-		/* Clear only what the last scan set: a few hundred entries, not 64 Ki. */
-		for (unsigned i = 0; i < slots->used; i++)
+		carried[r] = 0;
+		for (unsigned i = 0; i < slots->used; i++) {
+			if (slots->sockets[i])
+				slots->carried[carried[r]++] = slots->port_of_slot[i];
+			/* Clear only what the last scan set: a few hundred entries, not 64 Ki. */
 			slots->slot_of_port[slots->port_of_slot[i]] = 0;
+		}
+		memset(slots->sockets, 0, c->max_ports * sizeof(uint32_t));
 		slots->used = 0;
 		slots->folded = 0;
 	}
@@ -84,11 +97,26 @@ void classify_begin(struct classify *c, uint16_t eph_low, uint16_t eph_high)
 		slot_for(c, CLASSIFY_SERVER, c->listen_list[i]);
 	for (unsigned i = 0; i < c->n_client; i++)
 		slot_for(c, CLASSIFY_CLIENT, c->client_list[i]);
+	/* Then last scan's ports, in their old order: at the cap, the same ports keep their
+	 * labels and the same ones fold, instead of changing with the kernel's hash order. */
+	for (int r = 0; r < CLASSIFY_ROLES; r++)
+		for (unsigned i = 0; i < carried[r]; i++)
+			slot_for(c, (enum classify_role)r, c->roles[r].carried[i]);
 }
 
 static bool is_ephemeral(const struct classify *c, uint16_t port)
 {
 	return port >= c->eph_low && port <= c->eph_high;
+}
+
+/* slot_for for a socket: also counts it, so the next scan knows the port was in use. */
+static unsigned count_socket(struct classify *c, enum classify_role role, uint16_t port)
+{
+	unsigned slot = slot_for(c, role, port);
+
+	if (slot != classify_other_slot(c))
+		c->roles[role].sockets[slot]++;
+	return slot;
 }
 
 unsigned classify_socket(struct classify *c, uint8_t state, uint16_t local_port,
@@ -100,11 +128,11 @@ unsigned classify_socket(struct classify *c, uint8_t state, uint16_t local_port,
 	    classify_bit(c->expected, local_port) ||
 	    (!is_ephemeral(c, local_port) && is_ephemeral(c, remote_port))) {
 		*role = CLASSIFY_SERVER;
-		return slot_for(c, CLASSIFY_SERVER, local_port);
+		return count_socket(c, CLASSIFY_SERVER, local_port);
 	}
 	*role = CLASSIFY_CLIENT;
 	if (classify_bit(c->client_ports, remote_port) || !is_ephemeral(c, remote_port))
-		return slot_for(c, CLASSIFY_CLIENT, remote_port);
+		return count_socket(c, CLASSIFY_CLIENT, remote_port);
 	return classify_other_slot(c);
 }
 

@@ -8,8 +8,9 @@
  *   client, port = remote port  if it is in --client-ports or outside the ephemeral range;
  *   client, port = "other"      otherwise.
  * Each role has at most max_ports port values; sockets beyond that fold into "other"
- * and are counted as folded. Configured ports get their slots first, then ports in
- * the order the dump meets them (listeners come first in a kernel dump). */
+ * and are counted as folded. Configured ports get their slots first, then the ports that
+ * had sockets in the previous scan (so which ports fold stays stable from scrape to
+ * scrape), then new ports in the order the dump meets them (listeners come first). */
 #ifndef TCPH_CLASSIFY_H
 #define TCPH_CLASSIFY_H
 
@@ -32,6 +33,8 @@ struct classify_config {
 struct classify_role_slots {
 	uint16_t slot_of_port[CLASSIFY_PORT_LIMIT]; /* 0: none, else slot index + 1 */
 	uint16_t *port_of_slot;			  /* max_ports entries */
+	uint32_t *sockets;			  /* per slot: sockets classified this scan */
+	uint16_t *carried;			  /* scratch: ports kept from the last scan */
 	unsigned used;
 	uint64_t folded; /* sockets folded into "other" by the cap this scan */
 };
@@ -51,8 +54,9 @@ struct classify {
 int classify_init(struct classify *c, const struct classify_config *config);
 void classify_fini(struct classify *c);
 
-/* Starts a scan: forgets the previous scan's slots and listeners, reserves slots for the
- * configured ports and takes the ephemeral range for this scan. */
+/* Starts a scan: forgets the previous scan's listeners and slots, reserves slots for the
+ * configured ports, then for the ports that had sockets last scan, and takes the
+ * ephemeral range for this scan. */
 void classify_begin(struct classify *c, uint16_t eph_low, uint16_t eph_high);
 
 /* Classifies one socket and returns its slot: 0..max_ports-1 for a port (see

@@ -9,7 +9,8 @@
 
 static int tcp_init(const struct collectors_config *config)
 {
-	return tcpagg_collector_init(&config->classify, config->idle_threshold_seconds * 1000u);
+	return tcpagg_collector_init(&config->classify, config->idle_threshold_seconds * 1000u,
+				     config->proc_root);
 }
 
 const struct collector collectors_table[] = {

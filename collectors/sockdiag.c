@@ -215,6 +215,8 @@ int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof(sd->buf));
 
+		if (n < 0 && errno == EINTR)
+			continue; /* a signal, not NLM_F_DUMP_INTR: just receive again */
 		if (n < 0) {
 			/* ENOSPC: a datagram larger than our buffer (MSG_TRUNC). */
 			ret = errno == EAGAIN ? -ETIMEDOUT : -errno;

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
 
 static const char *const state_names[TCPH_STATE_MAX + 1] = {
 	[TCPH_ESTABLISHED] = "established", [TCPH_SYN_SENT] = "syn_sent",
@@ -63,7 +62,8 @@ int tcpagg_init(struct tcpagg *agg, const struct classify_config *config,
 	ret = classify_init(&agg->classify, config);
 	if (ret < 0)
 		return ret;
-	agg->port_range_path = PORT_RANGE_PATH;
+	snprintf(agg->port_range_path, sizeof(agg->port_range_path),
+		 "/proc/sys/net/ipv4/ip_local_port_range");
 	agg->idle_threshold_ms = idle_threshold_ms;
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		agg->slots[r] = calloc(nslots, sizeof(struct tcpagg_slot));
@@ -156,11 +156,15 @@ static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
 
 	if (record->timer <= TCPH_TIMER_MAX)
 		slot->timers[record->timer]++;
-	if (record->timer == TCPH_TIMER_RETRANSMIT && record->retrans > 0) {
+	/* SYN_SENT/SYN_RECV retransmit the handshake (SYN, SYN-ACK): a scan, a flood or an
+	 * unreachable host, not a peer that vanished with data in flight. */
+	if (record->timer == TCPH_TIMER_RETRANSMIT && record->retrans > 0 &&
+	    record->state != TCPH_SYN_SENT && record->state != TCPH_SYN_RECV) {
 		slot->retransmitting++;
 		slot->retransmit_backoff_max = max_u32(slot->retransmit_backoff_max, record->retrans);
 	}
-	if (record->timer == TCPH_TIMER_KEEPALIVE) {
+	/* FIN_WAIT2 runs its tcp_fin_timeout on the same timer as keepalive (sk_timer). */
+	if (record->timer == TCPH_TIMER_KEEPALIVE && record->state != TCPH_FIN_WAIT2) {
 		slot->keepalive++;
 		slot->keepalive_probes += record->retrans;
 		slot->keepalive_probes_max = max_u32(slot->keepalive_probes_max, record->retrans);
@@ -411,12 +415,14 @@ static void write_health(const struct tcpagg *agg, struct expfmt_buf *out)
 			  "Sockets by the kernel timer pending on them (idiag_timer).", "timer",
 			  timer_names, TCPH_TIMER_OFF, TCPH_TIMER_MAX, offsetof(struct tcpagg_slot, timers));
 	write_slot_family(agg, out, "tcp_health_retransmitting_connections",
-			  "Sockets with the retransmit timer pending and at least one consecutive "
-			  "retransmission: data in flight that the peer is not acknowledging.",
+			  "Sockets past the handshake with the retransmit timer pending and at least "
+			  "one consecutive retransmission: data in flight that the peer is not "
+			  "acknowledging.",
 			  get_retransmitting);
 	write_slot_family(agg, out, "tcp_health_retransmit_backoff_max",
-			  "Largest consecutive-retransmission count among the port's sockets; the "
-			  "kernel gives up at net.ipv4.tcp_retries2.",
+			  "Largest consecutive-retransmission count among the port's retransmitting "
+			  "sockets; the kernel gives up after a time budget derived from "
+			  "net.ipv4.tcp_retries2 (15: about 15 minutes, reached near 15 retransmissions).",
 			  get_backoff_max);
 	write_slot_family(agg, out, "tcp_health_retransmitted_segments",
 			  "Sum of tcpi_total_retrans over the sockets alive now. A gauge: it falls "
@@ -431,7 +437,8 @@ static void write_health(const struct tcpagg *agg, struct expfmt_buf *out)
 			  "sockets alive now. A gauge.",
 			  get_unacked);
 	write_slot_family(agg, out, "tcp_health_keepalive_connections",
-			  "Sockets with the keepalive timer armed (SO_KEEPALIVE set and idle).",
+			  "Sockets (other than FIN_WAIT2) with the keepalive timer armed: SO_KEEPALIVE "
+			  "is set.",
 			  get_keepalive);
 	write_slot_family(agg, out, "tcp_health_keepalive_probes_outstanding",
 			  "Sum of unanswered keepalive probes; above 0 means a peer is not answering.",
@@ -458,7 +465,8 @@ void tcpagg_write_counters(const struct tcpagg *agg, struct expfmt_buf *out)
 {
 	expfmt_family(out, "tcp_health_exporter_dump_retries_total", "counter",
 		      "Socket dumps restarted because the kernel flagged them inconsistent "
-		      "(NLM_F_DUMP_INTR) while sockets changed.");
+		      "(NLM_F_DUMP_INTR). Current kernels do not flag TCP dumps, so this stays 0 "
+		      "there; the retry guards kernels that do.");
 	expfmt_sample_u64(out, "tcp_health_exporter_dump_retries_total", NULL, 0,
 			  agg->dump_retries_total);
 }
@@ -507,12 +515,16 @@ static int dump_with_sockdiag(void *dump_ctx, int family, sockdiag_record_fn fn,
 	return sockdiag_dump(collector_sd, family, fn, fn_ctx);
 }
 
-int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms)
+int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms,
+			  const char *proc_root)
 {
 	int ret = tcpagg_init(&collector_agg, config, idle_threshold_ms);
 
 	if (ret < 0)
 		return ret;
+	if (proc_root)
+		snprintf(collector_agg.port_range_path, sizeof(collector_agg.port_range_path),
+			 "%s/sys/net/ipv4/ip_local_port_range", proc_root);
 	collector_ready = 1;
 	/* A netlink socket that cannot be opened now (e.g. no permission) is retried at
 	 * every scrape, which then reports the collector as failed. */

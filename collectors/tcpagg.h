@@ -66,7 +66,7 @@ struct tcpagg {
 	uint32_t idle_threshold_ms;
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t dump_retries_total;
-	const char *port_range_path;
+	char port_range_path[256];
 };
 
 /* Dumps one family into fn; sockdiag_dump in production, a fake in unit tests. */
@@ -89,7 +89,8 @@ void tcpagg_write(struct tcpagg *agg, struct expfmt_buf *out);
 void tcpagg_write_counters(const struct tcpagg *agg, struct expfmt_buf *out);
 
 /* The `tcp` collector: module state, set up from main's flags. */
-int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms);
+int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms,
+			  const char *proc_root);
 void tcpagg_collector_fini(void);
 int tcpagg_collect(struct expfmt_buf *out);
 

@@ -22,7 +22,7 @@
 #include <zlib.h>
 
 static struct MHD_Daemon *http_daemon;
-static int http_listen_fd = -1;
+static int http_listen_fd = -1; /* ours until MHD starts with it */
 static const char *http_telemetry_path;
 static size_t http_last_size = 16384; /* next scrape buffer starts at the last size */
 
@@ -153,27 +153,30 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, 
 	return ret;
 }
 
-/* True when the client accepts gzip: a "gzip" (or "*") coding in Accept-Encoding whose
- * q-value is not 0. */
+/* True when the client accepts gzip: a "gzip" coding in Accept-Encoding whose q-value is
+ * not 0, or, when gzip is not named, a "*" whose q-value is not 0 (RFC 9110 12.5.3). */
 int http_accepts_gzip(const char *accept_encoding)
 {
 	const char *item = accept_encoding;
+	int wildcard = 0;
 
 	while (*item) {
 		size_t item_len, name_len;
 		const char *q;
+		int accepted;
 
 		item += strspn(item, " \t,");
 		item_len = strcspn(item, ",");
 		name_len = strcspn(item, " \t;,");
-		if ((name_len == 4 && strncasecmp(item, "gzip", 4) == 0) ||
-		    (name_len == 1 && item[0] == '*')) {
-			q = memmem(item, item_len, "q=", 2);
-			return !q || strtod(q + 2, NULL) > 0;
-		}
+		q = memmem(item, item_len, "q=", 2);
+		accepted = !q || strtod(q + 2, NULL) > 0;
+		if (name_len == 4 && strncasecmp(item, "gzip", 4) == 0)
+			return accepted;
+		if (name_len == 1 && item[0] == '*')
+			wildcard = accepted;
 		item += item_len;
 	}
-	return 0;
+	return wildcard;
 }
 
 /* gzip-compresses `len` bytes into a new buffer. NULL on failure (the caller then sends
@@ -322,30 +325,25 @@ int http_start(const struct http_config *config, char *err, size_t errlen)
 	http_telemetry_path = config->telemetry_path;
 	http_daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		handle_request, NULL, MHD_OPTION_LISTEN_SOCKET, http_listen_fd,
+		handle_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, http_listen_fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_SEC,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
 	if (!http_daemon) {
 		snprintf(err, errlen, "cannot start HTTP server on '%s'", config->listen_address);
 		close(http_listen_fd);
 		http_listen_fd = -1;
 		return -EIO;
 	}
+	http_listen_fd = -1; /* MHD owns and closes the listening socket from now on */
 	return 0;
 }
 
 void http_stop(void)
 {
 	if (http_daemon) {
-		/* Quiesce first: MHD hands the listen socket back, and we close what we opened. */
-		MHD_quiesce_daemon(http_daemon);
 		MHD_stop_daemon(http_daemon);
 		http_daemon = NULL;
-	}
-	if (http_listen_fd >= 0) {
-		close(http_listen_fd);
-		http_listen_fd = -1;
 	}
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -40,6 +41,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	for (char *p = text; *p; p++)
 		if (*p == '"' || *p == '\n')
 			*p = '\'';
-	fprintf(stderr, "level=%s msg=\"%s\"\n", level_names[level], text);
+	{
+		struct timespec now;
+		struct tm tm;
+		char stamp[32];
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "ts=%s.%03ldZ level=%s msg=\"%s\"\n", stamp, now.tv_nsec / 1000000,
+			level_names[level], text);
+	}
 	fflush(stderr);
 }

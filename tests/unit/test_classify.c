@@ -144,12 +144,33 @@ START_TEST(cap_folds_into_other_and_counts)
 	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].folded, 2);
 	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].used, 3);
 
-	/* A new scan starts afresh: slots and folded count are reset, configured kept. */
+	/* A new scan: folded count and listeners reset; configured ports and the ports that
+	 * had sockets keep their slots, so 443 still folds rather than taking 80's place. */
 	classify_begin(c, 32768, 60999);
-	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].used, 2);
+	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].used, 3);
 	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].folded, 0);
 	ck_assert(!classify_is_listening(c, 80));
+	ck_assert_int_eq(port_of(TCPH_LISTEN, 443, 0, &role), -1);
+	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].folded, 1);
+
+	/* 80 had no socket in that scan: the next one frees its slot for 443. */
+	classify_begin(c, 32768, 60999);
+	ck_assert_uint_eq(c->roles[CLASSIFY_SERVER].used, 2);
 	ck_assert_int_eq(port_of(TCPH_LISTEN, 443, 0, &role), 443);
+}
+END_TEST
+
+START_TEST(slots_keep_their_order_across_scans)
+{
+	enum classify_role role;
+
+	port_of(TCPH_ESTABLISHED, 41000, 9000, &role);
+	port_of(TCPH_ESTABLISHED, 41001, 80, &role);
+	classify_begin(c, 32768, 60999);
+	/* 80 arrives first this time, but the slots carried over keep last scan's order. */
+	ck_assert_uint_eq(c->roles[CLASSIFY_CLIENT].used, 3);
+	ck_assert_uint_eq(classify_slot_port(c, CLASSIFY_CLIENT, 1), 9000);
+	ck_assert_uint_eq(classify_slot_port(c, CLASSIFY_CLIENT, 2), 80);
 }
 END_TEST
 
@@ -222,6 +243,7 @@ Suite *classify_suite(void)
 	tcase_add_test(tc, ephemeral_range_comes_from_the_scan);
 	tcase_add_test(tc, configured_ports_hold_slots_from_the_start);
 	tcase_add_test(tc, cap_folds_into_other_and_counts);
+	tcase_add_test(tc, slots_keep_their_order_across_scans);
 	tcase_add_test(tc, invalid_configs_are_rejected);
 	tcase_add_test(tc, ephemeral_range_file_parsing);
 	suite_add_tcase(s, tc);

@@ -185,6 +185,8 @@ START_TEST(accept_encoding_gzip)
 	ck_assert(!http_accepts_gzip("x-gzip2"));
 	ck_assert(!http_accepts_gzip(""));
 	ck_assert(!http_accepts_gzip(" , ,"));
+	ck_assert(!http_accepts_gzip("*;q=1, gzip;q=0")); /* the explicit entry wins */
+	ck_assert(!http_accepts_gzip("*;q=0"));
 }
 END_TEST
 

@@ -3,6 +3,7 @@
 #include "../../collectors/netstat.h"
 #include "../../collectors/sysctl.h"
 #include "../../exporter/expfmt.h"
+#include "../../exporter/scrape.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -150,6 +151,52 @@ START_TEST(sysctl_collector_fails_when_nothing_is_readable)
 }
 END_TEST
 
+/* The scrape loop: a failing collector is reported with success 0 and the rest served. */
+static const char *scrape_with(const char *proc_root, int *ret)
+{
+	bool enabled[16] = { false };
+	struct collectors_config config = { .proc_root = proc_root };
+
+	enabled[collectors_find("sysctl")] = true;
+	enabled[collectors_find("netstat")] = true;
+	ck_assert_int_eq(scrape_init(enabled, &config), 0);
+	ck_assert_int_eq(expfmt_init(&out, 0), 0);
+	*ret = scrape_run(&out);
+	scrape_fini();
+	expfmt_append(&out, "", 1);
+	return out.data;
+}
+
+START_TEST(scrape_reports_each_collector)
+{
+	int ret;
+	const char *text = scrape_with(unit_data_path("proc"), &ret);
+
+	ck_assert_int_eq(ret, 0);
+	ck_assert_ptr_nonnull(strstr(text, "# TYPE tcp_health_exporter_build_info gauge\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_scrape_collector_success{collector=\"sysctl\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_scrape_collector_success{collector=\"netstat\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "tcp_health_scrape_collector_duration_seconds{collector=\"netstat\"} "));
+	/* Disabled collectors are not mentioned at all. */
+	ck_assert_ptr_null(strstr(text, "collector=\"tcp\""));
+	expfmt_fini(&out);
+}
+END_TEST
+
+START_TEST(failing_collectors_do_not_fail_the_scrape)
+{
+	int ret;
+	const char *text = scrape_with("/nonexistent", &ret);
+
+	ck_assert_int_eq(ret, 0);
+	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_scrape_collector_success{collector=\"sysctl\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_scrape_collector_success{collector=\"netstat\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "tcp_health_exporter_build_info{"));
+	ck_assert_ptr_null(strstr(text, "tcp_health_sysctl_"));
+	expfmt_fini(&out);
+}
+END_TEST
+
 Suite *procfs_suite(void)
 {
 	Suite *s = suite_create("procfs");
@@ -164,6 +211,8 @@ Suite *procfs_suite(void)
 	tcase_add_test(tc, netstat_collector_fails_without_files);
 	tcase_add_test(tc, sysctl_collector_on_crafted_files);
 	tcase_add_test(tc, sysctl_collector_fails_when_nothing_is_readable);
+	tcase_add_test(tc, scrape_reports_each_collector);
+	tcase_add_test(tc, failing_collectors_do_not_fail_the_scrape);
 	suite_add_tcase(s, tc);
 	return s;
 }

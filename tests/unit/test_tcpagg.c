@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,7 +24,8 @@ static void setup_with(unsigned max_ports)
 	agg = malloc(sizeof(*agg));
 	ck_assert_ptr_nonnull(agg);
 	ck_assert_int_eq(tcpagg_init(agg, &config, 300 * 1000), 0);
-	agg->port_range_path = unit_data_path("ip_local_port_range");
+	snprintf(agg->port_range_path, sizeof(agg->port_range_path), "%s",
+		 unit_data_path("ip_local_port_range"));
 	ck_assert_int_eq(expfmt_init(&out, 0), 0);
 	tcpagg_begin(agg);
 }
@@ -316,6 +318,34 @@ START_TEST(retransmitting_into_the_void)
 }
 END_TEST
 
+START_TEST(handshake_retransmissions_are_not_dead_peers)
+{
+	const char *text;
+	struct sockdiag_record r;
+
+	/* A SYN_RECV request socket retransmitting its SYN-ACK (no tcp_info), and a
+	 * SYN_SENT to an unreachable host. */
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = TCPH_SYN_RECV;
+	r.sport = 443;
+	r.dport = 41000;
+	r.timer = TCPH_TIMER_RETRANSMIT;
+	r.retrans = 4;
+	tcpagg_add(&r, agg);
+	add_full(TCPH_SYN_SENT, 41001, 443, TCPH_TIMER_RETRANSMIT, 3, 0, 0, 0);
+	/* An orphaned FIN_WAIT2 runs tcp_fin_timeout on the keepalive timer. */
+	add_full(TCPH_FIN_WAIT2, 443, 41002, TCPH_TIMER_KEEPALIVE, 0, 0, 0, 0);
+	text = written();
+	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"443\",role=\"server\"} 0");
+	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"443\",role=\"client\"} 0");
+	ck_assert_has_line(text, "tcp_health_retransmit_backoff_max{port=\"443\",role=\"server\"} 0");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"retransmit\"} 1");
+	ck_assert_has_line(text, "tcp_health_keepalive_connections{port=\"443\",role=\"server\"} 0");
+	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"keepalive\"} 1");
+}
+END_TEST
+
 START_TEST(keepalive_probing_a_silent_peer)
 {
 	const char *text;
@@ -425,6 +455,7 @@ Suite *tcpagg_suite(void)
 	tcase_add_test(tc, state_names_match_ss);
 	tcase_add_test(tc, every_timer_kind_is_counted);
 	tcase_add_test(tc, retransmitting_into_the_void);
+	tcase_add_test(tc, handshake_retransmissions_are_not_dead_peers);
 	tcase_add_test(tc, keepalive_probing_a_silent_peer);
 	tcase_add_test(tc, idle_histogram_and_unprotected_idle);
 	tcase_add_test(tc, a_peer_that_only_acks_is_not_silent);
