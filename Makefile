@@ -15,7 +15,7 @@ LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev
-CHECK_DEPS := check iproute2 nftables curl valgrind procps
+CHECK_DEPS := check iproute2 nftables curl valgrind procps clang libclang-rt-14-dev
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
@@ -33,7 +33,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit integration clean
+.PHONY: all run check deps check-deps unit fuzz integration clean
 all: $(BIN)
 
 define install_missing
@@ -92,6 +92,28 @@ unit: $(B)/unit_tests $(B)/asan/unit_tests
 	CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
 
+# libFuzzer harnesses (tests/fuzz) for the two parsers of untrusted-looking input; `make
+# check` runs each for FUZZ_SECONDS on its corpus, `make fuzz FUZZ_SECONDS=600` for longer.
+FUZZ_SECONDS ?= 15
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
+$(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
+$(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c exporter/log.c $(HEADERS) | check-deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c exporter/log.c \
+	  exporter/expfmt.c -lm
+
+fuzz: $(B)/fuzz/fuzz_sockdiag $(B)/fuzz/fuzz_netstat
+	@echo "== fuzz ($(FUZZ_SECONDS) s each)"
+	@for f in sockdiag netstat; do \
+	  mkdir -p $(B)/fuzz/corpus-$$f && \
+	  ./$(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	    $(B)/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>$(B)/fuzz/$$f.log \
+	    && echo "fuzz_$$f: no crash in $(FUZZ_SECONDS) s ($$(grep -o 'DONE.*' $(B)/fuzz/$$f.log || tail -n 1 $(B)/fuzz/$$f.log))" \
+	    || { tail -n 40 $(B)/fuzz/$$f.log; echo "fuzz_$$f: FAILED (input saved in ./crash-*)"; exit 1; }; \
+	done
+
 integration: $(BIN) $(ASAN_BIN) $(TOOLS) $(PROMTOOL)
 	@echo "== integration tests"
 	TCPH_BIN=$(BIN) TCPH_ASAN_BIN=$(ASAN_BIN) PROMTOOL=$(PROMTOOL) TOOLS=$(B)/tools \
@@ -99,6 +121,7 @@ integration: $(BIN) $(ASAN_BIN) $(TOOLS) $(PROMTOOL)
 
 check: check-deps
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) integration
 
 clean:

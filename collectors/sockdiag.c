@@ -145,13 +145,24 @@ int sockdiag_decode(const struct nlmsghdr *nlh, struct sockdiag_record *record)
 	return 0;
 }
 
+/* mnl_nlmsg_ok() casts nlmsg_len to int, so a length of 2^31 or more passes as negative
+ * and sends the walk far outside the buffer (found by tests/fuzz): compare unsigned. */
+static int message_fits(const struct nlmsghdr *nlh, int remaining)
+{
+	return remaining >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)remaining;
+}
+
 int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn fn, void *ctx)
 {
 	const struct nlmsghdr *nlh = buf;
-	int remaining = (int)len;
+	int remaining;
 
+	if (len > INT32_MAX)
+		return -EMSGSIZE;
+	remaining = (int)len;
 	while (remaining > 0) {
-		if (!mnl_nlmsg_ok(nlh, remaining))
+		if (!message_fits(nlh, remaining))
 			return -EBADMSG;
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 			return -EINTR;

@@ -236,6 +236,19 @@ START_TEST(truncated_message)
 }
 END_TEST
 
+START_TEST(huge_length_field)
+{
+	struct nlmsghdr *nlh = craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50000, NULL, 0);
+
+	/* Past INT_MAX: libmnl's own check would take it for a negative, fitting length. */
+	nlh->nlmsg_len = 0x80000010u;
+	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	nlh->nlmsg_len = 0xffffffffu;
+	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_uint_eq(seen.n, 0);
+}
+END_TEST
+
 START_TEST(payload_shorter_than_inet_diag_msg)
 {
 	struct nlmsghdr *nlh = put_header(&c, SOCK_DIAG_BY_FAMILY, SEQ);
@@ -436,6 +449,7 @@ Suite *sockdiag_suite(void)
 	tcase_add_test(crafted, short_error_message);
 	tcase_add_test(crafted, done_carrying_an_error);
 	tcase_add_test(crafted, truncated_message);
+	tcase_add_test(crafted, huge_length_field);
 	tcase_add_test(crafted, payload_shorter_than_inet_diag_msg);
 	tcase_add_test(crafted, attribute_overrunning_its_message);
 	tcase_add_test(crafted, attribute_header_cut_short);
