@@ -33,7 +33,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration clean
+.PHONY: all run check deps check-deps unit fuzz integration bench clean
 all: $(BIN)
 
 define install_missing
@@ -119,9 +119,15 @@ integration: $(BIN) $(ASAN_BIN) $(TOOLS) $(PROMTOOL)
 	TCPH_BIN=$(BIN) TCPH_ASAN_BIN=$(ASAN_BIN) PROMTOOL=$(PROMTOOL) TOOLS=$(B)/tools \
 	  bash tests/integration/run.sh
 
+# Speed and memory against BENCH_SOCKETS real sockets (tests/bench/bench.sh).
+bench: $(BIN) $(B)/tools/sockstate
+	@echo "== benchmark"
+	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh
+
 check: check-deps
 	$(MAKE) unit
 	$(MAKE) fuzz
+	$(MAKE) bench
 	$(MAKE) integration
 
 clean:

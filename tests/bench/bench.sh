@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench.sh — speed and memory of a scrape against many real sockets.
+#
+# In a fresh network namespace: the exporter, then BENCH_SOCKETS sockets (ESTABLISHED
+# pairs on loopback, spread over processes: the fd limit is per process). Reports scrape
+# time, the tcp collector's own duration, sockets per second and the exporter's memory
+# before and after. Asserts the promise of the design: memory is bounded by the number of
+# label sets, not by the number of sockets (peak RSS may grow by BENCH_MAX_RSS_GROWTH_KB at
+# most). Time is reported, never asserted: it depends on the machine.
+#
+# Environment: TCPH_BIN, TOOLS (as for the integration tests), BENCH_SOCKETS (40000),
+# BENCH_SCRAPES (20), BENCH_MAX_RSS_GROWTH_KB (2048).
+source "$(dirname "$0")/../integration/lib.sh"
+it_begin
+
+SOCKETS=${BENCH_SOCKETS:-40000}
+SCRAPES=${BENCH_SCRAPES:-20}
+MAX_GROWTH_KB=${BENCH_MAX_RSS_GROWTH_KB:-2048}
+PER_PROCESS=5000 # connections per sockstate: 10,001 fds, under the 20,000 hard limit
+PORT=19300
+
+proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# scrape_times NS COUNT: prints the median and the maximum scrape time in ms.
+scrape_times() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		in_ns "$1" curl -s -o /dev/null --max-time 30 -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"
+	done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "%.2f %.2f\n", t[int((NR + 1) / 2)], t[NR] }'
+}
+
+netns_create bench_ns
+ns=$bench_ns
+exporter_start exporter "$ns" "$TCPH_BIN" "127.0.0.1:$PORT"
+pid=$(bg_pid exporter)
+read -r base_median base_max < <(scrape_times "$ns" "$SCRAPES")
+base_rss=$(proc_kb "$pid" VmRSS)
+base_hwm=$(proc_kb "$pid" VmHWM)
+
+connections=$((SOCKETS / 2))
+made=0 n=0
+start=$(now_ms)
+while [ "$made" -lt "$connections" ]; do
+	batch=$((connections - made < PER_PROCESS ? connections - made : PER_PROCESS))
+	sockstate_start "sockets$n" "$ns" listen 127.0.0.1 $((20000 + n)) 4096 \
+		established 127.0.0.1 $((20000 + n)) "$batch"
+	made=$((made + batch))
+	n=$((n + 1))
+done
+echo "  -- $((made * 2)) sockets in $n processes made in $(($(now_ms) - start)) ms"
+
+scrape "$ns" "http://127.0.0.1:$PORT/metrics" "$IT_TMP/metrics" || die "scrape failed"
+scanned=$(metric_value "$IT_TMP/metrics" 'tcp_health_exporter_sockets_scanned{family="ipv4"}')
+read -r median max < <(scrape_times "$ns" "$SCRAPES")
+scrape "$ns" "http://127.0.0.1:$PORT/metrics" "$IT_TMP/metrics" || die "scrape failed"
+collector=$(metric_value "$IT_TMP/metrics" 'tcp_health_scrape_collector_duration_seconds{collector="tcp"}')
+bytes=$(wc -c <"$IT_TMP/metrics")
+rss=$(proc_kb "$pid" VmRSS)
+hwm=$(proc_kb "$pid" VmHWM)
+
+printf '  %-34s %12s %12s\n' "" "idle" "loaded"
+printf '  %-34s %12s %12s\n' "IPv4 sockets scanned" "-" "$scanned"
+printf '  %-34s %12s %12s\n' "scrape time, median (ms)" "$base_median" "$median"
+printf '  %-34s %12s %12s\n' "scrape time, max (ms)" "$base_max" "$max"
+printf '  %-34s %12s %12s\n' "tcp collector (ms)" "-" "$(awk -v s="$collector" 'BEGIN { printf "%.2f", s * 1000 }')"
+printf '  %-34s %12s %12s\n' "sockets per second (collector)" "-" "$(awk -v s="$collector" -v n="$scanned" 'BEGIN { printf "%.0f", n / s }')"
+printf '  %-34s %12s %12s\n' "response bytes" "-" "$bytes"
+printf '  %-34s %12s %12s\n' "RSS (KiB)" "$base_rss" "$rss"
+printf '  %-34s %12s %12s\n' "peak RSS (KiB)" "$base_hwm" "$hwm"
+
+# Every connection is on loopback, so the scan also sees both ends of each pair.
+if [ "$scanned" -ge $((made * 2)) ]; then
+	ok "the scan saw all $((made * 2)) sockets ($scanned)"
+else
+	fail "the scan saw $scanned sockets, expected at least $((made * 2))"
+fi
+growth=$((hwm - base_hwm))
+if [ "$growth" -le "$MAX_GROWTH_KB" ]; then
+	ok "peak RSS grew by $growth KiB for $scanned sockets (limit $MAX_GROWTH_KB KiB)"
+else
+	fail "peak RSS grew by $growth KiB for $scanned sockets (limit $MAX_GROWTH_KB KiB): memory follows sockets"
+fi
+it_end
