@@ -22,7 +22,7 @@ LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exp
            collectors/tcpagg.c collectors/procfs.c collectors/sysctl.c collectors/netstat.c
 HEADERS := $(wildcard exporter/*.h collectors/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
-TOOLS    := build/tools/sockstate build/tools/record_dump
+TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient
 
 B := build
 BIN := $(B)/tcp_health_exporter
