@@ -3,28 +3,28 @@
 #   make check  the same, then every test: unit (Check, ASan/UBSan, valgrind) and
 #               integration (network namespaces, curl, promtool)
 
+B        := build
 VERSION  := $(shell cat VERSION)
 REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fstack-protector-strong \
-           -DTCPH_VERSION='"$(VERSION)"' -DTCPH_REVISION='"$(REVISION)"'
+           -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen
 PKGS     = libmnl libmicrohttpd zlib
 LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev
-CHECK_DEPS := check iproute2 nftables curl valgrind procps clang libclang-rt-14-dev
+CHECK_DEPS := check iproute2 nftables curl valgrind procps strace clang libclang-rt-14-dev
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/procfs.c collectors/sysctl.c collectors/netstat.c
-HEADERS := $(wildcard exporter/*.h collectors/*.h)
+HEADERS := $(wildcard exporter/*.h collectors/*.h) $(B)/gen/revision.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient
 
-B := build
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -33,7 +33,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench clean
+.PHONY: all run check deps check-deps unit fuzz integration bench clean FORCE
 all: $(BIN)
 
 define install_missing
@@ -52,6 +52,14 @@ deps:
 
 check-deps: deps
 	$(call install_missing,$(CHECK_DEPS))
+
+# The git revision, rewritten only when it changes, so objects that show it are rebuilt
+# after a commit and only then.
+$(B)/gen/revision.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define TCPH_REVISION "$(REVISION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
 
 $(PROMTOOL):
 	@mkdir -p $(B)/prometheus && cd $(B)/prometheus && rm -f prometheus_*.deb && \

@@ -169,8 +169,10 @@ static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
 		slot->keepalive_probes += record->retrans;
 		slot->keepalive_probes_max = max_u32(slot->keepalive_probes_max, record->retrans);
 	}
-	if (record->info_len == 0)
-		return; /* TIME_WAIT and request mini-sockets have no tcp_info */
+	/* TIME_WAIT and request mini-sockets have no tcp_info; a listener's is about its
+	 * accept queue (tcpi_unacked holds the queue length), not about segments. */
+	if (record->info_len == 0 || record->state == TCPH_LISTEN)
+		return;
 	slot->retransmitted_segments += info->tcpi_total_retrans;
 	slot->lost_segments += info->tcpi_lost;
 	slot->unacked_segments += info->tcpi_unacked;

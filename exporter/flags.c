@@ -190,9 +190,14 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			flags->listen_address = optarg;
 			break;
 		case OPT_TELEMETRY_PATH:
-			if (optarg[0] != '/' || strcmp(optarg, "/") == 0 || strpbrk(optarg, "?# ")) {
+			/* Letters, digits and -._~/ only: it is matched against the request path and
+			 * written into the landing page's HTML, so nothing there needs escaping. */
+			if (optarg[0] != '/' || strcmp(optarg, "/") == 0 || strlen(optarg) > 256 ||
+			    optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						  "0123456789-._~/")] != '\0') {
 				snprintf(err, errlen,
-					 "invalid --web.telemetry-path '%s': want an absolute path other than /",
+					 "invalid --web.telemetry-path '%s': want an absolute path other than / "
+					 "of at most 256 letters, digits and -._~/",
 					 optarg);
 				return -EINVAL;
 			}

@@ -168,7 +168,10 @@ int http_accepts_gzip(const char *accept_encoding)
 		item += strspn(item, " \t,");
 		item_len = strcspn(item, ",");
 		name_len = strcspn(item, " \t;,");
-		q = memmem(item, item_len, "q=", 2);
+		q = NULL;
+		for (size_t i = name_len; i + 1 < item_len && !q; i++)
+			if ((item[i] == 'q' || item[i] == 'Q') && item[i + 1] == '=')
+				q = item + i;
 		accepted = !q || strtod(q + 2, NULL) > 0;
 		if (name_len == 4 && strncasecmp(item, "gzip", 4) == 0)
 			return accepted;

@@ -5,8 +5,8 @@
 #ifndef TCPH_VERSION
 #define TCPH_VERSION "unknown"
 #endif
-#ifndef TCPH_REVISION
-#define TCPH_REVISION "unknown"
-#endif
+/* build/gen/revision.h, written by the Makefile from `git rev-parse`. */
+#include "revision.h"
+
 
 #endif

@@ -101,6 +101,8 @@ static const struct {
 	{ "--log.level", "loud", "'loud'" },
 	{ "--web.telemetry-path", "metrics", "'metrics'" },
 	{ "--web.telemetry-path", "/", "'/'" },
+	{ "--web.telemetry-path", "/a\"><script>", "script" },
+	{ "--web.telemetry-path", "/m?x=1", "'/m?x=1'" },
 };
 
 START_TEST(bad_values)
@@ -187,6 +189,7 @@ START_TEST(accept_encoding_gzip)
 	ck_assert(!http_accepts_gzip(" , ,"));
 	ck_assert(!http_accepts_gzip("*;q=1, gzip;q=0")); /* the explicit entry wins */
 	ck_assert(!http_accepts_gzip("*;q=0"));
+	ck_assert(!http_accepts_gzip("gzip;Q=0"));
 }
 END_TEST
 

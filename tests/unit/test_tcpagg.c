@@ -419,6 +419,23 @@ START_TEST(rtt_histogram_in_seconds)
 }
 END_TEST
 
+START_TEST(listener_tcp_info_is_not_segments)
+{
+	struct sockdiag_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = TCPH_LISTEN;
+	r.sport = 2600;
+	r.rqueue = 2;
+	r.wqueue = 128;
+	r.info_len = sizeof(r.info);
+	r.info.tcpi_unacked = 2; /* the kernel reports the accept queue length here */
+	tcpagg_add(&r, agg);
+	ck_assert_has_line(written(), "tcp_health_unacked_segments{port=\"2600\",role=\"server\"} 0");
+}
+END_TEST
+
 START_TEST(short_tcp_info_counts_what_it_has)
 {
 	struct sockdiag_record r;
@@ -460,6 +477,7 @@ Suite *tcpagg_suite(void)
 	tcase_add_test(tc, idle_histogram_and_unprotected_idle);
 	tcase_add_test(tc, a_peer_that_only_acks_is_not_silent);
 	tcase_add_test(tc, rtt_histogram_in_seconds);
+	tcase_add_test(tc, listener_tcp_info_is_not_segments);
 	tcase_add_test(tc, short_tcp_info_counts_what_it_has);
 	suite_add_tcase(s, tc);
 	return s;

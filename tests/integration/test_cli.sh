@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# test_cli.sh — the command line and the process life cycle, in a network namespace:
+# every bad flag or unusable address exits 2 with exactly one line on stderr naming the
+# offending value and leaves no process behind; --help and --version exit 0 on stdout;
+# SIGTERM and SIGINT stop a running exporter with status 0 and free its port.
+# shellcheck source=tests/integration/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh"
+it_begin awk
+
+netns_create NS
+BUSY_PORT=9990
+# Something else already listening, for the "address in use" case.
+sockstate_start busy "$NS" listen 127.0.0.1 "$BUSY_PORT"
+
+# leftover_pids: pids in the namespace other than the ones this test keeps running.
+leftover_pids() {
+	local pid keep=" ${IT_PID[*]} " left=""
+	for pid in $(ip netns pids "$NS"); do
+		case $keep in *" $pid "*) ;; *) left="$left $pid" ;; esac
+	done
+	echo "${left# }"
+}
+
+# rejected DESCRIPTION NEEDLE ARGS...: the exporter, run with ARGS, must exit 2 within
+# 10 s with exactly one line on stderr containing NEEDLE, nothing on stdout, and leave no
+# process in the namespace. A valid listen address comes first so that an exporter that
+# wrongly accepts ARGS serves harmlessly inside the namespace until `timeout` stops it.
+rejected() {
+	local desc=$1 needle=$2 rc=0 problems=() lines err left
+	shift 2
+	timeout -k 2 10 ip netns exec "$NS" "$TCPH_BIN" --web.listen-address=127.0.0.1:9978 "$@" \
+		>"$IT_TMP/cli.out" 2>"$IT_TMP/cli.err" || rc=$?
+	err=$(head -c 400 "$IT_TMP/cli.err" | tr '\n' '|')
+	lines=$(awk 'END { print NR }' "$IT_TMP/cli.err")
+	[ "$rc" = 2 ] || problems+=("exit status: expected 2 got $rc")
+	[ "$lines" = 1 ] || problems+=("stderr lines: expected 1 got $lines: $err")
+	grep -qF -- "$needle" "$IT_TMP/cli.err" || problems+=("stderr does not name '$needle': $err")
+	[ ! -s "$IT_TMP/cli.out" ] || problems+=("stdout not empty: $(head -c 200 "$IT_TMP/cli.out")")
+	left=$(leftover_pids)
+	[ -z "$left" ] || problems+=("processes left in the namespace: $left")
+	if [ ${#problems[@]} = 0 ]; then
+		ok "$desc: exit 2: $(head -n 1 "$IT_TMP/cli.err")"
+	else
+		for p in "${problems[@]}"; do fail "$desc: $p"; done
+	fi
+}
+
+section "rejected flags and addresses"
+rejected "unknown flag" "--no-such-flag" --no-such-flag
+rejected "unknown short flag" "-x" -x
+rejected "stray argument" "stray" stray
+rejected "--listen-ports without a value" "--listen-ports" --listen-ports
+rejected "--listen-ports 0" "'0'" --listen-ports 0
+rejected "--listen-ports 65536" "65536" --listen-ports 65536
+rejected "--listen-ports 12a" "12a" --listen-ports 12a
+rejected "--listen-ports 1,,2" "1,,2" --listen-ports 1,,2
+rejected "--listen-ports 1202," "1202," --listen-ports 1202,
+rejected "--listen-ports 20-10 (reversed range)" "20-10" --listen-ports 20-10
+rejected "--client-ports -5" "-5" --client-ports -5
+rejected "--max-ports 0" "'0'" --max-ports 0
+rejected "--max-ports abc" "abc" --max-ports abc
+rejected "--max-ports 5000 (above the limit)" "5000" --max-ports 5000
+rejected "--listen-ports with more ports than --max-ports" "1,2,3" --max-ports 2 --listen-ports 1,2,3
+rejected "--idle-threshold 0" "'0'" --idle-threshold 0
+rejected "--idle-threshold 5m" "5m" --idle-threshold 5m
+rejected "--no-collector.nosuch" "--no-collector.nosuch" --no-collector.nosuch
+rejected "--log.level loud" "loud" --log.level loud
+rejected "--web.telemetry-path relative" "relative" --web.telemetry-path relative
+rejected "--web.telemetry-path /" "'/'" --web.telemetry-path /
+rejected "--web.listen-address port 99999" "127.0.0.1:99999" --web.listen-address=127.0.0.1:99999
+rejected "--web.listen-address port 0" "127.0.0.1:0" --web.listen-address=127.0.0.1:0
+rejected "--web.listen-address port abc" "127.0.0.1:abc" --web.listen-address=127.0.0.1:abc
+rejected "--web.listen-address without a port" "'127.0.0.1'" --web.listen-address=127.0.0.1
+rejected "--web.listen-address [::1]9978" "[::1]9978" "--web.listen-address=[::1]9978"
+rejected "--web.listen-address already in use" "127.0.0.1:$BUSY_PORT" \
+	"--web.listen-address=127.0.0.1:$BUSY_PORT"
+# 198.18.0.1 (a benchmarking address) is configured nowhere in this namespace.
+rejected "--web.listen-address not on this host" "198.18.0.1:9978" \
+	--web.listen-address=198.18.0.1:9978
+
+section "--help and --version"
+for flag in --help --version; do
+	rc=0
+	timeout -k 2 10 ip netns exec "$NS" "$TCPH_BIN" "$flag" >"$IT_TMP/cli.out" 2>"$IT_TMP/cli.err" || rc=$?
+	assert_eq "$flag: exit status" 0 "$rc"
+	assert_eq "$flag: stderr" "" "$(cat "$IT_TMP/cli.err")"
+	if [ "$flag" = --help ]; then
+		for word in Usage --web.listen-address --web.telemetry-path --listen-ports --client-ports \
+			--max-ports --log.level --version; do
+			assert_contains "--help mentions $word" "$IT_TMP/cli.out" "$word"
+		done
+	else
+		assert_contains "--version prints the version" "$IT_TMP/cli.out" \
+			"tcp_health_exporter version $(cat "$IT_ROOT/VERSION")"
+	fi
+done
+
+section "--no-collector.tcp"
+exporter_start notcp "$NS" "$TCPH_BIN" 127.0.0.1:9978 --no-collector.tcp
+if scrape "$NS" http://127.0.0.1:9978/metrics "$IT_TMP/notcp.prom"; then
+	ok "scrape with --no-collector.tcp"
+	assert_no_series "$IT_TMP/notcp.prom" '^tcp_health_(connections|listener_up)\{' \
+		"--no-collector.tcp: no tcp collector families"
+	assert_no_series "$IT_TMP/notcp.prom" 'collector="tcp"' "--no-collector.tcp: no collector=\"tcp\" series"
+	assert_no_series "$IT_TMP/notcp.prom" '^tcp_health_scrape_collector_success\{.*\} 0$' \
+		"--no-collector.tcp: every remaining collector succeeds"
+else
+	fail "scrape with --no-collector.tcp failed"
+fi
+it_stop notcp TERM 5
+assert_eq "--no-collector.tcp: exit status after SIGTERM" 0 "$IT_STOP_RC"
+
+section "stopping with SIGTERM and SIGINT"
+for sig in TERM INT; do
+	exporter_start "run_$sig" "$NS" "$TCPH_BIN" 127.0.0.1:9978
+	it_stop "run_$sig" "$sig" 5
+	assert_eq "SIG$sig: exit status (within 5 s)" 0 "$IT_STOP_RC"
+	assert_eq "SIG$sig: nothing listens on 9978 afterwards" "" \
+		"$(in_ns "$NS" ss -tlnH 'sport = :9978')"
+	assert_eq "SIG$sig: processes left in the namespace" "" "$(leftover_pids)"
+done
+
+# Under strace: every close() of the clean shutdown must succeed. A close() that fails
+# with EBADF means an fd was closed twice; in a threaded program the second close can
+# hit an unrelated fd that reused the number.
+section "clean shutdown closes each fd once (strace)"
+if command -v strace >/dev/null 2>&1; then
+	bg_start traced "$NS" strace -f -qq -e trace=close,shutdown -o "$IT_TMP/strace.txt" \
+		"$TCPH_BIN" --web.listen-address=127.0.0.1:9978
+	http_wait traced "$NS" http://127.0.0.1:9978/metrics 15
+	in_ns "$NS" curl -s -o /dev/null --max-time 10 http://127.0.0.1:9978/metrics || true
+	exporter_pid=$(cat /proc/"$(bg_pid traced)"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+	if [ -z "$exporter_pid" ]; then
+		fail "cannot find the exporter under strace (pid $(bg_pid traced))"
+	else
+		kill -TERM "$exporter_pid"
+		it_stop traced none 10 # strace exits with the exporter's status
+		assert_eq "exit status under strace" 0 "$IT_STOP_RC"
+		bad=$(grep -E '^[0-9]+ +close\([0-9]+\) += -1 EBADF' "$IT_TMP/strace.txt" || true)
+		if [ -z "$bad" ]; then
+			ok "no close() failed with EBADF during start-up, scrape and shutdown"
+		else
+			fail "an fd was closed twice: $(printf '%s' "$bad" | tr -s ' ' | tr '\n' ';')"
+		fi
+	fi
+else
+	echo "  note: strace is not installed; the double-close check did not run"
+fi
+
+it_end

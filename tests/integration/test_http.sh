@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# test_http.sh — the HTTP endpoint of a running exporter (the ASan/UBSan build), in a
+# network namespace: status codes, headers, HEAD without a body, the landing page, the
+# header size limit, a custom telemetry path, a dual-stack :PORT listener, 50 scrapes in a
+# row; after SIGTERM every instance must exit 0 with no sanitizer report.
+# shellcheck source=tests/integration/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh"
+it_begin awk
+
+if [ -z "${TCPH_ASAN_BIN:-}" ] || [ ! -x "$TCPH_ASAN_BIN" ]; then
+	die "TCPH_ASAN_BIN '${TCPH_ASAN_BIN:-}' is not an executable"
+fi
+# Leaks are reported at exit; any UBSan finding aborts (the build has no recovery).
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# The sanitizer build starts more slowly (read by exporter_start).
+# shellcheck disable=SC2034
+EXPORTER_START_TIMEOUT=30
+
+# request NS CURL_ARGS...: runs curl; headers to $IT_TMP/h, body to $IT_TMP/b; prints the
+# HTTP status (000 when there was no response).
+request() {
+	local ns=$1 code
+	shift
+	: >"$IT_TMP/h"
+	: >"$IT_TMP/b"
+	code=$(in_ns "$ns" curl -sS --max-time 10 -D "$IT_TMP/h" -o "$IT_TMP/b" -w '%{http_code}' "$@" \
+		2>"$IT_TMP/curl.err") || true
+	echo "${code:-000}"
+}
+
+# header NAME: the value of response header NAME in $IT_TMP/h (CR stripped).
+header() {
+	awk -v n="$1" 'BEGIN { n = tolower(n) ":" }
+		{ sub(/\r$/, "") }
+		tolower(substr($0, 1, length(n))) == n { v = substr($0, length(n) + 1); sub(/^[ \t]+/, "", v); print v; exit }' "$IT_TMP/h"
+}
+
+# stop_clean NAME: SIGTERM, exit status 0 within 10 s, no sanitizer report on stderr.
+stop_clean() {
+	local name=$1 err
+	err=$(bg_err "$name")
+	it_stop "$name" TERM 10
+	assert_eq "$name: exit status after SIGTERM" 0 "$IT_STOP_RC"
+	assert_not_contains "$name: no AddressSanitizer report" "$err" "ERROR: AddressSanitizer"
+	assert_not_contains "$name: no LeakSanitizer report" "$err" "LeakSanitizer"
+	assert_not_contains "$name: no UBSan runtime error" "$err" "runtime error"
+}
+
+netns_create NS
+# A few sockets so that the scrapes have something to write.
+sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 2 listen :: 1720
+
+# ---- the default telemetry path ------------------------------------------------------
+section "routes, methods, headers (127.0.0.1:9978, /metrics)"
+exporter_start http "$NS" "$TCPH_ASAN_BIN" 127.0.0.1:9978
+BASE=http://127.0.0.1:9978
+
+assert_eq "GET /metrics status" 200 "$(request "$NS" "$BASE/metrics")"
+assert_eq "GET /metrics Content-Type" "text/plain; version=0.0.4; charset=utf-8" "$(header Content-Type)"
+assert_contains "GET /metrics body has the tcp collector's success" "$IT_TMP/b" \
+	'tcp_health_scrape_collector_success{collector="tcp"} 1'
+metrics_length=$(wc -c <"$IT_TMP/b")
+
+section "compression and keep-alive"
+assert_eq "GET /metrics with Accept-Encoding: gzip" 200 \
+	"$(request "$NS" -H 'Accept-Encoding: gzip' "$BASE/metrics")"
+assert_eq "Content-Encoding with Accept-Encoding: gzip" gzip "$(header Content-Encoding)"
+assert_eq "Vary with Accept-Encoding: gzip" Accept-Encoding "$(header Vary)"
+if gzip -dc <"$IT_TMP/b" >"$IT_TMP/gunzipped" 2>"$IT_TMP/gzip.err"; then
+	assert_contains "the gzip body decompresses to the text format" "$IT_TMP/gunzipped" \
+		'tcp_health_scrape_collector_success{collector="tcp"} 1'
+else
+	fail "the gzip body does not decompress: $(cat "$IT_TMP/gzip.err")"
+fi
+assert_eq "GET /metrics with Accept-Encoding: gzip;q=0" 200 \
+	"$(request "$NS" -H 'Accept-Encoding: gzip;q=0' "$BASE/metrics")"
+assert_eq "Content-Encoding with gzip;q=0 (gzip refused)" "" "$(header Content-Encoding)"
+assert_eq "GET /metrics with Accept-Encoding: identity" 200 \
+	"$(request "$NS" -H 'Accept-Encoding: identity' "$BASE/metrics")"
+assert_eq "Content-Encoding with identity" "" "$(header Content-Encoding)"
+# Two scrapes through one curl: the second must reuse the first connection.
+keepalive=$(in_ns "$NS" curl -s --max-time 10 -o /dev/null -o /dev/null \
+	-w '%{http_code}/%{num_connects} ' "$BASE/metrics" "$BASE/metrics" || true)
+assert_eq "two GETs on one connection (status/new connections)" "200/1 200/0" "${keepalive% }"
+
+section "HEAD, landing page, errors"
+assert_eq "HEAD /metrics status (curl -I)" 200 "$(request "$NS" -I "$BASE/metrics")"
+assert_eq "HEAD /metrics Content-Type" "text/plain; version=0.0.4; charset=utf-8" "$(header Content-Type)"
+# curl never reads a body after HEAD, so ask by hand: HTTP/1.0, the server closes after
+# the response, and everything after the blank line would be body.
+raw=$IT_TMP/head.raw
+in_ns "$NS" timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9978 &&
+	printf "HEAD /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3 && cat <&3' >"$raw" || true
+assert_eq "raw HEAD /metrics status line" "200" "$(head -n 1 "$raw" | awk '{ print $2 }')"
+head_body=$(awk 'body { n += length($0) + 1 } /^\r?$/ && !body { body = 1 } END { print n + 0 }' "$raw")
+assert_eq "raw HEAD /metrics: bytes after the header block" 0 "$head_body"
+assert_eq "raw HEAD /metrics: header block ends" 1 "$(grep -c $'^\r$' "$raw" || true)"
+if [ "$metrics_length" -gt 0 ]; then ok "GET /metrics body is not empty ($metrics_length bytes)"; else fail "GET /metrics body is empty"; fi
+
+assert_eq "GET / status" 200 "$(request "$NS" "$BASE/")"
+assert_contains "GET / is HTML" "$IT_TMP/h" "text/html"
+assert_contains "GET / links to the metrics path" "$IT_TMP/b" 'href="/metrics"'
+
+assert_eq "GET /nope status" 404 "$(request "$NS" "$BASE/nope")"
+assert_eq "GET /metrics/ status (no prefix match)" 404 "$(request "$NS" "$BASE/metrics/")"
+
+assert_eq "POST /metrics status" 405 "$(request "$NS" -X POST --data x "$BASE/metrics")"
+assert_eq "POST /metrics Allow header" "GET, HEAD" "$(header Allow)"
+assert_eq "PUT / status" 405 "$(request "$NS" -X PUT --data x "$BASE/")"
+assert_eq "PUT / Allow header" "GET, HEAD" "$(header Allow)"
+assert_eq "DELETE /metrics status" 405 "$(request "$NS" -X DELETE "$BASE/metrics")"
+
+# 40 headers of 1000 bytes each: beyond the per-connection memory of 32 KiB.
+big=()
+filler=$(printf '%1000s' '' | tr ' ' a)
+for i in $(seq 40); do big+=(-H "X-Filler-$i: $filler"); done
+assert_eq "GET /metrics with 40 KB of headers" 431 "$(request "$NS" "${big[@]}" "$BASE/metrics")"
+assert_eq "GET /metrics after the 431" 200 "$(request "$NS" "$BASE/metrics")"
+
+section "a stalled client does not hold up scrapes"
+# Half a request line, then silence: the single-threaded server must go on serving.
+bg_start stalled "$NS" timeout 8 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9978 &&
+	printf "GET /metrics HTTP/1.1\r\nHost: x" >&3 && sleep 6'
+sleep 0.2
+start_ms=$(now_ms)
+code=$(in_ns "$NS" curl -s --max-time 3 -o /dev/null -w '%{http_code}' "$BASE/metrics" || true)
+assert_eq "GET /metrics while another client stalls mid-request" 200 "$code"
+elapsed=$(($(now_ms) - start_ms))
+if [ "$elapsed" -lt 2000 ]; then ok "answered in ${elapsed} ms"; else fail "answered only after ${elapsed} ms"; fi
+it_stop stalled TERM 5
+
+section "50 sequential scrapes"
+good=0
+for i in $(seq 50); do
+	code=$(request "$NS" "$BASE/metrics")
+	if [ "$code" = 200 ] && grep -q '^tcp_health_scrape_collector_success{collector="tcp"} 1$' "$IT_TMP/b"; then
+		good=$((good + 1))
+	else
+		echo "  scrape $i: status $code, $(cat "$IT_TMP/curl.err")"
+	fi
+done
+assert_eq "successful scrapes out of 50" 50 "$good"
+if kill -0 "$(bg_pid http)" 2>/dev/null; then ok "exporter still running"; else fail "exporter died"; fi
+stop_clean http
+
+# ---- a custom telemetry path -----------------------------------------------------------
+section "--web.telemetry-path /custom"
+exporter_start custom "$NS" "$TCPH_ASAN_BIN" 127.0.0.1:9979 --web.telemetry-path /custom
+assert_eq "GET /custom status" 200 "$(request "$NS" http://127.0.0.1:9979/custom)"
+assert_eq "GET /custom Content-Type" "text/plain; version=0.0.4; charset=utf-8" "$(header Content-Type)"
+assert_contains "GET /custom body has metrics" "$IT_TMP/b" "# TYPE tcp_health_connections gauge"
+assert_eq "GET /metrics status when the path is /custom" 404 "$(request "$NS" http://127.0.0.1:9979/metrics)"
+assert_eq "GET / status" 200 "$(request "$NS" http://127.0.0.1:9979/)"
+assert_contains "GET / links to /custom" "$IT_TMP/b" 'href="/custom"'
+stop_clean custom
+
+# ---- every address ---------------------------------------------------------------------
+section "--web.listen-address=:9980 answers on IPv4 and IPv6"
+exporter_start any "$NS" "$TCPH_ASAN_BIN" :9980
+assert_eq "GET http://127.0.0.1:9980/metrics" 200 "$(request "$NS" http://127.0.0.1:9980/metrics)"
+assert_eq "GET http://[::1]:9980/metrics" 200 "$(request "$NS" 'http://[::1]:9980/metrics')"
+# Shutting down with a client connected (idle, mid-request) must still be quick and clean.
+bg_start idle "$NS" timeout 8 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9980 && printf "GET / HTTP/1.1\r\n" >&3 && sleep 6'
+sleep 0.2
+stop_clean any
+it_stop idle TERM 5
+
+it_end
