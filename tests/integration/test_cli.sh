@@ -124,7 +124,8 @@ done
 # with EBADF means an fd was closed twice; in a threaded program the second close can
 # hit an unrelated fd that reused the number.
 section "clean shutdown closes each fd once (strace)"
-if command -v strace >/dev/null 2>&1; then
+command -v strace >/dev/null 2>&1 || die "strace is not installed (make check-deps installs it)"
+{
 	bg_start traced "$NS" strace -f -qq -e trace=close,shutdown -o "$IT_TMP/strace.txt" \
 		"$TCPH_BIN" --web.listen-address=127.0.0.1:9978
 	http_wait traced "$NS" http://127.0.0.1:9978/metrics 15
@@ -143,8 +144,6 @@ if command -v strace >/dev/null 2>&1; then
 			fail "an fd was closed twice: $(printf '%s' "$bad" | tr -s ' ' | tr '\n' ';')"
 		fi
 	fi
-else
-	echo "  note: strace is not installed; the double-close check did not run"
-fi
+}
 
 it_end
