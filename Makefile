@@ -11,14 +11,16 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fstack-protector-strong \
            -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen
-PKGS     = libmnl libmicrohttpd zlib
+PKGS     = libmnl libmicrohttpd zlib yaml-0.1 gnutls libcrypt
 LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
-BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev
+BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
+              libgnutls28-dev libcrypt-dev
 CHECK_DEPS := check iproute2 nftables curl valgrind procps strace clang libclang-rt-14-dev
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
+           exporter/webconfig.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/procfs.c collectors/sysctl.c collectors/netstat.c
 HEADERS := $(wildcard exporter/*.h collectors/*.h) $(B)/gen/revision.h

@@ -18,6 +18,7 @@
 enum {
 	OPT_LISTEN_ADDRESS = 256,
 	OPT_TELEMETRY_PATH,
+	OPT_WEB_CONFIG_FILE,
 	OPT_LISTEN_PORTS,
 	OPT_CLIENT_PORTS,
 	OPT_MAX_PORTS,
@@ -39,6 +40,8 @@ static void usage(FILE *out)
 		"                              :PORT = all IPv6 and IPv4 addresses, HOST:PORT, [IPv6]:PORT)\n"
 		"  --web.telemetry-path=PATH   path of the metrics (default \"" DEFAULT_TELEMETRY_PATH
 		"\")\n"
+		"  --web.config.file=FILE      TLS and basic auth, in the Prometheus exporter-toolkit\n"
+		"                              format (tls_server_config, basic_auth_users)\n"
 		"  --listen-ports=LIST         expected listening ports, e.g. 1202,3720,1720 or 8000-8010;\n"
 		"                              each is reported by tcp_health_listener_up, 0 when down\n"
 		"  --client-ports=LIST         remote ports always labelled for outgoing connections,\n"
@@ -150,6 +153,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	static const struct option fixed[] = {
 		{ "web.listen-address", required_argument, NULL, OPT_LISTEN_ADDRESS },
 		{ "web.telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH },
+		{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG_FILE },
 		{ "listen-ports", required_argument, NULL, OPT_LISTEN_PORTS },
 		{ "client-ports", required_argument, NULL, OPT_CLIENT_PORTS },
 		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
@@ -202,6 +206,9 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 				return -EINVAL;
 			}
 			flags->telemetry_path = optarg;
+			break;
+		case OPT_WEB_CONFIG_FILE:
+			flags->web_config_file = optarg;
 			break;
 		case OPT_LISTEN_PORTS:
 			listen_ports = optarg;

@@ -15,6 +15,7 @@
 struct flags {
 	const char *listen_address;
 	const char *telemetry_path;
+	const char *web_config_file; /* NULL: plain HTTP, no auth */
 	uint16_t listen_ports[CLASSIFY_MAX_PORTS_LIMIT];
 	unsigned n_listen_ports;
 	uint16_t client_ports[CLASSIFY_MAX_PORTS_LIMIT];

@@ -8,9 +8,12 @@
 #include "expfmt.h"
 #include "log.h"
 #include "scrape.h"
+#include "webconfig.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,6 +27,8 @@
 static struct MHD_Daemon *http_daemon;
 static int http_listen_fd = -1; /* ours until MHD starts with it */
 static const char *http_telemetry_path;
+static struct webconfig *http_web;
+static const char auth_realm[] = "tcp_health_exporter";
 static size_t http_last_size = 16384; /* next scrape buffer starts at the last size */
 
 static const char landing_page_fmt[] =
@@ -262,6 +267,66 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 	return ret;
 }
 
+/* Client certificate policy of tls_server_config.client_auth_type, checked once the
+ * request arrives (MHD asks for a certificate when a client CA is set; verification is
+ * ours). Returns 0 when the connection may go on. */
+static int check_client_certificate(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info;
+	gnutls_session_t session;
+	unsigned int count = 0, status = 0;
+	enum webconfig_client_auth policy = http_web->client_auth;
+
+	if (policy == WEBCONFIG_NO_CLIENT_CERT || policy == WEBCONFIG_REQUEST_CLIENT_CERT)
+		return 0;
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!info || !info->tls_session)
+		return -EACCES;
+	session = (gnutls_session_t)info->tls_session;
+	if (!gnutls_certificate_get_peers(session, &count) || count == 0)
+		return policy == WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN ? 0 : -EACCES;
+	if (policy == WEBCONFIG_REQUIRE_ANY_CLIENT_CERT)
+		return 0;
+	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0)
+		return -EACCES;
+	return 0;
+}
+
+/* basic_auth_users: 0 when no users are configured or the credentials match. */
+static int check_basic_auth(struct MHD_Connection *conn)
+{
+	char *password = NULL;
+	char *user;
+	bool ok;
+
+	if (!http_web->n_users)
+		return 0;
+	user = MHD_basic_auth_get_username_password(conn, &password);
+	ok = user && password && webconfig_check_password(http_web, user, password);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		MHD_free(password);
+	}
+	if (user)
+		MHD_free(user);
+	return ok ? 0 : -EACCES;
+}
+
+static enum MHD_Result queue_unauthorized(struct MHD_Connection *conn)
+{
+	static const char text[] = "unauthorized\n";
+	struct MHD_Response *response =
+		MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!response)
+		return MHD_NO;
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(conn, auth_realm, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 				      const char *method, const char *version,
 				      const char *upload_data, size_t *upload_data_size,
@@ -273,6 +338,11 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 	(void)version;
 	(void)upload_data;
 
+	if (http_web && check_client_certificate(conn) < 0)
+		return queue_text(conn, MHD_HTTP_FORBIDDEN, "a trusted client certificate is required\n",
+				  "text/plain; charset=utf-8");
+	if (http_web && check_basic_auth(conn) < 0)
+		return queue_unauthorized(conn);
 	/* Refuse other methods at once (MHD then closes the connection, so a body is never
 	 * read). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
@@ -326,13 +396,35 @@ int http_start(const struct http_config *config, char *err, size_t errlen)
 		return ret;
 	http_listen_fd = ret;
 	http_telemetry_path = config->telemetry_path;
-	http_daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		handle_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, http_listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_SEC,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
+	http_web = config->web;
+	{
+		struct MHD_OptionItem options[12];
+		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+		unsigned n = 0;
+
+		/* Two-pointer options pass the first pointer cast to intptr_t; the logger first, so
+		 * that MHD reports problems with the options that follow. */
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, http_listen_fd, NULL };
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT, NULL };
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+							HTTP_CONNECTION_TIMEOUT_SEC, NULL };
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+							HTTP_CONNECTION_MEMORY, NULL };
+		if (http_web && http_web->tls) {
+			flags |= MHD_USE_TLS;
+			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, http_web->cert_pem };
+			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, http_web->key_pem };
+			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+								(void *)webconfig_tls_priorities(http_web) };
+			if (http_web->client_ca_pem)
+				options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+									http_web->client_ca_pem };
+		}
+		options[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+		http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle_request, NULL,
+					       MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+	}
 	if (!http_daemon) {
 		snprintf(err, errlen, "cannot start HTTP server on '%s'", config->listen_address);
 		close(http_listen_fd);

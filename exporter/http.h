@@ -10,9 +10,12 @@
 #define HTTP_CONNECTION_TIMEOUT_SEC 10
 #define HTTP_CONNECTION_MEMORY 32768 /* request headers beyond this get 431 */
 
+struct webconfig;
+
 struct http_config {
 	const char *listen_address; /* ":9978", "127.0.0.1:9978", "[::1]:9978", "host:port" */
 	const char *telemetry_path;
+	struct webconfig *web; /* TLS and basic auth; NULL for neither */
 };
 
 /* Parses a listen address. An empty host (":9978") means every address, IPv6 and IPv4

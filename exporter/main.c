@@ -8,6 +8,7 @@
 #include "log.h"
 #include "scrape.h"
 #include "version.h"
+#include "webconfig.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 static struct flags flags;
+static struct webconfig web;
 
 int main(int argc, char **argv)
 {
@@ -33,6 +35,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(flags.log_level);
+	if (flags.web_config_file) {
+		ret = webconfig_load(flags.web_config_file, &web, err, sizeof(err));
+		if (ret < 0) {
+			fprintf(stderr, "tcp_health_exporter: %s\n",
+				ret == -ENOMEM ? "out of memory reading --web.config.file" : err);
+			return 2;
+		}
+	}
 
 	/* Block the stop signals before any thread starts, so that every thread inherits
 	 * the mask and only sigwait() below receives them. */
@@ -59,14 +69,17 @@ int main(int argc, char **argv)
 
 	http.listen_address = flags.listen_address;
 	http.telemetry_path = flags.telemetry_path;
+	http.web = flags.web_config_file ? &web : NULL;
 	ret = http_start(&http, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: %s\n", err);
 		scrape_fini();
+		webconfig_free(&web);
 		return 2;
 	}
-	log_info("tcp_health_exporter %s (revision %s) serving %s on %s", TCPH_VERSION, TCPH_REVISION,
-		 flags.telemetry_path, flags.listen_address);
+	log_info("tcp_health_exporter %s (revision %s) serving %s on %s (%s%s)", TCPH_VERSION,
+		 TCPH_REVISION, flags.telemetry_path, flags.listen_address, web.tls ? "https" : "http",
+		 web.n_users ? ", basic auth" : "");
 
 	do
 		ret = sigwait(&stop_signals, &sig);
@@ -74,5 +87,6 @@ int main(int argc, char **argv)
 	log_info("received signal %d, shutting down", sig);
 	http_stop();
 	scrape_fini();
+	webconfig_free(&web);
 	return 0;
 }

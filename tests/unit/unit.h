@@ -10,6 +10,7 @@ Suite *sockdiag_suite(void);
 Suite *tcpagg_suite(void);
 Suite *flags_suite(void);
 Suite *procfs_suite(void);
+Suite *webconfig_suite(void);
 
 /* Path of a file in tests/data (TCPH_TEST_DATA, default "tests/data"). */
 const char *unit_data_path(const char *name);

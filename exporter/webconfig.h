@@ -1,0 +1,54 @@
+/* webconfig.h — the Prometheus exporter-toolkit web configuration file
+ * (--web.config.file): TLS (tls_server_config) and basic auth (basic_auth_users).
+ * Parsed with libyaml; bcrypt hashes checked with libcrypt. */
+#ifndef TCPH_WEBCONFIG_H
+#define TCPH_WEBCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum webconfig_client_auth {
+	WEBCONFIG_NO_CLIENT_CERT,
+	WEBCONFIG_REQUEST_CLIENT_CERT,
+	WEBCONFIG_REQUIRE_ANY_CLIENT_CERT,
+	WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN,
+	WEBCONFIG_REQUIRE_AND_VERIFY_CLIENT_CERT,
+};
+
+#define WEBCONFIG_MIN_BCRYPT_COST 10
+
+struct webconfig_user {
+	char *name;
+	char *hash;		  /* bcrypt: $2a$, $2b$ or $2y$ */
+	uint8_t cached[32];	  /* SHA-256 of the last password that matched */
+	bool has_cached;
+};
+
+struct webconfig {
+	bool tls;
+	char *cert_pem, *key_pem, *client_ca_pem; /* file contents, NUL-terminated */
+	size_t cert_len, key_len, client_ca_len;
+	int min_version, max_version; /* 12 or 13 (TLS 1.x); max 0: no upper limit */
+	enum webconfig_client_auth client_auth;
+	struct webconfig_user *users;
+	unsigned n_users;
+};
+
+/* Loads and validates the file. 0, or -EINVAL/-errno with one line in `err`: malformed
+ * YAML, unknown keys, unreadable or mismatched certificate and key, weak settings (TLS
+ * below 1.2, a password that is not a bcrypt hash of cost >= 10). Relative paths are
+ * relative to the file's directory. */
+int webconfig_load(const char *path, struct webconfig *config, char *err, size_t errlen);
+void webconfig_free(struct webconfig *config);
+
+/* GnuTLS priority string for the configured TLS versions. */
+const char *webconfig_tls_priorities(const struct webconfig *config);
+
+/* True when user and password match a configured user. Takes the time of one bcrypt
+ * whether or not the user exists and wherever the password differs, except that a
+ * password that matched before is recognised by its cached SHA-256 (compared in
+ * constant time) so that every scrape does not pay for bcrypt. */
+bool webconfig_check_password(struct webconfig *config, const char *user, const char *password);
+
+#endif
