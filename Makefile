@@ -17,7 +17,7 @@ CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
               libgnutls28-dev libcrypt-dev
-CHECK_DEPS := check iproute2 nftables curl valgrind procps strace clang libclang-rt-14-dev
+CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq clang libclang-rt-14-dev
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
            exporter/webconfig.c \
@@ -25,7 +25,7 @@ LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exp
            collectors/tcpagg.c collectors/procfs.c collectors/sysctl.c collectors/netstat.c
 HEADERS := $(wildcard exporter/*.h collectors/*.h) $(B)/gen/revision.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
-TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient
+TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt
 
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter
