@@ -35,7 +35,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench clean FORCE
+.PHONY: all run check deps check-deps unit fuzz integration bench dashboards clean FORCE
 all: $(BIN)
 
 define install_missing
@@ -134,8 +134,14 @@ bench: $(BIN) $(B)/tools/sockstate
 	@echo "== benchmark"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh
 
+# Alert rules (promtool check/test), shortened test rules, dashboard lint.
+dashboards: $(PROMTOOL) | check-deps
+	@echo "== dashboards and rules"
+	PROMTOOL=$(PROMTOOL) bash dashboards/check.sh
+
 check: check-deps
 	$(MAKE) unit
+	$(MAKE) dashboards
 	$(MAKE) fuzz
 	$(MAKE) bench
 	$(MAKE) integration
