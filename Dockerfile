@@ -1,0 +1,35 @@
+# tcp_health_exporter — multi-stage image on Debian 12.
+#   podman build -t tcp_health_exporter .        (or docker build)
+#   podman run --rm --network host tcp_health_exporter --listen-ports 1202,3720,1720
+# --network host is required: the exporter reports the sockets of the network namespace
+# it runs in, and that must be the host's. It needs no capabilities for that.
+
+FROM docker.io/library/debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      gcc libc6-dev make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
+      libgnutls28-dev libcrypt-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY VERSION Makefile ./
+COPY exporter exporter
+COPY collectors collectors
+ARG REVISION=unknown
+RUN make build/tcp_health_exporter REVISION="$REVISION" \
+ && strip build/tcp_health_exporter
+
+FROM docker.io/library/debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libmnl0 libmicrohttpd12 zlib1g libyaml-0-2 libgnutls30 libcrypt1 \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
+COPY --from=build /src/build/tcp_health_exporter /usr/local/bin/tcp_health_exporter
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="tcp_health_exporter" \
+      org.opencontainers.image.description="Prometheus exporter of per-port TCP connection health (Linux inet_diag)" \
+      org.opencontainers.image.revision="$REVISION" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+# nobody:nogroup — reading the sockets of one's own network namespace needs no privilege.
+USER 65534:65534
+EXPOSE 9978
+ENTRYPOINT ["/usr/local/bin/tcp_health_exporter"]
