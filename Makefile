@@ -17,7 +17,7 @@ CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
               libgnutls28-dev libcrypt-dev
-CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap clang libclang-rt-14-dev
+CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev
 
 LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
            exporter/webconfig.c \
@@ -35,7 +35,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench dashboards container clean FORCE
+.PHONY: all run check deps check-deps unit fuzz integration bench dashboards container deploy clean FORCE
 all: $(BIN)
 
 define install_missing
@@ -145,9 +145,15 @@ container: $(B)/tools/sockstate | check-deps
 	@echo "== container"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/container/test_container.sh
 
+# systemd unit, Prometheus configs, Kubernetes and compose manifests (deploy/check.sh).
+deploy: $(BIN) $(PROMTOOL) | check-deps
+	@echo "== deployment files"
+	PROMTOOL=$(PROMTOOL) TCPH_BIN=$(BIN) bash deploy/check.sh
+
 check: check-deps
 	$(MAKE) unit
 	$(MAKE) dashboards
+	$(MAKE) deploy
 	$(MAKE) fuzz
 	$(MAKE) bench
 	$(MAKE) container
