@@ -54,7 +54,7 @@ until grep -qx ready "$IT_TMP/listener.out"; do
 	[ "$(now_ms)" -lt "$deadline" ] || die "listener on $LISTEN_PORT not ready"
 	sleep 0.02
 done
-"${RUN[@]}" -d --name "$NAME" --network host "$IMAGE" --web.listen-address=127.0.0.1:$PORT \
+"${RUN[@]}" -d --name "$NAME" --network host --read-only --cap-drop ALL "$IMAGE" --web.listen-address=127.0.0.1:$PORT \
 	--listen-ports "$LISTEN_PORT,$MISSING_PORT" >/dev/null || die "podman run failed"
 deadline=$(($(now_ms) + 15000))
 until curl -s -o "$IT_TMP/metrics" --max-time 1 "http://127.0.0.1:$PORT/metrics"; do
