@@ -323,3 +323,35 @@ assert_not_contains() {
 		ok "$1"
 	fi
 }
+
+# ---- more background-process helpers ---------------------------------------------------
+
+# bg_running NAME: the background process NAME is alive (a zombie, i.e. exited but not yet
+# reaped, counts as gone).
+bg_running() {
+	local pid=${IT_PID[$1]:-}
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+		[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]
+}
+
+# bg_wait_ready NAME SECONDS: bounded wait until the background process NAME (sockstate,
+# tcpclient) has printed its "ready" line. One that exits first or is late is a set-up
+# failure. Lets a test start several tools at once and then wait for all of them.
+bg_wait_ready() {
+	local name=$1 deadline
+	deadline=$(($(now_ms) + $2 * 1000))
+	until grep -qx ready "$(bg_out "$name")" 2>/dev/null; do
+		bg_running "$name" || die "$name exited before it was ready: $(tail -n 5 "$(bg_err "$name")")"
+		[ "$(now_ms)" -lt "$deadline" ] || die "$name was not ready within $2 s"
+		sleep 0.02
+	done
+}
+
+# tcpclient_start NAME NS ARGS...: runs tests/tools/tcpclient inside NS and waits (bounded)
+# for its "ready".
+tcpclient_start() {
+	local name=$1 ns=$2
+	shift 2
+	bg_start "$name" "$ns" "$TOOLS/tcpclient" "$@"
+	bg_wait_ready "$name" 10
+}
