@@ -355,3 +355,29 @@ tcpclient_start() {
 	bg_start "$name" "$ns" "$TOOLS/tcpclient" "$@"
 	bg_wait_ready "$name" 10
 }
+
+# ---- two hosts and a vanishing peer ------------------------------------------------------
+
+# peer_pair_create: namespaces $host (198.18.0.1, veth-host) and $peer (198.18.0.2,
+# veth-peer) joined by a veth pair, and an nftables prerouting chain in the peer through
+# which peer_blackhole makes it vanish.
+peer_pair_create() {
+	netns_create host
+	netns_create peer
+	ip link add veth-host netns "$host" type veth peer name veth-peer netns "$peer" ||
+		die "cannot create the veth pair"
+	ip -n "$host" addr add 198.18.0.1/24 dev veth-host || die "address on host"
+	ip -n "$peer" addr add 198.18.0.2/24 dev veth-peer || die "address on peer"
+	ip -n "$host" link set veth-host up || die "veth-host up"
+	ip -n "$peer" link set veth-peer up || die "veth-peer up"
+	in_ns "$peer" nft add table inet tcph || die "nft table in peer"
+	in_ns "$peer" nft add chain inet tcph prerouting \
+		'{ type filter hook prerouting priority -300; policy accept; }' || die "nft chain in peer"
+}
+
+# peer_blackhole PORT: the peer silently drops everything that arrives for PORT — to the
+# host's TCP a dead peer. (A drop in the host's own output path would be a local error.)
+peer_blackhole() {
+	in_ns "$peer" nft add rule inet tcph prerouting iifname veth-peer tcp dport "$1" drop ||
+		die "nft rule for port $1 failed"
+}

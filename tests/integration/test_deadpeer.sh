@@ -50,24 +50,9 @@ wait_for() {
 	done
 }
 
-blackhole() { # blackhole PORT: the peer drops everything arriving for PORT
-	in_ns "$peer" nft add rule inet tcph prerouting iifname veth-peer tcp dport "$1" drop ||
-		die "nft rule for port $1 failed"
-}
-
 kernel() { metric_value "$M" "tcp_health_kernel_$1"; }
 
-netns_create host
-netns_create peer
-ip link add veth-host netns "$host" type veth peer name veth-peer netns "$peer" ||
-	die "cannot create the veth pair"
-ip -n "$host" addr add 198.18.0.1/24 dev veth-host || die "address on host"
-ip -n "$peer" addr add 198.18.0.2/24 dev veth-peer || die "address on peer"
-ip -n "$host" link set veth-host up || die "veth-host up"
-ip -n "$peer" link set veth-peer up || die "veth-peer up"
-in_ns "$peer" nft add table inet tcph || die "nft table"
-in_ns "$peer" nft add chain inet tcph prerouting \
-	'{ type filter hook prerouting priority -300; policy accept; }' || die "nft chain"
+peer_pair_create
 # Give up on unacknowledged data after ~6 s instead of ~15 min (this namespace only).
 in_ns "$host" sysctl -qw net.ipv4.tcp_retries2=4 || die "sysctl tcp_retries2"
 
@@ -84,21 +69,10 @@ assert_metric "$M" 'tcp_health_scrape_collector_success{collector="netstat"}' 1
 assert_metric "$M" 'tcp_health_scrape_collector_success{collector="sysctl"}' 1
 
 section "keepalive, idle and retransmitting connections to a live peer"
-sockstate_start_client() { # NAME ARGS...: tcpclient in the host namespace, wait for ready
-	local name=$1 deadline
-	shift
-	bg_start "$name" "$host" "$TOOLS/tcpclient" --timeout 120 "$@"
-	deadline=$(($(now_ms) + 10000))
-	until grep -qx ready "$(bg_out "$name")" 2>/dev/null; do
-		kill -0 "$(bg_pid "$name")" 2>/dev/null || die "tcpclient $*: $(cat "$(bg_err "$name")")"
-		[ "$(now_ms)" -lt "$deadline" ] || die "tcpclient $* not ready"
-		sleep 0.02
-	done
-}
-sockstate_start_client keepalive --keepalive 1,1,3 198.18.0.2 7000
-sockstate_start_client sender --send-every 200 198.18.0.2 7001
-sockstate_start_client idle 198.18.0.2 7002
-sockstate_start_client overflow --nowait --count 6 127.0.0.1 7003
+tcpclient_start keepalive "$host" --timeout 120 --keepalive 1,1,3 198.18.0.2 7000
+tcpclient_start sender "$host" --timeout 120 --send-every 200 198.18.0.2 7001
+tcpclient_start idle "$host" --timeout 120 198.18.0.2 7002
+tcpclient_start overflow "$host" --timeout 120 --nowait --count 6 127.0.0.1 7003
 
 wait_for "idle connection without keepalive counted as unprotected idle" 10 'v[1] == 1 && v[2] == 0' \
 	'tcp_health_unprotected_idle_connections{port="7002",role="client"}' \
@@ -119,8 +93,8 @@ assert_metric "$M" 'tcp_health_listen_queue_max{port="7003"}' 1
 wait_for "ListenOverflows rose" 10 "v[1] > $overflows_before" 'tcp_health_kernel_listen_overflows_total'
 
 section "the peer vanishes"
-blackhole 7000
-blackhole 7001
+peer_blackhole 7000
+peer_blackhole 7001
 wait_for "keepalive probes outstanding on port 7000" 10 'v[1] >= 1 && v[2] >= 1' \
 	'tcp_health_keepalive_probes_outstanding{port="7000",role="client"}' \
 	'tcp_health_keepalive_probes_max{port="7000",role="client"}'

@@ -221,25 +221,10 @@ sockstate_bg() { # sockstate_bg NAME NS ARGS...: sockstate started, not waited f
 	bg_start "$name" "$ns" "$TOOLS/sockstate" --timeout 300 "$@"
 }
 
-blackhole() { # blackhole PORT: the peer drops everything arriving for PORT
-	in_ns "$peer" nft add rule inet tcph prerouting iifname veth-peer tcp dport "$1" drop ||
-		die "nft rule for port $1 failed"
-}
-
 # ---- 1. namespaces, sockets, exporter --------------------------------------------------
 
 step "1. namespaces, healthy services and the exporter"
-netns_create host
-netns_create peer
-ip link add veth-host netns "$host" type veth peer name veth-peer netns "$peer" ||
-	die "cannot create the veth pair"
-ip -n "$host" addr add 198.18.0.1/24 dev veth-host || die "address on host"
-ip -n "$peer" addr add 198.18.0.2/24 dev veth-peer || die "address on peer"
-ip -n "$host" link set veth-host up || die "veth-host up"
-ip -n "$peer" link set veth-peer up || die "veth-peer up"
-in_ns "$peer" nft add table inet tcph || die "nft table in peer"
-in_ns "$peer" nft add chain inet tcph prerouting \
-	'{ type filter hook prerouting priority -300; policy accept; }' || die "nft chain in peer"
+peer_pair_create
 # The final ACK of a handshake from the peer to 7500 vanishes: the host's end stays SYN_RECV.
 in_ns "$host" nft -f - <<'EOF' || die "nft rules in host failed"
 table inet tcph {
@@ -402,8 +387,8 @@ step "4f. the peer vanishes: data in flight to 7001, keepalive on 7000"
 # TcpHealthDeadPeerConnectionsAborted: allowed from here on, awaited in 4g.
 expect_alerts TcpHealthKeepaliveProbesUnanswered/7000/client TcpHealthRetransmittingToDeadPeer/7001/client \
 	TcpHealthDeadPeerConnectionsAborted/-/-
-blackhole 7000
-blackhole 7001
+peer_blackhole 7000
+peer_blackhole 7001
 wait_alert 25 TcpHealthKeepaliveProbesUnanswered 7000 client 'tcp_health_keepalive_probes_outstanding{port="7000"}'
 wait_alert 40 TcpHealthRetransmittingToDeadPeer 7001 client 'tcp_health_retransmit_backoff_max{port="7001"}'
 T_VANISHED=$STEP_T0
