@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -153,6 +154,8 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, 
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	ret = MHD_queue_response(conn, status, response);
 	MHD_destroy_response(response);
 	return ret;
@@ -287,29 +290,120 @@ static int check_client_certificate(struct MHD_Connection *conn)
 		return policy == WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN ? 0 : -EACCES;
 	if (policy == WEBCONFIG_REQUIRE_ANY_CLIENT_CERT)
 		return 0;
-	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0)
-		return -EACCES;
+	{
+		/* Chain to the client CA and a certificate fit for TLS client authentication (a
+		 * server-only certificate from the same CA is refused, as in Go's crypto/tls). */
+		gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+						  (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+
+		if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 || status != 0)
+			return -EACCES;
+	}
 	return 0;
 }
 
-/* basic_auth_users: 0 when no users are configured or the credentials match. */
+/* Clients whose last password was wrong: for AUTH_RETRY_MS they get 429 instead of another
+ * bcrypt, so a stream of wrong passwords cannot keep the (single) serving thread busy and
+ * stall scrapes. A password that matched before is still accepted at once (no bcrypt). */
+#define AUTH_FAILED_CLIENTS 64
+#define AUTH_RETRY_MS 1000
+
+struct failed_client {
+	int family;
+	unsigned char addr[16];
+	long long until_ms;
+};
+
+static struct failed_client failed_clients[AUTH_FAILED_CLIENTS];
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The client's address as family + bytes (the port does not matter). */
+static int client_key(struct MHD_Connection *conn, int *family, unsigned char addr[16])
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	memset(addr, 0, 16);
+	if (!sa)
+		return -ENOENT;
+	*family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+/* The table entry of this client, or NULL. */
+static struct failed_client *find_failed(int family, const unsigned char addr[16])
+{
+	for (unsigned i = 0; i < AUTH_FAILED_CLIENTS; i++)
+		if (failed_clients[i].family == family && memcmp(failed_clients[i].addr, addr, 16) == 0)
+			return &failed_clients[i];
+	return NULL;
+}
+
+static void remember_failure(int family, const unsigned char addr[16], long long now)
+{
+	struct failed_client *slot = find_failed(family, addr);
+
+	if (!slot) { /* the entry that expires first; unused and expired ones come first */
+		slot = &failed_clients[0];
+		for (unsigned i = 1; i < AUTH_FAILED_CLIENTS; i++)
+			if (failed_clients[i].until_ms < slot->until_ms)
+				slot = &failed_clients[i];
+	}
+	slot->family = family;
+	memcpy(slot->addr, addr, 16);
+	slot->until_ms = now + AUTH_RETRY_MS;
+}
+
+/* basic_auth_users: 0 when no users are configured or the credentials match, -EACCES when
+ * they do not, -EAGAIN when this client must wait before its next attempt. */
 static int check_basic_auth(struct MHD_Connection *conn)
 {
 	char *password = NULL;
 	char *user;
-	bool ok;
+	unsigned char addr[16];
+	int family = 0, ret = -EACCES;
+	long long now = monotonic_ms();
+	struct failed_client *failed;
 
 	if (!http_web->n_users)
 		return 0;
 	user = MHD_basic_auth_get_username_password(conn, &password);
-	ok = user && password && webconfig_check_password(http_web, user, password);
+	if (user && password) {
+		bool known = client_key(conn, &family, addr) == 0;
+
+		failed = known ? find_failed(family, addr) : NULL;
+		if (webconfig_password_cached(http_web, user, password))
+			ret = 0;
+		else if (failed && failed->until_ms > now)
+			ret = -EAGAIN;
+		else if (webconfig_check_password(http_web, user, password))
+			ret = 0;
+		else if (known)
+			remember_failure(family, addr, now);
+		if (ret == 0 && failed)
+			failed->until_ms = 0;
+	}
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		MHD_free(password);
 	}
 	if (user)
 		MHD_free(user);
-	return ok ? 0 : -EACCES;
+	return ret;
 }
 
 static enum MHD_Result queue_unauthorized(struct MHD_Connection *conn)
@@ -341,8 +435,16 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 	if (http_web && check_client_certificate(conn) < 0)
 		return queue_text(conn, MHD_HTTP_FORBIDDEN, "a trusted client certificate is required\n",
 				  "text/plain; charset=utf-8");
-	if (http_web && check_basic_auth(conn) < 0)
-		return queue_unauthorized(conn);
+	if (http_web) {
+		int auth = check_basic_auth(conn);
+
+		if (auth == -EAGAIN)
+			return queue_text(conn, MHD_HTTP_TOO_MANY_REQUESTS,
+					  "wrong password a moment ago: retry in a second\n",
+					  "text/plain; charset=utf-8");
+		if (auth < 0)
+			return queue_unauthorized(conn);
+	}
 	/* Refuse other methods at once (MHD then closes the connection, so a body is never
 	 * read). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)

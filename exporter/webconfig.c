@@ -18,9 +18,29 @@
 
 /* ---- YAML helpers --------------------------------------------------------------------- */
 
+/* A plain scalar's text, or NULL for other nodes and for text with an embedded NUL (which a
+ * C string would silently cut short: "server.crt\0.bak" must not read as server.crt). */
 static const char *scalar(yaml_node_t *node)
 {
-	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+	if (!node || node->type != YAML_SCALAR_NODE ||
+	    strlen((const char *)node->data.scalar.value) != node->data.scalar.length)
+		return NULL;
+	return (const char *)node->data.scalar.value;
+}
+
+/* libyaml keeps repeated mapping keys; the exporter-toolkit's strict parser refuses them, and
+ * so do we: a repeated key's last value silently winning hides mistakes. */
+static const char *repeated_key(yaml_document_t *doc, yaml_node_t *map)
+{
+	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++)
+		for (yaml_node_pair_t *b = a + 1; b < map->data.mapping.pairs.top; b++) {
+			const char *ka = scalar(yaml_document_get_node(doc, a->key));
+			const char *kb = scalar(yaml_document_get_node(doc, b->key));
+
+			if (ka && kb && strcmp(ka, kb) == 0)
+				return ka;
+		}
+	return NULL;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
@@ -105,6 +125,8 @@ static int parse_tls(yaml_document_t *doc, yaml_node_t *map, const char *dir,
 
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(err, errlen, "tls_server_config: want a mapping%s%s", "", "");
+	if (repeated_key(doc, map))
+		return fail(err, errlen, "tls_server_config.%s is given twice%s", repeated_key(doc, map), "");
 	config->min_version = 12;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const char *k = scalar(yaml_document_get_node(doc, p->key));
@@ -149,8 +171,10 @@ static int parse_tls(yaml_document_t *doc, yaml_node_t *map, const char *dir,
 		return fail(err, errlen, "tls_server_config needs both cert_file and key_file%s%s", "", "");
 	if (config->max_version && config->max_version < config->min_version)
 		return fail(err, errlen, "tls_server_config: max_version is below min_version%s%s", "", "");
-	if ((config->client_auth == WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN ||
-	     config->client_auth == WEBCONFIG_REQUIRE_AND_VERIFY_CLIENT_CERT) && !client_ca_file)
+	/* libmicrohttpd asks clients for a certificate only when it has a trust list, so every
+	 * policy that looks at client certificates needs client_ca_file (exporter-toolkit does
+	 * not, for RequestClientCert and RequireAnyClientCert). */
+	if (config->client_auth != WEBCONFIG_NO_CLIENT_CERT && !client_ca_file)
 		return fail(err, errlen, "tls_server_config.client_auth_type %s needs client_ca_file%s",
 			    client_auth_names[config->client_auth].name, "");
 	if (client_ca_file && config->client_auth == WEBCONFIG_NO_CLIENT_CERT)
@@ -212,6 +236,9 @@ static int parse_users(yaml_document_t *doc, yaml_node_t *map, struct webconfig 
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(err, errlen, "basic_auth_users: want a mapping of user: bcrypt hash%s%s", "", "");
 	n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+	if (repeated_key(doc, map))
+		return fail(err, errlen, "basic_auth_users: user '%s' is listed twice%s",
+			    repeated_key(doc, map), "");
 	config->users = calloc(n ? n : 1, sizeof(*config->users));
 	if (!config->users)
 		return -ENOMEM;
@@ -232,9 +259,15 @@ static int parse_users(yaml_document_t *doc, yaml_node_t *map, struct webconfig 
 				 user, cost, WEBCONFIG_MIN_BCRYPT_COST);
 			return -EINVAL;
 		}
-		for (unsigned i = 0; i < config->n_users; i++)
-			if (strcmp(config->users[i].name, user) == 0)
-				return fail(err, errlen, "basic_auth_users: user '%s' is listed twice%s", user, "");
+		if (cost > WEBCONFIG_MAX_BCRYPT_COST) {
+			snprintf(err, errlen,
+				 "basic_auth_users.%s: bcrypt cost %d is too slow: every wrong password would "
+				 "hold up scrapes; use %d to %d",
+				 user, cost, WEBCONFIG_MIN_BCRYPT_COST, WEBCONFIG_MAX_BCRYPT_COST);
+			return -EINVAL;
+		}
+		if (cost > config->max_cost)
+			config->max_cost = cost;
 		config->users[config->n_users].name = strdup(user);
 		config->users[config->n_users].hash = strdup(hash);
 		if (!config->users[config->n_users].name || !config->users[config->n_users].hash) {
@@ -244,6 +277,28 @@ static int parse_users(yaml_document_t *doc, yaml_node_t *map, struct webconfig 
 		}
 		config->n_users++;
 	}
+	return 0;
+}
+
+/* A bcrypt hash of random bytes at the highest configured cost: an unknown user then costs
+ * as much time as the slowest real one, so timing does not tell which users exist. */
+static int make_dummy_hash(struct webconfig *config, char *err, size_t errlen)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], secret[33];
+	unsigned char random[16];
+	struct crypt_data data;
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, random, sizeof(random)) < 0)
+		return fail(err, errlen, "cannot get random bytes for the password checks%s%s", "", "");
+	for (unsigned i = 0; i < sizeof(random); i++)
+		snprintf(secret + 2 * i, 3, "%02x", random[i]);
+	memset(&data, 0, sizeof(data));
+	if (!crypt_gensalt_rn("$2b$", (unsigned long)config->max_cost, (const char *)random,
+			      sizeof(random), setting, sizeof(setting)) ||
+	    !crypt_r(secret, setting, &data) || data.output[0] == '*' ||
+	    strlen(data.output) >= sizeof(config->dummy_hash))
+		return fail(err, errlen, "libcrypt cannot make bcrypt hashes%s%s", "", "");
+	memcpy(config->dummy_hash, data.output, strlen(data.output) + 1);
 	return 0;
 }
 
@@ -290,6 +345,10 @@ int webconfig_load(const char *path, struct webconfig *config, char *err, size_t
 		ret = fail(err, errlen, "%s: want a mapping at the top%s", path, "");
 		goto out;
 	}
+	if (root && repeated_key(&doc, root)) {
+		ret = fail(err, errlen, "%s: '%s' is given twice", path, repeated_key(&doc, root));
+		goto out;
+	}
 	for (yaml_node_pair_t *p = root ? root->data.mapping.pairs.start : NULL;
 	     root && p < root->data.mapping.pairs.top && ret == 0; p++) {
 		const char *k = scalar(yaml_document_get_node(&doc, p->key));
@@ -305,6 +364,8 @@ int webconfig_load(const char *path, struct webconfig *config, char *err, size_t
 			ret = fail(err, errlen, "%s: '%s' is not supported (tls_server_config, basic_auth_users)",
 				   path, k);
 	}
+	if (ret == 0 && config->n_users)
+		ret = make_dummy_hash(config, err, errlen);
 	if (ret == 0 && config->n_users && !config->tls)
 		log_warn("basic auth without TLS: passwords cross the network in clear text");
 out:
@@ -329,12 +390,15 @@ void webconfig_free(struct webconfig *config)
 	memset(config, 0, sizeof(*config));
 }
 
+/* GnuTLS's NORMAL set, limited to the allowed versions and without static RSA key exchange
+ * (no forward secrecy). */
 const char *webconfig_tls_priorities(const struct webconfig *config)
 {
-	if (config->min_version >= 13 || config->max_version == 12)
-		return config->min_version >= 13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-						 : "NORMAL:-VERS-ALL:+VERS-TLS1.2";
-	return "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+	if (config->min_version >= 13)
+		return "NORMAL:-VERS-ALL:+VERS-TLS1.3:-RSA";
+	if (config->max_version == 12)
+		return "NORMAL:-VERS-ALL:+VERS-TLS1.2:-RSA";
+	return "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA";
 }
 
 /* ---- passwords -------------------------------------------------------------------------- */
@@ -349,43 +413,60 @@ static bool equal_constant_time(const void *a, const void *b, size_t n)
 	return diff == 0;
 }
 
-static void password_digest(const struct webconfig_user *user, const char *password, uint8_t out[32])
+/* SHA-256 of (hash, password); false when it cannot be computed (the cache is then neither
+ * read nor written, so a failure can never turn into a match). */
+static bool password_digest(const struct webconfig_user *user, const char *password, uint8_t out[32])
 {
 	gnutls_hash_hd_t h;
 
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
-		memset(out, 0, 32);
-		return;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return false;
+	if (gnutls_hash(h, user->hash, strlen(user->hash) + 1) < 0 || /* bound to this hash */
+	    gnutls_hash(h, password, strlen(password)) < 0) {
+		gnutls_hash_deinit(h, NULL);
+		return false;
 	}
-	gnutls_hash(h, user->hash, strlen(user->hash) + 1); /* binds the digest to this hash */
-	gnutls_hash(h, password, strlen(password));
 	gnutls_hash_deinit(h, out);
+	return true;
+}
+
+bool webconfig_password_cached(struct webconfig *config, const char *user, const char *password)
+{
+	uint8_t digest[32];
+
+	for (unsigned i = 0; i < config->n_users; i++) {
+		struct webconfig_user *u = &config->users[i];
+
+		if (strcmp(u->name, user) == 0)
+			return u->has_cached && password_digest(u, password, digest) &&
+			       equal_constant_time(digest, u->cached, sizeof(digest));
+	}
+	return false;
 }
 
 bool webconfig_check_password(struct webconfig *config, const char *user, const char *password)
 {
-	/* A valid cost-10 hash of a random string: unknown users cost one bcrypt too. */
-	static const char dummy[] = "$2y$10$CwTycUXWue0Thq9StjUM0ujTEKzeL6N4/lxP3jv/5R8OTGxaG3Wc2";
 	struct crypt_data data;
 	struct webconfig_user *found = NULL;
-	const char *hash = dummy, *result;
+	const char *hash = config->dummy_hash, *result; /* unknown users cost one bcrypt too */
 	uint8_t digest[32];
-	bool match;
+	bool match, have_digest = false;
 
 	for (unsigned i = 0; i < config->n_users; i++)
 		if (strcmp(config->users[i].name, user) == 0)
 			found = &config->users[i];
 	if (found) {
 		hash = found->hash;
-		password_digest(found, password, digest);
-		if (found->has_cached && equal_constant_time(digest, found->cached, sizeof(digest)))
+		have_digest = password_digest(found, password, digest);
+		if (have_digest && found->has_cached &&
+		    equal_constant_time(digest, found->cached, sizeof(digest)))
 			return true;
 	}
 	memset(&data, 0, sizeof(data));
 	result = crypt_r(password, hash, &data);
 	match = result && strlen(result) == strlen(hash) &&
 		equal_constant_time(result, hash, strlen(hash));
-	if (found && match) {
+	if (found && match && have_digest) {
 		memcpy(found->cached, digest, sizeof(digest));
 		found->has_cached = true;
 	}

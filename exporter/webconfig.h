@@ -17,6 +17,8 @@ enum webconfig_client_auth {
 };
 
 #define WEBCONFIG_MIN_BCRYPT_COST 10
+/* Each wrong password costs one bcrypt on the serving thread: 14 is about a second here. */
+#define WEBCONFIG_MAX_BCRYPT_COST 14
 
 struct webconfig_user {
 	char *name;
@@ -33,6 +35,8 @@ struct webconfig {
 	enum webconfig_client_auth client_auth;
 	struct webconfig_user *users;
 	unsigned n_users;
+	int max_cost;	      /* highest bcrypt cost among the users */
+	char dummy_hash[128]; /* bcrypt of random bytes at max_cost, checked for unknown users */
 };
 
 /* Loads and validates the file. 0, or -EINVAL/-errno with one line in `err`: malformed
@@ -50,5 +54,7 @@ const char *webconfig_tls_priorities(const struct webconfig *config);
  * password that matched before is recognised by its cached SHA-256 (compared in
  * constant time) so that every scrape does not pay for bcrypt. */
 bool webconfig_check_password(struct webconfig *config, const char *user, const char *password);
+/* True when the password is the one that last matched for this user (cheap: no bcrypt). */
+bool webconfig_password_cached(struct webconfig *config, const char *user, const char *password);
 
 #endif

@@ -23,10 +23,12 @@ sign() { # sign NAME CA [EXTFILE]
 ec -x509 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 2 -subj "/CN=test CA" || die "openssl CA"
 ec -x509 -keyout "$PKI/rogue-ca.key" -out "$PKI/rogue-ca.crt" -days 2 -subj "/CN=rogue CA" || die "openssl rogue CA"
 ec -keyout "$PKI/server.key" -out "$PKI/server.csr" -subj "/CN=localhost" || die "openssl server"
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$PKI/server.ext"
+# The server's certificate is for TLS servers only: it must not pass as a client's.
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$PKI/server.ext"
 sign server ca "$PKI/server.ext" || die "openssl sign server"
+printf 'extendedKeyUsage=clientAuth\n' >"$PKI/client.ext"
 ec -keyout "$PKI/client.key" -out "$PKI/client.csr" -subj "/CN=prometheus" || die "openssl client"
-sign client ca || die "openssl sign client"
+sign client ca "$PKI/client.ext" || die "openssl sign client"
 ec -keyout "$PKI/rogue.key" -out "$PKI/rogue.csr" -subj "/CN=rogue" || die "openssl rogue"
 sign rogue rogue-ca || die "openssl sign rogue"
 # bcrypt (cost 10) of the password; Debian's openssl cannot make one, tests/tools/bcrypt can.
@@ -47,6 +49,14 @@ tls_server_config:
   cert_file: server.crt
   key_file: server.key
   client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+EOF2
+config anycert.yml <<EOF2
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  min_version: TLS13
+  client_auth_type: RequireAnyClientCert
   client_ca_file: ca.crt
 EOF2
 
@@ -79,14 +89,41 @@ section "TLS with basic auth"
 start_tls tls tls.yml
 assert_eq "right password over TLS" 200 "$(code "${CA[@]}" -u prom:s3cret "$BASE/metrics")"
 assert_eq "wrong password" 401 "$(code "${CA[@]}" -u prom:wrong "$BASE/metrics")"
+sleep 1.1 # a client with a wrong password waits a second for its next check (below)
 assert_eq "unknown user" 401 "$(code "${CA[@]}" -u nobody:s3cret "$BASE/metrics")"
+sleep 1.1
 assert_eq "no credentials" 401 "$(code "${CA[@]}" "$BASE/metrics")"
 assert_eq "landing page needs credentials too" 401 "$(code "${CA[@]}" "$BASE/")"
 hdr=$(in_ns "$NS" curl -s -D - -o /dev/null "${CA[@]}" "$BASE/metrics" | tr -d '\r')
 printf '%s\n' "$hdr" >"$IT_TMP/hdr"
 assert_contains "401 carries WWW-Authenticate" "$IT_TMP/hdr" 'WWW-Authenticate: Basic realm="tcp_health_exporter"'
 assert_eq "plain HTTP to the TLS port fails cleanly" "000/52" "$(code "http://127.0.0.1:$PORT/metrics")"
-assert_eq "TLS 1.1 is refused" "000/35" "$(code "${CA[@]}" --tls-max 1.1 -u prom:s3cret "$BASE/metrics")"
+assert_eq "unauthenticated HEAD gets 401" 401 "$(code "${CA[@]}" -I "$BASE/metrics")"
+for method in POST DELETE; do
+	assert_eq "unauthenticated $method gets 401 before anything else" 401 \
+		"$(code "${CA[@]}" -X "$method" "$BASE/metrics")"
+done
+assert_eq "unauthenticated unknown path gets 401, not 404" 401 "$(code "${CA[@]}" "$BASE/nope")"
+# Debian's curl will not speak TLS 1.0/1.1 at all, so ask openssl, at the security level that
+# still allows them, and prove the same client gets TLS 1.2 through.
+tls_handshake() { # tls_handshake FLAG: 0 when a handshake with only that version succeeds
+	in_ns "$NS" timeout 5 openssl s_client -connect 127.0.0.1:$PORT -servername localhost \
+		"$1" -cipher 'DEFAULT@SECLEVEL=0' -CAfile "$PKI/ca.crt" </dev/null >"$IT_TMP/s_client.out" 2>&1
+}
+tls_handshake -tls1_1 && fail "TLS 1.1 handshake succeeded" || ok "TLS 1.1 is refused by the server"
+tls_handshake -tls1 && fail "TLS 1.0 handshake succeeded" || ok "TLS 1.0 is refused by the server"
+tls_handshake -tls1_2 && ok "the same client gets TLS 1.2 through" || fail "TLS 1.2 handshake failed: $(tail -n 3 "$IT_TMP/s_client.out")"
+section "wrong passwords cannot keep the serving thread busy"
+assert_eq "wrong password" 401 "$(code "${CA[@]}" -u prom:wrong1 "$BASE/metrics")"
+assert_eq "another one at once: 429, no bcrypt" 429 "$(code "${CA[@]}" -u prom:wrong2 "$BASE/metrics")"
+hdr=$(in_ns "$NS" curl -s -D - -o /dev/null "${CA[@]}" -u prom:wrong3 "$BASE/metrics" | tr -d '\r')
+printf '%s\n' "$hdr" >"$IT_TMP/hdr429"
+assert_contains "429 carries Retry-After" "$IT_TMP/hdr429" "Retry-After: 1"
+assert_eq "the right (remembered) password is still accepted at once" 200 \
+	"$(code "${CA[@]}" -u prom:s3cret "$BASE/metrics")"
+sleep 1.1
+assert_eq "after a second a wrong password is checked again" 401 "$(code "${CA[@]}" -u prom:wrong4 "$BASE/metrics")"
+sleep 1.1
 assert_eq "the server certificate verifies against the test CA" 200 \
 	"$(code --cacert "$PKI/ca.crt" -u prom:s3cret "$BASE/metrics")"
 assert_eq "an untrusting client refuses the server" "000/60" \
@@ -150,9 +187,21 @@ assert_eq "trusted client certificate" 200 \
 assert_eq "no client certificate" 403 "$(code "${CA[@]}" "$BASE/metrics")"
 assert_eq "client certificate from another CA" 403 \
 	"$(code "${CA[@]}" --cert "$PKI/rogue.crt" --key "$PKI/rogue.key" "$BASE/metrics")"
+assert_eq "the CA's server-only certificate used as a client's" 403 \
+	"$(code "${CA[@]}" --cert "$PKI/server.crt" --key "$PKI/server.key" "$BASE/metrics")"
 it_stop mtls
 assert_eq "exporter exit status" 0 "$IT_STOP_RC"
-for name in tls mtls; do
+
+section "RequireAnyClientCert, TLS 1.3 only"
+start_tls anycert anycert.yml
+assert_eq "any client certificate, even from another CA" 200 \
+	"$(code "${CA[@]}" --cert "$PKI/rogue.crt" --key "$PKI/rogue.key" "$BASE/metrics")"
+assert_eq "no client certificate" 403 "$(code "${CA[@]}" "$BASE/metrics")"
+assert_eq "TLS 1.2 refused with min_version TLS13" "000/35" \
+	"$(code "${CA[@]}" --cert "$PKI/client.crt" --key "$PKI/client.key" --tls-max 1.2 "$BASE/metrics")"
+it_stop anycert
+assert_eq "exporter exit status" 0 "$IT_STOP_RC"
+for name in tls mtls anycert; do
 	assert_not_contains "$name: no sanitizer report" "$(bg_err "$name")" "Sanitizer"
 	assert_not_contains "$name: no undefined behaviour" "$(bg_err "$name")" "runtime error"
 done
@@ -161,7 +210,7 @@ section "bad config files: one line on stderr, exit 2"
 bad_config() { # bad_config DESCRIPTION EXPECTED-TEXT (config on stdin)
 	local rc=0 lines
 	config bad.yml
-	in_ns "$NS" timeout 10 "$TCPH_BIN" --web.listen-address=127.0.0.1:$PORT \
+	in_ns "$NS" timeout 10 "$SERVER_BIN" --web.listen-address=127.0.0.1:$PORT \
 		--web.config.file="$PKI/bad.yml" >"$IT_TMP/bad.out" 2>"$IT_TMP/bad.err" || rc=$?
 	lines=$(wc -l <"$IT_TMP/bad.err")
 	if [ "$rc" = 2 ] && [ "$lines" = 1 ] && grep -qF -- "$2" "$IT_TMP/bad.err"; then
@@ -181,6 +230,11 @@ printf 'basic_auth_users:\n  prom: s3cret\n' | bad_config "plain-text password" 
 printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n' |
 	bad_config "client verification without a CA" "client_ca_file"
 printf 'tls_config:\n  cert_file: server.crt\n' | bad_config "unknown key" "'tls_config' is not supported"
+printf 'basic_auth_users:\n  a: "%s"\nbasic_auth_users:\n  b: "%s"\n  c: "%s"\n' "$HASH" "$HASH" "$HASH" |
+	bad_config "a section given twice" "'basic_auth_users' is given twice"
+printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAnyClientCert\n' |
+	bad_config "client certificates without a CA to ask with" "client_ca_file"
+printf 'basic_auth_users:\n  prom: "%s"\n' "$("$TOOLS/bcrypt" x 16)" | bad_config "bcrypt cost too high" "too slow"
 rc=0
 in_ns "$NS" "$TCPH_BIN" --web.config.file="$PKI/none.yml" 2>"$IT_TMP/bad.err" || rc=$?
 assert_eq "missing config file: exit status" 2 "$rc"

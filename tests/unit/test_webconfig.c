@@ -4,6 +4,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,30 @@ static char dir[256], path[300], err[512];
 static struct webconfig config;
 static char hash[CRYPT_OUTPUT_SIZE]; /* bcrypt of "s3cret", cost 10 */
 
+static void link_pki(const char *name)
+{
+	char target[PATH_MAX], link_path[512];
+
+	ck_assert_ptr_nonnull(realpath(unit_data_path("tls"), target));
+	snprintf(link_path, sizeof(link_path), "%s/%s", dir, name);
+	snprintf(target + strlen(target), sizeof(target) - strlen(target), "/%s", name);
+	ck_assert_int_eq(symlink(target, link_path), 0);
+}
+
 static void setup(void)
 {
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data data;
 
-	/* The config file sits beside the test PKI, whose paths are relative to it. */
-	snprintf(dir, sizeof(dir), "%s", unit_data_path("tls"));
-	snprintf(path, sizeof(path), "%s/web-%d.yml", dir, (int)getpid());
+	/* The config file sits in a directory of its own beside (links to) the test PKI, so the
+	 * relative paths in it resolve against its own directory. */
+	snprintf(dir, sizeof(dir), "/tmp/tcph-webconfig-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	link_pki("ca.crt");
+	link_pki("server.crt");
+	link_pki("server.key");
+	link_pki("other.key");
+	snprintf(path, sizeof(path), "%s/web.yml", dir);
 	memset(&data, 0, sizeof(data));
 	ck_assert_ptr_nonnull(crypt_gensalt_rn("$2b$", 10, NULL, 0, setting, sizeof(setting)));
 	ck_assert_ptr_nonnull(crypt_r("s3cret", setting, &data));
@@ -30,8 +47,15 @@ static void setup(void)
 
 static void teardown(void)
 {
+	static const char *const names[] = { "web.yml", "ca.crt", "server.crt", "server.key", "other.key" };
+	char file[512];
+
 	webconfig_free(&config);
-	unlink(path);
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(file, sizeof(file), "%s/%s", dir, names[i]);
+		unlink(file);
+	}
+	rmdir(dir);
 }
 
 static int load(const char *text)
@@ -67,7 +91,7 @@ START_TEST(tls_and_users)
 	ck_assert_ptr_nonnull(config.client_ca_pem);
 	ck_assert_int_eq(config.min_version, 13);
 	ck_assert_int_eq(config.client_auth, WEBCONFIG_REQUIRE_AND_VERIFY_CLIENT_CERT);
-	ck_assert_str_eq(webconfig_tls_priorities(&config), "NORMAL:-VERS-ALL:+VERS-TLS1.3");
+	ck_assert_str_eq(webconfig_tls_priorities(&config), "NORMAL:-VERS-ALL:+VERS-TLS1.3:-RSA");
 	ck_assert_uint_eq(config.n_users, 2);
 }
 END_TEST
@@ -77,7 +101,7 @@ START_TEST(defaults_and_empty_files)
 	ck_assert_int_eq(load("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"), 0);
 	ck_assert_int_eq(config.min_version, 12);
 	ck_assert_int_eq(config.client_auth, WEBCONFIG_NO_CLIENT_CERT);
-	ck_assert_str_eq(webconfig_tls_priorities(&config), "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
+	ck_assert_str_eq(webconfig_tls_priorities(&config), "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA");
 	webconfig_free(&config);
 	ck_assert_int_eq(load(""), 0);
 	ck_assert(!config.tls);
@@ -126,6 +150,13 @@ START_TEST(tls_errors)
 	ck_assert_err("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
 		      "  client_ca_file: ca.crt\n",
 		      "NoClientCert");
+	/* MHD asks for client certificates only with a trust list: every policy needs the CA. */
+	ck_assert_err("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+		      "  client_auth_type: RequireAnyClientCert\n",
+		      "needs client_ca_file");
+	ck_assert_err("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+		      "  cert_file: other.crt\n",
+		      "cert_file is given twice");
 	ck_assert_err("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
 		      "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: server.key\n",
 		      "no PEM certificate");
@@ -143,6 +174,15 @@ START_TEST(user_errors)
 	ck_assert_err(text, "listed twice");
 	snprintf(text, sizeof(text), "basic_auth_users:\n  'a:b': '%s'\n", hash);
 	ck_assert_err(text, "contains ':'");
+	ck_assert_err("basic_auth_users:\n  prom: '$2y$15$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzABCDE'\n",
+		      "bcrypt cost 15 is too slow");
+	/* A section given twice (libyaml keeps both): refused, not merged or overwritten. */
+	snprintf(text, sizeof(text), "basic_auth_users:\n  a: '%s'\nbasic_auth_users:\n  b: '%s'\n  c: '%s'\n",
+		 hash, hash, hash);
+	ck_assert_err(text, "'basic_auth_users' is given twice");
+	/* An embedded NUL must not cut a value short. */
+	ck_assert_err("tls_server_config:\n  cert_file: \"server.crt\\0.bak\"\n  key_file: server.key\n",
+		      "want a plain value");
 }
 END_TEST
 
@@ -168,6 +208,12 @@ START_TEST(passwords)
 	ck_assert(!webconfig_check_password(&config, "prom", ""));
 	ck_assert(!webconfig_check_password(&config, "nobody", "s3cret"));
 	ck_assert(!webconfig_check_password(&config, "", ""));
+	ck_assert(webconfig_password_cached(&config, "prom", "s3cret"));
+	ck_assert(!webconfig_password_cached(&config, "prom", "s3cret2"));
+	ck_assert(!webconfig_password_cached(&config, "nobody", "s3cret"));
+	/* The unknown-user hash is a real bcrypt of the configured cost (equal timing). */
+	ck_assert_int_eq(strncmp(config.dummy_hash, "$2b$10$", 7), 0);
+	ck_assert_uint_eq(strlen(config.dummy_hash), 60);
 }
 END_TEST
 
