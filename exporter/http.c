@@ -421,16 +421,12 @@ static enum MHD_Result queue_unauthorized(struct MHD_Connection *conn)
 	return ret;
 }
 
-static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
-				      const char *method, const char *version,
-				      const char *upload_data, size_t *upload_data_size,
-				      void **req_cls)
+/* First call of a request, once its headers are in: everything that can refuse it is
+ * decided here, once. A request that may go on is answered when complete (serve_request),
+ * which lets MHD keep the connection alive for the next scrape. */
+static enum MHD_Result check_request(struct MHD_Connection *conn, const char *method, void **req_cls)
 {
 	static int headers_seen;
-
-	(void)cls;
-	(void)version;
-	(void)upload_data;
 
 	if (http_web && check_client_certificate(conn) < 0)
 		return queue_text(conn, MHD_HTTP_FORBIDDEN, "a trusted client certificate is required\n",
@@ -450,16 +446,12 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 				  "text/plain; charset=utf-8");
-	/* The first call only announces the headers; answering on the second, once the request
-	 * is complete, lets MHD keep the connection alive for the next scrape. */
-	if (*req_cls == NULL) {
-		*req_cls = &headers_seen;
-		return MHD_YES;
-	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0; /* a GET with a body: discard it */
-		return MHD_YES;
-	}
+	*req_cls = &headers_seen;
+	return MHD_YES;
+}
+
+static enum MHD_Result serve_request(struct MHD_Connection *conn, const char *url)
+{
 	if (strcmp(url, http_telemetry_path) == 0)
 		return serve_metrics(conn);
 	if (strcmp(url, "/") == 0) {
@@ -469,6 +461,24 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 		return queue_text(conn, MHD_HTTP_OK, page, "text/html; charset=utf-8");
 	}
 	return queue_text(conn, MHD_HTTP_NOT_FOUND, "not found\n", "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **req_cls)
+{
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+
+	if (*req_cls == NULL)
+		return check_request(conn, method, req_cls);
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0; /* a GET with a body: discard it */
+		return MHD_YES;
+	}
+	return serve_request(conn, url);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
