@@ -16,37 +16,38 @@ struct sysctl_setting {
 	const char *metric; /* tcp_health_sysctl_<metric>; for two-value files, two names */
 	const char *metric_high;
 	const char *help;
+	int keepalive_term; /* 1-3: time, intvl, probes of keepalive_detection_seconds; 0: none */
 };
 
 static const struct sysctl_setting settings[] = {
 	{ "net/ipv4/tcp_keepalive_time", "keepalive_time_seconds", NULL,
-	  "net.ipv4.tcp_keepalive_time: idle time before the first keepalive probe." },
+	  "net.ipv4.tcp_keepalive_time: idle time before the first keepalive probe.", 1 },
 	{ "net/ipv4/tcp_keepalive_intvl", "keepalive_intvl_seconds", NULL,
-	  "net.ipv4.tcp_keepalive_intvl: time between keepalive probes." },
+	  "net.ipv4.tcp_keepalive_intvl: time between keepalive probes.", 2 },
 	{ "net/ipv4/tcp_keepalive_probes", "keepalive_probes", NULL,
-	  "net.ipv4.tcp_keepalive_probes: unanswered probes before the connection is dropped." },
+	  "net.ipv4.tcp_keepalive_probes: unanswered probes before the connection is dropped.", 3 },
 	{ "net/ipv4/tcp_retries1", "retries1", NULL,
-	  "net.ipv4.tcp_retries1: retransmissions before the route is re-checked." },
+	  "net.ipv4.tcp_retries1: retransmissions before the route is re-checked.", 0 },
 	{ "net/ipv4/tcp_retries2", "retries2", NULL,
 	  "net.ipv4.tcp_retries2: retransmissions of data before the connection is dropped "
-	  "(15 is about 15 minutes)." },
+	  "(15 is about 15 minutes).", 0 },
 	{ "net/ipv4/tcp_syn_retries", "syn_retries", NULL,
-	  "net.ipv4.tcp_syn_retries: SYN retransmissions of an active open." },
+	  "net.ipv4.tcp_syn_retries: SYN retransmissions of an active open.", 0 },
 	{ "net/ipv4/tcp_synack_retries", "synack_retries", NULL,
-	  "net.ipv4.tcp_synack_retries: SYN-ACK retransmissions of a passive open." },
+	  "net.ipv4.tcp_synack_retries: SYN-ACK retransmissions of a passive open.", 0 },
 	{ "net/ipv4/tcp_fin_timeout", "fin_timeout_seconds", NULL,
-	  "net.ipv4.tcp_fin_timeout: how long an orphaned connection stays in FIN_WAIT2." },
+	  "net.ipv4.tcp_fin_timeout: how long an orphaned connection stays in FIN_WAIT2.", 0 },
 	{ "net/core/somaxconn", "somaxconn", NULL,
-	  "net.core.somaxconn: upper limit of a listen() backlog." },
+	  "net.core.somaxconn: upper limit of a listen() backlog.", 0 },
 	{ "net/ipv4/tcp_max_syn_backlog", "max_syn_backlog", NULL,
-	  "net.ipv4.tcp_max_syn_backlog: half-open connections remembered per listener." },
+	  "net.ipv4.tcp_max_syn_backlog: half-open connections remembered per listener.", 0 },
 	{ "net/ipv4/tcp_max_tw_buckets", "max_tw_buckets", NULL,
-	  "net.ipv4.tcp_max_tw_buckets: TIME_WAIT sockets held at most." },
+	  "net.ipv4.tcp_max_tw_buckets: TIME_WAIT sockets held at most.", 0 },
 	{ "net/ipv4/ip_local_port_range", "ip_local_port_range_low", "ip_local_port_range_high",
-	  "net.ipv4.ip_local_port_range: the ephemeral port range." },
+	  "net.ipv4.ip_local_port_range: the ephemeral port range.", 0 },
 	{ "net/ipv4/tcp_tw_reuse", "tw_reuse", NULL,
 	  "net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only: reuse TIME_WAIT sockets for "
-	  "new outgoing connections." },
+	  "new outgoing connections.", 0 },
 };
 
 enum { SETTINGS = sizeof(settings) / sizeof(settings[0]) };
@@ -79,7 +80,7 @@ static void write_gauge(struct expfmt_buf *out, const char *metric, const char *
 
 int sysctl_collect(struct expfmt_buf *out)
 {
-	long keepalive[3] = { 0 };
+	long keepalive[4] = { 0 }; /* indexed by keepalive_term */
 	int have_keepalive = 0, read_ok = 0, last_error = 0;
 
 	for (unsigned i = 0; i < SETTINGS; i++) {
@@ -97,8 +98,8 @@ int sysctl_collect(struct expfmt_buf *out)
 		write_gauge(out, setting->metric, setting->help, (double)values[0]);
 		if (setting->metric_high)
 			write_gauge(out, setting->metric_high, setting->help, (double)values[1]);
-		if (i < 3) {
-			keepalive[i] = values[0];
+		if (setting->keepalive_term) {
+			keepalive[setting->keepalive_term] = values[0];
 			have_keepalive++;
 		}
 	}
@@ -108,7 +109,7 @@ int sysctl_collect(struct expfmt_buf *out)
 			      "settings: tcp_keepalive_time + tcp_keepalive_intvl * tcp_keepalive_probes "
 			      "(applications may override them per socket).");
 		expfmt_sample(out, "tcp_health_keepalive_detection_seconds", NULL, 0,
-			      (double)(keepalive[0] + keepalive[1] * keepalive[2]));
+			      (double)(keepalive[1] + keepalive[2] * keepalive[3]));
 	}
 	if (read_ok == 0) {
 		log_error("sysctl collector: no setting readable under %s/sys: %s", sysctl_proc_root,

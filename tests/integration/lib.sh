@@ -317,7 +317,9 @@ assert_contains() {
 
 # assert_not_contains DESCRIPTION FILE STRING
 assert_not_contains() {
-	if grep -qF -- "$3" "$2"; then
+	if [ ! -r "$2" ]; then
+		fail "$1: $2 does not exist, so it proves nothing"
+	elif grep -qF -- "$3" "$2"; then
 		fail "$1: found '$(grep -F -m1 -- "$3" "$2")'"
 	else
 		ok "$1"
