@@ -19,11 +19,12 @@ BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyam
               libgnutls28-dev libcrypt-dev
 CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev
 
-LIB_SRC := exporter/log.c exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c \
-           exporter/webconfig.c \
+LIB_SRC := lib/log.c lib/procfs.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
-           collectors/tcpagg.c collectors/procfs.c collectors/sysctl.c collectors/netstat.c
-HEADERS := $(wildcard exporter/*.h collectors/*.h) $(B)/gen/revision.h
+           collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c \
+           exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
+           exporter/render_metrics.c exporter/stats.c exporter/webconfig.c
+HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt
 
@@ -109,10 +110,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
-$(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c exporter/log.c $(HEADERS) | check-deps
+$(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c exporter/log.c \
-	  exporter/expfmt.c -lm
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c
 
 fuzz: $(B)/fuzz/fuzz_sockdiag $(B)/fuzz/fuzz_netstat
 	@echo "== fuzz ($(FUZZ_SECONDS) s each)"

@@ -2,7 +2,7 @@
 #include "classify.h"
 
 #include "diag_compat.h"
-#include "procfs.h"
+#include "../lib/procfs.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,9 +1,8 @@
 /* netstat.c — the kernel's TCP counters that the failures we watch for move. */
 #include "netstat.h"
 
-#include "../exporter/expfmt.h"
-#include "../exporter/log.h"
-#include "collectors.h"
+#include "../lib/log.h"
+#include "../lib/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,57 +11,29 @@
 #include <string.h>
 #include <unistd.h>
 
-#define K(section, name, metric, help) { section, name, "tcp_health_kernel_" metric "_total", false, help }
-
-const struct netstat_counter netstat_counters[] = {
-	K("TcpExt", "ListenOverflows", "listen_overflows",
-	  "TcpExt ListenOverflows: connections dropped because a listener's accept queue was full."),
-	K("TcpExt", "ListenDrops", "listen_drops",
-	  "TcpExt ListenDrops: connections dropped at a listener for any reason (overflows included)."),
-	K("TcpExt", "TCPAbortOnTimeout", "abort_on_timeout",
-	  "TcpExt TCPAbortOnTimeout: connections aborted after retransmission or keepalive gave up "
-	  "(a dead peer detected)."),
-	K("TcpExt", "TCPAbortOnClose", "abort_on_close",
-	  "TcpExt TCPAbortOnClose: connections reset because the application closed with unread data."),
-	K("TcpExt", "TCPAbortOnData", "abort_on_data",
-	  "TcpExt TCPAbortOnData: connections reset because data arrived after close."),
-	K("TcpExt", "TCPAbortOnLinger", "abort_on_linger",
-	  "TcpExt TCPAbortOnLinger: connections reset when the SO_LINGER/FIN_WAIT2 timeout expired."),
-	K("TcpExt", "TCPAbortOnMemory", "abort_on_memory",
-	  "TcpExt TCPAbortOnMemory: connections aborted because TCP memory or orphan limits were hit."),
-	K("TcpExt", "TCPTimeouts", "timeouts",
-	  "TcpExt TCPTimeouts: retransmission timer expirations."),
-	K("TcpExt", "TCPKeepAlive", "keep_alive",
-	  "TcpExt TCPKeepAlive: keepalive probes sent."),
-	K("TcpExt", "TCPSynRetrans", "syn_retrans",
-	  "TcpExt TCPSynRetrans: SYN and SYN-ACK retransmissions."),
-	K("TcpExt", "TCPTimeWaitOverflow", "time_wait_overflow",
-	  "TcpExt TCPTimeWaitOverflow: TIME_WAIT sockets not created because tcp_max_tw_buckets was reached."),
-	K("TcpExt", "TCPReqQFullDrop", "req_q_full_drop",
-	  "TcpExt TCPReqQFullDrop: SYNs dropped because the SYN queue was full and SYN cookies were off."),
-	K("TcpExt", "TCPReqQFullDoCookies", "req_q_full_do_cookies",
-	  "TcpExt TCPReqQFullDoCookies: SYN cookies sent because the SYN queue was full (a SYN flood)."),
-	K("Tcp", "RetransSegs", "retrans_segs", "Tcp RetransSegs: segments retransmitted."),
-	K("Tcp", "OutSegs", "out_segs", "Tcp OutSegs: segments sent."),
-	K("Tcp", "EstabResets", "estab_resets",
-	  "Tcp EstabResets: resets of ESTABLISHED or CLOSE_WAIT connections."),
-	K("Tcp", "AttemptFails", "attempt_fails",
-	  "Tcp AttemptFails: connection attempts that failed (SYN_SENT or SYN_RECV to CLOSED or LISTEN)."),
-	K("Tcp", "OutRsts", "out_rsts", "Tcp OutRsts: segments sent with the RST flag."),
-	{ "Tcp", "CurrEstab", "tcp_health_kernel_curr_estab", true,
-	  "Tcp CurrEstab: connections in ESTABLISHED or CLOSE_WAIT now." },
+const struct netstat_counter netstat_counters[NETSTAT_COUNT] = {
+	[NETSTAT_LISTEN_OVERFLOWS] = { "TcpExt", "ListenOverflows" },
+	[NETSTAT_LISTEN_DROPS] = { "TcpExt", "ListenDrops" },
+	[NETSTAT_ABORT_ON_TIMEOUT] = { "TcpExt", "TCPAbortOnTimeout" },
+	[NETSTAT_ABORT_ON_CLOSE] = { "TcpExt", "TCPAbortOnClose" },
+	[NETSTAT_ABORT_ON_DATA] = { "TcpExt", "TCPAbortOnData" },
+	[NETSTAT_ABORT_ON_LINGER] = { "TcpExt", "TCPAbortOnLinger" },
+	[NETSTAT_ABORT_ON_MEMORY] = { "TcpExt", "TCPAbortOnMemory" },
+	[NETSTAT_TIMEOUTS] = { "TcpExt", "TCPTimeouts" },
+	[NETSTAT_KEEP_ALIVE] = { "TcpExt", "TCPKeepAlive" },
+	[NETSTAT_SYN_RETRANS] = { "TcpExt", "TCPSynRetrans" },
+	[NETSTAT_TIME_WAIT_OVERFLOW] = { "TcpExt", "TCPTimeWaitOverflow" },
+	[NETSTAT_REQ_Q_FULL_DROP] = { "TcpExt", "TCPReqQFullDrop" },
+	[NETSTAT_REQ_Q_FULL_DO_COOKIES] = { "TcpExt", "TCPReqQFullDoCookies" },
+	[NETSTAT_RETRANS_SEGS] = { "Tcp", "RetransSegs" },
+	[NETSTAT_OUT_SEGS] = { "Tcp", "OutSegs" },
+	[NETSTAT_ESTAB_RESETS] = { "Tcp", "EstabResets" },
+	[NETSTAT_ATTEMPT_FAILS] = { "Tcp", "AttemptFails" },
+	[NETSTAT_OUT_RSTS] = { "Tcp", "OutRsts" },
+	[NETSTAT_CURR_ESTAB] = { "Tcp", "CurrEstab" },
 };
 
-const unsigned netstat_counters_count = sizeof(netstat_counters) / sizeof(netstat_counters[0]);
-
-static const char *netstat_proc_root = "/proc";
-
-int netstat_init(const struct collectors_config *config)
-{
-	if (config->proc_root)
-		netstat_proc_root = config->proc_root;
-	return 0;
-}
+const unsigned netstat_counters_count = NETSTAT_COUNT;
 
 /* Length of the token at p (up to a space or end of line). */
 static size_t token_len(const char *p)
@@ -152,67 +123,44 @@ unsigned netstat_parse(const char *text, const struct netstat_counter *wanted, u
 	return hits;
 }
 
-/* Reads a whole procfs file into buf (NUL-terminated). Returns 0 or -errno. */
-static int read_file(const char *path, char *buf, size_t cap)
+/* Each file must be readable and hold at least one counter of its section: an empty or
+ * unreadable /proc/net/netstat must not pass for a kernel without those counters. */
+static const struct {
+	const char *file;
+	const char *section;
+} netstat_files[] = { { "net/netstat", "TcpExt" }, { "net/snmp", "Tcp" } };
+
+int netstat_scan(const char *proc_root, char *text, size_t text_size, struct netstat_result *out)
 {
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int error = 0;
 
-	if (fd < 0)
-		return -errno;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return 0;
-}
-
-int netstat_collect(struct expfmt_buf *out)
-{
-	static const char *const files[] = { "net/netstat", "net/snmp" };
-	static char text[64 * 1024];
-	int64_t values[sizeof(netstat_counters) / sizeof(netstat_counters[0])];
-	bool found[sizeof(netstat_counters) / sizeof(netstat_counters[0])];
-	int readable = 0, last_error = 0;
-
-	memset(found, 0, sizeof(found));
-	for (unsigned f = 0; f < 2; f++) {
+	memset(out, 0, sizeof(*out));
+	for (unsigned f = 0; f < sizeof(netstat_files) / sizeof(netstat_files[0]); f++) {
+		bool found[NETSTAT_COUNT];
+		unsigned hits = 0;
 		char path[256];
-		int ret;
+		ssize_t n;
 
-		snprintf(path, sizeof(path), "%s/%s", netstat_proc_root, files[f]);
-		ret = read_file(path, text, sizeof(text));
-		if (ret < 0) {
-			log_error("netstat collector: cannot read %s: %s", path, strerror(-ret));
-			last_error = ret;
+		snprintf(path, sizeof(path), "%s/%s", proc_root, netstat_files[f].file);
+		n = procfs_read_file(path, text, text_size);
+		if (n < 0) {
+			error = (int)n;
+			log_error("netstat collector: cannot read %s: %s", path, strerror(-error));
 			continue;
 		}
-		readable++;
-		netstat_parse(text, netstat_counters, netstat_counters_count, values, found);
+		memset(found, 0, sizeof(found));
+		netstat_parse(text, netstat_counters, NETSTAT_COUNT, out->values, found);
+		for (unsigned i = 0; i < NETSTAT_COUNT; i++) {
+			if (!found[i] || strcmp(netstat_counters[i].section, netstat_files[f].section) != 0)
+				continue;
+			out->found[i] = true;
+			hits++;
+		}
+		if (hits == 0) {
+			error = -ENODATA;
+			log_error("netstat collector: %s holds no %s counters (%zd bytes read)", path,
+				  netstat_files[f].section, n);
+		}
 	}
-	if (readable == 0)
-		return last_error;
-	for (unsigned i = 0; i < netstat_counters_count; i++) {
-		const struct netstat_counter *c = &netstat_counters[i];
-
-		if (!found[i])
-			continue; /* this kernel does not have it */
-		expfmt_family(out, c->metric, c->gauge ? "gauge" : "counter", c->help);
-		if (values[i] >= 0)
-			expfmt_sample_u64(out, c->metric, NULL, 0, (uint64_t)values[i]);
-		else
-			expfmt_sample(out, c->metric, NULL, 0, (double)values[i]);
-	}
-	return 0;
+	return error;
 }

@@ -1,6 +1,9 @@
-/* tcpagg.h — the per-(port, role) aggregate of one socket scan and its metric families.
+/* tcpagg.h — the per-(port, role) aggregate of one socket scan, and its published result.
  *
- * Memory is fixed at init: (max_ports + 1) slots per role, whatever the socket count. */
+ * A scan streams every socket record into a `struct tcpagg` (memory fixed at init:
+ * max_ports + 1 slots per role, whatever the socket count). When the scan ends,
+ * tcpagg_result() copies the used slots, sorted by port with "other" last, into one
+ * compact `struct tcp_result`: the immutable data a snapshot holds and every view reads. */
 #ifndef TCPH_TCPAGG_H
 #define TCPH_TCPAGG_H
 
@@ -8,9 +11,8 @@
 #include "diag_compat.h"
 #include "sockdiag.h"
 
+#include <stdbool.h>
 #include <stdint.h>
-
-struct expfmt_buf;
 
 #define TCPAGG_MAX_DUMP_RETRIES 3   /* retries of an interrupted scan before failing */
 #define TCPAGG_LISTENER_ADDRESSES 16 /* distinct bound addresses listed per port */
@@ -18,6 +20,10 @@ struct expfmt_buf;
 #define TCPAGG_IDLE_BUCKETS 7
 #define TCPAGG_RTT_BUCKETS 9
 #define TCPAGG_MAX_BUCKETS 9
+
+/* Histogram bounds in seconds (upper bounds, inclusive). */
+extern const double tcpagg_idle_bounds[TCPAGG_IDLE_BUCKETS];
+extern const double tcpagg_rtt_bounds[TCPAGG_RTT_BUCKETS];
 
 /* Non-cumulative bucket counts; observations above the last bound count only in `count`. */
 struct tcpagg_histogram {
@@ -58,15 +64,37 @@ struct tcpagg_listener {
 
 enum tcpagg_family { TCPAGG_IPV4 = 0, TCPAGG_IPV6 = 1, TCPAGG_FAMILIES = 2 };
 
+/* The scan state: owned by one scanner, reused scan after scan. */
 struct tcpagg {
 	struct classify classify;
 	struct tcpagg_slot *slots[CLASSIFY_ROLES]; /* max_ports + 1 each; last is "other" */
 	struct tcpagg_listener *listeners;	   /* max_ports + 1, server role */
-	unsigned *order[CLASSIFY_ROLES];	   /* used slots sorted by port, per write */
 	uint32_t idle_threshold_ms;
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t dump_retries_total;
+	int port_range_error; /* 0, or -errno of the last read of the ephemeral range */
 	char port_range_path[256];
+};
+
+/* One (port, role) label set of a published result. */
+struct tcp_port {
+	uint16_t port;	/* 0 for "other" */
+	bool other;	/* the port="other" label set (always last) */
+	bool expected;	/* server role: a --listen-ports port */
+	struct tcpagg_slot counts;
+};
+
+/* The immutable result of one scan. ports[r] holds n_ports[r] entries sorted by port with
+ * "other" last; listeners[i] belongs to ports[CLASSIFY_SERVER][i]. One allocation. */
+struct tcp_result {
+	bool has_sockets; /* false when the dump failed: only dump_retries_total is known */
+	unsigned n_ports[CLASSIFY_ROLES];
+	struct tcp_port *ports[CLASSIFY_ROLES];
+	struct tcpagg_listener *listeners;
+	uint64_t sockets_scanned[TCPAGG_FAMILIES];
+	uint64_t folded[CLASSIFY_ROLES];
+	uint64_t dump_retries_total;
+	uint16_t eph_low, eph_high; /* the ephemeral range the scan classified with */
 };
 
 /* Dumps one family into fn; sockdiag_dump in production, a fake in unit tests. */
@@ -83,16 +111,11 @@ int tcpagg_add(const struct sockdiag_record *record, void *agg);
 /* A full scan: both families, retried as a whole (bounded) when a dump is interrupted.
  * 0 or -errno (-EINTR after too many interrupted attempts). */
 int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx);
-/* Writes the metric families of the last scan. */
-void tcpagg_write(struct tcpagg *agg, struct expfmt_buf *out);
-/* Writes only the families that must be served even when the scan failed. */
-void tcpagg_write_counters(const struct tcpagg *agg, struct expfmt_buf *out);
 
-/* The `tcp` collector: module state, set up from main's flags. */
-int tcpagg_collector_init(const struct classify_config *config, uint32_t idle_threshold_ms,
-			  const char *proc_root);
-void tcpagg_collector_fini(void);
-int tcpagg_collect(struct expfmt_buf *out);
+/* Copies the aggregate of the last scan into a new result (sockets == false: the scan
+ * failed, only the counters are copied). 0 or -ENOMEM. */
+int tcpagg_result(const struct tcpagg *agg, bool sockets, struct tcp_result **out);
+void tcpagg_result_free(struct tcp_result *result);
 
 /* "established", "close_wait", ... as ss spells them, lower case. NULL if unknown. */
 const char *tcpagg_state_name(unsigned state);

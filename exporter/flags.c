@@ -14,6 +14,13 @@
 #define DEFAULT_MAX_PORTS 250
 #define DEFAULT_IDLE_THRESHOLD 300
 #define MAX_IDLE_THRESHOLD (7 * 24 * 3600)
+#define DEFAULT_MAX_REQUESTS 40
+#define DEFAULT_MAX_CONNECTIONS 4096
+#define MAX_MAX_CONNECTIONS 65536
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 128
+#define DEFAULT_READ_TIMEOUT_MS 10000
+#define DEFAULT_WRITE_TIMEOUT_MS 60000
+#define MAX_HTTP_TIMEOUT_MS (3600 * 1000)
 
 enum {
 	OPT_LISTEN_ADDRESS = 256,
@@ -24,6 +31,11 @@ enum {
 	OPT_MAX_PORTS,
 	OPT_IDLE_THRESHOLD,
 	OPT_LOG_LEVEL,
+	OPT_MAX_REQUESTS,
+	OPT_MAX_CONNECTIONS,
+	OPT_MAX_CONNECTIONS_PER_IP,
+	OPT_READ_TIMEOUT,
+	OPT_WRITE_TIMEOUT,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
@@ -41,16 +53,29 @@ static void usage(FILE *out)
 		"  --web.telemetry-path=PATH   path of the metrics (default \"" DEFAULT_TELEMETRY_PATH
 		"\")\n"
 		"  --web.config.file=FILE      TLS and basic auth, in the Prometheus exporter-toolkit\n"
-		"                              format (tls_server_config, basic_auth_users)\n"
+		"                              format (tls_server_config, basic_auth_users); SIGHUP\n"
+		"                              re-reads it\n"
+		"  --web.max-requests=N        concurrent scrapes; beyond them 503 at once (default %d,\n"
+		"                              0: no limit)\n"
+		"  --web.max-connections=N     open HTTP connections in all (default %d)\n"
+		"  --web.max-connections-per-ip=N\n"
+		"                              open HTTP connections from one client address\n"
+		"                              (default %d, 0: no limit)\n"
+		"  --web.read-timeout=DURATION time to receive a whole request, from the connection or\n"
+		"                              the end of the previous response; trickled bytes do not\n"
+		"                              extend it (default 10s)\n"
+		"  --web.write-timeout=DURATION time to send a whole response (default 60s)\n"
 		"  --listen-ports=LIST         expected listening ports, e.g. 1202,3720,1720 or 8000-8010;\n"
 		"                              each is reported by tcp_health_listener_up, 0 when down\n"
 		"  --client-ports=LIST         remote ports always labelled for outgoing connections,\n"
 		"                              even inside the ephemeral port range\n"
 		"  --max-ports=N               distinct port label values per role, 1-%d (default %d);\n"
 		"                              the rest fold into port=\"other\"\n"
-		"  --idle-threshold=SECONDS    silence after which an ESTABLISHED connection without\n"
-		"                              keepalive counts as unprotected idle (default %d)\n"
-		"  --log.level=LEVEL           debug, info, warn or error (default info)\n",
+		"  --idle-threshold=DURATION   silence after which an ESTABLISHED connection without\n"
+		"                              keepalive counts as unprotected idle (default %ds)\n"
+		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
+		"DURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n",
+		DEFAULT_MAX_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
 		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD);
 	for (unsigned i = 0; i < collectors_count; i++)
 		fprintf(out, "  --[no-]collector.%-10s %s (default %s)\n", collectors_table[i].name,
@@ -124,6 +149,67 @@ int flags_parse_port_list(const char *text, uint16_t *ports, unsigned max, unsig
 	return 0;
 }
 
+int flags_parse_duration(const char *text, uint64_t min_ms, uint64_t max_ms, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 } };
+	const char *p = text;
+	uint64_t total = 0;
+
+	if (!*text)
+		return -EINVAL;
+	while (*p) {
+		uint64_t value = 0, unit_ms = 0;
+		const char *digits = p;
+		size_t unit_len;
+
+		while (*p >= '0' && *p <= '9') {
+			value = value * 10 + (uint64_t)(*p - '0');
+			if (value > max_ms)
+				return -EINVAL; /* also keeps the sums below from overflowing */
+			p++;
+		}
+		if (p == digits)
+			return -EINVAL;
+		unit_len = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+		if (unit_len == 0) {
+			if (p != text + strlen(text) || digits != text)
+				return -EINVAL; /* a bare number only as the whole text: seconds */
+			unit_ms = 1000;
+		}
+		for (unsigned i = 0; i < sizeof(units) / sizeof(units[0]) && unit_len; i++)
+			if (strlen(units[i].unit) == unit_len && strncmp(units[i].unit, p, unit_len) == 0)
+				unit_ms = units[i].ms;
+		if (unit_ms == 0)
+			return -EINVAL;
+		if (value > max_ms / unit_ms)
+			return -EINVAL;
+		total += value * unit_ms;
+		if (total > max_ms)
+			return -EINVAL;
+		p += unit_len;
+	}
+	if (total < min_ms)
+		return -EINVAL;
+	*ms = total;
+	return 0;
+}
+
+/* A duration flag, in milliseconds, with the one-line message on error. */
+static int parse_duration_flag(const char *flag, const char *text, uint64_t min_ms, uint64_t max_ms,
+			       uint64_t *ms, char *err, size_t errlen)
+{
+	if (flags_parse_duration(text, min_ms, max_ms, ms) == 0)
+		return 0;
+	snprintf(err, errlen,
+		 "invalid %s '%s': want a duration from %llums to %llus (e.g. 500ms, 10s, 5m, 1h) "
+		 "or a number of seconds",
+		 flag, text, (unsigned long long)min_ms, (unsigned long long)(max_ms / 1000));
+	return -EINVAL;
+}
+
 static int parse_number(const char *flag, const char *text, long min, long max, unsigned *out,
 			char *err, size_t errlen)
 {
@@ -144,7 +230,8 @@ static int parse_number(const char *flag, const char *text, long min, long max, 
 int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err, size_t errlen)
 {
 	static char collector_names[2 * FLAGS_MAX_COLLECTORS][64];
-	struct option options[16 + 2 * FLAGS_MAX_COLLECTORS];
+	struct option options[24 + 2 * FLAGS_MAX_COLLECTORS];
+	uint64_t ms;
 	const char *listen_ports = NULL, *client_ports = NULL;
 	char list_err[160];
 	unsigned n = 0;
@@ -159,6 +246,11 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
 		{ "idle-threshold", required_argument, NULL, OPT_IDLE_THRESHOLD },
 		{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+		{ "web.max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+		{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
+		{ "web.read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
+		{ "web.write-timeout", required_argument, NULL, OPT_WRITE_TIMEOUT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 	};
@@ -169,6 +261,11 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	flags->max_ports = DEFAULT_MAX_PORTS;
 	flags->idle_threshold_seconds = DEFAULT_IDLE_THRESHOLD;
 	flags->log_level = LOG_LEVEL_INFO;
+	flags->max_requests = DEFAULT_MAX_REQUESTS;
+	flags->max_connections = DEFAULT_MAX_CONNECTIONS;
+	flags->max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
+	flags->read_timeout_ms = DEFAULT_READ_TIMEOUT_MS;
+	flags->write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
 	if (collectors_count > FLAGS_MAX_COLLECTORS) {
 		snprintf(err, errlen, "too many collectors compiled in");
 		return -EINVAL;
@@ -222,9 +319,38 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 				return -EINVAL;
 			break;
 		case OPT_IDLE_THRESHOLD:
-			if (parse_number("--idle-threshold", optarg, 1, MAX_IDLE_THRESHOLD,
-					 &flags->idle_threshold_seconds, err, errlen) < 0)
+			if (parse_duration_flag("--idle-threshold", optarg, 1000,
+						MAX_IDLE_THRESHOLD * 1000ull, &ms, err, errlen) < 0)
 				return -EINVAL;
+			if (ms % 1000) {
+				snprintf(err, errlen, "invalid --idle-threshold '%s': want whole seconds", optarg);
+				return -EINVAL;
+			}
+			flags->idle_threshold_seconds = (unsigned)(ms / 1000);
+			break;
+		case OPT_MAX_REQUESTS:
+			if (parse_number("--web.max-requests", optarg, 0, 100000, &flags->max_requests, err,
+					 errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (parse_number("--web.max-connections", optarg, 1, MAX_MAX_CONNECTIONS,
+					 &flags->max_connections, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_MAX_CONNECTIONS_PER_IP:
+			if (parse_number("--web.max-connections-per-ip", optarg, 0, MAX_MAX_CONNECTIONS,
+					 &flags->max_connections_per_ip, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_READ_TIMEOUT:
+		case OPT_WRITE_TIMEOUT:
+			if (parse_duration_flag(opt == OPT_READ_TIMEOUT ? "--web.read-timeout"
+									: "--web.write-timeout",
+						optarg, 100, MAX_HTTP_TIMEOUT_MS, &ms, err, errlen) < 0)
+				return -EINVAL;
+			*(opt == OPT_READ_TIMEOUT ? &flags->read_timeout_ms : &flags->write_timeout_ms) =
+				(unsigned)ms;
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_parse_level(optarg, &flags->log_level) < 0) {

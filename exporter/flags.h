@@ -3,7 +3,7 @@
 #define TCPH_FLAGS_H
 
 #include "../collectors/classify.h"
-#include "log.h"
+#include "../lib/log.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +22,11 @@ struct flags {
 	unsigned n_client_ports;
 	unsigned max_ports;
 	unsigned idle_threshold_seconds;
+	unsigned max_requests;		 /* concurrent scrapes; 0: no limit */
+	unsigned max_connections;	 /* open HTTP connections in all */
+	unsigned max_connections_per_ip; /* from one client address; 0: no limit */
+	unsigned read_timeout_ms;	 /* to receive a whole request */
+	unsigned write_timeout_ms;	 /* to send a whole response */
 	enum log_level log_level;
 	bool collector_enabled[FLAGS_MAX_COLLECTORS];
 };
@@ -34,6 +39,11 @@ enum flags_result {
 /* Parses argv into `flags`. Returns FLAGS_RUN, FLAGS_EXIT_OK, or -EINVAL with one line
  * naming the problem in `err`. --help and --version print to `out`. */
 int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err, size_t errlen);
+
+/* Parses a duration: "500ms", "10s", "5m", "1h", "1d", sums such as "1m30s", or a plain
+ * number of seconds. The result, in milliseconds, must lie in [min_ms, max_ms].
+ * 0 or -EINVAL. */
+int flags_parse_duration(const char *text, uint64_t min_ms, uint64_t max_ms, uint64_t *ms);
 
 /* Parses "1202,3720,8000-8010" into sorted, de-duplicated ports in 1..65535; at most
  * `max` of them. 0 or -EINVAL with the reason in `err`. */

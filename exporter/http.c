@@ -1,13 +1,20 @@
-/* http.c — libmicrohttpd daemon, routes and limits.
+/* http.c — libmicrohttpd servers, routes, limits, deadlines, auth and shared bodies.
  *
- * One internal polling thread: scrapes are served one at a time, which is what keeps
- * the collectors' module state safe without locks. We bind the listening socket
- * ourselves so that a bad or busy address is reported precisely at start-up. */
+ * Threads and what they own:
+ *  - libmicrohttpd's pool threads run the callbacks below; they never block on a scan or
+ *    on bcrypt: such a request is suspended and resumed by whoever finishes the work.
+ *  - the scanner (scrape.c) resumes scrapes waiting for a snapshot (scrape_done);
+ *  - the password thread (auth_main) runs bcrypt and resumes the request;
+ *  - the reaper (reaper_main) cuts connections past their deadlines, logs refusals
+ *    (rate-limited) and stops retired servers once they are drained.
+ * `struct http.lock` guards the connection and client tables, the servers and the current
+ * web configuration; `auth_lock` guards the password queue and the failed-client table.
+ * Order when both are taken: lock, then auth_lock. Counters are atomics. */
 #include "http.h"
 
+#include "../lib/log.h"
 #include "expfmt.h"
-#include "log.h"
-#include "scrape.h"
+#include "render_metrics.h"
 #include "webconfig.h"
 
 #include <arpa/inet.h>
@@ -17,25 +24,163 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
-static struct MHD_Daemon *http_daemon;
-static int http_listen_fd = -1; /* ours until MHD starts with it */
-static const char *http_telemetry_path;
-static struct webconfig *http_web;
+#define REAPER_INTERVAL_MS 100
+#define REFUSAL_LOG_INTERVAL_MS 10000
+#define RETIRE_GRACE_MS 60000 /* an old server is stopped at the latest this long after a reload */
+
 static const char auth_realm[] = "tcp_health_exporter";
-static size_t http_last_size = 16384; /* next scrape buffer starts at the last size */
+static const char text_plain[] = "text/plain; charset=utf-8";
+
+struct client_address {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+/* Open connections of one client address. */
+struct client {
+	struct client_address address;
+	unsigned connections;
+};
+
+/* One libmicrohttpd daemon: the current one, or one retired by a reload. */
+struct server {
+	struct server *next;
+	struct http *http;
+	struct MHD_Daemon *daemon;
+	struct webconfig *web; /* its TLS settings (a reference); NULL for plain HTTP */
+	unsigned connections;  /* (http.lock) */
+	atomic_uint suspended; /* requests of this server waiting for a scan or bcrypt */
+	long long retired_ms;  /* 0 while current */
+};
+
+enum conn_phase {
+	PHASE_READ,  /* receiving a request (or waiting for the next one): read deadline */
+	PHASE_WAIT,  /* the request is being answered (suspended or rendering): no deadline */
+	PHASE_WRITE, /* the response is queued: write deadline */
+};
+
+/* One open connection (libmicrohttpd's socket context). */
+struct conn {
+	struct conn *prev, *next;
+	struct server *server;
+	int fd;
+	struct client_address address;
+	enum conn_phase phase;
+	long long phase_start_ms;
+	bool cut; /* shut down by the reaper */
+};
+
+enum request_state {
+	REQ_NEW,
+	REQ_AUTH_WAIT,	   /* suspended: the password thread has it */
+	REQ_READY,	   /* allowed; answered once the request is complete */
+	REQ_SNAPSHOT_WAIT, /* suspended: the scanner has it */
+	REQ_SNAPSHOT_READY,
+	REQ_ANSWERED,
+};
+
+/* One request (libmicrohttpd's request context). */
+struct request {
+	struct scrape_waiter waiter; /* first: scrape_done casts back */
+	struct request *next_auth;   /* in the password queue */
+	struct server *server;
+	struct MHD_Connection *connection;
+	enum request_state state;
+	struct client_address address;
+	bool has_address;
+	/* the password check */
+	struct webconfig *web;
+	char *user, *password;
+	bool auth_ok;
+	/* the scrape */
+	bool counted; /* in http.in_flight */
+	bool stale;
+	struct snapshot *snapshot;
+};
+
+struct failed_client {
+	struct client_address address;
+	long long until_ms; /* refused (429) until then */
+	bool pending;	    /* a check is queued or running */
+};
+
+/* A rendered body, shared by every response that carries it. */
+struct body {
+	struct http *http;
+	size_t size;
+	char *data;
+};
+
+struct http {
+	struct http_config config;
+	struct scrape *scrape;
+	char telemetry_path[300];
+
+	pthread_mutex_t lock;
+	struct server *servers; /* the current one first, then retired ones */
+	struct webconfig *web;	/* current: users for basic auth; NULL for none */
+	struct conn *conns;
+	unsigned n_conns;
+	struct client *clients; /* max_connections entries, n_clients used */
+	unsigned n_clients;
+	struct client_address last_refused[STATS_REFUSALS];
+	bool reload_successful;
+	double reload_success_time;
+
+	pthread_mutex_t auth_lock;
+	pthread_cond_t auth_wake;
+	struct request *auth_head, *auth_tail;
+	unsigned auth_queued;
+	bool auth_stop;
+	struct failed_client failed[HTTP_AUTH_FAILED_CLIENTS];
+	pthread_t auth_thread;
+	bool auth_started;
+
+	pthread_mutex_t reaper_lock;
+	pthread_cond_t reaper_wake;
+	bool reaper_stop;
+	pthread_t reaper_thread;
+	bool reaper_started;
+	uint64_t refusals_logged[STATS_REFUSALS]; /* the reaper's */
+
+	int listen_fd;
+	atomic_uint in_flight;
+	atomic_uint_fast64_t response_bytes;
+	atomic_uint_fast64_t stale_scrapes;
+	atomic_uint_fast64_t refused[STATS_REFUSALS];
+	atomic_size_t body_hint; /* the size to start the next render's buffer at */
+};
 
 static const char landing_page_fmt[] =
 	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>TCP health exporter</title>"
 	"</head>\n<body><h1>TCP health exporter</h1>\n<p>Per-port TCP connection health for "
 	"Prometheus.</p>\n<p><a href=\"%s\">Metrics</a></p>\n</body></html>\n";
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void count_refusal(struct http *h, enum stats_refusal reason)
+{
+	atomic_fetch_add_explicit(&h->refused[reason], 1, memory_order_relaxed);
+}
+
+/* ---- listen address -------------------------------------------------------------------- */
 
 int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
 			      int *wildcard, char *err, size_t errlen)
@@ -133,7 +278,9 @@ static int bind_listen_socket(const struct sockaddr_storage *addr, socklen_t len
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (wildcard)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-	if (bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, 64) < 0) {
+	/* A deep backlog: a burst of hostile connections must not make the kernel drop the
+	 * real scraper's SYN before a serving thread has accepted and refused them. */
+	if (bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, 4096) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot listen on '%s': %s", text, strerror(errno));
 		close(fd);
@@ -142,8 +289,169 @@ static int bind_listen_socket(const struct sockaddr_storage *addr, socklen_t len
 	return fd;
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
-				  const char *content_type)
+/* ---- client addresses and connections -------------------------------------------------- */
+
+static bool address_of(const struct sockaddr *sa, struct client_address *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!sa)
+		return false;
+	out->family = (uint8_t)sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(out->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(out->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else
+		return false;
+	return true;
+}
+
+static bool same_address(const struct client_address *a, const struct client_address *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static void address_text(const struct client_address *a, char *text, size_t len)
+{
+	if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->addr, text, (socklen_t)len))
+		snprintf(text, len, "?");
+}
+
+/* (lock) The client entry of `a`, or NULL. */
+static struct client *find_client(struct http *h, const struct client_address *a)
+{
+	for (unsigned i = 0; i < h->n_clients; i++)
+		if (same_address(&h->clients[i].address, a))
+			return &h->clients[i];
+	return NULL;
+}
+
+/* Accept policy: the connection is counted here (so that concurrent accepts on several
+ * threads cannot overshoot a limit) and released when libmicrohttpd closes it. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct server *srv = cls;
+	struct http *h = srv->http;
+	struct client_address a;
+	struct client *client;
+	enum stats_refusal reason = STATS_REFUSALS;
+
+	(void)len;
+	if (!address_of(sa, &a))
+		return MHD_YES; /* not an IP client (cannot happen on a TCP socket) */
+	pthread_mutex_lock(&h->lock);
+	client = find_client(h, &a);
+	if (h->n_conns >= h->config.max_connections)
+		reason = STATS_REFUSED_CONNECTION_LIMIT;
+	else if (h->config.max_connections_per_ip && client &&
+		 client->connections >= h->config.max_connections_per_ip)
+		reason = STATS_REFUSED_CLIENT_CONNECTION_LIMIT;
+	if (reason != STATS_REFUSALS) {
+		h->last_refused[reason] = a;
+		pthread_mutex_unlock(&h->lock);
+		count_refusal(h, reason);
+		return MHD_NO;
+	}
+	if (!client) {
+		client = &h->clients[h->n_clients++]; /* n_clients <= n_conns < max_connections */
+		client->address = a;
+		client->connections = 0;
+	}
+	client->connections++;
+	h->n_conns++;
+	srv->connections++;
+	pthread_mutex_unlock(&h->lock);
+	return MHD_YES;
+}
+
+/* (lock) Undoes accept_policy's count. */
+static void release_client(struct http *h, struct server *srv, const struct client_address *a)
+{
+	struct client *client = find_client(h, a);
+
+	h->n_conns--;
+	srv->connections--;
+	if (client && --client->connections == 0)
+		*client = h->clients[--h->n_clients];
+}
+
+static void set_phase(struct http *h, struct conn *c, enum conn_phase phase)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->lock);
+	c->phase = phase;
+	c->phase_start_ms = monotonic_ms();
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+			      enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *srv = cls;
+	struct http *h = srv->http;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd_info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *addr_info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		c = calloc(1, sizeof(*c));
+		pthread_mutex_lock(&h->lock);
+		if (!c) {
+			/* Out of memory: serve it untracked; its count is released here. */
+			struct client_address a;
+
+			if (addr_info && address_of(addr_info->client_addr, &a))
+				release_client(h, srv, &a);
+			pthread_mutex_unlock(&h->lock);
+			return;
+		}
+		c->server = srv;
+		c->fd = fd_info ? fd_info->connect_fd : -1;
+		if (addr_info)
+			address_of(addr_info->client_addr, &c->address);
+		c->phase = PHASE_READ;
+		c->phase_start_ms = monotonic_ms();
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->lock);
+		*socket_context = c;
+		return;
+	}
+	/* MHD_CONNECTION_NOTIFY_CLOSED comes before libmicrohttpd closes the socket, so the
+	 * reaper (which shuts sockets down under the lock) never touches a reused fd. */
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	release_client(h, srv, &c->address);
+	pthread_mutex_unlock(&h->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* ---- responses ------------------------------------------------------------------------- */
+
+static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status,
+				  const char *text, const char *content_type)
 {
 	struct MHD_Response *response =
 		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
@@ -154,9 +462,24 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, 
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	ret = MHD_queue_response(conn, status, response);
+	ret = MHD_queue_response(connection, status, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+static enum MHD_Result queue_unauthorized(struct MHD_Connection *connection)
+{
+	static const char text[] = "unauthorized\n";
+	struct MHD_Response *response =
+		MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!response)
+		return MHD_NO;
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, text_plain);
+	ret = MHD_queue_basic_auth_fail_response(connection, auth_realm, response);
 	MHD_destroy_response(response);
 	return ret;
 }
@@ -190,8 +513,7 @@ int http_accepts_gzip(const char *accept_encoding)
 	return wildcard;
 }
 
-/* gzip-compresses `len` bytes into a new buffer. NULL on failure (the caller then sends
- * the plain text: compression is an optimisation, never a reason to fail a scrape). */
+/* gzip-compresses `len` bytes into a new buffer. NULL on failure. */
 static char *gzip_compress(const char *data, size_t len, size_t *out_len)
 {
 	z_stream zs = { 0 };
@@ -200,7 +522,7 @@ static char *gzip_compress(const char *data, size_t len, size_t *out_len)
 
 	/* 15 + 16: a gzip header rather than a zlib one; level 1: the text compresses well
 	 * even at the fastest level, and the scrape stays cheap. */
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (len > UINT32_MAX || deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return NULL;
 	cap = deflateBound(&zs, len) + 32;
 	out = malloc(cap);
@@ -222,67 +544,224 @@ static char *gzip_compress(const char *data, size_t len, size_t *out_len)
 	return out;
 }
 
-static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
+static void body_free(void *cls)
 {
-	const char *accept_encoding;
-	int gzip = 0;
-	struct expfmt_buf buf;
+	struct body *b = cls;
+
+	atomic_fetch_sub_explicit(&b->http->response_bytes, b->size, memory_order_relaxed);
+	free(b->data);
+	free(b);
+}
+
+/* A response carrying `data` (taken over), shared by every connection it is queued on;
+ * its memory counts in response_bytes until the last of them is done with it. */
+static struct MHD_Response *shared_response(struct http *h, char *data, size_t size, bool gzip)
+{
+	struct body *b = malloc(sizeof(*b));
 	struct MHD_Response *response;
-	enum MHD_Result ret;
-	size_t len;
-	char *body;
 
-	if (expfmt_init(&buf, http_last_size) < 0 || scrape_run(&buf) < 0) {
-		expfmt_fini(&buf);
-		log_error("scrape failed: out of memory");
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed: out of memory\n",
-				  "text/plain; charset=utf-8");
+	if (!b) {
+		free(data);
+		return NULL;
 	}
-	body = expfmt_detach(&buf, &len);
-	http_last_size = len + len / 4 + 1024;
-	accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (accept_encoding && http_accepts_gzip(accept_encoding) && len <= UINT32_MAX) {
-		size_t zlen;
-		char *zbody = gzip_compress(body, len, &zlen);
-
-		if (zbody) {
-			free(body);
-			body = zbody;
-			len = zlen;
-			gzip = 1;
-		} else {
-			log_warn("gzip compression failed; sending the scrape uncompressed");
-		}
-	}
-	/* MHD owns the bytes until the (possibly slow) client has them all. */
-	response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	b->http = h;
+	b->size = size;
+	b->data = data;
+	atomic_fetch_add_explicit(&h->response_bytes, size, memory_order_relaxed);
+	response = MHD_create_response_from_buffer_with_free_callback_cls(size, data, body_free, b);
 	if (!response) {
-		free(body);
-		return MHD_NO;
+		body_free(b);
+		return NULL;
 	}
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, EXPFMT_CONTENT_TYPE);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (gzip)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, response);
-	MHD_destroy_response(response);
-	return ret;
+	return response;
+}
+
+/* A snapshot view: a shared response and the size of its body. */
+struct response_view {
+	struct MHD_Response *response;
+	size_t size;
+};
+
+static void response_view_free(void *view)
+{
+	struct response_view *v = view;
+
+	MHD_destroy_response(v->response);
+	free(v);
+}
+
+static struct response_view *response_view(struct http *h, char *data, size_t size, bool gzip)
+{
+	struct response_view *v = malloc(sizeof(*v));
+
+	if (!v) {
+		free(data);
+		return NULL;
+	}
+	v->size = size;
+	v->response = shared_response(h, data, size, gzip);
+	if (!v->response) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void *make_text_view(const struct snapshot *s, void *ctx)
+{
+	struct http *h = ctx;
+	struct expfmt_buf buf;
+	size_t len;
+	char *body;
+
+	if (expfmt_init(&buf, atomic_load_explicit(&h->body_hint, memory_order_relaxed)) < 0 ||
+	    render_metrics(s, &buf) < 0) {
+		expfmt_fini(&buf);
+		log_error("rendering the metrics failed: out of memory");
+		return NULL;
+	}
+	body = expfmt_detach(&buf, &len);
+	atomic_store_explicit(&h->body_hint, len + len / 8 + 4096, memory_order_relaxed);
+	return response_view(h, body, len, false);
+}
+
+struct gzip_ctx {
+	struct http *http;
+	struct snapshot *snapshot;
+};
+
+/* The gzip body: the text rendered into a scratch buffer and compressed, so that a
+ * snapshot asked only for gzip (as Prometheus asks) does not also keep a text body. */
+static void *make_gzip_view(const struct snapshot *s, void *ctx)
+{
+	struct gzip_ctx *g = ctx;
+	struct expfmt_buf buf;
+	size_t len, zlen;
+	char *zbody;
+
+	(void)s;
+	if (expfmt_init(&buf, atomic_load_explicit(&g->http->body_hint, memory_order_relaxed)) < 0 ||
+	    render_metrics(g->snapshot, &buf) < 0) {
+		expfmt_fini(&buf);
+		return NULL;
+	}
+	zbody = gzip_compress(buf.data, buf.len, &zlen);
+	len = buf.len;
+	expfmt_fini(&buf);
+	if (!zbody) {
+		log_warn("gzip compression failed; sending the scrape uncompressed");
+		return NULL;
+	}
+	atomic_store_explicit(&g->http->body_hint, len + len / 8 + 4096, memory_order_relaxed);
+	return response_view(g->http, zbody, zlen, true);
+}
+
+/* ---- basic auth: the password thread --------------------------------------------------- */
+
+/* (auth_lock) The failed-client entry of `a`, or NULL. */
+static struct failed_client *find_failed(struct http *h, const struct client_address *a)
+{
+	for (unsigned i = 0; i < HTTP_AUTH_FAILED_CLIENTS; i++)
+		if (h->failed[i].address.family && same_address(&h->failed[i].address, a))
+			return &h->failed[i];
+	return NULL;
+}
+
+/* (auth_lock) An entry for `a`: its own, else the one that expired first (never one with a
+ * check pending, unless all are). */
+static struct failed_client *claim_failed(struct http *h, const struct client_address *a)
+{
+	struct failed_client *slot = find_failed(h, a);
+
+	if (slot)
+		return slot;
+	slot = &h->failed[0];
+	for (unsigned i = 1; i < HTTP_AUTH_FAILED_CLIENTS; i++) {
+		struct failed_client *f = &h->failed[i];
+
+		if ((slot->pending && !f->pending) ||
+		    (slot->pending == f->pending && f->until_ms < slot->until_ms))
+			slot = f;
+	}
+	memset(slot, 0, sizeof(*slot));
+	slot->address = *a;
+	return slot;
+}
+
+static void zero_free(char *secret)
+{
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+}
+
+static void resume(struct request *req)
+{
+	atomic_fetch_sub_explicit(&req->server->suspended, 1, memory_order_relaxed);
+	MHD_resume_connection(req->connection);
+}
+
+static void *auth_main(void *arg)
+{
+	struct http *h = arg;
+
+	pthread_mutex_lock(&h->auth_lock);
+	for (;;) {
+		struct request *req;
+		bool ok;
+
+		while (!h->auth_head && !h->auth_stop)
+			pthread_cond_wait(&h->auth_wake, &h->auth_lock);
+		req = h->auth_head;
+		if (!req)
+			break; /* stopping, and nothing left to answer */
+		h->auth_head = req->next_auth;
+		if (!h->auth_head)
+			h->auth_tail = NULL;
+		h->auth_queued--;
+		pthread_mutex_unlock(&h->auth_lock);
+
+		/* Stopping: refuse what is left rather than spend bcrypt on it. */
+		ok = !h->auth_stop && webconfig_check_password(req->web, req->user, req->password);
+		zero_free(req->password);
+		req->password = NULL;
+
+		pthread_mutex_lock(&h->auth_lock);
+		if (req->has_address) {
+			struct failed_client *f = find_failed(h, &req->address);
+
+			if (f) {
+				f->pending = false;
+				f->until_ms = ok ? 0 : monotonic_ms() + HTTP_AUTH_RETRY_MS;
+			}
+		}
+		pthread_mutex_unlock(&h->auth_lock);
+		req->auth_ok = ok;
+		resume(req);
+		pthread_mutex_lock(&h->auth_lock);
+	}
+	pthread_mutex_unlock(&h->auth_lock);
+	return NULL;
 }
 
 /* Client certificate policy of tls_server_config.client_auth_type, checked once the
- * request arrives (MHD asks for a certificate when a client CA is set; verification is
- * ours). Returns 0 when the connection may go on. */
-static int check_client_certificate(struct MHD_Connection *conn)
+ * request arrives (libmicrohttpd asks for a certificate when a client CA is set;
+ * verification is ours). 0 when the connection may go on. */
+static int check_client_certificate(struct MHD_Connection *connection, const struct webconfig *web)
 {
 	const union MHD_ConnectionInfo *info;
 	gnutls_session_t session;
 	unsigned int count = 0, status = 0;
-	enum webconfig_client_auth policy = http_web->client_auth;
+	enum webconfig_client_auth policy = web->client_auth;
 
 	if (policy == WEBCONFIG_NO_CLIENT_CERT || policy == WEBCONFIG_REQUEST_CLIENT_CERT)
 		return 0;
-	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!info || !info->tls_session)
 		return -EACCES;
 	session = (gnutls_session_t)info->tls_session;
@@ -302,100 +781,56 @@ static int check_client_certificate(struct MHD_Connection *conn)
 	return 0;
 }
 
-/* Clients whose last password was wrong: for AUTH_RETRY_MS they get 429 instead of another
- * bcrypt, so a stream of wrong passwords cannot keep the (single) serving thread busy and
- * stall scrapes. A password that matched before is still accepted at once (no bcrypt). */
-#define AUTH_FAILED_CLIENTS 64
-#define AUTH_RETRY_MS 1000
+enum auth_outcome { AUTH_OK, AUTH_DENIED, AUTH_THROTTLED, AUTH_QUEUE_FULL, AUTH_QUEUED };
 
-struct failed_client {
-	int family;
-	unsigned char addr[16];
-	long long until_ms;
-};
-
-static struct failed_client failed_clients[AUTH_FAILED_CLIENTS];
-
-static long long monotonic_ms(void)
+/* Basic auth against the current users. Cheap outcomes are decided here; a password that
+ * needs bcrypt is queued for the password thread (AUTH_QUEUED: the caller suspends). */
+static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 {
-	struct timespec ts;
+	struct webconfig *web;
+	char *password = NULL, *user;
+	enum auth_outcome outcome = AUTH_DENIED;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The client's address as family + bytes (the port does not matter). */
-static int client_key(struct MHD_Connection *conn, int *family, unsigned char addr[16])
-{
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = info ? info->client_addr : NULL;
-
-	memset(addr, 0, 16);
-	if (!sa)
-		return -ENOENT;
-	*family = sa->sa_family;
-	if (sa->sa_family == AF_INET)
-		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else if (sa->sa_family == AF_INET6)
-		memcpy(addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	else
-		return -EAFNOSUPPORT;
-	return 0;
-}
-
-/* The table entry of this client, or NULL. */
-static struct failed_client *find_failed(int family, const unsigned char addr[16])
-{
-	for (unsigned i = 0; i < AUTH_FAILED_CLIENTS; i++)
-		if (failed_clients[i].family == family && memcmp(failed_clients[i].addr, addr, 16) == 0)
-			return &failed_clients[i];
-	return NULL;
-}
-
-static void remember_failure(int family, const unsigned char addr[16], long long now)
-{
-	struct failed_client *slot = find_failed(family, addr);
-
-	if (!slot) { /* the entry that expires first; unused and expired ones come first */
-		slot = &failed_clients[0];
-		for (unsigned i = 1; i < AUTH_FAILED_CLIENTS; i++)
-			if (failed_clients[i].until_ms < slot->until_ms)
-				slot = &failed_clients[i];
-	}
-	slot->family = family;
-	memcpy(slot->addr, addr, 16);
-	slot->until_ms = now + AUTH_RETRY_MS;
-}
-
-/* basic_auth_users: 0 when no users are configured or the credentials match, -EACCES when
- * they do not, -EAGAIN when this client must wait before its next attempt. */
-static int check_basic_auth(struct MHD_Connection *conn)
-{
-	char *password = NULL;
-	char *user;
-	unsigned char addr[16];
-	int family = 0, ret = -EACCES;
-	long long now = monotonic_ms();
-	struct failed_client *failed;
-
-	if (!http_web->n_users)
-		return 0;
-	user = MHD_basic_auth_get_username_password(conn, &password);
+	pthread_mutex_lock(&h->lock);
+	web = h->web && h->web->n_users ? webconfig_ref(h->web) : NULL;
+	pthread_mutex_unlock(&h->lock);
+	if (!web)
+		return AUTH_OK;
+	user = MHD_basic_auth_get_username_password(req->connection, &password);
 	if (user && password) {
-		bool known = client_key(conn, &family, addr) == 0;
+		if (webconfig_password_cached(web, user, password)) {
+			outcome = AUTH_OK;
+		} else {
+			long long now = monotonic_ms();
+			struct failed_client *f;
 
-		failed = known ? find_failed(family, addr) : NULL;
-		if (webconfig_password_cached(http_web, user, password))
-			ret = 0;
-		else if (failed && failed->until_ms > now)
-			ret = -EAGAIN;
-		else if (webconfig_check_password(http_web, user, password))
-			ret = 0;
-		else if (known)
-			remember_failure(family, addr, now);
-		if (ret == 0 && failed)
-			failed->until_ms = 0;
+			pthread_mutex_lock(&h->auth_lock);
+			f = req->has_address ? find_failed(h, &req->address) : NULL;
+			if (f && (f->pending || f->until_ms > now)) {
+				outcome = AUTH_THROTTLED;
+			} else if (h->auth_queued >= HTTP_AUTH_QUEUE_MAX) {
+				outcome = AUTH_QUEUE_FULL;
+			} else {
+				req->user = strdup(user);
+				req->password = strdup(password);
+				if (req->user && req->password) {
+					if (req->has_address) {
+						f = claim_failed(h, &req->address);
+						f->pending = true; /* later attempts: 429 until it is done */
+					}
+					req->web = webconfig_ref(web);
+					req->next_auth = NULL;
+					if (h->auth_tail)
+						h->auth_tail->next_auth = req;
+					else
+						h->auth_head = req;
+					h->auth_tail = req;
+					h->auth_queued++;
+					outcome = AUTH_QUEUED;
+				}
+			}
+			pthread_mutex_unlock(&h->auth_lock);
+		}
 	}
 	if (password) {
 		explicit_bzero(password, strlen(password));
@@ -403,82 +838,264 @@ static int check_basic_auth(struct MHD_Connection *conn)
 	}
 	if (user)
 		MHD_free(user);
-	return ret;
+	webconfig_unref(web);
+	return outcome;
 }
 
-static enum MHD_Result queue_unauthorized(struct MHD_Connection *conn)
+/* ---- scrapes --------------------------------------------------------------------------- */
+
+static void scrape_done(struct scrape_waiter *w, struct snapshot *snapshot)
 {
-	static const char text[] = "unauthorized\n";
-	struct MHD_Response *response =
-		MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+	struct request *req = (struct request *)w;
+
+	req->snapshot = snapshot;
+	req->state = REQ_SNAPSHOT_READY;
+	resume(req);
+}
+
+/* Bytes held by responses of snapshots other than `latest`: clients still reading them. */
+static uint64_t older_response_bytes(struct http *h, struct snapshot *latest)
+{
+	uint64_t total = atomic_load_explicit(&h->response_bytes, memory_order_relaxed), own = 0;
+
+	pthread_mutex_lock(&latest->views_lock);
+	for (unsigned v = 0; v < SNAPSHOT_VIEWS; v++)
+		if (latest->views[v])
+			own += ((const struct response_view *)latest->views[v])->size;
+	pthread_mutex_unlock(&latest->views_lock);
+	return total > own ? total - own : 0;
+}
+
+enum scrape_start { SCRAPE_REFUSED, SCRAPE_SUSPENDED, SCRAPE_READY };
+
+/* Starts a scrape: suspended until the scanner hands over a snapshot, ready at once (the
+ * latest snapshot), or refused (*ret holds the queued refusal). */
+static enum scrape_start start_scrape(struct http *h, struct request *req, enum MHD_Result *ret)
+{
+	struct snapshot *latest;
+
+	if (h->config.max_requests &&
+	    atomic_fetch_add_explicit(&h->in_flight, 1, memory_order_relaxed) >= h->config.max_requests) {
+		atomic_fetch_sub_explicit(&h->in_flight, 1, memory_order_relaxed);
+		count_refusal(h, STATS_REFUSED_MAX_REQUESTS);
+		*ret = queue_text(req->connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many scrapes in progress (--web.max-requests): retry shortly\n",
+				  text_plain);
+		return SCRAPE_REFUSED;
+	}
+	if (!h->config.max_requests)
+		atomic_fetch_add_explicit(&h->in_flight, 1, memory_order_relaxed);
+	req->counted = true;
+	/* Responses still being sent for older snapshots hold memory that only their clients
+	 * can release: past the bound, answer from the latest snapshot without a new scan. */
+	latest = scrape_latest(h->scrape);
+	if (latest && older_response_bytes(h, latest) > HTTP_RESPONSE_MEMORY_BOUND) {
+		atomic_fetch_add_explicit(&h->stale_scrapes, 1, memory_order_relaxed);
+		req->snapshot = latest;
+		req->state = REQ_SNAPSHOT_READY;
+		return SCRAPE_READY;
+	}
+	snapshot_unref(latest);
+	req->state = REQ_SNAPSHOT_WAIT;
+	req->waiter.done = scrape_done;
+	atomic_fetch_add_explicit(&req->server->suspended, 1, memory_order_relaxed);
+	MHD_suspend_connection(req->connection);
+	scrape_request(h->scrape, &req->waiter);
+	*ret = MHD_YES;
+	return SCRAPE_SUSPENDED;
+}
+
+static enum MHD_Result answer_scrape(struct http *h, struct request *req)
+{
+	struct snapshot *s = req->snapshot;
+	struct response_view *view = NULL;
+	const char *accept_encoding;
 	enum MHD_Result ret;
 
-	if (!response)
-		return MHD_NO;
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	ret = MHD_queue_basic_auth_fail_response(conn, auth_realm, response);
-	MHD_destroy_response(response);
+	if (!s) {
+		ret = queue_text(req->connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "no snapshot: the exporter is shutting down or out of memory\n", text_plain);
+		goto out;
+	}
+	accept_encoding = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (accept_encoding && http_accepts_gzip(accept_encoding)) {
+		struct gzip_ctx g = { h, s };
+
+		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_GZIP, make_gzip_view, response_view_free, &g);
+	}
+	if (!view) /* no gzip wanted, or it failed: the text */
+		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_TEXT, make_text_view, response_view_free, h);
+	if (!view) {
+		ret = queue_text(req->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				 "scrape failed: out of memory\n", text_plain);
+		goto out;
+	}
+	ret = MHD_queue_response(req->connection, MHD_HTTP_OK, view->response);
+out:
+	snapshot_unref(s);
+	req->snapshot = NULL;
+	req->state = REQ_ANSWERED;
 	return ret;
 }
 
-/* First call of a request, once its headers are in: everything that can refuse it is
- * decided here, once. A request that may go on is answered when complete (serve_request),
- * which lets MHD keep the connection alive for the next scrape. */
-static enum MHD_Result check_request(struct MHD_Connection *conn, const char *method, void **req_cls)
+/* ---- the request handler --------------------------------------------------------------- */
+
+/* First call, once the headers are in: everything that can refuse the request is decided
+ * here. A request that may go on is answered when complete (route), so that libmicrohttpd
+ * keeps the connection alive for the next scrape. */
+static enum MHD_Result check_request(struct server *srv, struct request *req, const char *method)
 {
-	static int headers_seen;
+	struct http *h = srv->http;
 
-	if (http_web && check_client_certificate(conn) < 0)
-		return queue_text(conn, MHD_HTTP_FORBIDDEN, "a trusted client certificate is required\n",
-				  "text/plain; charset=utf-8");
-	if (http_web) {
-		int auth = check_basic_auth(conn);
-
-		if (auth == -EAGAIN)
-			return queue_text(conn, MHD_HTTP_TOO_MANY_REQUESTS,
-					  "wrong password a moment ago: retry in a second\n",
-					  "text/plain; charset=utf-8");
-		if (auth < 0)
-			return queue_unauthorized(conn);
+	if (srv->web && check_client_certificate(req->connection, srv->web) < 0)
+		return queue_text(req->connection, MHD_HTTP_FORBIDDEN,
+				  "a trusted client certificate is required\n", text_plain);
+	switch (check_basic_auth(h, req)) {
+	case AUTH_OK:
+		break;
+	case AUTH_QUEUED:
+		req->state = REQ_AUTH_WAIT;
+		atomic_fetch_add_explicit(&srv->suspended, 1, memory_order_relaxed);
+		MHD_suspend_connection(req->connection);
+		pthread_mutex_lock(&h->auth_lock);
+		pthread_cond_signal(&h->auth_wake);
+		pthread_mutex_unlock(&h->auth_lock);
+		return MHD_YES;
+	case AUTH_THROTTLED:
+		count_refusal(h, STATS_REFUSED_AUTH_THROTTLED);
+		return queue_text(req->connection, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "wrong password a moment ago: retry in a second\n", text_plain);
+	case AUTH_QUEUE_FULL:
+		count_refusal(h, STATS_REFUSED_AUTH_QUEUE_FULL);
+		return queue_text(req->connection, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "too many password checks waiting: retry in a second\n", text_plain);
+	case AUTH_DENIED:
+		count_refusal(h, STATS_REFUSED_UNAUTHORIZED);
+		return queue_unauthorized(req->connection);
 	}
-	/* Refuse other methods at once (MHD then closes the connection, so a body is never
-	 * read). */
+	/* Refuse other methods at once (libmicrohttpd then closes the connection, so a body
+	 * is never read). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
-				  "text/plain; charset=utf-8");
-	*req_cls = &headers_seen;
+		return queue_text(req->connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+				  text_plain);
+	req->state = REQ_READY;
 	return MHD_YES;
 }
 
-static enum MHD_Result serve_request(struct MHD_Connection *conn, const char *url)
+static enum MHD_Result route(struct http *h, struct request *req, const char *url)
 {
-	if (strcmp(url, http_telemetry_path) == 0)
-		return serve_metrics(conn);
+	if (strcmp(url, h->telemetry_path) == 0) {
+		enum MHD_Result ret = MHD_NO;
+
+		switch (start_scrape(h, req, &ret)) {
+		case SCRAPE_READY:
+			return answer_scrape(h, req);
+		case SCRAPE_REFUSED:
+			req->state = REQ_ANSWERED;
+			/* fall through */
+		case SCRAPE_SUSPENDED:
+			return ret;
+		}
+	}
+	req->state = REQ_ANSWERED;
 	if (strcmp(url, "/") == 0) {
 		char page[sizeof(landing_page_fmt) + 512];
 
-		snprintf(page, sizeof(page), landing_page_fmt, http_telemetry_path);
-		return queue_text(conn, MHD_HTTP_OK, page, "text/html; charset=utf-8");
+		snprintf(page, sizeof(page), landing_page_fmt, h->telemetry_path);
+		return queue_text(req->connection, MHD_HTTP_OK, page, "text/html; charset=utf-8");
 	}
-	return queue_text(conn, MHD_HTTP_NOT_FOUND, "not found\n", "text/plain; charset=utf-8");
+	return queue_text(req->connection, MHD_HTTP_NOT_FOUND, "not found\n", text_plain);
 }
 
-static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connection, const char *url,
 				      const char *method, const char *version,
 				      const char *upload_data, size_t *upload_data_size,
 				      void **req_cls)
 {
-	(void)cls;
+	struct server *srv = cls;
+	struct http *h = srv->http;
+	struct request *req = *req_cls;
+	enum MHD_Result ret;
+
 	(void)version;
 	(void)upload_data;
+	if (!req) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-	if (*req_cls == NULL)
-		return check_request(conn, method, req_cls);
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*req_cls = req;
+		req->server = srv;
+		req->connection = connection;
+		req->has_address = info && address_of(info->client_addr, &req->address);
+		ret = check_request(srv, req, method);
+		if (req->state == REQ_NEW)
+			req->state = REQ_ANSWERED; /* refused: a response is queued */
+		return ret;
+	}
 	if (*upload_data_size != 0) {
 		*upload_data_size = 0; /* a GET with a body: discard it */
 		return MHD_YES;
 	}
-	return serve_request(conn, url);
+	switch (req->state) {
+	case REQ_AUTH_WAIT: /* resumed by the password thread */
+		zero_free(req->user);
+		req->user = NULL;
+		webconfig_unref(req->web);
+		req->web = NULL;
+		if (!req->auth_ok) {
+			req->state = REQ_ANSWERED;
+			count_refusal(h, STATS_REFUSED_UNAUTHORIZED);
+			return queue_unauthorized(connection);
+		}
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+			req->state = REQ_ANSWERED;
+			return queue_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+					  text_plain);
+		}
+		req->state = REQ_READY;
+		/* The request may not be complete yet: libmicrohttpd calls again when it is. */
+		return MHD_YES;
+	case REQ_READY: /* the request is complete */
+		set_phase(h, conn_of(connection), PHASE_WAIT);
+		ret = route(h, req, url);
+		if (req->state == REQ_ANSWERED)
+			set_phase(h, conn_of(connection), PHASE_WRITE);
+		return ret;
+	case REQ_SNAPSHOT_READY: /* resumed by the scanner */
+		ret = answer_scrape(h, req);
+		set_phase(h, conn_of(connection), PHASE_WRITE);
+		return ret;
+	default:
+		return MHD_YES;
+	}
+}
+
+static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	struct server *srv = cls;
+	struct http *h = srv->http;
+	struct request *req = *req_cls;
+	struct conn *c = conn_of(connection);
+
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && c)
+		count_refusal(h, c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
+							: STATS_REFUSED_WRITE_TIMEOUT);
+	if (!req)
+		return;
+	if (req->counted)
+		atomic_fetch_sub_explicit(&h->in_flight, 1, memory_order_relaxed);
+	snapshot_unref(req->snapshot);
+	zero_free(req->user);
+	zero_free(req->password);
+	webconfig_unref(req->web);
+	free(req);
+	*req_cls = NULL;
+	set_phase(h, c, PHASE_READ); /* a kept-alive connection now waits for its next request */
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -494,63 +1111,358 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", text);
 }
 
-int http_start(const struct http_config *config, char *err, size_t errlen)
+/* ---- the reaper -------------------------------------------------------------------------- */
+
+static void server_free(struct server *srv)
+{
+	webconfig_unref(srv->web);
+	free(srv);
+}
+
+/* (lock) Shuts down connections past their deadline; libmicrohttpd then sees the socket
+ * fail and closes the connection. Suspended requests (PHASE_WAIT) are never cut. */
+static void cut_late_connections(struct http *h, long long now)
+{
+	for (struct conn *c = h->conns; c; c = c->next) {
+		long long limit = c->phase == PHASE_READ    ? (long long)h->config.read_timeout_ms
+				  : c->phase == PHASE_WRITE ? (long long)h->config.write_timeout_ms
+							    : -1;
+
+		if (c->cut || limit < 0 || now - c->phase_start_ms <= limit || c->fd < 0)
+			continue;
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = true;
+		h->last_refused[c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
+						       : STATS_REFUSED_WRITE_TIMEOUT] = c->address;
+		count_refusal(h, c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
+							: STATS_REFUSED_WRITE_TIMEOUT);
+	}
+}
+
+/* One line per reason and interval at most, whatever a flood does. */
+static void log_refusals(struct http *h)
+{
+	for (unsigned r = 0; r < STATS_REFUSALS; r++) {
+		uint64_t now = atomic_load_explicit(&h->refused[r], memory_order_relaxed);
+		char address[INET6_ADDRSTRLEN];
+
+		if (now == h->refusals_logged[r])
+			continue;
+		pthread_mutex_lock(&h->lock);
+		address_text(&h->last_refused[r], address, sizeof(address));
+		pthread_mutex_unlock(&h->lock);
+		if (r == STATS_REFUSED_UNAUTHORIZED || r == STATS_REFUSED_AUTH_THROTTLED ||
+		    r == STATS_REFUSED_AUTH_QUEUE_FULL || r == STATS_REFUSED_MAX_REQUESTS)
+			log_warn("http: refused %llu requests (%s) in the last %d s",
+				 (unsigned long long)(now - h->refusals_logged[r]), stats_refusal_names[r],
+				 REFUSAL_LOG_INTERVAL_MS / 1000);
+		else
+			log_warn("http: refused or cut %llu connections (%s) in the last %d s, the last "
+				 "from %s",
+				 (unsigned long long)(now - h->refusals_logged[r]), stats_refusal_names[r],
+				 REFUSAL_LOG_INTERVAL_MS / 1000, address);
+		h->refusals_logged[r] = now;
+	}
+}
+
+/* Stops retired servers with no connection left (or past the grace time) and no request
+ * suspended. Not under the lock: stopping a daemon runs our callbacks. */
+static void stop_drained_servers(struct http *h, long long now)
+{
+	for (;;) {
+		struct server *drained = NULL, **link;
+
+		pthread_mutex_lock(&h->lock);
+		for (link = &h->servers; *link; link = &(*link)->next) {
+			struct server *srv = *link;
+
+			if (srv->retired_ms && atomic_load(&srv->suspended) == 0 &&
+			    (srv->connections == 0 || now - srv->retired_ms > RETIRE_GRACE_MS)) {
+				*link = srv->next;
+				drained = srv;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&h->lock);
+		if (!drained)
+			return;
+		MHD_stop_daemon(drained->daemon);
+		server_free(drained);
+	}
+}
+
+static void *reaper_main(void *arg)
+{
+	struct http *h = arg;
+	long long last_log = monotonic_ms();
+
+	pthread_mutex_lock(&h->reaper_lock);
+	while (!h->reaper_stop) {
+		struct timespec until;
+		long long now;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += REAPER_INTERVAL_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->reaper_wake, &h->reaper_lock, &until);
+		if (h->reaper_stop)
+			break;
+		pthread_mutex_unlock(&h->reaper_lock);
+		now = monotonic_ms();
+		pthread_mutex_lock(&h->lock);
+		cut_late_connections(h, now);
+		pthread_mutex_unlock(&h->lock);
+		stop_drained_servers(h, now);
+		if (now - last_log >= REFUSAL_LOG_INTERVAL_MS) {
+			log_refusals(h);
+			last_log = now;
+		}
+		pthread_mutex_lock(&h->reaper_lock);
+	}
+	pthread_mutex_unlock(&h->reaper_lock);
+	return NULL;
+}
+
+/* ---- servers --------------------------------------------------------------------------- */
+
+static unsigned pool_size(const struct http *h)
+{
+	long cpus;
+
+	if (h->config.threads)
+		return h->config.threads;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 2 ? 2 : cpus > 8 ? 8 : (unsigned)cpus;
+}
+
+/* A libmicrohttpd daemon on the listening socket, with the TLS settings of `web`. */
+static struct server *server_start(struct http *h, struct webconfig *web)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	struct MHD_OptionItem options[20];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG;
+	unsigned n = 0, threads = pool_size(h);
+	/* libmicrohttpd's own inactivity timeout, in whole seconds, a little later than our
+	 * read deadline so that ours decides (and counts) first. */
+	unsigned idle_seconds = (h->config.read_timeout_ms + 999) / 1000 + 1;
+
+	if (!srv)
+		return NULL;
+	srv->http = h;
+	srv->web = web && web->tls ? webconfig_ref(web) : NULL;
+	atomic_init(&srv->suspended, 0);
+	/* Two-pointer options pass the first pointer cast to intptr_t; the logger first, so
+	 * that libmicrohttpd reports problems with the options that follow. */
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, h->listen_fd, NULL };
+	/* Our accept policy enforces the limit; libmicrohttpd splits its own among the pool's
+	 * threads, so give each thread room for all of them. */
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+						(intptr_t)(h->config.max_connections + 1) * threads, NULL };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, idle_seconds, NULL };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+						HTTP_CONNECTION_MEMORY, NULL };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+						(intptr_t)notify_connection, srv };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+						(intptr_t)request_completed, srv };
+	if (srv->web) {
+		flags |= MHD_USE_TLS;
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->web->cert_pem };
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->web->key_pem };
+		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+							(void *)webconfig_tls_priorities(srv->web) };
+		if (srv->web->client_ca_pem)
+			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+								srv->web->client_ca_pem };
+	}
+	options[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	srv->daemon = MHD_start_daemon(flags, 0, accept_policy, srv, handle_request, srv,
+				       MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+	if (!srv->daemon) {
+		webconfig_unref(srv->web);
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+int http_start(struct http **out, const struct http_config *config, struct scrape *scrape,
+	       struct webconfig *web, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
 	socklen_t len;
 	int wildcard, ret;
+	struct http *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->config = *config;
+	h->scrape = scrape;
+	h->listen_fd = -1;
+	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "%s", config->telemetry_path);
+	h->clients = calloc(config->max_connections + 1u, sizeof(*h->clients));
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->auth_lock, NULL);
+	pthread_cond_init(&h->auth_wake, NULL);
+	pthread_mutex_init(&h->reaper_lock, NULL);
+	pthread_cond_init(&h->reaper_wake, NULL);
+	atomic_init(&h->body_hint, 16384);
+	if (!h->clients) {
+		http_free(h);
+		return -ENOMEM;
+	}
+	h->web = web ? webconfig_ref(web) : NULL;
 
 	ret = http_parse_listen_address(config->listen_address, &addr, &len, &wildcard, err, errlen);
 	if (ret < 0)
-		return ret;
+		goto fail;
 	ret = bind_listen_socket(&addr, len, wildcard, config->listen_address, err, errlen);
 	if (ret < 0)
-		return ret;
-	http_listen_fd = ret;
-	http_telemetry_path = config->telemetry_path;
-	http_web = config->web;
-	{
-		struct MHD_OptionItem options[12];
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-		unsigned n = 0;
-
-		/* Two-pointer options pass the first pointer cast to intptr_t; the logger first, so
-		 * that MHD reports problems with the options that follow. */
-		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
-		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, http_listen_fd, NULL };
-		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT, NULL };
-		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
-							HTTP_CONNECTION_TIMEOUT_SEC, NULL };
-		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-							HTTP_CONNECTION_MEMORY, NULL };
-		if (http_web && http_web->tls) {
-			flags |= MHD_USE_TLS;
-			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, http_web->cert_pem };
-			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, http_web->key_pem };
-			options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
-								(void *)webconfig_tls_priorities(http_web) };
-			if (http_web->client_ca_pem)
-				options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
-									http_web->client_ca_pem };
-		}
-		options[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-		http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle_request, NULL,
-					       MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+		goto fail;
+	h->listen_fd = ret;
+	ret = -pthread_create(&h->auth_thread, NULL, auth_main, h);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot start the password thread: %s", strerror(-ret));
+		goto fail;
 	}
-	if (!http_daemon) {
+	h->auth_started = true;
+	ret = -pthread_create(&h->reaper_thread, NULL, reaper_main, h);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot start the reaper thread: %s", strerror(-ret));
+		goto fail;
+	}
+	h->reaper_started = true;
+	h->servers = server_start(h, web);
+	if (!h->servers) {
 		snprintf(err, errlen, "cannot start HTTP server on '%s'", config->listen_address);
-		close(http_listen_fd);
-		http_listen_fd = -1;
+		ret = -EIO;
+		goto fail;
+	}
+	http_note_reload(h, true);
+	*out = h;
+	return 0;
+fail:
+	http_stop(h);
+	http_free(h);
+	return ret;
+}
+
+int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen)
+{
+	struct server *srv, *old;
+	struct webconfig *old_web;
+	int fd;
+
+	srv = server_start(h, web);
+	if (!srv) {
+		snprintf(err, errlen, "cannot start an HTTP server with the new configuration");
 		return -EIO;
 	}
-	http_listen_fd = -1; /* MHD owns and closes the listening socket from now on */
+	pthread_mutex_lock(&h->lock);
+	old = h->servers;
+	srv->next = old;
+	h->servers = srv;
+	old_web = h->web;
+	h->web = web ? webconfig_ref(web) : NULL;
+	pthread_mutex_unlock(&h->lock);
+	/* Both daemons listen for a moment; from here on only the new one accepts, the old
+	 * one finishes its connections and is stopped by the reaper once drained. */
+	fd = MHD_quiesce_daemon(old->daemon);
+	if (fd != h->listen_fd)
+		log_warn("reload: the old server did not hand back the listening socket");
+	pthread_mutex_lock(&h->lock);
+	old->retired_ms = monotonic_ms();
+	pthread_mutex_unlock(&h->lock);
+	webconfig_unref(old_web);
 	return 0;
 }
 
-void http_stop(void)
+void http_note_reload(struct http *h, bool successful)
 {
-	if (http_daemon) {
-		MHD_stop_daemon(http_daemon);
-		http_daemon = NULL;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&h->lock);
+	h->reload_successful = successful;
+	if (successful)
+		h->reload_success_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void http_stats(struct http *h, struct exporter_stats *out)
+{
+	for (unsigned r = 0; r < STATS_REFUSALS; r++)
+		out->refused[r] = atomic_load_explicit(&h->refused[r], memory_order_relaxed);
+	out->response_bytes = atomic_load_explicit(&h->response_bytes, memory_order_relaxed);
+	out->stale_scrapes = atomic_load_explicit(&h->stale_scrapes, memory_order_relaxed);
+	pthread_mutex_lock(&h->lock);
+	out->connections_open = h->n_conns;
+	out->reload_successful = h->reload_successful;
+	out->reload_success_time = h->reload_success_time;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void http_stop(struct http *h)
+{
+	struct server *srv;
+
+	if (h->reaper_started) {
+		pthread_mutex_lock(&h->reaper_lock);
+		h->reaper_stop = true;
+		pthread_cond_signal(&h->reaper_wake);
+		pthread_mutex_unlock(&h->reaper_lock);
+		pthread_join(h->reaper_thread, NULL);
+		h->reaper_started = false;
 	}
+	/* The password thread refuses what is queued and resumes it: libmicrohttpd must not be
+	 * stopped with suspended connections. */
+	if (h->auth_started) {
+		pthread_mutex_lock(&h->auth_lock);
+		h->auth_stop = true;
+		pthread_cond_signal(&h->auth_wake);
+		pthread_mutex_unlock(&h->auth_lock);
+		pthread_join(h->auth_thread, NULL);
+		h->auth_started = false;
+	}
+	pthread_mutex_lock(&h->lock);
+	srv = h->servers;
+	h->servers = NULL;
+	pthread_mutex_unlock(&h->lock);
+	while (srv) {
+		struct server *next = srv->next;
+
+		/* The scanner has stopped and resumed its waiters with no snapshot; their 503s
+		 * may still be on the way, which stopping the daemon cuts short. */
+		while (atomic_load(&srv->suspended) != 0)
+			usleep(1000);
+		/* The current daemon owns the listening socket and closes it; retired ones were
+		 * quiesced and do not. */
+		if (!srv->retired_ms)
+			h->listen_fd = -1;
+		MHD_stop_daemon(srv->daemon);
+		server_free(srv);
+		srv = next;
+	}
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	if (h->listen_fd >= 0)
+		close(h->listen_fd); /* bound, but no daemon ever took it */
+	webconfig_unref(h->web);
+	free(h->clients);
+	pthread_cond_destroy(&h->reaper_wake);
+	pthread_mutex_destroy(&h->reaper_lock);
+	pthread_cond_destroy(&h->auth_wake);
+	pthread_mutex_destroy(&h->auth_lock);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
 }

@@ -1,21 +1,42 @@
-/* http.h — the HTTP endpoint (libmicrohttpd): /metrics (or --web.telemetry-path),
- * a landing page on /, 404 elsewhere, 405 for methods other than GET and HEAD. */
+/* http.h — the HTTP endpoint (libmicrohttpd): /metrics (or --web.telemetry-path), a
+ * landing page on /, 404 elsewhere, 405 for methods other than GET and HEAD.
+ *
+ * Serving model: a pool of libmicrohttpd threads on epoll. No serving thread ever waits
+ * for the kernel or for bcrypt: a scrape is suspended until the scanner hands it a
+ * snapshot, a password check until the password thread has run bcrypt. Connections are
+ * limited in all and per client address, and each must deliver its request within the
+ * read timeout and take its response within the write timeout (totals, not idle times).
+ * Every client of one snapshot is sent the same rendered body. */
 #ifndef TCPH_HTTP_H
 #define TCPH_HTTP_H
 
+#include "scrape.h"
+#include "stats.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define HTTP_CONNECTION_LIMIT 64
-#define HTTP_CONNECTION_TIMEOUT_SEC 10
 #define HTTP_CONNECTION_MEMORY 32768 /* request headers beyond this get 431 */
+/* While responses still being sent for older snapshots hold more than this, a scrape is
+ * answered from the latest snapshot instead of a new scan (see README). */
+#define HTTP_RESPONSE_MEMORY_BOUND (8u << 20)
+#define HTTP_AUTH_QUEUE_MAX 64	  /* password checks waiting for the password thread */
+#define HTTP_AUTH_RETRY_MS 1000	  /* a client whose password was wrong waits this long */
+#define HTTP_AUTH_FAILED_CLIENTS 256 /* clients remembered for that */
 
 struct webconfig;
+struct http;
 
 struct http_config {
 	const char *listen_address; /* ":9978", "127.0.0.1:9978", "[::1]:9978", "host:port" */
 	const char *telemetry_path;
-	struct webconfig *web; /* TLS and basic auth; NULL for neither */
+	unsigned max_requests;		 /* concurrent scrapes being prepared; 0: no limit */
+	unsigned max_connections;	 /* in all */
+	unsigned max_connections_per_ip; /* per client address; 0: no limit */
+	unsigned read_timeout_ms;
+	unsigned write_timeout_ms;
+	unsigned threads; /* serving threads; 0: one per CPU, 2 to 8 */
 };
 
 /* Parses a listen address. An empty host (":9978") means every address, IPv6 and IPv4
@@ -26,8 +47,25 @@ int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, s
 /* True when an Accept-Encoding header value admits gzip (q > 0). */
 int http_accepts_gzip(const char *accept_encoding);
 
-/* Binds and starts serving. 0, or -errno with one line for the user in `err`. */
-int http_start(const struct http_config *config, char *err, size_t errlen);
-void http_stop(void);
+/* Binds and starts serving snapshots of `scrape`, with TLS and basic auth from `web`
+ * (NULL: neither; a reference is taken). 0, or -errno with one line in `err`. */
+int http_start(struct http **out, const struct http_config *config, struct scrape *scrape,
+	       struct webconfig *web, char *err, size_t errlen);
+
+/* Serves with a new web configuration: a new server on the same listening socket takes
+ * the new connections, the old one finishes the ones it has (SIGHUP). 0 or -errno. */
+int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen);
+/* Records the outcome of a (re)load for tcp_health_exporter_config_last_reload_*. */
+void http_note_reload(struct http *h, bool successful);
+
+/* The exporter's serving figures now (the scanner copies them into each snapshot). */
+void http_stats(struct http *h, struct exporter_stats *out);
+
+/* Stops accepting connections and serving; every connection is closed. The scrape must
+ * have been stopped first (scrape_stop), so that no request is left waiting for it. */
+void http_stop(struct http *h);
+/* Frees what is left; after http_stop and after the snapshots are gone (scrape_destroy),
+ * since their rendered bodies account to `h`. */
+void http_free(struct http *h);
 
 #endif

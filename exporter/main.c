@@ -1,29 +1,102 @@
-/* main.c — start-up, signals, exit codes. The only place that exits.
+/* main.c — start-up order, signals, exit codes. The only place that exits.
  *
- * Exit codes: 0 clean shutdown (SIGTERM/SIGINT) or --help/--version; 2 bad flags or an
- * address that cannot be served; 1 anything else that stops start-up. */
+ * Exit codes: 0 clean shutdown (SIGTERM/SIGINT) or --help/--version; 2 bad flags, a bad
+ * --web.config.file or an address that cannot be served; 1 anything else that stops
+ * start-up. SIGHUP re-reads --web.config.file. */
 #include "../collectors/collectors.h"
+#include "../lib/log.h"
 #include "flags.h"
 #include "http.h"
-#include "log.h"
 #include "scrape.h"
 #include "version.h"
 #include "webconfig.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+
+/* File descriptors the exporter needs besides its HTTP connections: listening socket,
+ * epoll and event fds of the serving threads, netlink, /proc files, stdio. */
+#define FD_RESERVE 256
 
 static struct flags flags;
-static struct webconfig web;
+
+/* The scanner asks for the serving figures through this; set once HTTP has started. */
+static _Atomic(struct http *) stats_http;
+
+static void fill_stats(void *ctx, struct exporter_stats *out)
+{
+	struct http *h = atomic_load(&stats_http);
+
+	(void)ctx;
+	if (h)
+		http_stats(h, out);
+}
+
+/* Raises the open-file limit to its hard limit (as Go programs do) so that
+ * --web.max-connections can be honoured; lowers the connection limit if it cannot. */
+static void fit_connection_limit(unsigned *max_connections)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)*max_connections + FD_RESERVE) {
+		unsigned fit = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+
+		log_warn("open-file limit %llu: serving at most %u connections, not %u",
+			 (unsigned long long)rl.rlim_cur, fit, *max_connections);
+		*max_connections = fit;
+	}
+}
+
+static void reload(struct http *h, struct webconfig **web)
+{
+	struct webconfig *fresh = NULL;
+	char err[512];
+	int ret;
+
+	if (!flags.web_config_file) {
+		log_info("SIGHUP: no --web.config.file to re-read");
+		http_note_reload(h, true);
+		return;
+	}
+	ret = webconfig_load_new(flags.web_config_file, &fresh, err, sizeof(err));
+	if (ret == 0)
+		ret = http_reload(h, fresh, err, sizeof(err));
+	else if (ret == -ENOMEM)
+		snprintf(err, sizeof(err), "out of memory reading %s", flags.web_config_file);
+	if (ret < 0) {
+		log_error("SIGHUP: keeping the previous web configuration: %s", err);
+		webconfig_unref(fresh);
+		http_note_reload(h, false);
+		return;
+	}
+	webconfig_unref(*web);
+	*web = fresh;
+	http_note_reload(h, true);
+	log_info("SIGHUP: web configuration re-read from %s (%s%s)", flags.web_config_file,
+		 fresh->tls ? "https" : "http", fresh->n_users ? ", basic auth" : "");
+}
 
 int main(int argc, char **argv)
 {
 	struct collectors_config config;
-	struct http_config http;
-	sigset_t stop_signals;
+	struct http_config http_config;
+	struct webconfig *web = NULL;
+	struct scrape *scrape = NULL;
+	struct http *http = NULL;
+	sigset_t signals;
 	char err[512];
 	int ret, sig;
 
@@ -36,22 +109,31 @@ int main(int argc, char **argv)
 	}
 	log_set_level(flags.log_level);
 	if (flags.web_config_file) {
-		ret = webconfig_load(flags.web_config_file, &web, err, sizeof(err));
+		ret = webconfig_load_new(flags.web_config_file, &web, err, sizeof(err));
 		if (ret < 0) {
 			fprintf(stderr, "tcp_health_exporter: %s\n",
 				ret == -ENOMEM ? "out of memory reading --web.config.file" : err);
 			return 2;
 		}
 	}
+	fit_connection_limit(&flags.max_connections);
+	/* Rendered bodies can be megabytes: a fixed mmap threshold gives each its own mapping,
+	 * returned to the system when the last client is done with it (glibc's dynamic
+	 * threshold would otherwise keep them in the heap), and few arenas keep the serving
+	 * threads from each holding on to freed memory. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 2);
 
-	/* Block the stop signals before any thread starts, so that every thread inherits
-	 * the mask and only sigwait() below receives them. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	/* Block the signals before any thread starts, so that every thread inherits the mask
+	 * and only sigwait() below receives them. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	memset(&config, 0, sizeof(config));
 	config.classify = (struct classify_config){
 		.listen_ports = flags.listen_ports,
 		.n_listen_ports = flags.n_listen_ports,
@@ -61,32 +143,50 @@ int main(int argc, char **argv)
 	};
 	config.idle_threshold_seconds = flags.idle_threshold_seconds;
 	config.proc_root = "/proc";
-	ret = scrape_init(flags.collector_enabled, &config);
+	ret = scrape_create(&scrape, flags.collector_enabled, &config, fill_stats, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));
+		webconfig_unref(web);
 		return 1;
 	}
 
-	http.listen_address = flags.listen_address;
-	http.telemetry_path = flags.telemetry_path;
-	http.web = flags.web_config_file ? &web : NULL;
-	ret = http_start(&http, err, sizeof(err));
+	http_config = (struct http_config){
+		.listen_address = flags.listen_address,
+		.telemetry_path = flags.telemetry_path,
+		.max_requests = flags.max_requests,
+		.max_connections = flags.max_connections,
+		.max_connections_per_ip = flags.max_connections_per_ip,
+		.read_timeout_ms = flags.read_timeout_ms,
+		.write_timeout_ms = flags.write_timeout_ms,
+	};
+	ret = http_start(&http, &http_config, scrape, web, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: %s\n", err);
-		scrape_fini();
-		webconfig_free(&web);
+		scrape_destroy(scrape);
+		webconfig_unref(web);
 		return 2;
 	}
+	atomic_store(&stats_http, http);
 	log_info("tcp_health_exporter %s (revision %s) serving %s on %s (%s%s)", TCPH_VERSION,
-		 TCPH_REVISION, flags.telemetry_path, flags.listen_address, web.tls ? "https" : "http",
-		 web.n_users ? ", basic auth" : "");
+		 TCPH_REVISION, flags.telemetry_path, flags.listen_address,
+		 web && web->tls ? "https" : "http", web && web->n_users ? ", basic auth" : "");
 
-	do
-		ret = sigwait(&stop_signals, &sig);
-	while (ret == EINTR);
+	for (;;) {
+		ret = sigwait(&signals, &sig);
+		if (ret == EINTR)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload(http, &web);
+	}
 	log_info("received signal %d, shutting down", sig);
-	http_stop();
-	scrape_fini();
-	webconfig_free(&web);
+	/* Stop the scanner first: requests waiting for it get a 503 and are resumed, so that
+	 * no connection is left suspended when the servers stop. */
+	scrape_stop(scrape);
+	atomic_store(&stats_http, NULL);
+	http_stop(http);
+	scrape_destroy(scrape); /* the last snapshots' bodies account to `http` */
+	http_free(http);
+	webconfig_unref(web);
 	return 0;
 }

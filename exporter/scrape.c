@@ -1,113 +1,212 @@
-/* scrape.c — the collector loop and the exporter's self-metrics. */
+/* scrape.c — the scanner thread and the waiters it serves. */
 #include "scrape.h"
 
-#include "expfmt.h"
-#include "log.h"
-#include "version.h"
+#include "../lib/log.h"
 
 #include <errno.h>
-#include <microhttpd.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define SCRAPE_MAX_COLLECTORS 16
+struct scrape {
+	/* `lock` guards every field below it; `collectors` belongs to the scanner thread. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;		/* the scanner: a waiter is pending, or stop */
+	struct scrape_waiter *joining;	/* waiters of the scan running now */
+	struct scrape_waiter *pending;	/* waiters of the next scan */
+	bool scanning;
+	bool stopping;
+	bool joined; /* the scanner thread has been joined */
+	struct snapshot *latest;
+	uint64_t scans;
 
-static bool scrape_enabled[SCRAPE_MAX_COLLECTORS];
-static bool scrape_initialized[SCRAPE_MAX_COLLECTORS];
-static double collector_seconds[SCRAPE_MAX_COLLECTORS];
-static bool collector_ok[SCRAPE_MAX_COLLECTORS];
+	pthread_t thread;
+	struct collectors collectors;
+	scrape_stats_fn stats;
+	void *stats_ctx;
+};
 
-
-int scrape_init(const bool *enabled, const struct collectors_config *config)
+static void complete(struct scrape_waiter *list, struct snapshot *snapshot)
 {
-	if (collectors_count > SCRAPE_MAX_COLLECTORS)
-		return -E2BIG;
-	for (unsigned i = 0; i < collectors_count; i++) {
-		const struct collector *c = &collectors_table[i];
+	while (list) {
+		struct scrape_waiter *next = list->next; /* done() may free the waiter */
 
-		scrape_enabled[i] = enabled[i];
-		if (!enabled[i] || !c->init)
-			continue;
-		int ret = c->init(config);
-
-		if (ret < 0) {
-			log_error("collector %s: init failed: %s", c->name, strerror(-ret));
-			scrape_fini();
-			return ret;
-		}
-		scrape_initialized[i] = true;
+		list->done(list, snapshot ? snapshot_ref(snapshot) : NULL);
+		list = next;
 	}
+}
+
+static void *scanner_main(void *arg)
+{
+	struct scrape *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct snapshot *snapshot = NULL, *old;
+		struct scrape_waiter *batch;
+		uint64_t number;
+		int ret;
+
+		while (!s->pending && !s->stopping)
+			pthread_cond_wait(&s->wake, &s->lock);
+		if (s->stopping)
+			break;
+		s->joining = s->pending;
+		s->pending = NULL;
+		s->scanning = true;
+		number = s->scans + 1;
+		pthread_mutex_unlock(&s->lock);
+
+		ret = snapshot_take(&s->collectors, number, &snapshot);
+		if (ret < 0)
+			log_error("scan failed: %s", strerror(-ret));
+		else if (s->stats)
+			s->stats(s->stats_ctx, &snapshot->self);
+
+		pthread_mutex_lock(&s->lock);
+		s->scans = number;
+		old = s->latest;
+		if (snapshot)
+			s->latest = snapshot_ref(snapshot);
+		batch = s->joining;
+		s->joining = NULL;
+		s->scanning = false;
+		pthread_mutex_unlock(&s->lock);
+
+		if (snapshot)
+			snapshot_unref(old);
+		complete(batch, snapshot);
+		snapshot_unref(snapshot);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int scrape_create(struct scrape **out, const bool *enabled, const struct collectors_config *config,
+		  scrape_stats_fn stats, void *stats_ctx)
+{
+	struct scrape *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	ret = collectors_init(&s->collectors, enabled, config);
+	if (ret < 0) {
+		free(s);
+		return ret;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	s->stats = stats;
+	s->stats_ctx = stats_ctx;
+	ret = -pthread_create(&s->thread, NULL, scanner_main, s);
+	if (ret < 0) {
+		collectors_fini(&s->collectors);
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return ret;
+	}
+	*out = s;
 	return 0;
 }
 
-void scrape_fini(void)
+void scrape_stop(struct scrape *s)
 {
-	for (unsigned i = collectors_count; i-- > 0;) {
-		if (scrape_initialized[i] && collectors_table[i].fini)
-			collectors_table[i].fini();
-		scrape_initialized[i] = false;
+	struct scrape_waiter *left;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->joined) {
+		pthread_mutex_unlock(&s->lock);
+		return;
 	}
+	s->stopping = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	pthread_mutex_lock(&s->lock);
+	s->joined = true;
+	left = s->pending; /* registered after the last scan began; none can join now */
+	s->pending = NULL;
+	pthread_mutex_unlock(&s->lock);
+	complete(left, NULL);
 }
 
-static double now_seconds(void)
+void scrape_destroy(struct scrape *s)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (!s)
+		return;
+	scrape_stop(s);
+	snapshot_unref(s->latest);
+	collectors_fini(&s->collectors);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
 }
 
-static void write_build_info(struct expfmt_buf *out)
+void scrape_request(struct scrape *s, struct scrape_waiter *w)
 {
-	const struct expfmt_label labels[] = {
-		{ "version", TCPH_VERSION },
-		{ "revision", TCPH_REVISION },
-		{ "libmicrohttpd", MHD_get_version() },
-	};
-
-	expfmt_family(out, "tcp_health_exporter_build_info", "gauge",
-		      "A metric with a constant '1' value labelled by version, revision and the "
-		      "libmicrohttpd version the exporter runs with.");
-	expfmt_sample_u64(out, "tcp_health_exporter_build_info", labels, 3, 1);
+	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		w->done(w, NULL);
+		return;
+	}
+	if (s->scanning) {
+		w->next = s->joining;
+		s->joining = w;
+	} else {
+		w->next = s->pending;
+		s->pending = w;
+		pthread_cond_signal(&s->wake);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
-static void write_collector_results(struct expfmt_buf *out)
+struct snapshot *scrape_latest(struct scrape *s)
 {
-	struct expfmt_label label = { "collector", NULL };
+	struct snapshot *snapshot;
 
-	expfmt_family(out, "tcp_health_scrape_collector_duration_seconds", "gauge",
-		      "Time the collector took in this scrape.");
-	for (unsigned i = 0; i < collectors_count; i++) {
-		if (!scrape_enabled[i])
-			continue;
-		label.value = collectors_table[i].name;
-		expfmt_sample(out, "tcp_health_scrape_collector_duration_seconds", &label, 1,
-			      collector_seconds[i]);
-	}
-	expfmt_family(out, "tcp_health_scrape_collector_success", "gauge",
-		      "1 if the collector succeeded in this scrape, 0 if it failed (see the "
-		      "exporter's log for why).");
-	for (unsigned i = 0; i < collectors_count; i++) {
-		if (!scrape_enabled[i])
-			continue;
-		label.value = collectors_table[i].name;
-		expfmt_sample_u64(out, "tcp_health_scrape_collector_success", &label, 1,
-				  collector_ok[i] ? 1 : 0);
-	}
+	pthread_mutex_lock(&s->lock);
+	snapshot = s->latest ? snapshot_ref(s->latest) : NULL;
+	pthread_mutex_unlock(&s->lock);
+	return snapshot;
 }
 
-int scrape_run(struct expfmt_buf *out)
-{
-	write_build_info(out);
-	for (unsigned i = 0; i < collectors_count; i++) {
-		if (!scrape_enabled[i])
-			continue;
-		double start = now_seconds();
-		int ret = collectors_table[i].collect(out);
+/* ---- blocking use ------------------------------------------------------------------- */
 
-		collector_seconds[i] = now_seconds() - start;
-		collector_ok[i] = ret >= 0;
-	}
-	write_collector_results(out);
-	return out->error;
+struct blocking_waiter {
+	struct scrape_waiter waiter; /* first: the callback casts back */
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+	bool done;
+	struct snapshot *snapshot;
+};
+
+static void blocking_done(struct scrape_waiter *w, struct snapshot *snapshot)
+{
+	struct blocking_waiter *b = (struct blocking_waiter *)w;
+
+	pthread_mutex_lock(&b->lock);
+	b->snapshot = snapshot;
+	b->done = true;
+	pthread_cond_signal(&b->done_cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+struct snapshot *scrape_wait(struct scrape *s)
+{
+	struct blocking_waiter b = { .waiter = { .done = blocking_done } };
+
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_cond_init(&b.done_cond, NULL);
+	scrape_request(s, &b.waiter);
+	pthread_mutex_lock(&b.lock);
+	while (!b.done)
+		pthread_cond_wait(&b.done_cond, &b.lock);
+	pthread_mutex_unlock(&b.lock);
+	pthread_cond_destroy(&b.done_cond);
+	pthread_mutex_destroy(&b.lock);
+	return b.snapshot;
 }

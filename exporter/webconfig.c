@@ -1,7 +1,7 @@
 /* webconfig.c — exporter-toolkit web configuration: parse, validate, check passwords. */
 #include "webconfig.h"
 
-#include "log.h"
+#include "../lib/log.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -304,42 +304,31 @@ static int make_dummy_hash(struct webconfig *config, char *err, size_t errlen)
 
 /* ---- loading ---------------------------------------------------------------------------- */
 
-int webconfig_load(const char *path, struct webconfig *config, char *err, size_t errlen)
+int webconfig_parse(const char *text, size_t len, const char *path, const char *dir,
+		    struct webconfig *config, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	char dir[PATH_MAX];
-	FILE *f;
 	int ret = 0;
 
 	memset(config, 0, sizeof(*config));
-	f = fopen(path, "rb");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read --web.config.file %s: %s", path, strerror(errno));
-		return ret;
-	}
-	{
-		char copy[PATH_MAX];
-
-		snprintf(copy, sizeof(copy), "%s", path);
-		snprintf(dir, sizeof(dir), "%s", dirname(copy)); /* dirname may modify its argument */
-	}
+	atomic_init(&config->refs, 1);
+	pthread_mutex_init(&config->cache_lock, NULL);
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
+		webconfig_free(config);
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		snprintf(err, errlen, "%s: line %zu: %s", path, parser.problem_mark.line + 1,
 			 parser.problem ? parser.problem : "malformed YAML");
 		yaml_parser_delete(&parser);
-		fclose(f);
+		webconfig_free(config);
 		return -EINVAL;
 	}
 	root = yaml_document_get_root_node(&doc);
-	if (root && root->type == YAML_SCALAR_NODE && !*scalar(root))
+	if (root && root->type == YAML_SCALAR_NODE && scalar(root) && !*scalar(root))
 		root = NULL; /* a file holding only "---" or comments */
 	if (root && root->type != YAML_MAPPING_NODE) {
 		ret = fail(err, errlen, "%s: want a mapping at the top%s", path, "");
@@ -356,6 +345,8 @@ int webconfig_load(const char *path, struct webconfig *config, char *err, size_t
 
 		if (!k)
 			ret = fail(err, errlen, "%s: keys must be plain text%s", path, "");
+		else if (!v)
+			ret = fail(err, errlen, "%s: '%s' has no value", path, k);
 		else if (strcmp(k, "tls_server_config") == 0)
 			ret = parse_tls(&doc, v, dir, config, err, errlen);
 		else if (strcmp(k, "basic_auth_users") == 0)
@@ -371,14 +362,69 @@ int webconfig_load(const char *path, struct webconfig *config, char *err, size_t
 out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
 	if (ret < 0)
 		webconfig_free(config);
 	return ret;
 }
 
+int webconfig_load(const char *path, struct webconfig *config, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], copy[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(config, 0, sizeof(*config));
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(copy)); /* dirname may modify its argument */
+	ret = read_file(".", path, &text, &len, err, errlen);
+	if (ret < 0) {
+		free(text);
+		if (ret != -ENOMEM)
+			snprintf(err, errlen, "cannot read --web.config.file %s: %s", path,
+				 ret == -EINVAL ? "not a regular file of at most 1 MiB" : strerror(-ret));
+		return ret;
+	}
+	ret = webconfig_parse(text, len, path, dir, config, err, errlen);
+	free(text);
+	return ret;
+}
+
+int webconfig_load_new(const char *path, struct webconfig **out, char *err, size_t errlen)
+{
+	struct webconfig *config = malloc(sizeof(*config));
+	int ret;
+
+	if (!config)
+		return -ENOMEM;
+	ret = webconfig_load(path, config, err, errlen);
+	if (ret < 0) {
+		free(config);
+		return ret;
+	}
+	*out = config;
+	return 0;
+}
+
+struct webconfig *webconfig_ref(struct webconfig *config)
+{
+	atomic_fetch_add_explicit(&config->refs, 1, memory_order_relaxed);
+	return config;
+}
+
+void webconfig_unref(struct webconfig *config)
+{
+	if (!config || atomic_fetch_sub_explicit(&config->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	webconfig_free(config);
+	free(config);
+}
+
 void webconfig_free(struct webconfig *config)
 {
+	/* A zeroed mutex is an unlocked default one: destroying it is fine (glibc), so a
+	 * configuration that was never loaded can be freed too. */
+	pthread_mutex_destroy(&config->cache_lock);
 	free(config->cert_pem);
 	free(config->key_pem);
 	free(config->client_ca_pem);
@@ -430,6 +476,18 @@ static bool password_digest(const struct webconfig_user *user, const char *passw
 	return true;
 }
 
+/* True when `digest` is the user's cached one (under cache_lock). */
+static bool digest_cached(struct webconfig *config, const struct webconfig_user *u,
+			  const uint8_t digest[32])
+{
+	bool match;
+
+	pthread_mutex_lock(&config->cache_lock);
+	match = u->has_cached && equal_constant_time(digest, u->cached, 32);
+	pthread_mutex_unlock(&config->cache_lock);
+	return match;
+}
+
 bool webconfig_password_cached(struct webconfig *config, const char *user, const char *password)
 {
 	uint8_t digest[32];
@@ -438,8 +496,7 @@ bool webconfig_password_cached(struct webconfig *config, const char *user, const
 		struct webconfig_user *u = &config->users[i];
 
 		if (strcmp(u->name, user) == 0)
-			return u->has_cached && password_digest(u, password, digest) &&
-			       equal_constant_time(digest, u->cached, sizeof(digest));
+			return password_digest(u, password, digest) && digest_cached(config, u, digest);
 	}
 	return false;
 }
@@ -458,8 +515,7 @@ bool webconfig_check_password(struct webconfig *config, const char *user, const 
 	if (found) {
 		hash = found->hash;
 		have_digest = password_digest(found, password, digest);
-		if (have_digest && found->has_cached &&
-		    equal_constant_time(digest, found->cached, sizeof(digest)))
+		if (have_digest && digest_cached(config, found, digest))
 			return true;
 	}
 	memset(&data, 0, sizeof(data));
@@ -467,8 +523,10 @@ bool webconfig_check_password(struct webconfig *config, const char *user, const 
 	match = result && strlen(result) == strlen(hash) &&
 		equal_constant_time(result, hash, strlen(hash));
 	if (found && match && have_digest) {
+		pthread_mutex_lock(&config->cache_lock);
 		memcpy(found->cached, digest, sizeof(digest));
 		found->has_cached = true;
+		pthread_mutex_unlock(&config->cache_lock);
 	}
 	return found && match;
 }

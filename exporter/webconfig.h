@@ -4,6 +4,8 @@
 #ifndef TCPH_WEBCONFIG_H
 #define TCPH_WEBCONFIG_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,17 +19,23 @@ enum webconfig_client_auth {
 };
 
 #define WEBCONFIG_MIN_BCRYPT_COST 10
-/* Each wrong password costs one bcrypt on the serving thread: 14 is about a second here. */
+/* Each wrong password costs one bcrypt on the password-check thread: 14 is about a second
+ * here, and a check that slow would keep correct first logins waiting behind a flood. */
 #define WEBCONFIG_MAX_BCRYPT_COST 14
 
 struct webconfig_user {
 	char *name;
 	char *hash;		  /* bcrypt: $2a$, $2b$ or $2y$ */
-	uint8_t cached[32];	  /* SHA-256 of the last password that matched */
-	bool has_cached;
+	uint8_t cached[32];	  /* SHA-256 of the last password that matched (cache_lock) */
+	bool has_cached;	  /* (cache_lock) */
 };
 
+/* Immutable after load, but for the users' password cache, which cache_lock guards. A
+ * loaded configuration is shared by reference (webconfig_ref/unref) so that a reload can
+ * replace it while requests still use the old one. */
 struct webconfig {
+	atomic_uint refs;
+	pthread_mutex_t cache_lock;
 	bool tls;
 	char *cert_pem, *key_pem, *client_ca_pem; /* file contents, NUL-terminated */
 	size_t cert_len, key_len, client_ca_len;
@@ -44,7 +52,17 @@ struct webconfig {
  * below 1.2, a password that is not a bcrypt hash of cost >= 10). Relative paths are
  * relative to the file's directory. */
 int webconfig_load(const char *path, struct webconfig *config, char *err, size_t errlen);
+/* The same from text already in memory; `name` names it in messages, relative paths are
+ * relative to `dir`. */
+int webconfig_parse(const char *text, size_t len, const char *name, const char *dir,
+		    struct webconfig *config, char *err, size_t errlen);
 void webconfig_free(struct webconfig *config);
+
+/* A loaded configuration on the heap with one reference (0 or -errno as webconfig_load). */
+int webconfig_load_new(const char *path, struct webconfig **out, char *err, size_t errlen);
+struct webconfig *webconfig_ref(struct webconfig *config);
+/* Drops a reference to a webconfig_load_new() configuration; the last frees it. */
+void webconfig_unref(struct webconfig *config);
 
 /* GnuTLS priority string for the configured TLS versions. */
 const char *webconfig_tls_priorities(const struct webconfig *config);

@@ -1,5 +1,6 @@
-/* log.c — leveled logging to stderr. One line per message, flushed at once, so a
- * container runtime or journald sees it immediately. */
+/* log.c — leveled logging to stderr, a leaf used by collectors/ and exporter/. One line per
+ * message, written with a single fprintf (stdio locks the stream, so lines from several
+ * threads never interleave) and flushed at once for container runtimes and journald. */
 #include "log.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+/* Set once by main before any thread starts; read-only afterwards. */
 static enum log_level current_level = LOG_LEVEL_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 

@@ -1,0 +1,526 @@
+/* render_metrics.c — the Prometheus text view of a snapshot, driven by tables of metric
+ * families: a new per-socket metric is one field in struct tcpagg_slot and one row in
+ * tcp_families[]. No number is computed here; every value is read from the snapshot. */
+#include "render_metrics.h"
+
+#include "../collectors/diag_compat.h"
+#include "expfmt.h"
+#include "version.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ---- the tcp collector's families ------------------------------------------------------ */
+
+enum row_kind {
+	ROW_SLOT_U32,	    /* one sample per (port, role): a uint32_t field of the slot */
+	ROW_SLOT_U64,	    /* ... a uint64_t field */
+	ROW_SLOT_STATES,    /* per (port, role, state): the slot's states[] */
+	ROW_SLOT_TIMERS,    /* per (port, role, timer): the slot's timers[] */
+	ROW_SLOT_HISTOGRAM, /* per (port, role): a struct tcpagg_histogram field */
+	ROW_LISTENER_UP,    /* per server port with a listener or expected: 1 or 0 */
+	ROW_LISTENER_INFO,  /* per (port, address, family) a listener is bound to */
+	ROW_LISTENER_U64,   /* per server port with a listener: a uint64_t listener field */
+	ROW_SOCKETS_SCANNED,
+	ROW_PORTS_FOLDED,
+	ROW_DUMP_RETRIES,
+};
+
+struct family_row {
+	const char *name;
+	const char *type;
+	const char *help;
+	enum row_kind kind;
+	size_t offset;	      /* of the field in struct tcpagg_slot or struct tcpagg_listener */
+	const double *bounds; /* ROW_SLOT_HISTOGRAM */
+	unsigned nbounds;
+};
+
+#define SLOT(field) offsetof(struct tcpagg_slot, field)
+#define LISTENER(field) offsetof(struct tcpagg_listener, field)
+
+static const struct family_row tcp_families[] = {
+	{ "tcp_health_connections", "gauge",
+	  "TCP sockets by state, labelled by service port and role (server: local port is a "
+	  "listening or expected port; client: remote service port).",
+	  ROW_SLOT_STATES, SLOT(states), NULL, 0 },
+	{ "tcp_health_listener_up", "gauge",
+	  "1 for every port with a listening socket; 0 for an expected port (--listen-ports) "
+	  "where nothing listens.",
+	  ROW_LISTENER_UP, 0, NULL, 0 },
+	{ "tcp_health_listener_info", "gauge",
+	  "1 for each address a listening port is bound to (0.0.0.0 or :: is every address; "
+	  "127.0.0.1 or ::1 is reachable from this host only).",
+	  ROW_LISTENER_INFO, 0, NULL, 0 },
+	{ "tcp_health_listen_queue_length", "gauge",
+	  "Connections waiting in the accept queue of the port's listening sockets, summed over "
+	  "SO_REUSEPORT groups and addresses.",
+	  ROW_LISTENER_U64, LISTENER(queue_length), NULL, 0 },
+	{ "tcp_health_listen_queue_max", "gauge",
+	  "Accept queue limit (listen backlog, capped by net.core.somaxconn) of the port's "
+	  "listening sockets, summed over SO_REUSEPORT groups and addresses.",
+	  ROW_LISTENER_U64, LISTENER(queue_max), NULL, 0 },
+	{ "tcp_health_timer_connections", "gauge",
+	  "Sockets by the kernel timer pending on them (idiag_timer).", ROW_SLOT_TIMERS,
+	  SLOT(timers), NULL, 0 },
+	{ "tcp_health_retransmitting_connections", "gauge",
+	  "Sockets past the handshake with the retransmit timer pending and at least one "
+	  "consecutive retransmission: data in flight that the peer is not acknowledging.",
+	  ROW_SLOT_U32, SLOT(retransmitting), NULL, 0 },
+	{ "tcp_health_retransmit_backoff_max", "gauge",
+	  "Largest consecutive-retransmission count among the port's retransmitting sockets; "
+	  "the kernel gives up after a time budget derived from net.ipv4.tcp_retries2 (15: about "
+	  "15 minutes, reached near 15 retransmissions).",
+	  ROW_SLOT_U32, SLOT(retransmit_backoff_max), NULL, 0 },
+	{ "tcp_health_retransmitted_segments", "gauge",
+	  "Sum of tcpi_total_retrans over the sockets alive now. A gauge: it falls when sockets "
+	  "close.",
+	  ROW_SLOT_U64, SLOT(retransmitted_segments), NULL, 0 },
+	{ "tcp_health_lost_segments", "gauge",
+	  "Sum of tcpi_lost (segments presumed lost) over the sockets alive now. A gauge: it "
+	  "falls when sockets close.",
+	  ROW_SLOT_U64, SLOT(lost_segments), NULL, 0 },
+	{ "tcp_health_unacked_segments", "gauge",
+	  "Sum of tcpi_unacked (segments sent, not yet acknowledged) over the sockets alive now. "
+	  "A gauge.",
+	  ROW_SLOT_U64, SLOT(unacked_segments), NULL, 0 },
+	{ "tcp_health_keepalive_connections", "gauge",
+	  "Sockets (other than FIN_WAIT2) with the keepalive timer armed: SO_KEEPALIVE is set.",
+	  ROW_SLOT_U32, SLOT(keepalive), NULL, 0 },
+	{ "tcp_health_keepalive_probes_outstanding", "gauge",
+	  "Sum of unanswered keepalive probes; above 0 means a peer is not answering.",
+	  ROW_SLOT_U64, SLOT(keepalive_probes), NULL, 0 },
+	{ "tcp_health_keepalive_probes_max", "gauge",
+	  "Most unanswered keepalive probes on one socket; the kernel gives up at "
+	  "net.ipv4.tcp_keepalive_probes.",
+	  ROW_SLOT_U32, SLOT(keepalive_probes_max), NULL, 0 },
+	{ "tcp_health_connection_idle_seconds", "histogram",
+	  "ESTABLISHED connections by time since data was last received (tcpi_last_data_recv).",
+	  ROW_SLOT_HISTOGRAM, SLOT(idle), tcpagg_idle_bounds, TCPAGG_IDLE_BUCKETS },
+	{ "tcp_health_unprotected_idle_connections", "gauge",
+	  "ESTABLISHED connections with no timer pending (no keepalive, nothing in flight) that "
+	  "heard nothing from the peer for longer than --idle-threshold: a dead peer or a "
+	  "firewall's idle timeout would go unnoticed.",
+	  ROW_SLOT_U32, SLOT(unprotected_idle), NULL, 0 },
+	{ "tcp_health_rtt_seconds", "histogram",
+	  "ESTABLISHED connections by smoothed round-trip time (tcpi_rtt).", ROW_SLOT_HISTOGRAM,
+	  SLOT(rtt), tcpagg_rtt_bounds, TCPAGG_RTT_BUCKETS },
+	{ "tcp_health_exporter_sockets_scanned", "gauge",
+	  "TCP sockets read from the kernel in the last scan, by address family.",
+	  ROW_SOCKETS_SCANNED, 0, NULL, 0 },
+	{ "tcp_health_exporter_ports_folded_sockets", "gauge",
+	  "Sockets counted under port=\"other\" in the last scan because their role already had "
+	  "--max-ports distinct port values.",
+	  ROW_PORTS_FOLDED, 0, NULL, 0 },
+	{ "tcp_health_exporter_dump_retries_total", "counter",
+	  "Socket dumps restarted because the kernel flagged them inconsistent (NLM_F_DUMP_INTR). "
+	  "Current kernels do not flag TCP dumps, so this stays 0 there; the retry guards kernels "
+	  "that do.",
+	  ROW_DUMP_RETRIES, 0, NULL, 0 },
+};
+
+static const char *const role_names[CLASSIFY_ROLES] = { "server", "client" };
+static const char *const family_names[TCPAGG_FAMILIES] = { "ipv4", "ipv6" };
+
+static void port_text(char text[8], const struct tcp_port *p)
+{
+	if (p->other)
+		snprintf(text, 8, "other");
+	else
+		snprintf(text, 8, "%u", p->port);
+}
+
+static uint64_t field_u64(const void *base, size_t offset)
+{
+	return *(const uint64_t *)((const char *)base + offset);
+}
+
+static uint32_t field_u32(const void *base, size_t offset)
+{
+	return *(const uint32_t *)((const char *)base + offset);
+}
+
+/* One row over every (port, role) label set, in port order with "other" last per role. */
+static void write_slot_row(const struct tcp_result *tcp, const struct family_row *row,
+			   struct expfmt_buf *out)
+{
+	char port[8];
+	struct expfmt_label labels[3] = { { "port", port }, { "role", NULL }, { NULL, NULL } };
+
+	for (int r = 0; r < CLASSIFY_ROLES; r++) {
+		labels[1].value = role_names[r];
+		for (unsigned i = 0; i < tcp->n_ports[r]; i++) {
+			const struct tcp_port *p = &tcp->ports[r][i];
+			const struct tcpagg_slot *slot = &p->counts;
+
+			port_text(port, p);
+			switch (row->kind) {
+			case ROW_SLOT_U32:
+				expfmt_sample_u64(out, row->name, labels, 2, field_u32(slot, row->offset));
+				break;
+			case ROW_SLOT_U64:
+				expfmt_sample_u64(out, row->name, labels, 2, field_u64(slot, row->offset));
+				break;
+			case ROW_SLOT_STATES:
+				labels[2].name = "state";
+				for (unsigned st = 1; st <= TCPH_STATE_MAX; st++) {
+					labels[2].value = tcpagg_state_name(st);
+					expfmt_sample_u64(out, row->name, labels, 3, slot->states[st]);
+				}
+				break;
+			case ROW_SLOT_TIMERS:
+				labels[2].name = "timer";
+				for (unsigned t = 0; t <= TCPH_TIMER_MAX; t++) {
+					labels[2].value = tcpagg_timer_name(t);
+					expfmt_sample_u64(out, row->name, labels, 3, slot->timers[t]);
+				}
+				break;
+			case ROW_SLOT_HISTOGRAM: {
+				const struct tcpagg_histogram *h =
+					(const void *)((const char *)slot + row->offset);
+
+				expfmt_histogram(out, row->name, labels, 2, row->bounds, h->buckets,
+						 row->nbounds, h->count, h->sum);
+				break;
+			}
+			default:
+				break;
+			}
+		}
+	}
+}
+
+/* Rows over the server role's ports that are not "other". */
+static void write_listener_row(const struct tcp_result *tcp, const struct family_row *row,
+			       struct expfmt_buf *out)
+{
+	unsigned used = tcp->n_ports[CLASSIFY_SERVER] ? tcp->n_ports[CLASSIFY_SERVER] - 1 : 0;
+	char port[8], address[INET6_ADDRSTRLEN];
+	struct expfmt_label labels[3] = { { "port", port }, { "address", address }, { "family", NULL } };
+
+	for (unsigned i = 0; i < used; i++) {
+		const struct tcp_port *p = &tcp->ports[CLASSIFY_SERVER][i];
+		const struct tcpagg_listener *listener = &tcp->listeners[i];
+
+		port_text(port, p);
+		switch (row->kind) {
+		case ROW_LISTENER_UP:
+			if (listener->sockets || p->expected)
+				expfmt_sample_u64(out, row->name, labels, 1, listener->sockets ? 1 : 0);
+			break;
+		case ROW_LISTENER_INFO:
+			for (unsigned a = 0; a < listener->n_addresses; a++) {
+				const struct tcpagg_listener_address *la = &listener->addresses[a];
+				int v6 = la->family == AF_INET6;
+
+				inet_ntop(v6 ? AF_INET6 : AF_INET, la->addr, address, sizeof(address));
+				labels[2].value = family_names[v6 ? TCPAGG_IPV6 : TCPAGG_IPV4];
+				expfmt_sample_u64(out, row->name, labels, 3, 1);
+			}
+			break;
+		case ROW_LISTENER_U64:
+			if (listener->sockets)
+				expfmt_sample_u64(out, row->name, labels, 1, field_u64(listener, row->offset));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void write_tcp_row(const struct tcp_result *tcp, const struct family_row *row,
+			  struct expfmt_buf *out)
+{
+	struct expfmt_label label = { NULL, NULL };
+
+	expfmt_family(out, row->name, row->type, row->help);
+	switch (row->kind) {
+	case ROW_LISTENER_UP:
+	case ROW_LISTENER_INFO:
+	case ROW_LISTENER_U64:
+		write_listener_row(tcp, row, out);
+		break;
+	case ROW_SOCKETS_SCANNED:
+		label.name = "family";
+		for (int f = 0; f < TCPAGG_FAMILIES; f++) {
+			label.value = family_names[f];
+			expfmt_sample_u64(out, row->name, &label, 1, tcp->sockets_scanned[f]);
+		}
+		break;
+	case ROW_PORTS_FOLDED:
+		label.name = "role";
+		for (int r = 0; r < CLASSIFY_ROLES; r++) {
+			label.value = role_names[r];
+			expfmt_sample_u64(out, row->name, &label, 1, tcp->folded[r]);
+		}
+		break;
+	case ROW_DUMP_RETRIES:
+		expfmt_sample_u64(out, row->name, NULL, 0, tcp->dump_retries_total);
+		break;
+	default:
+		write_slot_row(tcp, row, out);
+		break;
+	}
+}
+
+static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
+{
+	const struct tcp_result *tcp = s->data.tcp;
+
+	if (!tcp)
+		return; /* out of memory at the end of the scan: nothing is known */
+	for (unsigned i = 0; i < sizeof(tcp_families) / sizeof(tcp_families[0]); i++) {
+		/* Without a dump only the counters stay true. */
+		if (tcp->has_sockets || tcp_families[i].kind == ROW_DUMP_RETRIES)
+			write_tcp_row(tcp, &tcp_families[i], out);
+	}
+}
+
+/* ---- the sysctl collector's families --------------------------------------------------- */
+
+struct sysctl_row {
+	const char *metric;	 /* tcp_health_sysctl_<metric> */
+	const char *metric_high; /* second value of a two-value setting */
+	const char *help;
+};
+
+static const struct sysctl_row sysctl_rows[SYSCTL_COUNT] = {
+	[SYSCTL_KEEPALIVE_TIME] = { "keepalive_time_seconds", NULL,
+		"net.ipv4.tcp_keepalive_time: idle time before the first keepalive probe." },
+	[SYSCTL_KEEPALIVE_INTVL] = { "keepalive_intvl_seconds", NULL,
+		"net.ipv4.tcp_keepalive_intvl: time between keepalive probes." },
+	[SYSCTL_KEEPALIVE_PROBES] = { "keepalive_probes", NULL,
+		"net.ipv4.tcp_keepalive_probes: unanswered probes before the connection is dropped." },
+	[SYSCTL_RETRIES1] = { "retries1", NULL,
+		"net.ipv4.tcp_retries1: retransmissions before the route is re-checked." },
+	[SYSCTL_RETRIES2] = { "retries2", NULL,
+		"net.ipv4.tcp_retries2: retransmissions of data before the connection is dropped "
+		"(15 is about 15 minutes)." },
+	[SYSCTL_SYN_RETRIES] = { "syn_retries", NULL,
+		"net.ipv4.tcp_syn_retries: SYN retransmissions of an active open." },
+	[SYSCTL_SYNACK_RETRIES] = { "synack_retries", NULL,
+		"net.ipv4.tcp_synack_retries: SYN-ACK retransmissions of a passive open." },
+	[SYSCTL_FIN_TIMEOUT] = { "fin_timeout_seconds", NULL,
+		"net.ipv4.tcp_fin_timeout: how long an orphaned connection stays in FIN_WAIT2." },
+	[SYSCTL_SOMAXCONN] = { "somaxconn", NULL,
+		"net.core.somaxconn: upper limit of a listen() backlog." },
+	[SYSCTL_MAX_SYN_BACKLOG] = { "max_syn_backlog", NULL,
+		"net.ipv4.tcp_max_syn_backlog: half-open connections remembered per listener." },
+	[SYSCTL_MAX_TW_BUCKETS] = { "max_tw_buckets", NULL,
+		"net.ipv4.tcp_max_tw_buckets: TIME_WAIT sockets held at most." },
+	[SYSCTL_IP_LOCAL_PORT_RANGE] = { "ip_local_port_range_low", "ip_local_port_range_high",
+		"net.ipv4.ip_local_port_range: the ephemeral port range." },
+	[SYSCTL_TW_REUSE] = { "tw_reuse", NULL,
+		"net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only: reuse TIME_WAIT sockets for new "
+		"outgoing connections." },
+};
+
+static void write_gauge(struct expfmt_buf *out, const char *name, const char *help, double value)
+{
+	expfmt_family(out, name, "gauge", help);
+	expfmt_sample(out, name, NULL, 0, value);
+}
+
+static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
+{
+	const struct sysctl_result *sysctl = &s->data.sysctl;
+	char name[96];
+
+	for (unsigned i = 0; i < SYSCTL_COUNT; i++) {
+		const struct sysctl_row *row = &sysctl_rows[i];
+
+		if (!sysctl->present[i])
+			continue;
+		snprintf(name, sizeof(name), "tcp_health_sysctl_%s", row->metric);
+		write_gauge(out, name, row->help, (double)sysctl->values[i][0]);
+		if (row->metric_high) {
+			snprintf(name, sizeof(name), "tcp_health_sysctl_%s", row->metric_high);
+			write_gauge(out, name, row->help, (double)sysctl->values[i][1]);
+		}
+	}
+	if (sysctl->has_keepalive_detection)
+		write_gauge(out, "tcp_health_keepalive_detection_seconds",
+			    "Time for keepalive to detect a dead idle peer with the kernel's default "
+			    "settings: tcp_keepalive_time + tcp_keepalive_intvl * tcp_keepalive_probes "
+			    "(applications may override them per socket).",
+			    (double)sysctl->keepalive_detection_seconds);
+}
+
+/* ---- the netstat collector's families -------------------------------------------------- */
+
+struct netstat_row {
+	const char *metric;
+	const char *type;
+	const char *help;
+};
+
+#define KCOUNTER(metric, help) { "tcp_health_kernel_" metric "_total", "counter", help }
+
+static const struct netstat_row netstat_rows[NETSTAT_COUNT] = {
+	[NETSTAT_LISTEN_OVERFLOWS] = KCOUNTER("listen_overflows",
+		"TcpExt ListenOverflows: connections dropped because a listener's accept queue was full."),
+	[NETSTAT_LISTEN_DROPS] = KCOUNTER("listen_drops",
+		"TcpExt ListenDrops: connections dropped at a listener for any reason (overflows included)."),
+	[NETSTAT_ABORT_ON_TIMEOUT] = KCOUNTER("abort_on_timeout",
+		"TcpExt TCPAbortOnTimeout: connections aborted after retransmission or keepalive gave up "
+		"(a dead peer detected)."),
+	[NETSTAT_ABORT_ON_CLOSE] = KCOUNTER("abort_on_close",
+		"TcpExt TCPAbortOnClose: connections reset because the application closed with unread data."),
+	[NETSTAT_ABORT_ON_DATA] = KCOUNTER("abort_on_data",
+		"TcpExt TCPAbortOnData: connections reset because data arrived after close."),
+	[NETSTAT_ABORT_ON_LINGER] = KCOUNTER("abort_on_linger",
+		"TcpExt TCPAbortOnLinger: connections reset when the SO_LINGER/FIN_WAIT2 timeout expired."),
+	[NETSTAT_ABORT_ON_MEMORY] = KCOUNTER("abort_on_memory",
+		"TcpExt TCPAbortOnMemory: connections aborted because TCP memory or orphan limits were hit."),
+	[NETSTAT_TIMEOUTS] = KCOUNTER("timeouts",
+		"TcpExt TCPTimeouts: retransmission timer expirations."),
+	[NETSTAT_KEEP_ALIVE] = KCOUNTER("keep_alive", "TcpExt TCPKeepAlive: keepalive probes sent."),
+	[NETSTAT_SYN_RETRANS] = KCOUNTER("syn_retrans",
+		"TcpExt TCPSynRetrans: SYN and SYN-ACK retransmissions."),
+	[NETSTAT_TIME_WAIT_OVERFLOW] = KCOUNTER("time_wait_overflow",
+		"TcpExt TCPTimeWaitOverflow: TIME_WAIT sockets not created because tcp_max_tw_buckets "
+		"was reached."),
+	[NETSTAT_REQ_Q_FULL_DROP] = KCOUNTER("req_q_full_drop",
+		"TcpExt TCPReqQFullDrop: SYNs dropped because the SYN queue was full and SYN cookies "
+		"were off."),
+	[NETSTAT_REQ_Q_FULL_DO_COOKIES] = KCOUNTER("req_q_full_do_cookies",
+		"TcpExt TCPReqQFullDoCookies: SYN cookies sent because the SYN queue was full (a SYN "
+		"flood)."),
+	[NETSTAT_RETRANS_SEGS] = KCOUNTER("retrans_segs", "Tcp RetransSegs: segments retransmitted."),
+	[NETSTAT_OUT_SEGS] = KCOUNTER("out_segs", "Tcp OutSegs: segments sent."),
+	[NETSTAT_ESTAB_RESETS] = KCOUNTER("estab_resets",
+		"Tcp EstabResets: resets of ESTABLISHED or CLOSE_WAIT connections."),
+	[NETSTAT_ATTEMPT_FAILS] = KCOUNTER("attempt_fails",
+		"Tcp AttemptFails: connection attempts that failed (SYN_SENT or SYN_RECV to CLOSED or "
+		"LISTEN)."),
+	[NETSTAT_OUT_RSTS] = KCOUNTER("out_rsts", "Tcp OutRsts: segments sent with the RST flag."),
+	[NETSTAT_CURR_ESTAB] = { "tcp_health_kernel_curr_estab", "gauge",
+		"Tcp CurrEstab: connections in ESTABLISHED or CLOSE_WAIT now." },
+};
+
+static void write_netstat(const struct snapshot *s, struct expfmt_buf *out)
+{
+	const struct netstat_result *netstat = &s->data.netstat;
+
+	for (unsigned i = 0; i < NETSTAT_COUNT; i++) {
+		const struct netstat_row *row = &netstat_rows[i];
+
+		if (!netstat->found[i])
+			continue; /* this kernel does not have it, or its file was lost */
+		expfmt_family(out, row->metric, row->type, row->help);
+		if (netstat->values[i] >= 0)
+			expfmt_sample_u64(out, row->metric, NULL, 0, (uint64_t)netstat->values[i]);
+		else
+			expfmt_sample(out, row->metric, NULL, 0, (double)netstat->values[i]);
+	}
+}
+
+/* ---- the exporter's own families ------------------------------------------------------- */
+
+static void write_build_info(struct expfmt_buf *out)
+{
+	const struct expfmt_label labels[] = {
+		{ "version", TCPH_VERSION },
+		{ "revision", TCPH_REVISION },
+		{ "libmicrohttpd", MHD_get_version() },
+	};
+
+	expfmt_family(out, "tcp_health_exporter_build_info", "gauge",
+		      "A metric with a constant '1' value labelled by version, revision and the "
+		      "libmicrohttpd version the exporter runs with.");
+	expfmt_sample_u64(out, "tcp_health_exporter_build_info", labels, 3, 1);
+}
+
+static void write_collector_results(const struct snapshot *s, struct expfmt_buf *out)
+{
+	struct expfmt_label label = { "collector", NULL };
+
+	expfmt_family(out, "tcp_health_scrape_collector_duration_seconds", "gauge",
+		      "Time the collector took in this scrape.");
+	for (unsigned i = 0; i < collectors_count; i++) {
+		if (!s->collectors[i].enabled)
+			continue;
+		label.value = collectors_table[i].name;
+		expfmt_sample(out, "tcp_health_scrape_collector_duration_seconds", &label, 1,
+			      s->collectors[i].seconds);
+	}
+	expfmt_family(out, "tcp_health_scrape_collector_success", "gauge",
+		      "1 if the collector succeeded in this scrape, 0 if it failed or lost part of its "
+		      "input (see the exporter's log for why); what it could read is still served.");
+	for (unsigned i = 0; i < collectors_count; i++) {
+		if (!s->collectors[i].enabled)
+			continue;
+		label.value = collectors_table[i].name;
+		expfmt_sample_u64(out, "tcp_health_scrape_collector_success", &label, 1,
+				  s->collectors[i].error == 0 ? 1 : 0);
+	}
+}
+
+static void write_self(const struct snapshot *s, struct expfmt_buf *out)
+{
+	const struct exporter_stats *st = &s->self;
+	struct expfmt_label label = { "reason", NULL };
+
+	expfmt_family(out, "tcp_health_exporter_scans_total", "counter",
+		      "Scans of the kernel's sockets and counters performed. Scrapes that arrive "
+		      "during a scan share it, so this grows more slowly than the number of scrapes.");
+	expfmt_sample_u64(out, "tcp_health_exporter_scans_total", NULL, 0, s->scan_number);
+	expfmt_family(out, "tcp_health_exporter_stale_scrapes_total", "counter",
+		      "Scrapes answered from the latest snapshot without a new scan, because responses "
+		      "still being sent to slow clients held more memory than the response bound.");
+	expfmt_sample_u64(out, "tcp_health_exporter_stale_scrapes_total", NULL, 0, st->stale_scrapes);
+	expfmt_family(out, "tcp_health_exporter_http_connections", "gauge",
+		      "HTTP connections open now.");
+	expfmt_sample_u64(out, "tcp_health_exporter_http_connections", NULL, 0, st->connections_open);
+	expfmt_family(out, "tcp_health_exporter_http_response_bytes", "gauge",
+		      "Bytes of rendered responses held in memory for clients now (each body is "
+		      "shared by every client of the same snapshot).");
+	expfmt_sample_u64(out, "tcp_health_exporter_http_response_bytes", NULL, 0, st->response_bytes);
+	expfmt_family(out, "tcp_health_exporter_http_refused_total", "counter",
+		      "Connections and requests turned away or cut off, by reason: connection_limit, "
+		      "client_connection_limit, read_timeout, write_timeout, max_requests (503), "
+		      "auth_throttled and auth_queue_full (429), unauthorized (401).");
+	for (unsigned r = 0; r < STATS_REFUSALS; r++) {
+		label.value = stats_refusal_names[r];
+		expfmt_sample_u64(out, "tcp_health_exporter_http_refused_total", &label, 1, st->refused[r]);
+	}
+	expfmt_family(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
+		      "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
+		      "it failed and the previous configuration is still in use.");
+	expfmt_sample_u64(out, "tcp_health_exporter_config_last_reload_successful", NULL, 0,
+			  st->reload_successful ? 1 : 0);
+	expfmt_family(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", "gauge",
+		      "Unix time of the last successful load of --web.config.file (the start time "
+		      "when none is given).");
+	expfmt_sample(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", NULL, 0,
+		      st->reload_success_time);
+}
+
+/* Each collector's families, written in the order of collectors_table. */
+static const struct {
+	const char *collector;
+	void (*write)(const struct snapshot *s, struct expfmt_buf *out);
+} collector_writers[] = {
+	{ "tcp", write_tcp },
+	{ "sysctl", write_sysctl },
+	{ "netstat", write_netstat },
+};
+
+int render_metrics(const struct snapshot *s, struct expfmt_buf *out)
+{
+	write_build_info(out);
+	for (unsigned i = 0; i < collectors_count; i++) {
+		if (!s->collectors[i].enabled)
+			continue;
+		for (unsigned w = 0; w < sizeof(collector_writers) / sizeof(collector_writers[0]); w++)
+			if (strcmp(collector_writers[w].collector, collectors_table[i].name) == 0)
+				collector_writers[w].write(s, out);
+	}
+	write_collector_results(s, out);
+	write_self(s, out);
+	return out->error;
+}

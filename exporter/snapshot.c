@@ -1,0 +1,73 @@
+/* snapshot.c — taking, sharing and freeing snapshots. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double clock_seconds(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int snapshot_take(struct collectors *c, uint64_t scan_number, struct snapshot **out)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	atomic_init(&s->refs, 1);
+	pthread_mutex_init(&s->views_lock, NULL);
+	s->scan_number = scan_number;
+	for (unsigned i = 0; i < collectors_count; i++) {
+		double start;
+
+		if (!c->enabled[i])
+			continue;
+		start = clock_seconds(CLOCK_MONOTONIC);
+		s->collectors[i].enabled = true;
+		s->collectors[i].error = collectors_table[i].scan(c->state[i], &s->data);
+		s->collectors[i].seconds = clock_seconds(CLOCK_MONOTONIC) - start;
+	}
+	s->time = clock_seconds(CLOCK_REALTIME);
+	*out = s;
+	return 0;
+}
+
+struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	return s;
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (unsigned v = 0; v < SNAPSHOT_VIEWS; v++)
+		if (s->views[v])
+			s->views_free[v](s->views[v]);
+	collectors_result_free(&s->data);
+	pthread_mutex_destroy(&s->views_lock);
+	free(s);
+}
+
+void *snapshot_view(struct snapshot *s, enum snapshot_view_id id,
+		    void *(*make)(const struct snapshot *s, void *ctx), void (*free_view)(void *view),
+		    void *ctx)
+{
+	void *view;
+
+	pthread_mutex_lock(&s->views_lock);
+	if (!s->views[id]) {
+		s->views[id] = make(s, ctx);
+		s->views_free[id] = free_view;
+	}
+	view = s->views[id];
+	pthread_mutex_unlock(&s->views_lock);
+	return view;
+}
