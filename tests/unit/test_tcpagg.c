@@ -1,6 +1,15 @@
-/* test_tcpagg.c — aggregation, metric output and the interrupted-dump retry. */
+/* test_tcpagg.c — aggregation into struct tcp_result, its rendering, and the
+ * interrupted-dump retry.
+ *
+ * Counts are asserted on the published result (struct tcp_result). Where the text format
+ * itself is the point (every state written with zeros, cumulative histogram buckets,
+ * listener_up 0, no queue for a port without a listener, ports in numeric order), the
+ * result is also rendered with render_metrics and the lines are asserted. */
+#include "../../collectors/collectors.h"
 #include "../../collectors/tcpagg.h"
 #include "../../exporter/expfmt.h"
+#include "../../exporter/render_metrics.h"
+#include "../../exporter/snapshot.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -12,6 +21,8 @@
 #include <sys/socket.h>
 
 static struct tcpagg *agg;
+static struct tcp_result *res;
+static struct snapshot snap;
 static struct expfmt_buf out;
 static const uint16_t expected_ports[] = { 1202, 5060 };
 
@@ -27,6 +38,7 @@ static void setup_with(unsigned max_ports)
 	snprintf(agg->port_range_path, sizeof(agg->port_range_path), "%s",
 		 unit_data_path("ip_local_port_range"));
 	ck_assert_int_eq(expfmt_init(&out, 0), 0);
+	res = NULL;
 	tcpagg_begin(agg);
 }
 
@@ -37,6 +49,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+	tcpagg_result_free(res);
+	res = NULL;
 	tcpagg_fini(agg);
 	free(agg);
 	expfmt_fini(&out);
@@ -58,9 +72,64 @@ static void add(uint8_t family, uint8_t state, const char *addr, uint16_t sport,
 	ck_assert_int_eq(tcpagg_add(&r, agg), 0);
 }
 
-static const char *written(void)
+/* The result of the scan so far (replacing the previous one). */
+static const struct tcp_result *result(void)
 {
-	tcpagg_write(agg, &out);
+	tcpagg_result_free(res);
+	res = NULL;
+	ck_assert_int_eq(tcpagg_result(agg, true, &res), 0);
+	ck_assert_ptr_nonnull(res);
+	ck_assert(res->has_sockets);
+	return res;
+}
+
+/* The (port, role) entry of the last result, or NULL when the port has no label set. */
+static const struct tcp_port *find_port(enum classify_role role, uint16_t port)
+{
+	ck_assert_ptr_nonnull(res);
+	for (unsigned i = 0; i < res->n_ports[role]; i++)
+		if (!res->ports[role][i].other && res->ports[role][i].port == port)
+			return &res->ports[role][i];
+	return NULL;
+}
+
+static const struct tcpagg_slot *counts(enum classify_role role, uint16_t port)
+{
+	const struct tcp_port *p = find_port(role, port);
+
+	ck_assert_msg(p != NULL, "no %s port %u in the result",
+		      role == CLASSIFY_SERVER ? "server" : "client", port);
+	return &p->counts;
+}
+
+static const struct tcpagg_slot *other(enum classify_role role)
+{
+	const struct tcp_port *p;
+
+	ck_assert_ptr_nonnull(res);
+	ck_assert_uint_ge(res->n_ports[role], 1);
+	p = &res->ports[role][res->n_ports[role] - 1];
+	ck_assert(p->other);
+	return &p->counts;
+}
+
+/* The listener of a server port (listeners[] runs parallel to the server ports). */
+static const struct tcpagg_listener *listener(uint16_t port)
+{
+	const struct tcp_port *p = find_port(CLASSIFY_SERVER, port);
+
+	ck_assert_msg(p != NULL, "no server port %u in the result", port);
+	return &res->listeners[p - res->ports[CLASSIFY_SERVER]];
+}
+
+/* The result rendered as the tcp collector's part of a scrape. */
+static const char *rendered(void)
+{
+	result();
+	memset(&snap, 0, sizeof(snap));
+	snap.collectors[collectors_find("tcp")].enabled = true;
+	snap.data.tcp = res;
+	ck_assert_int_eq(render_metrics(&snap, &out), 0);
 	expfmt_append(&out, "", 1);
 	ck_assert_int_eq(out.error, 0);
 	return out.data;
@@ -81,7 +150,20 @@ START_TEST(states_by_port_and_role)
 	add(AF_INET, TCPH_CLOSE_WAIT, "127.0.0.1", 3720, 46242, 1, 0);
 	add(AF_INET, TCPH_TIME_WAIT, "127.0.0.1", 46244, 3720, 0, 0);
 	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 40000, 50000, 0, 0); /* both ephemeral */
-	text = written();
+	result();
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 3720)->states[TCPH_LISTEN], 1);
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 3720)->states[TCPH_ESTABLISHED], 1);
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 3720)->states[TCPH_CLOSE_WAIT], 1);
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 3720)->states[TCPH_CLOSING], 0);
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 3720)->states[TCPH_ESTABLISHED], 1);
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 3720)->states[TCPH_TIME_WAIT], 1);
+	ck_assert_uint_eq(other(CLASSIFY_CLIENT)->states[TCPH_ESTABLISHED], 1);
+	ck_assert_ptr_null(find_port(CLASSIFY_CLIENT, 50000));
+	ck_assert_ptr_null(find_port(CLASSIFY_SERVER, 40000));
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV4], 6);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV6], 0);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"listen\"} 1");
 	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"established\"} 1");
 	ck_assert_has_line(text, "tcp_health_connections{port=\"3720\",role=\"server\",state=\"close_wait\"} 1");
@@ -97,11 +179,35 @@ END_TEST
 
 START_TEST(listeners_expected_and_bound_addresses)
 {
+	static const uint8_t any6[16] = { 0 };
+	const struct tcpagg_listener *l;
 	const char *text;
 
 	add(AF_INET, TCPH_LISTEN, "127.0.0.1", 1202, 0, 2, 5);
 	add(AF_INET6, TCPH_LISTEN, "::", 1720, 0, 0, 8);
-	text = written();
+	result();
+	l = listener(1202);
+	ck_assert_uint_eq(l->sockets, 1);
+	ck_assert_uint_eq(l->queue_length, 2);
+	ck_assert_uint_eq(l->queue_max, 5);
+	ck_assert_uint_eq(l->n_addresses, 1);
+	ck_assert_uint_eq(l->addresses[0].family, AF_INET);
+	ck_assert_mem_eq(l->addresses[0].addr, ((const uint8_t[]){ 127, 0, 0, 1 }), 4);
+	l = listener(1720);
+	ck_assert_uint_eq(l->sockets, 1);
+	ck_assert_uint_eq(l->queue_max, 8);
+	ck_assert_uint_eq(l->n_addresses, 1);
+	ck_assert_uint_eq(l->addresses[0].family, AF_INET6);
+	ck_assert_mem_eq(l->addresses[0].addr, any6, 16);
+	/* Expected ports are listed even when nothing uses them, with no listener. */
+	ck_assert_uint_eq(listener(5060)->sockets, 0);
+	ck_assert_uint_eq(listener(5060)->n_addresses, 0);
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 5060)->states[TCPH_LISTEN], 0);
+	ck_assert(find_port(CLASSIFY_SERVER, 1202)->expected);
+	ck_assert(find_port(CLASSIFY_SERVER, 5060)->expected);
+	ck_assert(!find_port(CLASSIFY_SERVER, 1720)->expected);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_listener_up{port=\"1202\"} 1");
 	ck_assert_has_line(text, "tcp_health_listener_up{port=\"1720\"} 1");
 	ck_assert_has_line(text, "tcp_health_listener_up{port=\"5060\"} 0");
@@ -110,8 +216,10 @@ START_TEST(listeners_expected_and_bound_addresses)
 	ck_assert_has_line(text, "tcp_health_listener_info{port=\"1720\",address=\"::\",family=\"ipv6\"} 1");
 	ck_assert_has_line(text, "tcp_health_listen_queue_length{port=\"1202\"} 2");
 	ck_assert_has_line(text, "tcp_health_listen_queue_max{port=\"1202\"} 5");
-	/* No queue for a port with no listener. */
+	/* No queue and no address for a port with no listener. */
 	ck_assert_no_text(text, "tcp_health_listen_queue_max{port=\"5060\"}");
+	ck_assert_no_text(text, "tcp_health_listen_queue_length{port=\"5060\"}");
+	ck_assert_no_text(text, "tcp_health_listener_info{port=\"5060\"");
 	/* Expected ports are listed even when nothing uses them. */
 	ck_assert_has_line(text, "tcp_health_connections{port=\"5060\",role=\"server\",state=\"listen\"} 0");
 }
@@ -119,18 +227,44 @@ END_TEST
 
 START_TEST(reuseport_group_sums_queues_and_lists_address_once)
 {
+	const struct tcpagg_listener *l;
 	const char *text;
 
 	for (int i = 0; i < 4; i++)
 		add(AF_INET, TCPH_LISTEN, "0.0.0.0", 8080, 0, (uint32_t)i, 128);
 	add(AF_INET6, TCPH_LISTEN, "::1", 8080, 0, 1, 64);
-	text = written();
+	result();
+	l = listener(8080);
+	ck_assert_uint_eq(l->queue_length, 7);
+	ck_assert_uint_eq(l->queue_max, 576);
+	ck_assert_uint_eq(l->sockets, 5);
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 8080)->states[TCPH_LISTEN], 5);
+	ck_assert_uint_eq(l->n_addresses, 2); /* 0.0.0.0 once, ::1 */
+	ck_assert_uint_eq(l->addresses[0].family, AF_INET);
+	ck_assert_uint_eq(l->addresses[1].family, AF_INET6);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_listen_queue_length{port=\"8080\"} 7");
 	ck_assert_has_line(text, "tcp_health_listen_queue_max{port=\"8080\"} 576");
 	ck_assert_has_line(text, "tcp_health_connections{port=\"8080\",role=\"server\",state=\"listen\"} 5");
 	ck_assert_has_line(text, "tcp_health_listener_info{port=\"8080\",address=\"0.0.0.0\",family=\"ipv4\"} 1");
 	ck_assert_has_line(text, "tcp_health_listener_info{port=\"8080\",address=\"::1\",family=\"ipv6\"} 1");
 	ck_assert_ptr_null(strstr(strstr(text, "address=\"0.0.0.0\"") + 1, "address=\"0.0.0.0\""));
+}
+END_TEST
+
+START_TEST(more_addresses_than_listed_are_counted_not_listed)
+{
+	char addr[32];
+
+	for (int i = 0; i < TCPAGG_LISTENER_ADDRESSES + 4; i++) {
+		snprintf(addr, sizeof(addr), "10.0.0.%d", i + 1);
+		add(AF_INET, TCPH_LISTEN, addr, 8443, 0, 1, 10);
+	}
+	result();
+	ck_assert_uint_eq(listener(8443)->sockets, TCPAGG_LISTENER_ADDRESSES + 4);
+	ck_assert_uint_eq(listener(8443)->queue_length, TCPAGG_LISTENER_ADDRESSES + 4);
+	ck_assert_uint_eq(listener(8443)->n_addresses, TCPAGG_LISTENER_ADDRESSES);
 }
 END_TEST
 
@@ -143,7 +277,17 @@ START_TEST(cap_folds_ports_and_reports_it)
 	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 80, 0, 0, 10);
 	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 443, 0, 0, 10);
 	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 443, 41000, 0, 0);
-	text = written();
+	result();
+	ck_assert_uint_eq(res->n_ports[CLASSIFY_SERVER], 4); /* 80, 1202, 5060, other */
+	ck_assert_uint_eq(listener(80)->sockets, 1);
+	ck_assert_ptr_null(find_port(CLASSIFY_SERVER, 443));
+	ck_assert_ptr_null(find_port(CLASSIFY_CLIENT, 443));
+	ck_assert_uint_eq(other(CLASSIFY_SERVER)->states[TCPH_LISTEN], 1);
+	ck_assert_uint_eq(other(CLASSIFY_SERVER)->states[TCPH_ESTABLISHED], 1);
+	ck_assert_uint_eq(res->folded[CLASSIFY_SERVER], 2);
+	ck_assert_uint_eq(res->folded[CLASSIFY_CLIENT], 0);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_listener_up{port=\"80\"} 1");
 	ck_assert_no_text(text, "port=\"443\"");
 	ck_assert_has_line(text, "tcp_health_connections{port=\"other\",role=\"server\",state=\"listen\"} 1");
@@ -151,6 +295,8 @@ START_TEST(cap_folds_ports_and_reports_it)
 			   "tcp_health_connections{port=\"other\",role=\"server\",state=\"established\"} 1");
 	ck_assert_has_line(text, "tcp_health_exporter_ports_folded_sockets{role=\"server\"} 2");
 	ck_assert_has_line(text, "tcp_health_exporter_ports_folded_sockets{role=\"client\"} 0");
+	/* "other" has no listener row even when listeners folded into it. */
+	ck_assert_no_text(text, "tcp_health_listener_up{port=\"other\"}");
 }
 END_TEST
 
@@ -160,9 +306,111 @@ START_TEST(ports_are_written_in_numeric_order)
 
 	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 9000, 0, 0, 1);
 	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 80, 0, 0, 1);
-	text = written();
+	result();
+	ck_assert_uint_eq(res->n_ports[CLASSIFY_SERVER], 5);
+	ck_assert_uint_eq(res->ports[CLASSIFY_SERVER][0].port, 80);
+	ck_assert_uint_eq(res->ports[CLASSIFY_SERVER][1].port, 1202);
+	ck_assert_uint_eq(res->ports[CLASSIFY_SERVER][2].port, 5060);
+	ck_assert_uint_eq(res->ports[CLASSIFY_SERVER][3].port, 9000);
+	ck_assert(res->ports[CLASSIFY_SERVER][4].other);
+
+	text = rendered();
 	ck_assert(strstr(text, "listener_up{port=\"80\"}") < strstr(text, "listener_up{port=\"1202\"}"));
 	ck_assert(strstr(text, "listener_up{port=\"1202\"}") < strstr(text, "listener_up{port=\"9000\"}"));
+}
+END_TEST
+
+/* The published result: ports sorted per role, "other" last, each listener at the index of
+ * its own port after sorting, and `expected` set on configured server ports only. The
+ * sockets arrive in an order unlike the port order, so slot order != sorted order. */
+START_TEST(result_is_sorted_with_listeners_matched)
+{
+	static const struct {
+		uint16_t port;
+		uint32_t backlog; /* distinct per port: tells the listeners apart */
+	} listening[] = { { 9000, 90 }, { 80, 8 }, { 22, 2 }, { 443, 44 }, { 1202, 12 } };
+	const struct tcp_result *r;
+	const struct tcp_port *server, *client;
+
+	for (unsigned i = 0; i < sizeof(listening) / sizeof(listening[0]); i++)
+		add(AF_INET, TCPH_LISTEN, "0.0.0.0", listening[i].port, 0, 1, listening[i].backlog);
+	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 41000, 5432, 0, 0);
+	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 41001, 1202, 0, 0); /* to a remote 1202 */
+	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 41002, 53, 0, 0);
+	add(AF_INET, TCPH_ESTABLISHED, "10.0.0.1", 41003, 50000, 0, 0); /* ephemeral: other */
+	r = result();
+	server = r->ports[CLASSIFY_SERVER];
+	client = r->ports[CLASSIFY_CLIENT];
+
+	/* Server: 22 80 443 1202 5060 9000, then other. */
+	ck_assert_uint_eq(r->n_ports[CLASSIFY_SERVER], 7);
+	for (unsigned i = 0; i + 1 < r->n_ports[CLASSIFY_SERVER]; i++) {
+		ck_assert(!server[i].other);
+		if (i > 0)
+			ck_assert_uint_lt(server[i - 1].port, server[i].port);
+	}
+	ck_assert_uint_eq(server[0].port, 22);
+	ck_assert_uint_eq(server[5].port, 9000);
+	ck_assert(server[6].other);
+	ck_assert_uint_eq(server[6].port, 0);
+	ck_assert(!server[6].expected);
+	for (unsigned i = 0; i < sizeof(listening) / sizeof(listening[0]); i++) {
+		const struct tcpagg_listener *l = listener(listening[i].port);
+
+		ck_assert_msg(l->queue_max == listening[i].backlog, "port %u has the listener of backlog %llu",
+			      listening[i].port, (unsigned long long)l->queue_max);
+		ck_assert_uint_eq(l->sockets, 1);
+	}
+	ck_assert_uint_eq(listener(5060)->sockets, 0);
+	/* The "other" entry's listener slot is empty. */
+	ck_assert_uint_eq(r->listeners[r->n_ports[CLASSIFY_SERVER] - 1].sockets, 0);
+	for (unsigned i = 0; i + 1 < r->n_ports[CLASSIFY_SERVER]; i++)
+		ck_assert_msg(server[i].expected == (server[i].port == 1202 || server[i].port == 5060),
+			      "port %u expected=%d", server[i].port, server[i].expected);
+
+	/* Client: 53 1202 5432, then other; `expected` is a server-role notion. */
+	ck_assert_uint_eq(r->n_ports[CLASSIFY_CLIENT], 4);
+	ck_assert_uint_eq(client[0].port, 53);
+	ck_assert_uint_eq(client[1].port, 1202);
+	ck_assert_uint_eq(client[2].port, 5432);
+	ck_assert(client[3].other);
+	for (unsigned i = 0; i < r->n_ports[CLASSIFY_CLIENT]; i++)
+		ck_assert(!client[i].expected);
+	ck_assert_uint_eq(client[3].counts.states[TCPH_ESTABLISHED], 1);
+	/* The range the scan classified with, from the test's ip_local_port_range. */
+	ck_assert_uint_eq(r->eph_low, 32768);
+	ck_assert_uint_eq(r->eph_high, 60999);
+}
+END_TEST
+
+START_TEST(result_of_a_failed_scan_has_only_counters)
+{
+	const char *text;
+
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 80, 0, 0, 1);
+	agg->dump_retries_total = 5;
+	tcpagg_result_free(res);
+	res = NULL;
+	ck_assert_int_eq(tcpagg_result(agg, false, &res), 0);
+	ck_assert(!res->has_sockets);
+	ck_assert_uint_eq(res->n_ports[CLASSIFY_SERVER], 0);
+	ck_assert_uint_eq(res->n_ports[CLASSIFY_CLIENT], 0);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV4], 0);
+	ck_assert_uint_eq(res->dump_retries_total, 5);
+
+	memset(&snap, 0, sizeof(snap));
+	snap.collectors[collectors_find("tcp")].enabled = true;
+	snap.collectors[collectors_find("tcp")].error = -EPERM;
+	snap.data.tcp = res;
+	ck_assert_int_eq(render_metrics(&snap, &out), 0);
+	expfmt_append(&out, "", 1);
+	text = out.data;
+	/* Without a dump only the counters stay true. */
+	ck_assert_has_line(text, "tcp_health_exporter_dump_retries_total 5");
+	ck_assert_no_text(text, "tcp_health_connections");
+	ck_assert_no_text(text, "tcp_health_listener_up");
+	ck_assert_no_text(text, "tcp_health_exporter_sockets_scanned");
+	ck_assert_has_line(text, "tcp_health_scrape_collector_success{collector=\"tcp\"} 0");
 }
 END_TEST
 
@@ -201,8 +449,14 @@ START_TEST(interrupted_dump_is_retried_from_scratch_and_counted)
 
 	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), 0);
 	ck_assert_uint_eq(agg->dump_retries_total, 2);
-	text = written();
+	result();
 	/* Nothing of the interrupted attempts is left in the counts. */
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 22)->states[TCPH_LISTEN], 2);
+	ck_assert_uint_eq(listener(22)->sockets, 2);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV4], 1);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV6], 1);
+	ck_assert_uint_eq(res->dump_retries_total, 2);
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_connections{port=\"22\",role=\"server\",state=\"listen\"} 2");
 	ck_assert_has_line(text, "tcp_health_exporter_dump_retries_total 2");
 }
@@ -219,6 +473,7 @@ START_TEST(interrupted_too_often_fails)
 	fake.interrupted = 1;
 	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), 0);
 	ck_assert_uint_eq(agg->dump_retries_total, TCPAGG_MAX_DUMP_RETRIES + 1);
+	ck_assert_uint_eq(result()->dump_retries_total, TCPAGG_MAX_DUMP_RETRIES + 1);
 }
 END_TEST
 
@@ -236,7 +491,11 @@ END_TEST
 START_TEST(unknown_state_is_skipped)
 {
 	add(AF_INET, 13 /* TCP_BOUND_INACTIVE */, "0.0.0.0", 9999, 0, 0, 0);
-	ck_assert_no_text(written(), "port=\"9999\"");
+	result();
+	ck_assert_ptr_null(find_port(CLASSIFY_SERVER, 9999));
+	ck_assert_ptr_null(find_port(CLASSIFY_CLIENT, 9999));
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV4], 1); /* read, though not counted */
+	ck_assert_no_text(rendered(), "port=\"9999\"");
 }
 END_TEST
 
@@ -249,6 +508,10 @@ START_TEST(state_names_match_ss)
 	ck_assert_str_eq(tcpagg_state_name(TCPH_CLOSING), "closing");
 	ck_assert_ptr_null(tcpagg_state_name(0));
 	ck_assert_ptr_null(tcpagg_state_name(12));
+	ck_assert_str_eq(tcpagg_timer_name(TCPH_TIMER_OFF), "off");
+	ck_assert_str_eq(tcpagg_timer_name(TCPH_TIMER_PROBE), "zero_window_probe");
+	ck_assert_str_eq(tcpagg_timer_name(TCPH_TIMER_DELAYED_ACK), "delayed_ack");
+	ck_assert_ptr_null(tcpagg_timer_name(TCPH_TIMER_MAX + 1));
 }
 END_TEST
 
@@ -279,6 +542,7 @@ static void add_full(uint8_t state, uint16_t sport, uint16_t dport, uint8_t time
 
 START_TEST(every_timer_kind_is_counted)
 {
+	const struct tcpagg_slot *s;
 	const char *text;
 
 	add_full(TCPH_ESTABLISHED, 443, 41000, TCPH_TIMER_OFF, 0, 0, 0, 0);
@@ -288,14 +552,28 @@ START_TEST(every_timer_kind_is_counted)
 	add_full(TCPH_ESTABLISHED, 443, 41004, TCPH_TIMER_PROBE, 1, 0, 0, 0);
 	add_full(TCPH_ESTABLISHED, 443, 41005, TCPH_TIMER_DELAYED_ACK, 0, 0, 0, 0);
 	add_full(TCPH_ESTABLISHED, 443, 41006, 9 /* a future timer code */, 0, 0, 0, 0);
-	text = written();
+	result();
+	s = counts(CLASSIFY_SERVER, 443);
+	ck_assert_uint_eq(s->timers[TCPH_TIMER_OFF], 1);
+	ck_assert_uint_eq(s->timers[TCPH_TIMER_RETRANSMIT], 1);
+	ck_assert_uint_eq(s->timers[TCPH_TIMER_KEEPALIVE], 1);
+	ck_assert_uint_eq(s->timers[TCPH_TIMER_TIME_WAIT], 1);
+	ck_assert_uint_eq(s->timers[TCPH_TIMER_PROBE], 1);
+	ck_assert_uint_eq(s->timers[TCPH_TIMER_DELAYED_ACK], 1);
+	/* The unknown timer is in the states but in no timer count. */
+	ck_assert_uint_eq(s->states[TCPH_ESTABLISHED], 6);
+	/* A retransmit timer with no retransmission yet is normal data in flight. */
+	ck_assert_uint_eq(s->retransmitting, 0);
+	ck_assert_uint_eq(s->keepalive, 1);
+	ck_assert_uint_eq(s->keepalive_probes, 0);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"off\"} 1");
 	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"retransmit\"} 1");
 	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"keepalive\"} 1");
 	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"time_wait\"} 1");
 	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"zero_window_probe\"} 1");
 	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"delayed_ack\"} 1");
-	/* A retransmit timer with no retransmission yet is normal data in flight. */
 	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"443\",role=\"server\"} 0");
 	ck_assert_has_line(text, "tcp_health_keepalive_connections{port=\"443\",role=\"server\"} 1");
 	ck_assert_has_line(text, "tcp_health_keepalive_probes_outstanding{port=\"443\",role=\"server\"} 0");
@@ -304,12 +582,21 @@ END_TEST
 
 START_TEST(retransmitting_into_the_void)
 {
+	const struct tcpagg_slot *s;
 	const char *text;
 
 	add_full(TCPH_ESTABLISHED, 41000, 5432, TCPH_TIMER_RETRANSMIT, 4, 0, 200000, 10);
 	add_full(TCPH_ESTABLISHED, 41001, 5432, TCPH_TIMER_RETRANSMIT, 7, 0, 200000, 20);
 	add_full(TCPH_ESTABLISHED, 41002, 5432, TCPH_TIMER_OFF, 0, 0, 200000, 5);
-	text = written();
+	result();
+	s = counts(CLASSIFY_CLIENT, 5432);
+	ck_assert_uint_eq(s->retransmitting, 2);
+	ck_assert_uint_eq(s->retransmit_backoff_max, 7);
+	ck_assert_uint_eq(s->retransmitted_segments, 35);
+	ck_assert_uint_eq(s->lost_segments, 11);
+	ck_assert_uint_eq(s->unacked_segments, 6);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"5432\",role=\"client\"} 2");
 	ck_assert_has_line(text, "tcp_health_retransmit_backoff_max{port=\"5432\",role=\"client\"} 7");
 	ck_assert_has_line(text, "tcp_health_retransmitted_segments{port=\"5432\",role=\"client\"} 35");
@@ -320,7 +607,7 @@ END_TEST
 
 START_TEST(handshake_retransmissions_are_not_dead_peers)
 {
-	const char *text;
+	const struct tcpagg_slot *server, *client;
 	struct sockdiag_record r;
 
 	/* A SYN_RECV request socket retransmitting its SYN-ACK (no tcp_info), and a
@@ -336,34 +623,46 @@ START_TEST(handshake_retransmissions_are_not_dead_peers)
 	add_full(TCPH_SYN_SENT, 41001, 443, TCPH_TIMER_RETRANSMIT, 3, 0, 0, 0);
 	/* An orphaned FIN_WAIT2 runs tcp_fin_timeout on the keepalive timer. */
 	add_full(TCPH_FIN_WAIT2, 443, 41002, TCPH_TIMER_KEEPALIVE, 0, 0, 0, 0);
-	text = written();
-	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"443\",role=\"server\"} 0");
-	ck_assert_has_line(text, "tcp_health_retransmitting_connections{port=\"443\",role=\"client\"} 0");
-	ck_assert_has_line(text, "tcp_health_retransmit_backoff_max{port=\"443\",role=\"server\"} 0");
-	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"retransmit\"} 1");
-	ck_assert_has_line(text, "tcp_health_keepalive_connections{port=\"443\",role=\"server\"} 0");
-	ck_assert_has_line(text, "tcp_health_timer_connections{port=\"443\",role=\"server\",timer=\"keepalive\"} 1");
+	result();
+	server = counts(CLASSIFY_SERVER, 443);
+	client = counts(CLASSIFY_CLIENT, 443);
+	ck_assert_uint_eq(server->retransmitting, 0);
+	ck_assert_uint_eq(client->retransmitting, 0);
+	ck_assert_uint_eq(server->retransmit_backoff_max, 0);
+	ck_assert_uint_eq(server->timers[TCPH_TIMER_RETRANSMIT], 1);
+	ck_assert_uint_eq(server->keepalive, 0);
+	ck_assert_uint_eq(server->timers[TCPH_TIMER_KEEPALIVE], 1);
 }
 END_TEST
 
 START_TEST(keepalive_probing_a_silent_peer)
 {
+	const struct tcpagg_slot *s;
 	const char *text;
 
 	add_full(TCPH_ESTABLISHED, 1720, 41000, TCPH_TIMER_KEEPALIVE, 3, 9000, 0, 0);
 	add_full(TCPH_ESTABLISHED, 1720, 41001, TCPH_TIMER_KEEPALIVE, 1, 9000, 0, 0);
 	add_full(TCPH_ESTABLISHED, 1720, 41002, TCPH_TIMER_KEEPALIVE, 0, 10, 0, 0);
-	text = written();
+	result();
+	s = counts(CLASSIFY_SERVER, 1720);
+	ck_assert_uint_eq(s->keepalive, 3);
+	ck_assert_uint_eq(s->keepalive_probes, 4);
+	ck_assert_uint_eq(s->keepalive_probes_max, 3);
+	/* Keepalive protects them: none is unprotected however idle. */
+	ck_assert_uint_eq(s->unprotected_idle, 0);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_keepalive_connections{port=\"1720\",role=\"server\"} 3");
 	ck_assert_has_line(text, "tcp_health_keepalive_probes_outstanding{port=\"1720\",role=\"server\"} 4");
 	ck_assert_has_line(text, "tcp_health_keepalive_probes_max{port=\"1720\",role=\"server\"} 3");
-	/* Keepalive protects them: none is unprotected however idle. */
 	ck_assert_has_line(text, "tcp_health_unprotected_idle_connections{port=\"1720\",role=\"server\"} 0");
 }
 END_TEST
 
 START_TEST(idle_histogram_and_unprotected_idle)
 {
+	static const uint64_t buckets[TCPAGG_IDLE_BUCKETS] = { 1, 0, 1, 0, 1, 0, 0 };
+	const struct tcpagg_slot *s;
 	const char *text;
 
 	add_full(TCPH_ESTABLISHED, 1202, 41000, TCPH_TIMER_OFF, 0, 500, 0, 0);	 /* 0.5 s */
@@ -371,7 +670,19 @@ START_TEST(idle_histogram_and_unprotected_idle)
 	add_full(TCPH_ESTABLISHED, 1202, 41002, TCPH_TIMER_OFF, 0, 301000, 0, 0);	 /* past 300 */
 	add_full(TCPH_ESTABLISHED, 1202, 41003, TCPH_TIMER_OFF, 0, 9000000, 0, 0); /* 2.5 h */
 	add_full(TCPH_CLOSE_WAIT, 1202, 41004, TCPH_TIMER_OFF, 0, 9000000, 0, 0);  /* not ESTABLISHED */
-	text = written();
+	result();
+	s = counts(CLASSIFY_SERVER, 1202);
+	/* Non-cumulative in the result; 2.5 h is above the last bound: only in the count. */
+	for (unsigned i = 0; i < TCPAGG_IDLE_BUCKETS; i++)
+		ck_assert_msg(s->idle.buckets[i] == buckets[i], "idle bucket %u (le %g): %llu", i,
+			      tcpagg_idle_bounds[i], (unsigned long long)s->idle.buckets[i]);
+	ck_assert_uint_eq(s->idle.count, 4);
+	ck_assert_double_eq(s->idle.sum, 9346.5);
+	/* Threshold 300 s: the two connections idle longer, with no timer, are unprotected. */
+	ck_assert_uint_eq(s->unprotected_idle, 2);
+
+	/* Cumulative in the text. */
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"1\"} 1");
 	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"60\"} 2");
 	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"300\"} 2");
@@ -380,7 +691,6 @@ START_TEST(idle_histogram_and_unprotected_idle)
 	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_bucket{port=\"1202\",role=\"server\",le=\"+Inf\"} 4");
 	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_count{port=\"1202\",role=\"server\"} 4");
 	ck_assert_has_line(text, "tcp_health_connection_idle_seconds_sum{port=\"1202\",role=\"server\"} 9346.5");
-	/* Threshold 300 s: the two connections idle longer, with no timer, are unprotected. */
 	ck_assert_has_line(text, "tcp_health_unprotected_idle_connections{port=\"1202\",role=\"server\"} 2");
 }
 END_TEST
@@ -398,18 +708,30 @@ START_TEST(a_peer_that_only_acks_is_not_silent)
 	r.info.tcpi_last_data_recv = 3600000; /* we only send: no data received for an hour */
 	r.info.tcpi_last_ack_recv = 200;      /* but the peer acknowledged 0.2 s ago */
 	tcpagg_add(&r, agg);
-	ck_assert_has_line(written(), "tcp_health_unprotected_idle_connections{port=\"8125\",role=\"client\"} 0");
+	result();
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 8125)->unprotected_idle, 0);
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 8125)->idle.count, 1);
 }
 END_TEST
 
 START_TEST(rtt_histogram_in_seconds)
 {
+	static const uint64_t buckets[TCPAGG_RTT_BUCKETS] = { 1, 0, 0, 0, 0, 1, 0, 0, 0 };
+	const struct tcpagg_slot *s;
 	const char *text;
 
 	add_full(TCPH_ESTABLISHED, 41000, 443, TCPH_TIMER_OFF, 0, 0, 50, 0);	  /* 50 us */
 	add_full(TCPH_ESTABLISHED, 41001, 443, TCPH_TIMER_OFF, 0, 0, 20000, 0);	  /* 20 ms */
 	add_full(TCPH_ESTABLISHED, 41002, 443, TCPH_TIMER_OFF, 0, 0, 2000000, 0); /* 2 s */
-	text = written();
+	result();
+	s = counts(CLASSIFY_CLIENT, 443);
+	for (unsigned i = 0; i < TCPAGG_RTT_BUCKETS; i++)
+		ck_assert_msg(s->rtt.buckets[i] == buckets[i], "rtt bucket %u (le %g): %llu", i,
+			      tcpagg_rtt_bounds[i], (unsigned long long)s->rtt.buckets[i]);
+	ck_assert_uint_eq(s->rtt.count, 3);
+	ck_assert_double_eq_tol(s->rtt.sum, 2.02005, 1e-12);
+
+	text = rendered();
 	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"0.0001\"} 1");
 	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"0.01\"} 1");
 	ck_assert_has_line(text, "tcp_health_rtt_seconds_bucket{port=\"443\",role=\"client\",le=\"0.05\"} 2");
@@ -432,7 +754,9 @@ START_TEST(listener_tcp_info_is_not_segments)
 	r.info_len = sizeof(r.info);
 	r.info.tcpi_unacked = 2; /* the kernel reports the accept queue length here */
 	tcpagg_add(&r, agg);
-	ck_assert_has_line(written(), "tcp_health_unacked_segments{port=\"2600\",role=\"server\"} 0");
+	result();
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 2600)->unacked_segments, 0);
+	ck_assert_uint_eq(listener(2600)->queue_length, 2);
 }
 END_TEST
 
@@ -450,7 +774,9 @@ START_TEST(short_tcp_info_counts_what_it_has)
 	r.info.tcpi_total_retrans = 3;
 	r.info.tcpi_rtt = 1000;
 	tcpagg_add(&r, agg);
-	ck_assert_has_line(written(), "tcp_health_retransmitted_segments{port=\"443\",role=\"client\"} 3");
+	result();
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 443)->retransmitted_segments, 3);
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 443)->rtt.count, 1);
 }
 END_TEST
 
@@ -463,8 +789,11 @@ Suite *tcpagg_suite(void)
 	tcase_add_test(tc, states_by_port_and_role);
 	tcase_add_test(tc, listeners_expected_and_bound_addresses);
 	tcase_add_test(tc, reuseport_group_sums_queues_and_lists_address_once);
+	tcase_add_test(tc, more_addresses_than_listed_are_counted_not_listed);
 	tcase_add_test(tc, cap_folds_ports_and_reports_it);
 	tcase_add_test(tc, ports_are_written_in_numeric_order);
+	tcase_add_test(tc, result_is_sorted_with_listeners_matched);
+	tcase_add_test(tc, result_of_a_failed_scan_has_only_counters);
 	tcase_add_test(tc, interrupted_dump_is_retried_from_scratch_and_counted);
 	tcase_add_test(tc, interrupted_too_often_fails);
 	tcase_add_test(tc, kernel_without_ipv6_is_not_a_failure_but_other_errors_are);
