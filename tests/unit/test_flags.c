@@ -45,6 +45,13 @@ START_TEST(defaults)
 	ck_assert_uint_eq(flags->n_listen_ports, 0);
 	ck_assert_int_eq(flags->log_level, LOG_LEVEL_INFO);
 	ck_assert(flags->collector_enabled[collectors_find("tcp")]);
+	ck_assert_uint_eq(flags->idle_threshold_seconds, 300);
+	ck_assert_uint_eq(flags->max_requests, 40);
+	ck_assert_uint_eq(flags->max_connections, 4096);
+	ck_assert_uint_eq(flags->max_connections_per_ip, 128);
+	ck_assert_uint_eq(flags->read_timeout_ms, 10000);
+	ck_assert_uint_eq(flags->write_timeout_ms, 60000);
+	ck_assert_ptr_null(flags->web_config_file);
 }
 END_TEST
 
@@ -103,6 +110,30 @@ static const struct {
 	{ "--web.telemetry-path", "/", "'/'" },
 	{ "--web.telemetry-path", "/a\"><script>", "script" },
 	{ "--web.telemetry-path", "/m?x=1", "'/m?x=1'" },
+	{ "--idle-threshold", "0", "'0'" },
+	{ "--idle-threshold", "999ms", "'999ms'" },
+	{ "--idle-threshold", "1500ms", "whole seconds" },
+	{ "--idle-threshold", "7d1s", "'7d1s'" },
+	{ "--idle-threshold", "5x", "'5x'" },
+	{ "--idle-threshold", "-1s", "'-1s'" },
+	{ "--idle-threshold", "1.5s", "'1.5s'" },
+	{ "--idle-threshold", "", "''" },
+	{ "--web.max-requests", "-1", "'-1'" },
+	{ "--web.max-requests", "100001", "'100001'" },
+	{ "--web.max-requests", "10k", "'10k'" },
+	{ "--web.max-connections", "0", "'0'" },
+	{ "--web.max-connections", "65537", "'65537'" },
+	{ "--web.max-connections", " 5", "' 5'" },
+	{ "--web.max-connections-per-ip", "-1", "'-1'" },
+	{ "--web.max-connections-per-ip", "65537", "'65537'" },
+	{ "--web.read-timeout", "99ms", "'99ms'" },
+	{ "--web.read-timeout", "0", "'0'" },
+	{ "--web.read-timeout", "1h1ms", "'1h1ms'" },
+	{ "--web.read-timeout", "2h", "'2h'" },
+	{ "--web.read-timeout", "10sec", "'10sec'" },
+	{ "--web.write-timeout", "99ms", "'99ms'" },
+	{ "--web.write-timeout", "3601s", "'3601s'" },
+	{ "--web.write-timeout", "1m30", "'1m30'" },
 };
 
 START_TEST(bad_values)
@@ -113,6 +144,102 @@ START_TEST(bad_values)
 	ck_assert_msg(strstr(err, bad[_i].message_part) != NULL, "%s %s -> '%s'", bad[_i].flag,
 		      bad[_i].value, err);
 	ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+/* The new flags at their bounds, and durations in every accepted spelling. */
+START_TEST(web_limits_and_durations)
+{
+	const char *low[] = { "x", "--web.max-requests=0", "--web.max-connections=1",
+			      "--web.max-connections-per-ip=0", "--web.read-timeout=100ms",
+			      "--web.write-timeout=100ms", "--idle-threshold=1s", NULL };
+	const char *high[] = { "x", "--web.max-requests=100000", "--web.max-connections=65536",
+			       "--web.max-connections-per-ip=65536", "--web.read-timeout=1h",
+			       "--web.write-timeout=3600", "--idle-threshold=7d", NULL };
+	const char *mixed[] = { "x", "--web.read-timeout", "1m30s", "--web.write-timeout=2m",
+				"--idle-threshold", "90", NULL };
+
+	ck_assert_int_eq(parse(7, low), FLAGS_RUN);
+	ck_assert_uint_eq(flags->max_requests, 0);
+	ck_assert_uint_eq(flags->max_connections, 1);
+	ck_assert_uint_eq(flags->max_connections_per_ip, 0);
+	ck_assert_uint_eq(flags->read_timeout_ms, 100);
+	ck_assert_uint_eq(flags->write_timeout_ms, 100);
+	ck_assert_uint_eq(flags->idle_threshold_seconds, 1);
+
+	ck_assert_int_eq(parse(7, high), FLAGS_RUN);
+	ck_assert_uint_eq(flags->max_requests, 100000);
+	ck_assert_uint_eq(flags->max_connections, 65536);
+	ck_assert_uint_eq(flags->max_connections_per_ip, 65536);
+	ck_assert_uint_eq(flags->read_timeout_ms, 3600000);
+	ck_assert_uint_eq(flags->write_timeout_ms, 3600000);
+	ck_assert_uint_eq(flags->idle_threshold_seconds, 7 * 24 * 3600);
+
+	ck_assert_int_eq(parse(6, mixed), FLAGS_RUN);
+	ck_assert_uint_eq(flags->read_timeout_ms, 90000);
+	ck_assert_uint_eq(flags->write_timeout_ms, 120000);
+	ck_assert_uint_eq(flags->idle_threshold_seconds, 90);
+	/* Parsing again starts from the defaults. */
+	ck_assert_int_eq(parse(1, (const char *[]){ "x", NULL }), FLAGS_RUN);
+	ck_assert_uint_eq(flags->read_timeout_ms, 10000);
+	ck_assert_uint_eq(flags->idle_threshold_seconds, 300);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	uint64_t ms;
+} good_durations[] = {
+	{ "500ms", 500 },      { "10s", 10000 },     { "5m", 300000 },	  { "1h", 3600000 },
+	{ "1d", 86400000 },    { "1m30s", 90000 },   { "10", 10000 },	  { "0", 0 },
+	{ "0ms", 0 },	       { "1h1ms", 3600001 }, { "2d3h4m5s6ms", 183845006 },
+	{ "007s", 7000 },      { "1s1s", 2000 },
+};
+
+static const char *const bad_durations[] = {
+	"",	 "5x",	  "-1s",    "1.5s",   "+1s",   "s",	"ms",	  "1m30", "10 s",
+	" 10s",	 "10s ",  "1S",	    "1sec",   "1us",   "1ns",	"1w",	  "1y",	  "1e3",
+	"0x10",	 "1,5s",  "10s\n", "m1",     "1m-1s", "1h 1m", "1:30",
+	/* overflow: too large for the bound, or for 64 bits */
+	"99999999999999999999999s", "18446744073709551616ms", "18446744073709551615",
+	"1000000000000000d", "4294967296h",
+};
+
+START_TEST(durations)
+{
+	const uint64_t max = 30ull * 86400000; /* 30 days */
+	uint64_t ms;
+
+	for (unsigned i = 0; i < sizeof(good_durations) / sizeof(good_durations[0]); i++) {
+		ms = 12345;
+		ck_assert_msg(flags_parse_duration(good_durations[i].text, 0, max, &ms) == 0,
+			      "refused '%s'", good_durations[i].text);
+		ck_assert_msg(ms == good_durations[i].ms, "'%s' -> %llu", good_durations[i].text,
+			      (unsigned long long)ms);
+	}
+	for (unsigned i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++) {
+		ms = 12345;
+		ck_assert_msg(flags_parse_duration(bad_durations[i], 0, max, &ms) == -EINVAL,
+			      "accepted '%s' as %llu ms", bad_durations[i], (unsigned long long)ms);
+		ck_assert_msg(ms == 12345, "'%s' wrote the result", bad_durations[i]);
+	}
+	/* The bounds are inclusive. */
+	ck_assert_int_eq(flags_parse_duration("100ms", 100, 1000, &ms), 0);
+	ck_assert_uint_eq(ms, 100);
+	ck_assert_int_eq(flags_parse_duration("1s", 100, 1000, &ms), 0);
+	ck_assert_uint_eq(ms, 1000);
+	ck_assert_int_eq(flags_parse_duration("99ms", 100, 1000, &ms), -EINVAL);
+	ck_assert_int_eq(flags_parse_duration("1001ms", 100, 1000, &ms), -EINVAL);
+	ck_assert_int_eq(flags_parse_duration("1s1ms", 100, 1000, &ms), -EINVAL);
+	ck_assert_int_eq(flags_parse_duration("0s", 1, 1000, &ms), -EINVAL);
+	/* Large bounds: a term or a sum past the bound is refused, not wrapped. */
+	ck_assert_int_eq(flags_parse_duration("2135039823d", 0, UINT64_MAX / 100, &ms), 0);
+	ck_assert_uint_eq(ms, 2135039823ull * 86400000);
+	ck_assert_int_eq(flags_parse_duration("2135039824d", 0, UINT64_MAX / 100, &ms), -EINVAL);
+	ck_assert_int_eq(flags_parse_duration("2135039823d2135039823d", 0, UINT64_MAX / 100, &ms),
+			 -EINVAL);
+	ck_assert_int_eq(flags_parse_duration("184467440737095517ms", 0, UINT64_MAX / 100, &ms),
+			 -EINVAL);
 }
 END_TEST
 
@@ -203,6 +330,8 @@ Suite *flags_suite(void)
 	tcase_add_test(tc, all_flags);
 	tcase_add_test(tc, help_and_version_exit_ok);
 	tcase_add_loop_test(tc, bad_values, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, web_limits_and_durations);
+	tcase_add_test(tc, durations);
 	tcase_add_test(tc, unknown_flag_missing_value_and_stray_argument);
 	tcase_add_test(tc, port_list_ranges);
 	tcase_add_test(tc, listen_addresses);
