@@ -103,6 +103,14 @@ unit: $(B)/unit_tests $(B)/asan/unit_tests
 	CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
 
+# Regenerates tests/data/golden/metrics.prom, the exposition the golden unit test
+# (tests/unit/test_golden.c) compares byte for byte. Review `git diff tests/data/golden`.
+.PHONY: golden
+golden: $(B)/unit_tests
+	CK_FORK=no CK_RUN_SUITE=golden TCPH_TEST_DATA=tests/data \
+	  TCPH_GOLDEN_WRITE=tests/data/golden/metrics.prom ./$(B)/unit_tests
+	@git --no-pager diff --stat -- tests/data/golden 2>/dev/null || true
+
 # libFuzzer harnesses (tests/fuzz) for the two parsers of untrusted-looking input; `make
 # check` runs each for FUZZ_SECONDS on its corpus, `make fuzz FUZZ_SECONDS=600` for longer.
 FUZZ_SECONDS ?= 15

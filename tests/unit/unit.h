@@ -11,6 +11,7 @@ Suite *tcpagg_suite(void);
 Suite *flags_suite(void);
 Suite *procfs_suite(void);
 Suite *webconfig_suite(void);
+Suite *golden_suite(void);
 
 /* Path of a file in tests/data (TCPH_TEST_DATA, default "tests/data"). */
 const char *unit_data_path(const char *name);

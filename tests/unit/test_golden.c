@@ -1,0 +1,311 @@
+/* test_golden.c — the whole exposition of one scan, compared byte for byte with
+ * tests/data/golden/metrics.prom.
+ *
+ * The collectors run as in production (collectors_init, snapshot_take, render_metrics) with
+ * two things replaced: procfs is tests/data/proc, and the netlink dump replays the recorded
+ * dumps tests/data/dump_ipv4.bin and dump_ipv6.bin (tests/data/record.sh says what they
+ * hold). Only what legitimately varies is normalised: the value of each
+ * tcp_health_scrape_collector_duration_seconds sample and the labels of
+ * tcp_health_exporter_build_info (both checked before they are replaced).
+ *
+ * `make golden` regenerates the file: TCPH_GOLDEN_WRITE=path makes this test write the
+ * normalised text there instead of comparing. */
+#include "../../collectors/collectors.h"
+#include "../../collectors/sockdiag.h"
+#include "../../exporter/expfmt.h"
+#include "../../exporter/render_metrics.h"
+#include "../../exporter/snapshot.h"
+#include "../../exporter/version.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define GOLDEN "golden/metrics.prom"
+#define ACTUAL "build/golden-actual.prom"
+
+/* ---- the recorded dumps, replayed by family ------------------------------------------- */
+
+struct replay {
+	void *buf[2]; /* [0] IPv4, [1] IPv6 */
+	size_t len[2];
+	unsigned dumps[2];   /* dumps asked for, per family */
+	unsigned records[2]; /* records fed, per family */
+};
+
+struct replay_call {
+	struct replay *replay;
+	int index;
+	uint8_t family;
+	sockdiag_record_fn fn;
+	void *fn_ctx;
+};
+
+/* Passes each record on, refusing any of another family than the one asked for. */
+static int feed(const struct sockdiag_record *record, void *ctx)
+{
+	struct replay_call *call = ctx;
+
+	if (record->family != call->family)
+		return -EPROTO;
+	call->replay->records[call->index]++;
+	return call->fn(record, call->fn_ctx);
+}
+
+static int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+{
+	struct replay *replay = ctx;
+	struct replay_call call = { replay, family == AF_INET6, (uint8_t)family, fn, fn_ctx };
+	const struct nlmsghdr *first;
+	int ret;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	replay->dumps[call.index]++;
+	first = replay->buf[call.index];
+	ret = sockdiag_parse(replay->buf[call.index], replay->len[call.index], first->nlmsg_seq, feed,
+			     &call);
+	if (ret < 0)
+		return ret;
+	return ret == 1 ? 0 : -EBADMSG; /* a recording ends with NLMSG_DONE */
+}
+
+/* Reads a whole file into a malloc'd (so aligned) NUL-terminated buffer. */
+static char *load(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long size;
+
+	if (!f)
+		return NULL;
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	ck_assert_int_ge(size, 0);
+	rewind(f);
+	buf = malloc((size_t)size + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	buf[size] = '\0';
+	*len = (size_t)size;
+	return buf;
+}
+
+static char *load_data(const char *name, size_t *len)
+{
+	char *buf = load(unit_data_path(name), len);
+
+	ck_assert_msg(buf != NULL, "cannot read %s", unit_data_path(name));
+	return buf;
+}
+
+/* ---- normalising ---------------------------------------------------------------------- */
+
+static const char duration_prefix[] = "tcp_health_scrape_collector_duration_seconds{";
+static const char build_info_prefix[] = "tcp_health_exporter_build_info{";
+
+static bool starts_with(const char *line, const char *prefix)
+{
+	return strncmp(line, prefix, strlen(prefix)) == 0;
+}
+
+/* Replaces what varies from build to build and scan to scan, after checking it. */
+static void normalise(const char *text, struct expfmt_buf *out)
+{
+	char build_info[512];
+
+	snprintf(build_info, sizeof(build_info),
+		 "%sversion=\"%s\",revision=\"%s\",libmicrohttpd=\"%s\"} 1", build_info_prefix,
+		 TCPH_VERSION, TCPH_REVISION, MHD_get_version());
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (starts_with(line, duration_prefix)) {
+			const char *value = memchr(line, ' ', len);
+			char *value_end;
+			double seconds;
+
+			ck_assert_ptr_nonnull(value);
+			seconds = strtod(value + 1, &value_end);
+			ck_assert_msg(value_end == line + len && isfinite(seconds) && seconds >= 0 &&
+					      seconds < 60,
+				      "bad duration line: %.*s", (int)len, line);
+			expfmt_append(out, line, (size_t)(value + 1 - line));
+			expfmt_printf(out, "DURATION\n");
+		} else if (starts_with(line, build_info_prefix)) {
+			ck_assert_msg(len == strlen(build_info) && strncmp(line, build_info, len) == 0,
+				      "build_info line '%.*s', want '%s'", (int)len, line, build_info);
+			expfmt_printf(out,
+				      "%sversion=\"VERSION\",revision=\"REVISION\",libmicrohttpd=\"MHD_VERSION\"} 1\n",
+				      build_info_prefix);
+		} else {
+			expfmt_append(out, line, len);
+			expfmt_append(out, "\n", 1);
+		}
+		line += len + (end ? 1 : 0);
+	}
+}
+
+/* ---- the test ------------------------------------------------------------------------- */
+
+/* Families the golden file must hold: an exposition that lost one cannot be blessed. */
+static const char *const required[] = {
+	"# TYPE tcp_health_exporter_build_info gauge",
+	"# TYPE tcp_health_connections gauge",
+	"# TYPE tcp_health_listener_up gauge",
+	"# TYPE tcp_health_listener_info gauge",
+	"# TYPE tcp_health_listen_queue_length gauge",
+	"# TYPE tcp_health_listen_queue_max gauge",
+	"# TYPE tcp_health_timer_connections gauge",
+	"# TYPE tcp_health_retransmitting_connections gauge",
+	"# TYPE tcp_health_retransmit_backoff_max gauge",
+	"# TYPE tcp_health_retransmitted_segments gauge",
+	"# TYPE tcp_health_lost_segments gauge",
+	"# TYPE tcp_health_unacked_segments gauge",
+	"# TYPE tcp_health_keepalive_connections gauge",
+	"# TYPE tcp_health_keepalive_probes_outstanding gauge",
+	"# TYPE tcp_health_keepalive_probes_max gauge",
+	"# TYPE tcp_health_connection_idle_seconds histogram",
+	"# TYPE tcp_health_unprotected_idle_connections gauge",
+	"# TYPE tcp_health_rtt_seconds histogram",
+	"# TYPE tcp_health_exporter_sockets_scanned gauge",
+	"# TYPE tcp_health_exporter_ports_folded_sockets gauge",
+	"# TYPE tcp_health_exporter_dump_retries_total counter",
+	"# TYPE tcp_health_sysctl_keepalive_time_seconds gauge",
+	"# TYPE tcp_health_sysctl_ip_local_port_range_high gauge",
+	"# TYPE tcp_health_keepalive_detection_seconds gauge",
+	"# TYPE tcp_health_kernel_listen_overflows_total counter",
+	"# TYPE tcp_health_kernel_abort_on_timeout_total counter",
+	"# TYPE tcp_health_kernel_curr_estab gauge",
+	"# TYPE tcp_health_scrape_collector_duration_seconds gauge",
+	"# TYPE tcp_health_scrape_collector_success gauge",
+	"# TYPE tcp_health_exporter_scans_total counter",
+	"# TYPE tcp_health_exporter_stale_scrapes_total counter",
+	"# TYPE tcp_health_exporter_http_connections gauge",
+	"# TYPE tcp_health_exporter_http_response_bytes gauge",
+	"# TYPE tcp_health_exporter_http_refused_total counter",
+	"# TYPE tcp_health_exporter_config_last_reload_successful gauge",
+	"# TYPE tcp_health_exporter_config_last_reload_success_timestamp_seconds gauge",
+	/* listener_up both ways: 3720 listens, 5060 is expected and does not */
+	"tcp_health_listener_up{port=\"3720\"} 1",
+	"tcp_health_listener_up{port=\"5060\"} 0",
+	"tcp_health_listener_info{port=\"1720\",address=\"::\",family=\"ipv6\"} 1",
+	"tcp_health_scrape_collector_success{collector=\"tcp\"} 1",
+};
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(exposition_matches_golden_file)
+{
+	static const uint16_t listen_ports[] = { 1202, 3720, 5060 };
+	static const struct exporter_stats zero_stats;
+	struct replay replay = { 0 };
+	struct collectors_config config = {
+		.classify = { .listen_ports = listen_ports, .n_listen_ports = 3, .max_ports = 250 },
+		.idle_threshold_seconds = 300,
+		.tcp_dump = replay_dump,
+		.tcp_dump_ctx = &replay,
+	};
+	bool enabled[COLLECTORS_MAX] = { false };
+	char proc_root[512];
+	struct collectors c;
+	struct snapshot *s = NULL;
+	struct expfmt_buf text, normal;
+	const char *write_path = getenv("TCPH_GOLDEN_WRITE");
+	char *golden;
+	size_t golden_len = 0;
+
+	replay.buf[0] = load_data("dump_ipv4.bin", &replay.len[0]);
+	replay.buf[1] = load_data("dump_ipv6.bin", &replay.len[1]);
+	snprintf(proc_root, sizeof(proc_root), "%s", unit_data_path("proc"));
+	config.proc_root = proc_root;
+	for (unsigned i = 0; i < collectors_count; i++)
+		enabled[i] = true;
+
+	ck_assert_int_eq(collectors_init(&c, enabled, &config), 0);
+	ck_assert_int_eq(snapshot_take(&c, 1, &s), 0);
+	collectors_fini(&c);
+
+	/* The replay fed each family its own records: 9 IPv4 and 3 IPv6 (record.sh). */
+	ck_assert_uint_eq(replay.dumps[0], 1);
+	ck_assert_uint_eq(replay.dumps[1], 1);
+	ck_assert_uint_eq(replay.records[0], 9);
+	ck_assert_uint_eq(replay.records[1], 3);
+	ck_assert_ptr_nonnull(s->data.tcp);
+	ck_assert_uint_eq(s->data.tcp->sockets_scanned[TCPAGG_IPV4], 9);
+	ck_assert_uint_eq(s->data.tcp->sockets_scanned[TCPAGG_IPV6], 3);
+	/* Stable by construction: the self-metrics are a zeroed struct and the scan number. */
+	ck_assert_uint_eq(s->scan_number, 1);
+	ck_assert_mem_eq(&s->self, &zero_stats, sizeof(zero_stats));
+	/* tcp and netstat succeed; sysctl fails on the junk tcp_fin_timeout of tests/data. */
+	ck_assert_int_eq(s->collectors[collectors_find("tcp")].error, 0);
+	ck_assert_int_eq(s->collectors[collectors_find("netstat")].error, 0);
+	ck_assert_int_eq(s->collectors[collectors_find("sysctl")].error, -EINVAL);
+
+	ck_assert_int_eq(expfmt_init(&text, 0), 0);
+	ck_assert_int_eq(expfmt_init(&normal, 0), 0);
+	ck_assert_int_eq(render_metrics(s, &text), 0);
+	expfmt_append(&text, "", 1);
+	ck_assert_int_eq(text.error, 0);
+	normalise(text.data, &normal);
+	ck_assert_int_eq(normal.error, 0);
+	for (unsigned i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		ck_assert_msg(strstr(normal.data, required[i]) != NULL, "exposition lacks '%s'",
+			      required[i]);
+
+	if (write_path) {
+		write_file(write_path, normal.data, normal.len);
+		fprintf(stderr, "golden: wrote %s (%zu bytes)\n", write_path, normal.len);
+	} else {
+		golden = load(unit_data_path(GOLDEN), &golden_len);
+		if (!golden || golden_len != normal.len || memcmp(golden, normal.data, normal.len) != 0) {
+			size_t line = 1;
+
+			for (size_t i = 0; golden && i < golden_len && i < normal.len &&
+					   golden[i] == normal.data[i];
+			     i++)
+				line += golden[i] == '\n';
+			write_file(ACTUAL, normal.data, normal.len);
+			free(golden);
+			ck_abort_msg("the exposition differs from tests/data/" GOLDEN " (%s %zu); the "
+				     "actual text is in " ACTUAL " (diff -u tests/data/" GOLDEN " " ACTUAL
+				     "). If the change is intended, run `make golden` and review the "
+				     "diff (git diff tests/data/golden) before committing it",
+				     golden ? "first difference at line" : "file missing, lines",
+				     line);
+		}
+		free(golden);
+	}
+	expfmt_fini(&normal);
+	expfmt_fini(&text);
+	snapshot_unref(s);
+	free(replay.buf[0]);
+	free(replay.buf[1]);
+}
+END_TEST
+
+Suite *golden_suite(void)
+{
+	Suite *s = suite_create("golden");
+	TCase *tc = tcase_create("exposition");
+
+	tcase_add_test(tc, exposition_matches_golden_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
