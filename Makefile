@@ -111,20 +111,33 @@ golden: $(B)/unit_tests
 	  TCPH_GOLDEN_WRITE=tests/data/golden/metrics.prom ./$(B)/unit_tests
 	@git --no-pager diff --stat -- tests/data/golden 2>/dev/null || true
 
-# libFuzzer harnesses (tests/fuzz) for the two parsers of untrusted-looking input; `make
+# libFuzzer harnesses (tests/fuzz) for the parsers of untrusted-looking input (netlink dumps,
+# /proc/net text) and of what operators type (the web config YAML, the command line); `make
 # check` runs each for FUZZ_SECONDS on its corpus, `make fuzz FUZZ_SECONDS=600` for longer.
 FUZZ_SECONDS ?= 15
+FUZZ_TARGETS := sockdiag netstat webconfig flags
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
+# flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
+FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
+                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c lib/log.c lib/procfs.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
 $(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c
+$(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c $(HEADERS) | check-deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $$(pkg-config --cflags yaml-0.1 gnutls libcrypt) -o $@ \
+	  tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c $$(pkg-config --libs yaml-0.1 gnutls libcrypt) -lpthread
+$(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl) -o $@ \
+	  tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $$(pkg-config --libs libmnl)
 
-fuzz: $(B)/fuzz/fuzz_sockdiag $(B)/fuzz/fuzz_netstat
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 	@echo "== fuzz ($(FUZZ_SECONDS) s each)"
-	@for f in sockdiag netstat; do \
+	@for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(B)/fuzz/corpus-$$f && \
 	  ./$(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
 	    $(B)/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>$(B)/fuzz/$$f.log \
