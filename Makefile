@@ -26,7 +26,8 @@ LIB_SRC := lib/log.c lib/procfs.c \
            exporter/render_metrics.c exporter/stats.c exporter/webconfig.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
-TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt
+TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \
+            build/tools/hostile
 
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter

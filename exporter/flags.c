@@ -166,9 +166,12 @@ int flags_parse_duration(const char *text, uint64_t min_ms, uint64_t max_ms, uin
 		size_t unit_len;
 
 		while (*p >= '0' && *p <= '9') {
-			value = value * 10 + (uint64_t)(*p - '0');
-			if (value > max_ms)
-				return -EINVAL; /* also keeps the sums below from overflowing */
+			uint64_t digit = (uint64_t)(*p - '0');
+
+			/* Checked before it can wrap; also keeps the sums below from overflowing. */
+			if (value > (max_ms - digit) / 10)
+				return -EINVAL;
+			value = value * 10 + digit;
 			p++;
 		}
 		if (p == digits)

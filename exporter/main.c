@@ -26,6 +26,19 @@
 
 static struct flags flags;
 
+/* Bad input gets exactly one line on stderr, whatever characters the input held. */
+static void print_error(const char *message)
+{
+	fputs("tcp_health_exporter: ", stderr);
+	for (const unsigned char *p = (const unsigned char *)message; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 /* The scanner asks for the serving figures through this; set once HTTP has started. */
 static _Atomic(struct http *) stats_http;
 
@@ -104,15 +117,14 @@ int main(int argc, char **argv)
 	if (ret == FLAGS_EXIT_OK)
 		return 0;
 	if (ret < 0) {
-		fprintf(stderr, "tcp_health_exporter: %s\n", err);
+		print_error(err);
 		return 2;
 	}
 	log_set_level(flags.log_level);
 	if (flags.web_config_file) {
 		ret = webconfig_load_new(flags.web_config_file, &web, err, sizeof(err));
 		if (ret < 0) {
-			fprintf(stderr, "tcp_health_exporter: %s\n",
-				ret == -ENOMEM ? "out of memory reading --web.config.file" : err);
+			print_error(ret == -ENOMEM ? "out of memory reading --web.config.file" : err);
 			return 2;
 		}
 	}
@@ -161,7 +173,7 @@ int main(int argc, char **argv)
 	};
 	ret = http_start(&http, &http_config, scrape, web, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "tcp_health_exporter: %s\n", err);
+		print_error(err);
 		scrape_destroy(scrape);
 		webconfig_unref(web);
 		return 2;

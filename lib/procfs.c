@@ -34,8 +34,11 @@ int procfs_read_longs(const char *path, long *values, int max)
 ssize_t procfs_read_file(const char *path, char *buf, size_t cap)
 {
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	if (cap == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	for (;;) {

@@ -62,7 +62,18 @@ rejected "--max-ports abc" "abc" --max-ports abc
 rejected "--max-ports 5000 (above the limit)" "5000" --max-ports 5000
 rejected "--listen-ports with more ports than --max-ports" "1,2,3" --max-ports 2 --listen-ports 1,2,3
 rejected "--idle-threshold 0" "'0'" --idle-threshold 0
-rejected "--idle-threshold 5m" "5m" --idle-threshold 5m
+rejected "--idle-threshold 5x (unknown unit)" "5x" --idle-threshold 5x
+rejected "--idle-threshold 1500ms (not whole seconds)" "1500ms" --idle-threshold 1500ms
+rejected "--idle-threshold 8d (above a week)" "8d" --idle-threshold 8d
+rejected "--web.max-requests -1" "-1" --web.max-requests -1
+rejected "--web.max-requests lots" "lots" --web.max-requests lots
+rejected "--web.max-connections 0" "'0'" --web.max-connections 0
+rejected "--web.max-connections 70000 (above the limit)" "70000" --web.max-connections 70000
+rejected "--web.max-connections-per-ip x" "'x'" --web.max-connections-per-ip x
+rejected "--web.read-timeout 10ms (below 100ms)" "10ms" --web.read-timeout 10ms
+rejected "--web.read-timeout 1.5s" "1.5s" --web.read-timeout 1.5s
+rejected "--web.write-timeout 2h (above 1h)" "2h" --web.write-timeout 2h
+rejected "--web.write-timeout empty" "--web.write-timeout" --web.write-timeout=
 rejected "--no-collector.nosuch" "--no-collector.nosuch" --no-collector.nosuch
 rejected "--log.level loud" "loud" --log.level loud
 rejected "--web.telemetry-path relative" "relative" --web.telemetry-path relative
@@ -86,7 +97,8 @@ for flag in --help --version; do
 	assert_eq "$flag: stderr" "" "$(cat "$IT_TMP/cli.err")"
 	if [ "$flag" = --help ]; then
 		for word in Usage --web.listen-address --web.telemetry-path --listen-ports --client-ports \
-			--max-ports --log.level --version; do
+			--max-ports --log.level --version --web.max-requests --web.max-connections \
+			--web.max-connections-per-ip --web.read-timeout --web.write-timeout SIGHUP; do
 			assert_contains "--help mentions $word" "$IT_TMP/cli.out" "$word"
 		done
 	else
@@ -94,6 +106,17 @@ for flag in --help --version; do
 			"tcp_health_exporter version $(cat "$IT_ROOT/VERSION")"
 	fi
 done
+
+section "durations with units are accepted"
+exporter_start durations "$NS" "$TCPH_BIN" 127.0.0.1:9978 --idle-threshold 5m \
+	--web.read-timeout 1m30s --web.write-timeout 500ms
+if scrape "$NS" http://127.0.0.1:9978/metrics "$IT_TMP/durations.prom"; then
+	ok "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout 500ms: serves"
+else
+	fail "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout 500ms: scrape failed"
+fi
+it_stop durations TERM 5
+assert_eq "durations: exit status after SIGTERM" 0 "$IT_STOP_RC"
 
 section "--no-collector.tcp"
 exporter_start notcp "$NS" "$TCPH_BIN" 127.0.0.1:9978 --no-collector.tcp

@@ -240,6 +240,11 @@ START_TEST(durations)
 			 -EINVAL);
 	ck_assert_int_eq(flags_parse_duration("184467440737095517ms", 0, UINT64_MAX / 100, &ms),
 			 -EINVAL);
+	/* With no practical bound the digits themselves must not wrap past 2^64. */
+	ck_assert_int_eq(flags_parse_duration("18446744073709551615ms", 0, UINT64_MAX, &ms), 0);
+	ck_assert_uint_eq(ms, UINT64_MAX);
+	ck_assert_int_eq(flags_parse_duration("18446744073709551616ms", 0, UINT64_MAX, &ms), -EINVAL);
+	ck_assert_int_eq(flags_parse_duration("99999999999999999999ms", 0, UINT64_MAX, &ms), -EINVAL);
 }
 END_TEST
 
