@@ -84,6 +84,8 @@ struct conn {
 enum request_state {
 	REQ_NEW,
 	REQ_AUTH_WAIT,	   /* suspended: the password thread has it */
+	REQ_HELD,	   /* suspended: a throttled client, held until its penalty ends */
+	REQ_THROTTLED,	   /* released from REQ_HELD: answered 429 */
 	REQ_READY,	   /* allowed; answered once the request is complete */
 	REQ_SNAPSHOT_WAIT, /* suspended: the scanner has it */
 	REQ_SNAPSHOT_READY,
@@ -93,7 +95,8 @@ enum request_state {
 /* One request (libmicrohttpd's request context). */
 struct request {
 	struct scrape_waiter waiter; /* first: scrape_done casts back */
-	struct request *next_auth;   /* in the password queue */
+	struct request *next_auth;   /* in the password queue, or in the held list */
+	long long held_until_ms;
 	struct server *server;
 	struct MHD_Connection *connection;
 	enum request_state state;
@@ -142,6 +145,7 @@ struct http {
 	pthread_cond_t auth_wake;
 	struct request *auth_head, *auth_tail;
 	unsigned auth_queued;
+	struct request *held; /* throttled requests, released by the reaper */
 	bool auth_stop;
 	struct failed_client failed[HTTP_AUTH_FAILED_CLIENTS];
 	pthread_t auth_thread;
@@ -783,8 +787,10 @@ static int check_client_certificate(struct MHD_Connection *connection, const str
 
 enum auth_outcome { AUTH_OK, AUTH_DENIED, AUTH_THROTTLED, AUTH_QUEUE_FULL, AUTH_QUEUED };
 
-/* Basic auth against the current users. Cheap outcomes are decided here; a password that
- * needs bcrypt is queued for the password thread (AUTH_QUEUED: the caller suspends). */
+/* Basic auth against the current users. Cheap outcomes are decided here. AUTH_QUEUED (a
+ * password that needs bcrypt) and AUTH_THROTTLED (a client to hold) leave the request for
+ * the caller to suspend and then hand over with hand_over(): another thread resumes it,
+ * and a connection must never be resumed before it is suspended. */
 static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 {
 	struct webconfig *web;
@@ -807,6 +813,9 @@ static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 			pthread_mutex_lock(&h->auth_lock);
 			f = req->has_address ? find_failed(h, &req->address) : NULL;
 			if (f && (f->pending || f->until_ms > now)) {
+				/* Held, not answered at once: a client that ignores Retry-After would
+				 * otherwise spin on 429s and take CPU from the scrapes. */
+				req->held_until_ms = f->pending ? now + HTTP_AUTH_RETRY_MS : f->until_ms;
 				outcome = AUTH_THROTTLED;
 			} else if (h->auth_queued >= HTTP_AUTH_QUEUE_MAX) {
 				outcome = AUTH_QUEUE_FULL;
@@ -819,13 +828,7 @@ static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 						f->pending = true; /* later attempts: 429 until it is done */
 					}
 					req->web = webconfig_ref(web);
-					req->next_auth = NULL;
-					if (h->auth_tail)
-						h->auth_tail->next_auth = req;
-					else
-						h->auth_head = req;
-					h->auth_tail = req;
-					h->auth_queued++;
+					h->auth_queued++; /* a place reserved; queued once suspended */
 					outcome = AUTH_QUEUED;
 				}
 			}
@@ -944,28 +947,43 @@ out:
 /* First call, once the headers are in: everything that can refuse the request is decided
  * here. A request that may go on is answered when complete (route), so that libmicrohttpd
  * keeps the connection alive for the next scrape. */
+/* Lists a suspended request for the password thread (queued) or for the reaper (held). */
+static void hand_over(struct http *h, struct request *req, enum auth_outcome outcome)
+{
+	pthread_mutex_lock(&h->auth_lock);
+	if (outcome == AUTH_QUEUED) {
+		req->next_auth = NULL;
+		if (h->auth_tail)
+			h->auth_tail->next_auth = req;
+		else
+			h->auth_head = req;
+		h->auth_tail = req;
+		pthread_cond_signal(&h->auth_wake);
+	} else {
+		req->next_auth = h->held;
+		h->held = req;
+	}
+	pthread_mutex_unlock(&h->auth_lock);
+}
+
 static enum MHD_Result check_request(struct server *srv, struct request *req, const char *method)
 {
 	struct http *h = srv->http;
+	enum auth_outcome outcome;
 
 	if (srv->web && check_client_certificate(req->connection, srv->web) < 0)
 		return queue_text(req->connection, MHD_HTTP_FORBIDDEN,
 				  "a trusted client certificate is required\n", text_plain);
-	switch (check_basic_auth(h, req)) {
+	switch ((outcome = check_basic_auth(h, req))) {
 	case AUTH_OK:
 		break;
-	case AUTH_QUEUED:
-		req->state = REQ_AUTH_WAIT;
+	case AUTH_QUEUED:   /* the password thread resumes it */
+	case AUTH_THROTTLED: /* the reaper resumes it when its time is up */
+		req->state = outcome == AUTH_QUEUED ? REQ_AUTH_WAIT : REQ_HELD;
 		atomic_fetch_add_explicit(&srv->suspended, 1, memory_order_relaxed);
 		MHD_suspend_connection(req->connection);
-		pthread_mutex_lock(&h->auth_lock);
-		pthread_cond_signal(&h->auth_wake);
-		pthread_mutex_unlock(&h->auth_lock);
+		hand_over(h, req, outcome);
 		return MHD_YES;
-	case AUTH_THROTTLED:
-		count_refusal(h, STATS_REFUSED_AUTH_THROTTLED);
-		return queue_text(req->connection, MHD_HTTP_TOO_MANY_REQUESTS,
-				  "wrong password a moment ago: retry in a second\n", text_plain);
 	case AUTH_QUEUE_FULL:
 		count_refusal(h, STATS_REFUSED_AUTH_QUEUE_FULL);
 		return queue_text(req->connection, MHD_HTTP_TOO_MANY_REQUESTS,
@@ -1041,6 +1059,11 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		return MHD_YES;
 	}
 	switch (req->state) {
+	case REQ_THROTTLED: /* released by the reaper */
+		req->state = REQ_ANSWERED;
+		count_refusal(h, STATS_REFUSED_AUTH_THROTTLED);
+		return queue_text(connection, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "wrong password a moment ago: retry in a second\n", text_plain);
 	case REQ_AUTH_WAIT: /* resumed by the password thread */
 		zero_free(req->user);
 		req->user = NULL;
@@ -1139,6 +1162,34 @@ static void cut_late_connections(struct http *h, long long now)
 	}
 }
 
+/* Resumes the held requests whose time is up (all of them when `all`); each was suspended
+ * before it was listed (hand_over). */
+static void release_held(struct http *h, long long now, bool all)
+{
+	struct request *due = NULL, **link;
+
+	pthread_mutex_lock(&h->auth_lock);
+	for (link = &h->held; *link;) {
+		struct request *req = *link;
+
+		if (all || req->held_until_ms <= now) {
+			*link = req->next_auth;
+			req->next_auth = due;
+			due = req;
+		} else {
+			link = &req->next_auth;
+		}
+	}
+	pthread_mutex_unlock(&h->auth_lock);
+	while (due) {
+		struct request *next = due->next_auth;
+
+		due->state = REQ_THROTTLED;
+		resume(due);
+		due = next;
+	}
+}
+
 /* One line per reason and interval at most, whatever a flood does. */
 static void log_refusals(struct http *h)
 {
@@ -1215,6 +1266,7 @@ static void *reaper_main(void *arg)
 		pthread_mutex_lock(&h->lock);
 		cut_late_connections(h, now);
 		pthread_mutex_unlock(&h->lock);
+		release_held(h, now, false);
 		stop_drained_servers(h, now);
 		if (now - last_log >= REFUSAL_LOG_INTERVAL_MS) {
 			log_refusals(h);
@@ -1420,6 +1472,7 @@ void http_stop(struct http *h)
 		pthread_join(h->reaper_thread, NULL);
 		h->reaper_started = false;
 	}
+	release_held(h, 0, true);
 	/* The password thread refuses what is queued and resumes it: libmicrohttpd must not be
 	 * stopped with suspended connections. */
 	if (h->auth_started) {
