@@ -1001,8 +1001,11 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 	return MHD_YES;
 }
 
-static enum MHD_Result route(struct http *h, struct request *req, const char *url)
+/* Answers a complete request, or hands it over (*answered false): from then on the
+ * scanner owns `req` until it resumes the connection, so it is not touched again here. */
+static enum MHD_Result route(struct http *h, struct request *req, const char *url, bool *answered)
 {
+	*answered = true;
 	if (strcmp(url, h->telemetry_path) == 0) {
 		enum MHD_Result ret = MHD_NO;
 
@@ -1011,8 +1014,9 @@ static enum MHD_Result route(struct http *h, struct request *req, const char *ur
 			return answer_scrape(h, req);
 		case SCRAPE_REFUSED:
 			req->state = REQ_ANSWERED;
-			/* fall through */
+			return ret;
 		case SCRAPE_SUSPENDED:
+			*answered = false;
 			return ret;
 		}
 	}
@@ -1049,10 +1053,10 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		req->server = srv;
 		req->connection = connection;
 		req->has_address = info && address_of(info->client_addr, &req->address);
-		ret = check_request(srv, req, method);
-		if (req->state == REQ_NEW)
-			req->state = REQ_ANSWERED; /* refused: a response is queued */
-		return ret;
+		/* Refused unless check_request says otherwise; it may hand the request to another
+		 * thread, after which `req` is not read here. */
+		req->state = REQ_ANSWERED;
+		return check_request(srv, req, method);
 	}
 	if (*upload_data_size != 0) {
 		*upload_data_size = 0; /* a GET with a body: discard it */
@@ -1082,12 +1086,16 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		req->state = REQ_READY;
 		/* The request may not be complete yet: libmicrohttpd calls again when it is. */
 		return MHD_YES;
-	case REQ_READY: /* the request is complete */
-		set_phase(h, conn_of(connection), PHASE_WAIT);
-		ret = route(h, req, url);
-		if (req->state == REQ_ANSWERED)
-			set_phase(h, conn_of(connection), PHASE_WRITE);
+	case REQ_READY: { /* the request is complete */
+		struct conn *c = conn_of(connection);
+		bool answered;
+
+		set_phase(h, c, PHASE_WAIT);
+		ret = route(h, req, url, &answered);
+		if (answered)
+			set_phase(h, c, PHASE_WRITE);
 		return ret;
+	}
 	case REQ_SNAPSHOT_READY: /* resumed by the scanner */
 		ret = answer_scrape(h, req);
 		set_phase(h, conn_of(connection), PHASE_WRITE);
