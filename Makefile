@@ -17,7 +17,8 @@ CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
               libgnutls28-dev libcrypt-dev
-CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev
+CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev \
+              wrk util-linux
 
 LIB_SRC := lib/log.c lib/procfs.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
@@ -31,7 +32,10 @@ TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient 
 
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter
+TSAN_BIN := $(B)/tsan/tcp_health_exporter
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ThreadSanitizer: the exporter's threads (serving pool, scanner, password thread, reaper)
+TSAN_FLAGS := -O1 -fsanitize=thread -fno-omit-frame-pointer
 
 # promtool comes from Debian's prometheus package, unpacked into build/ rather than
 # installed: installing it would also start a Prometheus service on the host.
@@ -78,11 +82,18 @@ $(B)/asan/%.o: %.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
 
+$(B)/tsan/%.o: %.c $(HEADERS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TSAN_FLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
+
 $(BIN): $(B)/exporter/main.o $(LIB_SRC:%.c=$(B)/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(ASAN_BIN): $(B)/asan/exporter/main.o $(LIB_SRC:%.c=$(B)/asan/%.o)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(TSAN_BIN): $(B)/tsan/exporter/main.o $(LIB_SRC:%.c=$(B)/tsan/%.o)
+	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/unit_tests: $(UNIT_SRC:%.c=$(B)/%.o) $(LIB_SRC:%.c=$(B)/%.o) | check-deps
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -146,10 +157,10 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 	    || { tail -n 40 $(B)/fuzz/$$f.log; echo "fuzz_$$f: FAILED (input saved in ./crash-*)"; exit 1; }; \
 	done
 
-integration: $(BIN) $(ASAN_BIN) $(TOOLS) $(PROMTOOL)
+integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
 	@echo "== integration tests"
-	TCPH_BIN=$(BIN) TCPH_ASAN_BIN=$(ASAN_BIN) PROMTOOL=$(PROMTOOL) TOOLS=$(B)/tools \
-	  bash tests/integration/run.sh
+	TCPH_BIN=$(BIN) TCPH_ASAN_BIN=$(ASAN_BIN) TCPH_TSAN_BIN=$(TSAN_BIN) PROMTOOL=$(PROMTOOL) \
+	  TOOLS=$(B)/tools bash tests/integration/run.sh
 
 # Speed and memory against BENCH_SOCKETS real sockets (tests/bench/bench.sh).
 bench: $(BIN) $(B)/tools/sockstate

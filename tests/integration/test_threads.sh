@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# test_threads.sh — the ThreadSanitizer build under every kind of concurrency the exporter
+# has at once: six scrapers (gzip and plain, sharing scans, some refused 503 by
+# --web.max-requests 2), stalled connections cut by the reaper, a wrong-password flood
+# (password thread, held and throttled clients), and SIGHUP reloads (a new server on the
+# same socket, the old one drained and stopped) with basic auth, including a broken
+# configuration, then a reload that turns TLS on. Then SIGTERM. Passes when every scrape got 200 or a documented
+# 503, the exporter exits 0, and ThreadSanitizer reported nothing.
+# shellcheck source=tests/integration/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh"
+it_begin awk openssl
+
+[ -n "${TCPH_TSAN_BIN:-}" ] || die "TCPH_TSAN_BIN is not set (make integration builds it)"
+TCPH_TSAN_BIN=$(it_abs "$TCPH_TSAN_BIN")
+[ -x "$TCPH_TSAN_BIN" ] || die "TCPH_TSAN_BIN '$TCPH_TSAN_BIN' is not an executable"
+[ -x "$TOOLS/hostile" ] && [ -x "$TOOLS/bcrypt" ] || die "tests/tools hostile and bcrypt are needed"
+export TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 history_size=4"
+# shellcheck disable=SC2034 # read by exporter_start
+EXPORTER_START_TIMEOUT=30
+
+TLS=$IT_ROOT/tests/data/tls
+cp "$TLS/server.crt" "$TLS/server.key" "$TLS/ca.crt" "$IT_TMP/"
+config() { # config PASSWORD [tls]: basic auth for user prom, and TLS when asked
+	{
+		[ "${2:-}" != tls ] || printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n'
+		printf 'basic_auth_users:\n  prom: %s\n' "$("$TOOLS/bcrypt" "$1" 10)"
+	} >"$IT_TMP/web.yml.new" && mv "$IT_TMP/web.yml.new" "$IT_TMP/web.yml"
+}
+config good
+
+netns_create NS
+sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 200 listen :: 1720
+bg_start tsan "$NS" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --web.config.file="$IT_TMP/web.yml" \
+	--web.max-requests 2 --web.read-timeout 2s
+pid=$(bg_pid tsan)
+http_wait tsan "$NS" http://127.0.0.1:9978/ 30
+URL=http://127.0.0.1:9978/metrics
+CURL=(curl -s --max-time 20 -u prom:good)
+code=$(in_ns "$NS" "${CURL[@]}" -o /dev/null -w '%{http_code}' "$URL" || true)
+assert_eq "first scrape with basic auth" 200 "$code"
+
+section "scrapers, stalled clients, wrong passwords and reloads at once"
+bg_start stall "$NS" "$TOOLS/hostile" --source 127.0.0.9 --count 100 --duration 12 stall 127.0.0.1 9978
+for i in 2 3 4 5; do
+	bg_start "flood$i" "$NS" "$TOOLS/hostile" --source "127.0.0.$i" --count 1 --duration 10 \
+		--auth prom:wrong wrongpass 127.0.0.1 9978
+done
+pids=()
+for i in 1 2 3 4 5 6; do
+	gzip=()
+	[ $((i % 2)) = 0 ] && gzip=(--compressed)
+	in_ns "$NS" bash -c 'for j in $(seq 25); do "$@" -o /dev/null -w "%{http_code}\n" || echo 000; done' \
+		_ "${CURL[@]}" "${gzip[@]}" --interface "127.0.0.$((50 + i))" "$URL" >"$IT_TMP/scrapes$i.txt" &
+	pids+=($!)
+done
+sleep 2
+kill -HUP "$pid"           # the same configuration again
+sleep 1
+echo 'tls_server_config: [' >"$IT_TMP/web.yml"
+kill -HUP "$pid"           # broken: the previous one stays
+sleep 1
+config good
+kill -HUP "$pid"           # good again
+wait "${pids[@]}"
+cat "$IT_TMP"/scrapes*.txt | sort | uniq -c | sed 's/^/  answers: /'
+ok_count=$(cat "$IT_TMP"/scrapes*.txt | grep -c '^200$' || true)
+other=$(cat "$IT_TMP"/scrapes*.txt | grep -vc -e '^200$' -e '^503$' || true)
+if [ "$ok_count" -ge 30 ]; then ok "$ok_count of 150 scrapes answered 200"; else fail "only $ok_count of 150 scrapes answered 200"; fi
+assert_eq "scrapes answered other than 200 or 503" 0 "$other"
+it_stop stall TERM 15
+for i in 2 3 4 5; do it_stop "flood$i" TERM 15; done
+scrape_out=$IT_TMP/final.prom
+in_ns "$NS" "${CURL[@]}" --interface 127.0.0.60 -o "$scrape_out" "$URL" || true
+assert_metric "$scrape_out" tcp_health_exporter_config_last_reload_successful 1
+for reason in read_timeout unauthorized auth_throttled max_requests; do
+	v=$(metric_value "$scrape_out" "tcp_health_exporter_http_refused_total{reason=\"$reason\"}")
+	if [ "${v:-0}" -gt 0 ]; then ok "refusals counted: $reason $v"; else fail "no refusal counted for $reason"; fi
+done
+
+section "a reload that turns TLS on"
+config good tls
+kill -HUP "$pid"
+# The certificate is for localhost.
+TLS_CURL=(curl -s --max-time 20 --cacert "$IT_TMP/ca.crt" --resolve localhost:9978:127.0.0.1 -u prom:good)
+deadline=$(($(now_ms) + 20000))
+code=000
+until [ "$code" = 200 ] || [ "$(now_ms)" -gt "$deadline" ]; do
+	code=$(in_ns "$NS" "${TLS_CURL[@]}" -o /dev/null -w '%{http_code}' https://localhost:9978/metrics || true)
+	sleep 0.2
+done
+assert_eq "scrape over TLS after the reload" 200 "$code"
+
+it_stop tsan TERM 20
+assert_eq "exit status after SIGTERM" 0 "$IT_STOP_RC"
+reports=$(grep -c 'WARNING: ThreadSanitizer' "$(bg_err tsan)" || true)
+assert_eq "ThreadSanitizer reports" 0 "$reports"
+if [ "$reports" != 0 ]; then grep -A 20 -m 2 'WARNING: ThreadSanitizer' "$(bg_err tsan)" | sed 's/^/  | /'; fi
+it_end
