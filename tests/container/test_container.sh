@@ -14,7 +14,7 @@ NAME=tcph-container-test-$$
 PORT=19700
 LISTEN_PORT=19701
 MISSING_PORT=19702
-RUN=(podman run --runtime runc --cgroup-manager=cgroupfs --ulimit nofile=4096:4096 --ulimit nproc=512:512)
+RUN=(podman run --runtime runc --cgroup-manager=cgroupfs --ulimit nofile=8192:8192 --ulimit nproc=512:512)
 
 for p in $PORT $LISTEN_PORT; do
 	! ss -Htln "sport = :$p" | grep -q . || die "port $p is already in use on this host"
