@@ -78,7 +78,8 @@ struct conn {
 	struct client_address address;
 	enum conn_phase phase;
 	long long phase_start_ms;
-	bool cut; /* shut down by the reaper */
+	unsigned requests; /* answered on this connection so far */
+	bool cut;	   /* shut down by the reaper */
 };
 
 enum request_state {
@@ -384,6 +385,8 @@ static void set_phase(struct http *h, struct conn *c, enum conn_phase phase)
 	if (!c)
 		return;
 	pthread_mutex_lock(&h->lock);
+	if (phase == PHASE_READ && c->phase == PHASE_WRITE)
+		c->requests++; /* a response was sent: the connection waits for the next request */
 	c->phase = phase;
 	c->phase_start_ms = monotonic_ms();
 	pthread_mutex_unlock(&h->lock);
@@ -717,7 +720,7 @@ static void *auth_main(void *arg)
 	pthread_mutex_lock(&h->auth_lock);
 	for (;;) {
 		struct request *req;
-		bool ok;
+		bool ok, stopping;
 
 		while (!h->auth_head && !h->auth_stop)
 			pthread_cond_wait(&h->auth_wake, &h->auth_lock);
@@ -728,10 +731,11 @@ static void *auth_main(void *arg)
 		if (!h->auth_head)
 			h->auth_tail = NULL;
 		h->auth_queued--;
+		stopping = h->auth_stop;
 		pthread_mutex_unlock(&h->auth_lock);
 
 		/* Stopping: refuse what is left rather than spend bcrypt on it. */
-		ok = !h->auth_stop && webconfig_check_password(req->web, req->user, req->password);
+		ok = !stopping && webconfig_check_password(req->web, req->user, req->password);
 		zero_free(req->password);
 		req->password = NULL;
 
@@ -812,7 +816,9 @@ static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 
 			pthread_mutex_lock(&h->auth_lock);
 			f = req->has_address ? find_failed(h, &req->address) : NULL;
-			if (f && (f->pending || f->until_ms > now)) {
+			if (h->auth_stop) {
+				outcome = AUTH_QUEUE_FULL; /* shutting down: no more checks */
+			} else if (f && (f->pending || f->until_ms > now)) {
 				/* Held, not answered at once: a client that ignores Retry-After would
 				 * otherwise spin on 429s and take CPU from the scrapes. */
 				req->held_until_ms = f->pending ? now + HTTP_AUTH_RETRY_MS : f->until_ms;
@@ -947,10 +953,22 @@ out:
 /* First call, once the headers are in: everything that can refuse the request is decided
  * here. A request that may go on is answered when complete (route), so that libmicrohttpd
  * keeps the connection alive for the next scrape. */
-/* Lists a suspended request for the password thread (queued) or for the reaper (held). */
+/* Lists a suspended request for the password thread (queued) or for the reaper (held). If
+ * they have stopped meanwhile (shutdown), the request is refused and resumed at once: a
+ * connection left suspended would stop libmicrohttpd from stopping. */
 static void hand_over(struct http *h, struct request *req, enum auth_outcome outcome)
 {
 	pthread_mutex_lock(&h->auth_lock);
+	if (h->auth_stop) {
+		if (outcome == AUTH_QUEUED)
+			h->auth_queued--;
+		pthread_mutex_unlock(&h->auth_lock);
+		req->auth_ok = false;
+		if (outcome == AUTH_THROTTLED)
+			req->state = REQ_THROTTLED;
+		resume(req);
+		return;
+	}
 	if (outcome == AUTH_QUEUED) {
 		req->next_auth = NULL;
 		if (h->auth_tail)
@@ -980,6 +998,7 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 	case AUTH_QUEUED:   /* the password thread resumes it */
 	case AUTH_THROTTLED: /* the reaper resumes it when its time is up */
 		req->state = outcome == AUTH_QUEUED ? REQ_AUTH_WAIT : REQ_HELD;
+		set_phase(h, conn_of(req->connection), PHASE_WAIT); /* waiting on us, not the client */
 		atomic_fetch_add_explicit(&srv->suspended, 1, memory_order_relaxed);
 		MHD_suspend_connection(req->connection);
 		hand_over(h, req, outcome);
@@ -1084,7 +1103,9 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 					  text_plain);
 		}
 		req->state = REQ_READY;
-		/* The request may not be complete yet: libmicrohttpd calls again when it is. */
+		/* The request may not be complete yet (libmicrohttpd calls again when it is): the
+		 * rest of it is the client's to send, under the read deadline again. */
+		set_phase(h, conn_of(connection), PHASE_READ);
 		return MHD_YES;
 	case REQ_READY: { /* the request is complete */
 		struct conn *c = conn_of(connection);
@@ -1163,6 +1184,10 @@ static void cut_late_connections(struct http *h, long long now)
 			continue;
 		shutdown(c->fd, SHUT_RDWR);
 		c->cut = true;
+		/* A kept-alive connection that has served requests and waits for the next one is
+		 * simply closed when idle too long: that is ordinary, not a refusal. */
+		if (c->phase == PHASE_READ && c->requests > 0)
+			continue;
 		h->last_refused[c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
 						       : STATS_REFUSED_WRITE_TIMEOUT] = c->address;
 		count_refusal(h, c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
@@ -1480,14 +1505,15 @@ void http_stop(struct http *h)
 		pthread_join(h->reaper_thread, NULL);
 		h->reaper_started = false;
 	}
+	/* From here no request is queued or held any more (hand_over refuses them); the held
+	 * ones are released and the password thread refuses what is queued, resuming each:
+	 * libmicrohttpd must not be stopped with suspended connections. */
+	pthread_mutex_lock(&h->auth_lock);
+	h->auth_stop = true;
+	pthread_cond_signal(&h->auth_wake);
+	pthread_mutex_unlock(&h->auth_lock);
 	release_held(h, 0, true);
-	/* The password thread refuses what is queued and resumes it: libmicrohttpd must not be
-	 * stopped with suspended connections. */
 	if (h->auth_started) {
-		pthread_mutex_lock(&h->auth_lock);
-		h->auth_stop = true;
-		pthread_cond_signal(&h->auth_wake);
-		pthread_mutex_unlock(&h->auth_lock);
 		pthread_join(h->auth_thread, NULL);
 		h->auth_started = false;
 	}
