@@ -113,12 +113,21 @@ tls_handshake() { # tls_handshake FLAG: 0 when a handshake with only that versio
 tls_handshake -tls1_1 && fail "TLS 1.1 handshake succeeded" || ok "TLS 1.1 is refused by the server"
 tls_handshake -tls1 && fail "TLS 1.0 handshake succeeded" || ok "TLS 1.0 is refused by the server"
 tls_handshake -tls1_2 && ok "the same client gets TLS 1.2 through" || fail "TLS 1.2 handshake failed: $(tail -n 3 "$IT_TMP/s_client.out")"
-section "wrong passwords cannot keep the serving thread busy"
+section "wrong passwords cannot keep the serving threads busy"
 assert_eq "wrong password" 401 "$(code "${CA[@]}" -u prom:wrong1 "$BASE/metrics")"
-assert_eq "another one at once: 429, no bcrypt" 429 "$(code "${CA[@]}" -u prom:wrong2 "$BASE/metrics")"
-hdr=$(in_ns "$NS" curl -s -D - -o /dev/null "${CA[@]}" -u prom:wrong3 "$BASE/metrics" | tr -d '\r')
+# The next attempt from the same address is held (no bcrypt, no thread) until the penalty
+# second is over, then answered 429: a client that ignores Retry-After cannot spin.
+start_ms=$(now_ms)
+hdr=$(in_ns "$NS" curl -s -D - -o /dev/null "${CA[@]}" -u prom:wrong2 "$BASE/metrics" | tr -d '\r')
+held_ms=$(($(now_ms) - start_ms))
 printf '%s\n' "$hdr" >"$IT_TMP/hdr429"
+assert_eq "another one at once: 429, no bcrypt" 429 "$(head -n 1 "$IT_TMP/hdr429" | awk '{ print $2 }')"
 assert_contains "429 carries Retry-After" "$IT_TMP/hdr429" "Retry-After: 1"
+if [ "$held_ms" -ge 300 ] && [ "$held_ms" -le 1500 ]; then
+	ok "the 429 came when the penalty second was over (${held_ms} ms)"
+else
+	fail "the 429 came after ${held_ms} ms, not at the end of the penalty second"
+fi
 assert_eq "the right (remembered) password is still accepted at once" 200 \
 	"$(code "${CA[@]}" -u prom:s3cret "$BASE/metrics")"
 sleep 1.1
