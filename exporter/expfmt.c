@@ -12,6 +12,8 @@ int expfmt_init(struct expfmt_buf *buf, size_t initial_cap)
 {
 	buf->len = 0;
 	buf->error = 0;
+	buf->sink = NULL;
+	buf->sink_ctx = NULL;
 	buf->cap = initial_cap ? initial_cap : 4096;
 	buf->data = malloc(buf->cap);
 	if (!buf->data) {
@@ -27,6 +29,19 @@ void expfmt_fini(struct expfmt_buf *buf)
 	free(buf->data);
 	buf->data = NULL;
 	buf->len = buf->cap = 0;
+}
+
+int expfmt_flush(struct expfmt_buf *buf)
+{
+	int ret;
+
+	if (buf->error || !buf->sink || buf->len == 0)
+		return buf->error;
+	ret = buf->sink(buf->sink_ctx, buf->data, buf->len);
+	if (ret < 0)
+		buf->error = ret;
+	buf->len = 0;
+	return buf->error;
 }
 
 char *expfmt_detach(struct expfmt_buf *buf, size_t *len)
@@ -55,6 +70,13 @@ static int reserve(struct expfmt_buf *buf, size_t extra)
 	need = buf->len + extra;
 	if (need <= buf->cap)
 		return 0;
+	if (buf->sink && buf->len) {
+		if (expfmt_flush(buf) < 0)
+			return buf->error;
+		need = extra;
+		if (need <= buf->cap)
+			return 0;
+	}
 	cap = buf->cap ? buf->cap : 4096;
 	while (cap < need)
 		cap *= 2;

@@ -15,6 +15,10 @@ struct expfmt_buf {
 	size_t len;
 	size_t cap;
 	int error;
+	/* Optional: when set, a full buffer is handed to sink (which returns 0 or -errno)
+	 * and emptied instead of grown, so the text streams through a fixed buffer. */
+	int (*sink)(void *ctx, const char *data, size_t len);
+	void *sink_ctx;
 };
 
 struct expfmt_label {
@@ -24,6 +28,8 @@ struct expfmt_label {
 
 int expfmt_init(struct expfmt_buf *buf, size_t initial_cap);
 void expfmt_fini(struct expfmt_buf *buf);
+/* Hands what is buffered to the sink (see struct expfmt_buf). 0 or the sticky error. */
+int expfmt_flush(struct expfmt_buf *buf);
 /* Hands the bytes to the caller (free() them); the buffer is left empty. */
 char *expfmt_detach(struct expfmt_buf *buf, size_t *len);
 /* Drops everything written after `len` (used to discard a failed collector). */

@@ -520,35 +520,49 @@ int http_accepts_gzip(const char *accept_encoding)
 	return wildcard;
 }
 
-/* gzip-compresses `len` bytes into a new buffer. NULL on failure. */
-static char *gzip_compress(const char *data, size_t len, size_t *out_len)
-{
-	z_stream zs = { 0 };
+/* gzip output, grown as the deflate stream needs. */
+struct gzip_out {
+	z_stream zs;
+	char *data;
 	size_t cap;
-	char *out;
+};
 
-	/* 15 + 16: a gzip header rather than a zlib one; level 1: the text compresses well
-	 * even at the fastest level, and the scrape stays cheap. */
-	if (len > UINT32_MAX || deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	cap = deflateBound(&zs, len) + 32;
-	out = malloc(cap);
-	if (!out) {
-		deflateEnd(&zs);
-		return NULL;
+/* Runs deflate over what zs holds until it has taken all the input (Z_NO_FLUSH) or ended
+ * the stream (Z_FINISH). 0 or -ENOMEM/-EIO. */
+static int gzip_run(struct gzip_out *g, int flush)
+{
+	for (;;) {
+		int ret;
+
+		if (g->zs.avail_out == 0) {
+			size_t used = g->cap;
+			char *grown = realloc(g->data, g->cap * 2);
+
+			if (!grown)
+				return -ENOMEM;
+			g->data = grown;
+			g->cap *= 2;
+			g->zs.next_out = (Bytef *)g->data + used;
+			g->zs.avail_out = (uInt)(g->cap - used);
+		}
+		ret = deflate(&g->zs, flush);
+		if (ret == Z_STREAM_END)
+			return 0;
+		if (ret != Z_OK && ret != Z_BUF_ERROR)
+			return -EIO;
+		if (flush == Z_NO_FLUSH && g->zs.avail_in == 0)
+			return 0;
 	}
-	zs.next_in = (Bytef *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (Bytef *)out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&zs);
-		free(out);
-		return NULL;
-	}
-	*out_len = zs.total_out;
-	deflateEnd(&zs);
-	return out;
+}
+
+/* expfmt sink: each full text buffer goes straight into the deflate stream. */
+static int gzip_sink(void *ctx, const char *data, size_t len)
+{
+	struct gzip_out *g = ctx;
+
+	g->zs.next_in = (Bytef *)data;
+	g->zs.avail_in = (uInt)len;
+	return gzip_run(g, Z_NO_FLUSH);
 }
 
 static void body_free(void *cls)
@@ -636,35 +650,42 @@ static void *make_text_view(const struct snapshot *s, void *ctx)
 	return response_view(h, body, len, false);
 }
 
-struct gzip_ctx {
-	struct http *http;
-	struct snapshot *snapshot;
-};
-
-/* The gzip body: the text rendered into a scratch buffer and compressed, so that a
- * snapshot asked only for gzip (as Prometheus asks) does not also keep a text body. */
+/* The gzip body: the text is rendered through a 64 KiB buffer straight into the deflate
+ * stream, so that neither the whole text nor a text body is kept for a snapshot asked only
+ * for gzip (as Prometheus asks). */
 static void *make_gzip_view(const struct snapshot *s, void *ctx)
 {
-	struct gzip_ctx *g = ctx;
+	struct http *h = ctx;
+	struct gzip_out g = { .zs = { 0 } };
 	struct expfmt_buf buf;
-	size_t len, zlen;
-	char *zbody;
+	int ret;
 
-	(void)s;
-	if (expfmt_init(&buf, atomic_load_explicit(&g->http->body_hint, memory_order_relaxed)) < 0 ||
-	    render_metrics(g->snapshot, &buf) < 0) {
+	/* 15 + 16: a gzip header rather than a zlib one; level 1: the text compresses well
+	 * even at the fastest level, and the scrape stays cheap. */
+	if (deflateInit2(&g.zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	g.cap = atomic_load_explicit(&h->body_hint, memory_order_relaxed) / 8 + 65536;
+	g.data = malloc(g.cap);
+	ret = g.data ? expfmt_init(&buf, 65536) : -ENOMEM;
+	if (ret == 0) {
+		g.zs.next_out = (Bytef *)g.data;
+		g.zs.avail_out = (uInt)g.cap;
+		buf.sink = gzip_sink;
+		buf.sink_ctx = &g;
+		ret = render_metrics(s, &buf);
+		if (ret == 0)
+			ret = expfmt_flush(&buf);
+		if (ret == 0)
+			ret = gzip_run(&g, Z_FINISH);
 		expfmt_fini(&buf);
+	}
+	deflateEnd(&g.zs);
+	if (ret < 0) {
+		free(g.data);
+		log_warn("gzip compression failed (%s); sending the scrape uncompressed", strerror(-ret));
 		return NULL;
 	}
-	zbody = gzip_compress(buf.data, buf.len, &zlen);
-	len = buf.len;
-	expfmt_fini(&buf);
-	if (!zbody) {
-		log_warn("gzip compression failed; sending the scrape uncompressed");
-		return NULL;
-	}
-	atomic_store_explicit(&g->http->body_hint, len + len / 8 + 4096, memory_order_relaxed);
-	return response_view(g->http, zbody, zlen, true);
+	return response_view(h, g.data, g.zs.total_out, true);
 }
 
 /* ---- basic auth: the password thread --------------------------------------------------- */
@@ -929,9 +950,7 @@ static enum MHD_Result answer_scrape(struct http *h, struct request *req)
 	accept_encoding = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
 						      MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (accept_encoding && http_accepts_gzip(accept_encoding)) {
-		struct gzip_ctx g = { h, s };
-
-		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_GZIP, make_gzip_view, response_view_free, &g);
+		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_GZIP, make_gzip_view, response_view_free, h);
 	}
 	if (!view) /* no gzip wanted, or it failed: the text */
 		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_TEXT, make_text_view, response_view_free, h);
@@ -945,6 +964,12 @@ out:
 	snapshot_unref(s);
 	req->snapshot = NULL;
 	req->state = REQ_ANSWERED;
+	/* Prepared: the --web.max-requests place is free again. Sending the shared body to a
+	 * slow client costs no place, or a few never-reading clients would lock scrapes out. */
+	if (req->counted) {
+		atomic_fetch_sub_explicit(&h->in_flight, 1, memory_order_relaxed);
+		req->counted = false;
+	}
 	return ret;
 }
 
@@ -1134,9 +1159,16 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
 	struct request *req = *req_cls;
 	struct conn *c = conn_of(connection);
 
-	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && c)
-		count_refusal(h, c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
-							: STATS_REFUSED_WRITE_TIMEOUT);
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && c) {
+		/* libmicrohttpd's own inactivity timeout (a client that stopped reading) */
+		enum stats_refusal reason = c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
+								   : STATS_REFUSED_WRITE_TIMEOUT;
+
+		pthread_mutex_lock(&h->lock);
+		h->last_refused[reason] = c->address;
+		pthread_mutex_unlock(&h->lock);
+		count_refusal(h, reason);
+	}
 	if (!req)
 		return;
 	if (req->counted)
@@ -1504,6 +1536,7 @@ void http_stop(struct http *h)
 		pthread_mutex_unlock(&h->reaper_lock);
 		pthread_join(h->reaper_thread, NULL);
 		h->reaper_started = false;
+		log_refusals(h); /* what the last interval counted */
 	}
 	/* From here no request is queued or held any more (hand_over refuses them); the held
 	 * ones are released and the password thread refuses what is queued, resuming each:

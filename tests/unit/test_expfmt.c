@@ -2,6 +2,8 @@
 #include "../../exporter/expfmt.h"
 #include "unit.h"
 
+#include <errno.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +104,61 @@ START_TEST(growth_truncate_and_detach)
 }
 END_TEST
 
+/* A sink that appends everything it is handed to a second, ordinary buffer. */
+static int collect_sink(void *ctx, const char *data, size_t len)
+{
+	struct expfmt_buf *all = ctx;
+
+	ck_assert_uint_le(len, 64); /* never more than the streaming buffer holds */
+	expfmt_append(all, data, len);
+	return all->error;
+}
+
+static int failing_sink(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return -EIO;
+}
+
+static void write_sample_text(struct expfmt_buf *b)
+{
+	const struct expfmt_label labels[] = { { "port", "1202" }, { "role", "server" } };
+
+	for (int i = 0; i < 40; i++) {
+		expfmt_family(b, "tcp_health_connections", "gauge", "a \\ help\nline");
+		expfmt_sample_u64(b, "tcp_health_connections", labels, 2, (uint64_t)i * 1000003u);
+		expfmt_printf(b, "# a printf line long enough to need a flush first %d\n", i);
+	}
+}
+
+START_TEST(streaming_through_a_sink_gives_the_same_text)
+{
+	struct expfmt_buf plain, streamed, all;
+
+	ck_assert_int_eq(expfmt_init(&plain, 0), 0);
+	ck_assert_int_eq(expfmt_init(&streamed, 64), 0);
+	ck_assert_int_eq(expfmt_init(&all, 0), 0);
+	streamed.sink = collect_sink;
+	streamed.sink_ctx = &all;
+	write_sample_text(&plain);
+	write_sample_text(&streamed);
+	ck_assert_int_eq(expfmt_flush(&streamed), 0);
+	ck_assert_uint_eq(streamed.cap, 64); /* emptied into the sink, never grown */
+	ck_assert_uint_eq(all.len, plain.len);
+	ck_assert(memcmp(all.data, plain.data, plain.len) == 0);
+	expfmt_fini(&plain);
+	expfmt_fini(&all);
+	/* A sink that fails makes the error sticky. */
+	streamed.sink = failing_sink;
+	write_sample_text(&streamed);
+	ck_assert_int_eq(expfmt_flush(&streamed), -EIO);
+	ck_assert_int_eq(streamed.error, -EIO);
+	expfmt_fini(&streamed);
+}
+END_TEST
+
 Suite *expfmt_suite(void)
 {
 	Suite *s = suite_create("expfmt");
@@ -114,6 +171,7 @@ Suite *expfmt_suite(void)
 	tcase_add_test(tc, doubles_round_trip_and_specials);
 	tcase_add_test(tc, histogram_is_cumulative_with_inf_sum_count);
 	tcase_add_test(tc, growth_truncate_and_detach);
+	tcase_add_test(tc, streaming_through_a_sink_gives_the_same_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
