@@ -80,8 +80,8 @@ static void reload(struct http *h, struct webconfig **web)
 	int ret;
 
 	if (!flags.web_config_file) {
+		/* Nothing was loaded: the reload figures keep describing the start. */
 		log_info("SIGHUP: no --web.config.file to re-read");
-		http_note_reload(h, true);
 		return;
 	}
 	ret = webconfig_load_new(flags.web_config_file, &fresh, err, sizeof(err));

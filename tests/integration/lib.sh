@@ -326,6 +326,18 @@ assert_not_contains() {
 	fi
 }
 
+# stop_clean NAME: SIGTERM, exit status 0 within 10 s, no sanitizer report on stderr (for
+# the ASan/UBSan build).
+stop_clean() {
+	local name=$1 err
+	err=$(bg_err "$name")
+	it_stop "$name" TERM 10
+	assert_eq "$name: exit status after SIGTERM" 0 "$IT_STOP_RC"
+	assert_not_contains "$name: no AddressSanitizer report" "$err" "ERROR: AddressSanitizer"
+	assert_not_contains "$name: no LeakSanitizer report" "$err" "LeakSanitizer"
+	assert_not_contains "$name: no UBSan runtime error" "$err" "runtime error"
+}
+
 # ---- more background-process helpers ---------------------------------------------------
 
 # bg_running NAME: the background process NAME is alive (a zombie, i.e. exited but not yet

@@ -36,17 +36,6 @@ header() {
 		tolower(substr($0, 1, length(n))) == n { v = substr($0, length(n) + 1); sub(/^[ \t]+/, "", v); print v; exit }' "$IT_TMP/h"
 }
 
-# stop_clean NAME: SIGTERM, exit status 0 within 10 s, no sanitizer report on stderr.
-stop_clean() {
-	local name=$1 err
-	err=$(bg_err "$name")
-	it_stop "$name" TERM 10
-	assert_eq "$name: exit status after SIGTERM" 0 "$IT_STOP_RC"
-	assert_not_contains "$name: no AddressSanitizer report" "$err" "ERROR: AddressSanitizer"
-	assert_not_contains "$name: no LeakSanitizer report" "$err" "LeakSanitizer"
-	assert_not_contains "$name: no UBSan runtime error" "$err" "runtime error"
-}
-
 netns_create NS
 # A few sockets so that the scrapes have something to write.
 sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 2 listen :: 1720
