@@ -1009,11 +1009,13 @@ static void hand_over(struct http *h, struct request *req, enum auth_outcome out
 	pthread_mutex_unlock(&h->auth_lock);
 }
 
-static enum MHD_Result check_request(struct server *srv, struct request *req, const char *method)
+static enum MHD_Result check_request(struct server *srv, struct request *req, const char *method,
+				     bool *answered)
 {
 	struct http *h = srv->http;
 	enum auth_outcome outcome;
 
+	*answered = true;
 	if (srv->web && check_client_certificate(req->connection, srv->web) < 0)
 		return queue_text(req->connection, MHD_HTTP_FORBIDDEN,
 				  "a trusted client certificate is required\n", text_plain);
@@ -1026,6 +1028,7 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 		set_phase(h, conn_of(req->connection), PHASE_WAIT); /* waiting on us, not the client */
 		atomic_fetch_add_explicit(&srv->suspended, 1, memory_order_relaxed);
 		MHD_suspend_connection(req->connection);
+		*answered = false;
 		hand_over(h, req, outcome);
 		return MHD_YES;
 	case AUTH_QUEUE_FULL:
@@ -1042,6 +1045,7 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 		return queue_text(req->connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 				  text_plain);
 	req->state = REQ_READY;
+	*answered = false;
 	return MHD_YES;
 }
 
@@ -1083,6 +1087,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 	struct http *h = srv->http;
 	struct request *req = *req_cls;
 	enum MHD_Result ret;
+	bool answered = true;
 
 	(void)version;
 	(void)upload_data;
@@ -1100,7 +1105,8 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		/* Refused unless check_request says otherwise; it may hand the request to another
 		 * thread, after which `req` is not read here. */
 		req->state = REQ_ANSWERED;
-		return check_request(srv, req, method);
+		ret = check_request(srv, req, method, &answered);
+		goto out;
 	}
 	if (*upload_data_size != 0) {
 		*upload_data_size = 0; /* a GET with a body: discard it */
@@ -1110,8 +1116,9 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 	case REQ_THROTTLED: /* released by the reaper */
 		req->state = REQ_ANSWERED;
 		count_refusal(h, STATS_REFUSED_AUTH_THROTTLED);
-		return queue_text(connection, MHD_HTTP_TOO_MANY_REQUESTS,
-				  "wrong password a moment ago: retry in a second\n", text_plain);
+		ret = queue_text(connection, MHD_HTTP_TOO_MANY_REQUESTS,
+				 "wrong password a moment ago: retry in a second\n", text_plain);
+		break;
 	case REQ_AUTH_WAIT: /* resumed by the password thread */
 		zero_free(req->user);
 		req->user = NULL;
@@ -1120,35 +1127,35 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		if (!req->auth_ok) {
 			req->state = REQ_ANSWERED;
 			count_refusal(h, STATS_REFUSED_UNAUTHORIZED);
-			return queue_unauthorized(connection);
-		}
-		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+			ret = queue_unauthorized(connection);
+		} else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+			   strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 			req->state = REQ_ANSWERED;
-			return queue_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
-					  text_plain);
+			ret = queue_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+					 text_plain);
+		} else {
+			/* The request may not be complete yet (libmicrohttpd calls again when it
+			 * is): the rest of it is the client's to send, under the read deadline. */
+			req->state = REQ_READY;
+			set_phase(h, conn_of(connection), PHASE_READ);
+			return MHD_YES;
 		}
-		req->state = REQ_READY;
-		/* The request may not be complete yet (libmicrohttpd calls again when it is): the
-		 * rest of it is the client's to send, under the read deadline again. */
-		set_phase(h, conn_of(connection), PHASE_READ);
-		return MHD_YES;
-	case REQ_READY: { /* the request is complete */
-		struct conn *c = conn_of(connection);
-		bool answered;
-
-		set_phase(h, c, PHASE_WAIT);
+		break;
+	case REQ_READY: /* the request is complete */
+		set_phase(h, conn_of(connection), PHASE_WAIT);
 		ret = route(h, req, url, &answered);
-		if (answered)
-			set_phase(h, c, PHASE_WRITE);
-		return ret;
-	}
+		break;
 	case REQ_SNAPSHOT_READY: /* resumed by the scanner */
 		ret = answer_scrape(h, req);
-		set_phase(h, conn_of(connection), PHASE_WRITE);
-		return ret;
+		break;
 	default:
 		return MHD_YES;
 	}
+out:
+	/* A queued response is the client's to take, under the write deadline. */
+	if (answered)
+		set_phase(h, conn_of(connection), PHASE_WRITE);
+	return ret;
 }
 
 static void request_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
