@@ -4,16 +4,19 @@
  *  - libmicrohttpd's pool threads run the callbacks below; they never block on a scan or
  *    on bcrypt: such a request is suspended and resumed by whoever finishes the work.
  *  - the scanner (scrape.c) resumes scrapes waiting for a snapshot (scrape_done);
- *  - the password thread (auth_main) runs bcrypt and resumes the request;
- *  - the reaper (reaper_main) cuts connections past their deadlines, logs refusals
- *    (rate-limited) and stops retired servers once they are drained.
+ *  - the password thread (auth.c) runs bcrypt and resumes the request (auth_done);
+ *  - the reaper (reaper_main) cuts connections past their deadlines, releases held
+ *    clients, logs refusals (rate-limited) and stops retired servers once drained.
  * `struct http.lock` guards the connection and client tables, the servers and the current
- * web configuration; `auth_lock` guards the password queue and the failed-client table.
- * Order when both are taken: lock, then auth_lock. Counters are atomics. */
+ * web configuration; auth.c has its own lock, never taken while holding this one.
+ * Counters are atomics. */
 #include "http.h"
 
 #include "../lib/log.h"
+#include "address.h"
+#include "auth.h"
 #include "expfmt.h"
+#include "gzip.h"
 #include "render_metrics.h"
 #include "webconfig.h"
 
@@ -33,7 +36,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define REAPER_INTERVAL_MS 100
 #define REFUSAL_LOG_INTERVAL_MS 10000
@@ -41,11 +43,6 @@
 
 static const char auth_realm[] = "tcp_health_exporter";
 static const char text_plain[] = "text/plain; charset=utf-8";
-
-struct client_address {
-	uint8_t family;
-	uint8_t addr[16];
-};
 
 /* Open connections of one client address. */
 struct client {
@@ -84,9 +81,8 @@ struct conn {
 
 enum request_state {
 	REQ_NEW,
-	REQ_AUTH_WAIT,	   /* suspended: the password thread has it */
-	REQ_HELD,	   /* suspended: a throttled client, held until its penalty ends */
-	REQ_THROTTLED,	   /* released from REQ_HELD: answered 429 */
+	REQ_AUTH_WAIT,	   /* suspended: queued for bcrypt, or held after a wrong password */
+	REQ_AUTH_DONE,	   /* resumed: req->auth says how it went */
 	REQ_READY,	   /* allowed; answered once the request is complete */
 	REQ_SNAPSHOT_WAIT, /* suspended: the scanner has it */
 	REQ_SNAPSHOT_READY,
@@ -96,27 +92,14 @@ enum request_state {
 /* One request (libmicrohttpd's request context). */
 struct request {
 	struct scrape_waiter waiter; /* first: scrape_done casts back */
-	struct request *next_auth;   /* in the password queue, or in the held list */
-	long long held_until_ms;
+	struct auth_request auth;    /* auth_done finds the request from it */
 	struct server *server;
 	struct MHD_Connection *connection;
 	enum request_state state;
-	struct client_address address;
-	bool has_address;
-	/* the password check */
-	struct webconfig *web;
-	char *user, *password;
-	bool auth_ok;
 	/* the scrape */
 	bool counted; /* in http.in_flight */
 	bool stale;
 	struct snapshot *snapshot;
-};
-
-struct failed_client {
-	struct client_address address;
-	long long until_ms; /* refused (429) until then */
-	bool pending;	    /* a check is queued or running */
 };
 
 /* A rendered body, shared by every response that carries it. */
@@ -142,15 +125,7 @@ struct http {
 	bool reload_successful;
 	double reload_success_time;
 
-	pthread_mutex_t auth_lock;
-	pthread_cond_t auth_wake;
-	struct request *auth_head, *auth_tail;
-	unsigned auth_queued;
-	struct request *held; /* throttled requests, released by the reaper */
-	bool auth_stop;
-	struct failed_client failed[HTTP_AUTH_FAILED_CLIENTS];
-	pthread_t auth_thread;
-	bool auth_started;
+	struct auth *auth;
 
 	pthread_mutex_t reaper_lock;
 	pthread_cond_t reaper_wake;
@@ -296,37 +271,11 @@ static int bind_listen_socket(const struct sockaddr_storage *addr, socklen_t len
 
 /* ---- client addresses and connections -------------------------------------------------- */
 
-static bool address_of(const struct sockaddr *sa, struct client_address *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (!sa)
-		return false;
-	out->family = (uint8_t)sa->sa_family;
-	if (sa->sa_family == AF_INET)
-		memcpy(out->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else if (sa->sa_family == AF_INET6)
-		memcpy(out->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	else
-		return false;
-	return true;
-}
-
-static bool same_address(const struct client_address *a, const struct client_address *b)
-{
-	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
-}
-
-static void address_text(const struct client_address *a, char *text, size_t len)
-{
-	if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->addr, text, (socklen_t)len))
-		snprintf(text, len, "?");
-}
-
 /* (lock) The client entry of `a`, or NULL. */
 static struct client *find_client(struct http *h, const struct client_address *a)
 {
 	for (unsigned i = 0; i < h->n_clients; i++)
-		if (same_address(&h->clients[i].address, a))
+		if (address_equal(&h->clients[i].address, a))
 			return &h->clients[i];
 	return NULL;
 }
@@ -520,51 +469,6 @@ int http_accepts_gzip(const char *accept_encoding)
 	return wildcard;
 }
 
-/* gzip output, grown as the deflate stream needs. */
-struct gzip_out {
-	z_stream zs;
-	char *data;
-	size_t cap;
-};
-
-/* Runs deflate over what zs holds until it has taken all the input (Z_NO_FLUSH) or ended
- * the stream (Z_FINISH). 0 or -ENOMEM/-EIO. */
-static int gzip_run(struct gzip_out *g, int flush)
-{
-	for (;;) {
-		int ret;
-
-		if (g->zs.avail_out == 0) {
-			size_t used = g->cap;
-			char *grown = realloc(g->data, g->cap * 2);
-
-			if (!grown)
-				return -ENOMEM;
-			g->data = grown;
-			g->cap *= 2;
-			g->zs.next_out = (Bytef *)g->data + used;
-			g->zs.avail_out = (uInt)(g->cap - used);
-		}
-		ret = deflate(&g->zs, flush);
-		if (ret == Z_STREAM_END)
-			return 0;
-		if (ret != Z_OK && ret != Z_BUF_ERROR)
-			return -EIO;
-		if (flush == Z_NO_FLUSH && g->zs.avail_in == 0)
-			return 0;
-	}
-}
-
-/* expfmt sink: each full text buffer goes straight into the deflate stream. */
-static int gzip_sink(void *ctx, const char *data, size_t len)
-{
-	struct gzip_out *g = ctx;
-
-	g->zs.next_in = (Bytef *)data;
-	g->zs.avail_in = (uInt)len;
-	return gzip_run(g, Z_NO_FLUSH);
-}
-
 static void body_free(void *cls)
 {
 	struct body *b = cls;
@@ -656,126 +560,38 @@ static void *make_text_view(const struct snapshot *s, void *ctx)
 static void *make_gzip_view(const struct snapshot *s, void *ctx)
 {
 	struct http *h = ctx;
-	struct gzip_out g = { .zs = { 0 } };
+	struct gzip_writer g;
 	struct expfmt_buf buf;
+	char *data = NULL;
+	size_t len = 0;
 	int ret;
 
-	/* 15 + 16: a gzip header rather than a zlib one; level 1: the text compresses well
-	 * even at the fastest level, and the scrape stays cheap. */
-	if (deflateInit2(&g.zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	ret = gzip_writer_init(&g, atomic_load_explicit(&h->body_hint, memory_order_relaxed) / 8 + 65536);
+	if (ret < 0)
 		return NULL;
-	g.cap = atomic_load_explicit(&h->body_hint, memory_order_relaxed) / 8 + 65536;
-	g.data = malloc(g.cap);
-	ret = g.data ? expfmt_init(&buf, 65536) : -ENOMEM;
+	ret = expfmt_init(&buf, 65536);
 	if (ret == 0) {
-		g.zs.next_out = (Bytef *)g.data;
-		g.zs.avail_out = (uInt)g.cap;
-		buf.sink = gzip_sink;
+		buf.sink = gzip_writer_sink;
 		buf.sink_ctx = &g;
 		ret = render_metrics(s, &buf);
 		if (ret == 0)
 			ret = expfmt_flush(&buf);
 		if (ret == 0)
-			ret = gzip_run(&g, Z_FINISH);
+			ret = gzip_writer_finish(&g, &data, &len);
 		expfmt_fini(&buf);
 	}
-	deflateEnd(&g.zs);
+	gzip_writer_fini(&g);
 	if (ret < 0) {
-		free(g.data);
 		log_warn("gzip compression failed (%s); sending the scrape uncompressed", strerror(-ret));
 		return NULL;
 	}
-	return response_view(h, g.data, g.zs.total_out, true);
-}
-
-/* ---- basic auth: the password thread --------------------------------------------------- */
-
-/* (auth_lock) The failed-client entry of `a`, or NULL. */
-static struct failed_client *find_failed(struct http *h, const struct client_address *a)
-{
-	for (unsigned i = 0; i < HTTP_AUTH_FAILED_CLIENTS; i++)
-		if (h->failed[i].address.family && same_address(&h->failed[i].address, a))
-			return &h->failed[i];
-	return NULL;
-}
-
-/* (auth_lock) An entry for `a`: its own, else the one that expired first (never one with a
- * check pending, unless all are). */
-static struct failed_client *claim_failed(struct http *h, const struct client_address *a)
-{
-	struct failed_client *slot = find_failed(h, a);
-
-	if (slot)
-		return slot;
-	slot = &h->failed[0];
-	for (unsigned i = 1; i < HTTP_AUTH_FAILED_CLIENTS; i++) {
-		struct failed_client *f = &h->failed[i];
-
-		if ((slot->pending && !f->pending) ||
-		    (slot->pending == f->pending && f->until_ms < slot->until_ms))
-			slot = f;
-	}
-	memset(slot, 0, sizeof(*slot));
-	slot->address = *a;
-	return slot;
-}
-
-static void zero_free(char *secret)
-{
-	if (secret) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-	}
+	return response_view(h, data, len, true);
 }
 
 static void resume(struct request *req)
 {
 	atomic_fetch_sub_explicit(&req->server->suspended, 1, memory_order_relaxed);
 	MHD_resume_connection(req->connection);
-}
-
-static void *auth_main(void *arg)
-{
-	struct http *h = arg;
-
-	pthread_mutex_lock(&h->auth_lock);
-	for (;;) {
-		struct request *req;
-		bool ok, stopping;
-
-		while (!h->auth_head && !h->auth_stop)
-			pthread_cond_wait(&h->auth_wake, &h->auth_lock);
-		req = h->auth_head;
-		if (!req)
-			break; /* stopping, and nothing left to answer */
-		h->auth_head = req->next_auth;
-		if (!h->auth_head)
-			h->auth_tail = NULL;
-		h->auth_queued--;
-		stopping = h->auth_stop;
-		pthread_mutex_unlock(&h->auth_lock);
-
-		/* Stopping: refuse what is left rather than spend bcrypt on it. */
-		ok = !stopping && webconfig_check_password(req->web, req->user, req->password);
-		zero_free(req->password);
-		req->password = NULL;
-
-		pthread_mutex_lock(&h->auth_lock);
-		if (req->has_address) {
-			struct failed_client *f = find_failed(h, &req->address);
-
-			if (f) {
-				f->pending = false;
-				f->until_ms = ok ? 0 : monotonic_ms() + HTTP_AUTH_RETRY_MS;
-			}
-		}
-		pthread_mutex_unlock(&h->auth_lock);
-		req->auth_ok = ok;
-		resume(req);
-		pthread_mutex_lock(&h->auth_lock);
-	}
-	pthread_mutex_unlock(&h->auth_lock);
-	return NULL;
 }
 
 /* Client certificate policy of tls_server_config.client_auth_type, checked once the
@@ -810,17 +626,12 @@ static int check_client_certificate(struct MHD_Connection *connection, const str
 	return 0;
 }
 
-enum auth_outcome { AUTH_OK, AUTH_DENIED, AUTH_THROTTLED, AUTH_QUEUE_FULL, AUTH_QUEUED };
-
-/* Basic auth against the current users. Cheap outcomes are decided here. AUTH_QUEUED (a
- * password that needs bcrypt) and AUTH_THROTTLED (a client to hold) leave the request for
- * the caller to suspend and then hand over with hand_over(): another thread resumes it,
- * and a connection must never be resumed before it is suspended. */
+/* Basic auth against the current users (auth.c decides; the credentials come from here). */
 static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 {
 	struct webconfig *web;
 	char *password = NULL, *user;
-	enum auth_outcome outcome = AUTH_DENIED;
+	enum auth_outcome outcome;
 
 	pthread_mutex_lock(&h->lock);
 	web = h->web && h->web->n_users ? webconfig_ref(h->web) : NULL;
@@ -828,40 +639,7 @@ static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 	if (!web)
 		return AUTH_OK;
 	user = MHD_basic_auth_get_username_password(req->connection, &password);
-	if (user && password) {
-		if (webconfig_password_cached(web, user, password)) {
-			outcome = AUTH_OK;
-		} else {
-			long long now = monotonic_ms();
-			struct failed_client *f;
-
-			pthread_mutex_lock(&h->auth_lock);
-			f = req->has_address ? find_failed(h, &req->address) : NULL;
-			if (h->auth_stop) {
-				outcome = AUTH_QUEUE_FULL; /* shutting down: no more checks */
-			} else if (f && (f->pending || f->until_ms > now)) {
-				/* Held, not answered at once: a client that ignores Retry-After would
-				 * otherwise spin on 429s and take CPU from the scrapes. */
-				req->held_until_ms = f->pending ? now + HTTP_AUTH_RETRY_MS : f->until_ms;
-				outcome = AUTH_THROTTLED;
-			} else if (h->auth_queued >= HTTP_AUTH_QUEUE_MAX) {
-				outcome = AUTH_QUEUE_FULL;
-			} else {
-				req->user = strdup(user);
-				req->password = strdup(password);
-				if (req->user && req->password) {
-					if (req->has_address) {
-						f = claim_failed(h, &req->address);
-						f->pending = true; /* later attempts: 429 until it is done */
-					}
-					req->web = webconfig_ref(web);
-					h->auth_queued++; /* a place reserved; queued once suspended */
-					outcome = AUTH_QUEUED;
-				}
-			}
-			pthread_mutex_unlock(&h->auth_lock);
-		}
-	}
+	outcome = auth_check(h->auth, web, user, password, &req->auth);
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		MHD_free(password);
@@ -870,6 +648,15 @@ static enum auth_outcome check_basic_auth(struct http *h, struct request *req)
 		MHD_free(user);
 	webconfig_unref(web);
 	return outcome;
+}
+
+/* The password thread or the reaper is done with the request. */
+static void auth_done(struct auth_request *a)
+{
+	struct request *req = (struct request *)((char *)a - offsetof(struct request, auth));
+
+	req->state = REQ_AUTH_DONE;
+	resume(req);
 }
 
 /* ---- scrapes --------------------------------------------------------------------------- */
@@ -978,37 +765,6 @@ out:
 /* First call, once the headers are in: everything that can refuse the request is decided
  * here. A request that may go on is answered when complete (route), so that libmicrohttpd
  * keeps the connection alive for the next scrape. */
-/* Lists a suspended request for the password thread (queued) or for the reaper (held). If
- * they have stopped meanwhile (shutdown), the request is refused and resumed at once: a
- * connection left suspended would stop libmicrohttpd from stopping. */
-static void hand_over(struct http *h, struct request *req, enum auth_outcome outcome)
-{
-	pthread_mutex_lock(&h->auth_lock);
-	if (h->auth_stop) {
-		if (outcome == AUTH_QUEUED)
-			h->auth_queued--;
-		pthread_mutex_unlock(&h->auth_lock);
-		req->auth_ok = false;
-		if (outcome == AUTH_THROTTLED)
-			req->state = REQ_THROTTLED;
-		resume(req);
-		return;
-	}
-	if (outcome == AUTH_QUEUED) {
-		req->next_auth = NULL;
-		if (h->auth_tail)
-			h->auth_tail->next_auth = req;
-		else
-			h->auth_head = req;
-		h->auth_tail = req;
-		pthread_cond_signal(&h->auth_wake);
-	} else {
-		req->next_auth = h->held;
-		h->held = req;
-	}
-	pthread_mutex_unlock(&h->auth_lock);
-}
-
 static enum MHD_Result check_request(struct server *srv, struct request *req, const char *method,
 				     bool *answered)
 {
@@ -1024,12 +780,12 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 		break;
 	case AUTH_QUEUED:   /* the password thread resumes it */
 	case AUTH_THROTTLED: /* the reaper resumes it when its time is up */
-		req->state = outcome == AUTH_QUEUED ? REQ_AUTH_WAIT : REQ_HELD;
+		req->state = REQ_AUTH_WAIT;
 		set_phase(h, conn_of(req->connection), PHASE_WAIT); /* waiting on us, not the client */
 		atomic_fetch_add_explicit(&srv->suspended, 1, memory_order_relaxed);
 		MHD_suspend_connection(req->connection);
 		*answered = false;
-		hand_over(h, req, outcome);
+		auth_hand_over(h->auth, &req->auth, outcome);
 		return MHD_YES;
 	case AUTH_QUEUE_FULL:
 		count_refusal(h, STATS_REFUSED_AUTH_QUEUE_FULL);
@@ -1101,7 +857,8 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		*req_cls = req;
 		req->server = srv;
 		req->connection = connection;
-		req->has_address = info && address_of(info->client_addr, &req->address);
+		req->auth.has_address = info && address_of(info->client_addr, &req->auth.address);
+		req->auth.done = auth_done;
 		/* Refused unless check_request says otherwise; it may hand the request to another
 		 * thread, after which `req` is not read here. */
 		req->state = REQ_ANSWERED;
@@ -1113,18 +870,14 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connecti
 		return MHD_YES;
 	}
 	switch (req->state) {
-	case REQ_THROTTLED: /* released by the reaper */
-		req->state = REQ_ANSWERED;
-		count_refusal(h, STATS_REFUSED_AUTH_THROTTLED);
-		ret = queue_text(connection, MHD_HTTP_TOO_MANY_REQUESTS,
-				 "wrong password a moment ago: retry in a second\n", text_plain);
-		break;
-	case REQ_AUTH_WAIT: /* resumed by the password thread */
-		zero_free(req->user);
-		req->user = NULL;
-		webconfig_unref(req->web);
-		req->web = NULL;
-		if (!req->auth_ok) {
+	case REQ_AUTH_DONE: /* resumed by the password thread, or released by the reaper */
+		auth_request_clear(&req->auth);
+		if (req->auth.throttled) {
+			req->state = REQ_ANSWERED;
+			count_refusal(h, STATS_REFUSED_AUTH_THROTTLED);
+			ret = queue_text(connection, MHD_HTTP_TOO_MANY_REQUESTS,
+					 "wrong password a moment ago: retry in a second\n", text_plain);
+		} else if (!req->auth.ok) {
 			req->state = REQ_ANSWERED;
 			count_refusal(h, STATS_REFUSED_UNAUTHORIZED);
 			ret = queue_unauthorized(connection);
@@ -1181,9 +934,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
 	if (req->counted)
 		atomic_fetch_sub_explicit(&h->in_flight, 1, memory_order_relaxed);
 	snapshot_unref(req->snapshot);
-	zero_free(req->user);
-	zero_free(req->password);
-	webconfig_unref(req->web);
+	auth_request_clear(&req->auth);
 	free(req);
 	*req_cls = NULL;
 	set_phase(h, c, PHASE_READ); /* a kept-alive connection now waits for its next request */
@@ -1231,34 +982,6 @@ static void cut_late_connections(struct http *h, long long now)
 						       : STATS_REFUSED_WRITE_TIMEOUT] = c->address;
 		count_refusal(h, c->phase == PHASE_READ ? STATS_REFUSED_READ_TIMEOUT
 							: STATS_REFUSED_WRITE_TIMEOUT);
-	}
-}
-
-/* Resumes the held requests whose time is up (all of them when `all`); each was suspended
- * before it was listed (hand_over). */
-static void release_held(struct http *h, long long now, bool all)
-{
-	struct request *due = NULL, **link;
-
-	pthread_mutex_lock(&h->auth_lock);
-	for (link = &h->held; *link;) {
-		struct request *req = *link;
-
-		if (all || req->held_until_ms <= now) {
-			*link = req->next_auth;
-			req->next_auth = due;
-			due = req;
-		} else {
-			link = &req->next_auth;
-		}
-	}
-	pthread_mutex_unlock(&h->auth_lock);
-	while (due) {
-		struct request *next = due->next_auth;
-
-		due->state = REQ_THROTTLED;
-		resume(due);
-		due = next;
 	}
 }
 
@@ -1338,7 +1061,7 @@ static void *reaper_main(void *arg)
 		pthread_mutex_lock(&h->lock);
 		cut_late_connections(h, now);
 		pthread_mutex_unlock(&h->lock);
-		release_held(h, now, false);
+		auth_release_held(h->auth, now, false);
 		stop_drained_servers(h, now);
 		if (now - last_log >= REFUSAL_LOG_INTERVAL_MS) {
 			log_refusals(h);
@@ -1432,8 +1155,6 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "%s", config->telemetry_path);
 	h->clients = calloc(config->max_connections + 1u, sizeof(*h->clients));
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_init(&h->auth_lock, NULL);
-	pthread_cond_init(&h->auth_wake, NULL);
 	pthread_mutex_init(&h->reaper_lock, NULL);
 	pthread_cond_init(&h->reaper_wake, NULL);
 	atomic_init(&h->body_hint, 16384);
@@ -1450,12 +1171,11 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 	if (ret < 0)
 		goto fail;
 	h->listen_fd = ret;
-	ret = -pthread_create(&h->auth_thread, NULL, auth_main, h);
+	ret = auth_create(&h->auth);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot start the password thread: %s", strerror(-ret));
 		goto fail;
 	}
-	h->auth_started = true;
 	ret = -pthread_create(&h->reaper_thread, NULL, reaper_main, h);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot start the reaper thread: %s", strerror(-ret));
@@ -1545,18 +1265,11 @@ void http_stop(struct http *h)
 		h->reaper_started = false;
 		log_refusals(h); /* what the last interval counted */
 	}
-	/* From here no request is queued or held any more (hand_over refuses them); the held
-	 * ones are released and the password thread refuses what is queued, resuming each:
-	 * libmicrohttpd must not be stopped with suspended connections. */
-	pthread_mutex_lock(&h->auth_lock);
-	h->auth_stop = true;
-	pthread_cond_signal(&h->auth_wake);
-	pthread_mutex_unlock(&h->auth_lock);
-	release_held(h, 0, true);
-	if (h->auth_started) {
-		pthread_join(h->auth_thread, NULL);
-		h->auth_started = false;
-	}
+	/* Held requests are released and queued ones refused, each resumed; from here on none
+	 * is queued or held (auth_hand_over refuses them): libmicrohttpd must not be stopped
+	 * with suspended connections. */
+	if (h->auth)
+		auth_stop(h->auth);
 	pthread_mutex_lock(&h->lock);
 	srv = h->servers;
 	h->servers = NULL;
@@ -1585,11 +1298,10 @@ void http_free(struct http *h)
 	if (h->listen_fd >= 0)
 		close(h->listen_fd); /* bound, but no daemon ever took it */
 	webconfig_unref(h->web);
+	auth_destroy(h->auth);
 	free(h->clients);
 	pthread_cond_destroy(&h->reaper_wake);
 	pthread_mutex_destroy(&h->reaper_lock);
-	pthread_cond_destroy(&h->auth_wake);
-	pthread_mutex_destroy(&h->auth_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -21,9 +21,6 @@
 /* While responses still being sent for older snapshots hold more than this, a scrape is
  * answered from the latest snapshot instead of a new scan (see README). */
 #define HTTP_RESPONSE_MEMORY_BOUND (8u << 20)
-#define HTTP_AUTH_QUEUE_MAX 64	  /* password checks waiting for the password thread */
-#define HTTP_AUTH_RETRY_MS 1000	  /* a client whose password was wrong waits this long */
-#define HTTP_AUTH_FAILED_CLIENTS 256 /* clients remembered for that */
 
 struct webconfig;
 struct http;
