@@ -12,6 +12,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY VERSION Makefile ./
+COPY lib lib
 COPY exporter exporter
 COPY collectors collectors
 ARG REVISION=unknown

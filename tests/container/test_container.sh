@@ -20,7 +20,9 @@ for p in $PORT $LISTEN_PORT; do
 	! ss -Htln "sport = :$p" | grep -q . || die "port $p is already in use on this host"
 done
 cleanup_container() { podman rm -f "$NAME" >/dev/null 2>&1 || true; }
-trap 'cleanup_container; it_cleanup' EXIT
+# it_cleanup takes the exit status from $?: hand it the test's, not cleanup_container's
+# (which is always 0, and once made every failure of this test exit 0).
+trap 'rc=$?; cleanup_container; (exit "$rc"); it_cleanup' EXIT
 
 section "base image and build"
 bash "$IT_ROOT/tests/container/base-image.sh" || die "cannot make the base image"
