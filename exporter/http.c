@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -1065,6 +1066,9 @@ static void *reaper_main(void *arg)
 		stop_drained_servers(h, now);
 		if (now - last_log >= REFUSAL_LOG_INTERVAL_MS) {
 			log_refusals(h);
+			/* Bursts of requests leave free memory scattered in the serving threads'
+			 * malloc arenas; give its pages back so that RSS returns after a burst. */
+			malloc_trim(0);
 			last_log = now;
 		}
 		pthread_mutex_lock(&h->reaper_lock);

@@ -68,17 +68,21 @@ end
 LUA
 in_ns "$NS" wrk -t 2 -c 64 -d 5s --timeout 10s -H 'Accept-Encoding: gzip' -s "$IT_TMP/count.lua" "$URL" \
 	>"$IT_TMP/warmup.txt" 2>&1 || die "wrk warm-up failed: $(tail -n 5 "$IT_TMP/warmup.txt")"
-# Back to idle before measuring: wrk's connections are closed.
-deadline=$(($(now_ms) + 15000))
-until [ "$(http_connections)" = 1 ] || [ "$(now_ms)" -gt "$deadline" ]; do sleep 0.2; done
-rss_warm=$(proc_kb "$pid" VmRSS)
+# idle_rss: back to idle (wrk's connections closed), then past the exporter's 10 s
+# malloc_trim, which gives the pages a burst freed back: RSS is read at the same point of
+# that cycle after the warm-up and after the run.
+idle_rss() {
+	local deadline=$(($(now_ms) + 15000))
+	until [ "$(http_connections)" = 1 ] || [ "$(now_ms)" -gt "$deadline" ]; do sleep 0.2; done
+	sleep 11
+	proc_kb "$pid" VmRSS
+}
+rss_warm=$(idle_rss)
 fds_warm=$(fd_count "$pid")
 in_ns "$NS" wrk -t 2 -c 64 -d 30s --timeout 10s -H 'Accept-Encoding: gzip' -s "$IT_TMP/count.lua" "$URL" \
 	>"$IT_TMP/wrk.txt" 2>&1 || die "wrk failed: $(tail -n 5 "$IT_TMP/wrk.txt")"
 sed 's/^/  | /' "$IT_TMP/wrk.txt"
-deadline=$(($(now_ms) + 15000))
-until [ "$(http_connections)" = 1 ] || [ "$(now_ms)" -gt "$deadline" ]; do sleep 0.2; done
-rss_after=$(proc_kb "$pid" VmRSS)
+rss_after=$(idle_rss)
 fds_after=$(fd_count "$pid")
 
 # wrk's "status" errors are answers other than 2xx/3xx, counted by status below.
