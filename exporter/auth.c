@@ -2,6 +2,7 @@
  * `lock` guards everything in struct auth but the thread handle. */
 #include "auth.h"
 
+#include "../lib/clock.h"
 #include "webconfig.h"
 
 #include <errno.h>
@@ -27,14 +28,6 @@ struct auth {
 	pthread_t thread;
 	bool started;
 };
-
-long long auth_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void zero_free(char *secret)
 {
@@ -115,7 +108,7 @@ static void *password_thread(void *arg)
 
 			if (f) {
 				f->pending = false;
-				f->until_ms = ok ? 0 : auth_now_ms() + AUTH_RETRY_MS;
+				f->until_ms = ok ? 0 : clock_monotonic_ms() + AUTH_RETRY_MS;
 			}
 		}
 		pthread_mutex_unlock(&au->lock);
@@ -175,7 +168,7 @@ enum auth_outcome auth_check(struct auth *au, struct webconfig *web, const char 
 			     const char *password, struct auth_request *r)
 {
 	enum auth_outcome outcome = AUTH_DENIED;
-	long long now = auth_now_ms();
+	long long now = clock_monotonic_ms();
 	struct failed_client *f;
 
 	if (!web || !web->n_users)

@@ -63,6 +63,5 @@ void auth_release_held(struct auth *a, long long now_ms, bool all);
 /* Frees what auth_check left in `r` (the secrets zeroed first). */
 void auth_request_clear(struct auth_request *r);
 
-long long auth_now_ms(void);
 
 #endif

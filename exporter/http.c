@@ -12,6 +12,7 @@
  * Counters are atomics. */
 #include "http.h"
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "address.h"
 #include "auth.h"
@@ -147,14 +148,6 @@ static const char landing_page_fmt[] =
 	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>TCP health exporter</title>"
 	"</head>\n<body><h1>TCP health exporter</h1>\n<p>Per-port TCP connection health for "
 	"Prometheus.</p>\n<p><a href=\"%s\">Metrics</a></p>\n</body></html>\n";
-
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void count_refusal(struct http *h, enum stats_refusal reason)
 {
@@ -338,7 +331,7 @@ static void set_phase(struct http *h, struct conn *c, enum conn_phase phase)
 	if (phase == PHASE_READ && c->phase == PHASE_WRITE)
 		c->requests++; /* a response was sent: the connection waits for the next request */
 	c->phase = phase;
-	c->phase_start_ms = monotonic_ms();
+	c->phase_start_ms = clock_monotonic_ms();
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -371,7 +364,7 @@ static void notify_connection(void *cls, struct MHD_Connection *connection, void
 		if (addr_info)
 			address_of(addr_info->client_addr, &c->address);
 		c->phase = PHASE_READ;
-		c->phase_start_ms = monotonic_ms();
+		c->phase_start_ms = clock_monotonic_ms();
 		c->next = h->conns;
 		if (h->conns)
 			h->conns->prev = c;
@@ -1041,7 +1034,7 @@ static void stop_drained_servers(struct http *h, long long now)
 static void *reaper_main(void *arg)
 {
 	struct http *h = arg;
-	long long last_log = monotonic_ms();
+	long long last_log = clock_monotonic_ms();
 
 	pthread_mutex_lock(&h->reaper_lock);
 	while (!h->reaper_stop) {
@@ -1058,7 +1051,7 @@ static void *reaper_main(void *arg)
 		if (h->reaper_stop)
 			break;
 		pthread_mutex_unlock(&h->reaper_lock);
-		now = monotonic_ms();
+		now = clock_monotonic_ms();
 		pthread_mutex_lock(&h->lock);
 		cut_late_connections(h, now);
 		pthread_mutex_unlock(&h->lock);
@@ -1225,7 +1218,7 @@ int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen)
 	if (fd != h->listen_fd)
 		log_warn("reload: the old server did not hand back the listening socket");
 	pthread_mutex_lock(&h->lock);
-	old->retired_ms = monotonic_ms();
+	old->retired_ms = clock_monotonic_ms();
 	pthread_mutex_unlock(&h->lock);
 	webconfig_unref(old_web);
 	return 0;
