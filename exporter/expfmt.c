@@ -48,6 +48,15 @@ char *expfmt_detach(struct expfmt_buf *buf, size_t *len)
 {
 	char *data = buf->data;
 
+	/* Handed-over bytes may be kept a long time (a shared body): give back the unused tail
+	 * of the doubling buffer. */
+	if (data && buf->cap > buf->len + 4096) {
+		char *shrunk = realloc(data, buf->len ? buf->len : 1);
+
+		if (shrunk)
+			data = shrunk;
+	}
+
 	*len = buf->len;
 	buf->data = NULL;
 	buf->len = buf->cap = 0;

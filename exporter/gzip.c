@@ -66,8 +66,14 @@ int gzip_writer_finish(struct gzip_writer *g, char **data, size_t *len)
 
 	if (ret < 0)
 		return ret;
-	*data = g->data;
 	*len = g->zs.total_out;
+	*data = g->data;
+	if (g->cap > *len + 4096) { /* kept as a shared body: give back the unused tail */
+		char *shrunk = realloc(g->data, *len ? *len : 1);
+
+		if (shrunk)
+			*data = shrunk;
+	}
 	g->data = NULL;
 	return 0;
 }

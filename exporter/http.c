@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #define REAPER_INTERVAL_MS 100
+#define CLIENT_SLACK 256 /* client table entries beyond the limit, for concurrent accepts */
 #define REFUSAL_LOG_INTERVAL_MS 10000
 #define RETIRE_GRACE_MS 60000 /* an old server is stopped at the latest this long after a reload */
 
@@ -58,9 +59,9 @@ struct server {
 	struct http *http;
 	struct MHD_Daemon *daemon;
 	struct webconfig *web; /* its TLS settings (a reference); NULL for plain HTTP */
-	unsigned connections;  /* (http.lock) */
-	atomic_uint suspended; /* requests of this server waiting for a scan or bcrypt */
+	unsigned connections;  /* (http.lock) open now: a retired server is stopped at 0 */
 	long long retired_ms;  /* 0 while current */
+	bool closing;	       /* (http.lock) retired past the grace time: connections cut */
 };
 
 enum conn_phase {
@@ -274,8 +275,11 @@ static struct client *find_client(struct http *h, const struct client_address *a
 	return NULL;
 }
 
-/* Accept policy: the connection is counted here (so that concurrent accepts on several
- * threads cannot overshoot a limit) and released when libmicrohttpd closes it. */
+/* Accept policy: refuses a connection over a limit. It is counted once libmicrohttpd has
+ * set it up (NOTIFY_STARTED) and released when it closes (NOTIFY_CLOSED): libmicrohttpd can
+ * still drop an accepted connection without either notification (allocation or TLS set-up
+ * failure), and a count taken here would then never be released. Concurrent accepts on
+ * the pool's threads can overshoot a limit by at most one connection per thread. */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
 {
 	struct server *srv = cls;
@@ -294,22 +298,30 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, sockl
 	else if (h->config.max_connections_per_ip && client &&
 		 client->connections >= h->config.max_connections_per_ip)
 		reason = STATS_REFUSED_CLIENT_CONNECTION_LIMIT;
-	if (reason != STATS_REFUSALS) {
+	if (reason != STATS_REFUSALS)
 		h->last_refused[reason] = a;
-		pthread_mutex_unlock(&h->lock);
-		count_refusal(h, reason);
-		return MHD_NO;
-	}
+	pthread_mutex_unlock(&h->lock);
+	if (reason == STATS_REFUSALS)
+		return MHD_YES;
+	count_refusal(h, reason);
+	return MHD_NO;
+}
+
+/* (lock) Counts an open connection of `a` on `srv`. */
+static void count_client(struct http *h, struct server *srv, const struct client_address *a)
+{
+	struct client *client = find_client(h, a);
+
+	h->n_conns++;
+	srv->connections++;
 	if (!client) {
-		client = &h->clients[h->n_clients++]; /* n_clients <= n_conns < max_connections */
-		client->address = a;
+		if (h->n_clients == h->config.max_connections + CLIENT_SLACK)
+			return; /* beyond the overshoot the table allows for: counted in all only */
+		client = &h->clients[h->n_clients++];
+		client->address = *a;
 		client->connections = 0;
 	}
 	client->connections++;
-	h->n_conns++;
-	srv->connections++;
-	pthread_mutex_unlock(&h->lock);
-	return MHD_YES;
 }
 
 /* (lock) Undoes accept_policy's count. */
@@ -349,20 +361,14 @@ static void notify_connection(void *cls, struct MHD_Connection *connection, void
 			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 		c = calloc(1, sizeof(*c));
+		if (!c)
+			return; /* out of memory: served untracked and uncounted */
 		pthread_mutex_lock(&h->lock);
-		if (!c) {
-			/* Out of memory: serve it untracked; its count is released here. */
-			struct client_address a;
-
-			if (addr_info && address_of(addr_info->client_addr, &a))
-				release_client(h, srv, &a);
-			pthread_mutex_unlock(&h->lock);
-			return;
-		}
 		c->server = srv;
 		c->fd = fd_info ? fd_info->connect_fd : -1;
 		if (addr_info)
 			address_of(addr_info->client_addr, &c->address);
+		count_client(h, srv, &c->address);
 		c->phase = PHASE_READ;
 		c->phase_start_ms = clock_monotonic_ms();
 		c->next = h->conns;
@@ -530,7 +536,7 @@ static struct response_view *response_view(struct http *h, char *data, size_t si
 	return v;
 }
 
-static void *make_text_view(const struct snapshot *s, void *ctx)
+static void *make_text_view(const struct snapshot *s, void *ctx, size_t *bytes)
 {
 	struct http *h = ctx;
 	struct expfmt_buf buf;
@@ -545,13 +551,14 @@ static void *make_text_view(const struct snapshot *s, void *ctx)
 	}
 	body = expfmt_detach(&buf, &len);
 	atomic_store_explicit(&h->body_hint, len + len / 8 + 4096, memory_order_relaxed);
+	*bytes = len;
 	return response_view(h, body, len, false);
 }
 
 /* The gzip body: the text is rendered through a 64 KiB buffer straight into the deflate
  * stream, so that neither the whole text nor a text body is kept for a snapshot asked only
  * for gzip (as Prometheus asks). */
-static void *make_gzip_view(const struct snapshot *s, void *ctx)
+static void *make_gzip_view(const struct snapshot *s, void *ctx, size_t *bytes)
 {
 	struct http *h = ctx;
 	struct gzip_writer g;
@@ -579,12 +586,12 @@ static void *make_gzip_view(const struct snapshot *s, void *ctx)
 		log_warn("gzip compression failed (%s); sending the scrape uncompressed", strerror(-ret));
 		return NULL;
 	}
+	*bytes = len;
 	return response_view(h, data, len, true);
 }
 
 static void resume(struct request *req)
 {
-	atomic_fetch_sub_explicit(&req->server->suspended, 1, memory_order_relaxed);
 	MHD_resume_connection(req->connection);
 }
 
@@ -669,11 +676,9 @@ static uint64_t older_response_bytes(struct http *h, struct snapshot *latest)
 {
 	uint64_t total = atomic_load_explicit(&h->response_bytes, memory_order_relaxed), own = 0;
 
-	pthread_mutex_lock(&latest->views_lock);
+	/* Not under views_lock: a render of `latest` in progress holds it. */
 	for (unsigned v = 0; v < SNAPSHOT_VIEWS; v++)
-		if (latest->views[v])
-			own += ((const struct response_view *)latest->views[v])->size;
-	pthread_mutex_unlock(&latest->views_lock);
+		own += atomic_load_explicit(&latest->view_bytes[v], memory_order_relaxed);
 	return total > own ? total - own : 0;
 }
 
@@ -709,7 +714,6 @@ static enum scrape_start start_scrape(struct http *h, struct request *req, enum 
 	snapshot_unref(latest);
 	req->state = REQ_SNAPSHOT_WAIT;
 	req->waiter.done = scrape_done;
-	atomic_fetch_add_explicit(&req->server->suspended, 1, memory_order_relaxed);
 	MHD_suspend_connection(req->connection);
 	scrape_request(h->scrape, &req->waiter);
 	*ret = MHD_YES;
@@ -776,7 +780,6 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 	case AUTH_THROTTLED: /* the reaper resumes it when its time is up */
 		req->state = REQ_AUTH_WAIT;
 		set_phase(h, conn_of(req->connection), PHASE_WAIT); /* waiting on us, not the client */
-		atomic_fetch_add_explicit(&srv->suspended, 1, memory_order_relaxed);
 		MHD_suspend_connection(req->connection);
 		*answered = false;
 		auth_hand_over(h->auth, &req->auth, outcome);
@@ -1005,8 +1008,11 @@ static void log_refusals(struct http *h)
 	}
 }
 
-/* Stops retired servers with no connection left (or past the grace time) and no request
- * suspended. Not under the lock: stopping a daemon runs our callbacks. */
+/* Stops retired servers once their last connection has closed. A suspended request is an
+ * open connection, so none is left to libmicrohttpd's "suspended at stop" abort. Past the
+ * grace time the connections left are shut down (a suspended one closes when resumed);
+ * the server is stopped at a later pass, when they are gone. Not under the lock when
+ * stopping: that runs our callbacks. */
 static void stop_drained_servers(struct http *h, long long now)
 {
 	for (;;) {
@@ -1016,11 +1022,20 @@ static void stop_drained_servers(struct http *h, long long now)
 		for (link = &h->servers; *link; link = &(*link)->next) {
 			struct server *srv = *link;
 
-			if (srv->retired_ms && atomic_load(&srv->suspended) == 0 &&
-			    (srv->connections == 0 || now - srv->retired_ms > RETIRE_GRACE_MS)) {
+			if (!srv->retired_ms)
+				continue;
+			if (srv->connections == 0) {
 				*link = srv->next;
 				drained = srv;
 				break;
+			}
+			if (!srv->closing && now - srv->retired_ms > RETIRE_GRACE_MS) {
+				srv->closing = true;
+				for (struct conn *c = h->conns; c; c = c->next)
+					if (c->server == srv && c->fd >= 0 && !c->cut) {
+						shutdown(c->fd, SHUT_RDWR);
+						c->cut = true;
+					}
 			}
 		}
 		pthread_mutex_unlock(&h->lock);
@@ -1098,7 +1113,6 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 		return NULL;
 	srv->http = h;
 	srv->web = web && web->tls ? webconfig_ref(web) : NULL;
-	atomic_init(&srv->suspended, 0);
 	/* Two-pointer options pass the first pointer cast to intptr_t; the logger first, so
 	 * that libmicrohttpd reports problems with the options that follow. */
 	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
@@ -1150,7 +1164,7 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 	h->scrape = scrape;
 	h->listen_fd = -1;
 	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "%s", config->telemetry_path);
-	h->clients = calloc(config->max_connections + 1u, sizeof(*h->clients));
+	h->clients = calloc(config->max_connections + CLIENT_SLACK, sizeof(*h->clients));
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->reaper_lock, NULL);
 	pthread_cond_init(&h->reaper_wake, NULL);
@@ -1274,10 +1288,10 @@ void http_stop(struct http *h)
 	while (srv) {
 		struct server *next = srv->next;
 
-		/* The scanner has stopped and resumed its waiters with no snapshot; their 503s
-		 * may still be on the way, which stopping the daemon cuts short. */
-		while (atomic_load(&srv->suspended) != 0)
-			usleep(1000);
+		/* Every thread that resumes requests (scanner, password thread, reaper) has
+		 * stopped after resuming what it held, so a request still suspended here has its
+		 * resume pending, which MHD_stop_daemon completes before closing connections. A
+		 * request that arrives meanwhile is refused at once (stopped scanner and auth). */
 		/* The current daemon owns the listening socket and closes it; retired ones were
 		 * quiesced and do not. */
 		if (!srv->retired_ms)

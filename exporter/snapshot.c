@@ -22,6 +22,8 @@ int snapshot_take(struct collectors *c, uint64_t scan_number, struct snapshot **
 		return -ENOMEM;
 	atomic_init(&s->refs, 1);
 	pthread_mutex_init(&s->views_lock, NULL);
+	for (unsigned v = 0; v < SNAPSHOT_VIEWS; v++)
+		atomic_init(&s->view_bytes[v], 0);
 	s->scan_number = scan_number;
 	for (unsigned i = 0; i < collectors_count; i++) {
 		double start;
@@ -57,15 +59,19 @@ void snapshot_unref(struct snapshot *s)
 }
 
 void *snapshot_view(struct snapshot *s, enum snapshot_view_id id,
-		    void *(*make)(const struct snapshot *s, void *ctx), void (*free_view)(void *view),
-		    void *ctx)
+		    void *(*make)(const struct snapshot *s, void *ctx, size_t *bytes),
+		    void (*free_view)(void *view), void *ctx)
 {
 	void *view;
 
 	pthread_mutex_lock(&s->views_lock);
 	if (!s->views[id]) {
-		s->views[id] = make(s, ctx);
+		size_t bytes = 0;
+
+		s->views[id] = make(s, ctx, &bytes);
 		s->views_free[id] = free_view;
+		if (s->views[id])
+			atomic_store_explicit(&s->view_bytes[id], bytes, memory_order_relaxed);
 	}
 	view = s->views[id];
 	pthread_mutex_unlock(&s->views_lock);

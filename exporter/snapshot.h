@@ -33,6 +33,8 @@ struct snapshot {
 	pthread_mutex_t views_lock;
 	void *views[SNAPSHOT_VIEWS];
 	void (*views_free[SNAPSHOT_VIEWS])(void *view);
+	/* Bytes each view holds, readable without views_lock (a render holds it). */
+	atomic_size_t view_bytes[SNAPSHOT_VIEWS];
 };
 
 /* Scans every enabled collector of `c` into a new snapshot holding one reference.
@@ -42,10 +44,11 @@ struct snapshot *snapshot_ref(struct snapshot *s);
 /* Drops a reference; the last one frees the data and its views. NULL is ignored. */
 void snapshot_unref(struct snapshot *s);
 
-/* The view `id`, made by make(s, ctx) on first use (under the snapshot's lock, so it is
- * made once) and freed with free_view when the snapshot goes. NULL when make fails. */
+/* The view `id`, made by make(s, ctx, &bytes) on first use (under the snapshot's lock, so
+ * it is made once; `bytes` is what it holds, for view_bytes) and freed with free_view when
+ * the snapshot goes. NULL when make fails. */
 void *snapshot_view(struct snapshot *s, enum snapshot_view_id id,
-		    void *(*make)(const struct snapshot *s, void *ctx), void (*free_view)(void *view),
-		    void *ctx);
+		    void *(*make)(const struct snapshot *s, void *ctx, size_t *bytes),
+		    void (*free_view)(void *view), void *ctx);
 
 #endif
