@@ -101,7 +101,6 @@ struct request {
 	enum request_state state;
 	/* the scrape */
 	bool counted; /* in http.in_flight */
-	bool stale;
 	struct snapshot *snapshot;
 };
 
@@ -505,35 +504,10 @@ static struct MHD_Response *shared_response(struct http *h, char *data, size_t s
 	return response;
 }
 
-/* A snapshot view: a shared response and the size of its body. */
-struct response_view {
-	struct MHD_Response *response;
-	size_t size;
-};
-
+/* A snapshot view is its shared response; the snapshot's reference is dropped with it. */
 static void response_view_free(void *view)
 {
-	struct response_view *v = view;
-
-	MHD_destroy_response(v->response);
-	free(v);
-}
-
-static struct response_view *response_view(struct http *h, char *data, size_t size, bool gzip)
-{
-	struct response_view *v = malloc(sizeof(*v));
-
-	if (!v) {
-		free(data);
-		return NULL;
-	}
-	v->size = size;
-	v->response = shared_response(h, data, size, gzip);
-	if (!v->response) {
-		free(v);
-		return NULL;
-	}
-	return v;
+	MHD_destroy_response(view);
 }
 
 static void *make_text_view(const struct snapshot *s, void *ctx, size_t *bytes)
@@ -552,7 +526,7 @@ static void *make_text_view(const struct snapshot *s, void *ctx, size_t *bytes)
 	body = expfmt_detach(&buf, &len);
 	atomic_store_explicit(&h->body_hint, len + len / 8 + 4096, memory_order_relaxed);
 	*bytes = len;
-	return response_view(h, body, len, false);
+	return shared_response(h, body, len, false);
 }
 
 /* The gzip body: the text is rendered through a 64 KiB buffer straight into the deflate
@@ -587,7 +561,7 @@ static void *make_gzip_view(const struct snapshot *s, void *ctx, size_t *bytes)
 		return NULL;
 	}
 	*bytes = len;
-	return response_view(h, data, len, true);
+	return shared_response(h, data, len, true);
 }
 
 static void resume(struct request *req)
@@ -723,7 +697,7 @@ static enum scrape_start start_scrape(struct http *h, struct request *req, enum 
 static enum MHD_Result answer_scrape(struct http *h, struct request *req)
 {
 	struct snapshot *s = req->snapshot;
-	struct response_view *view = NULL;
+	struct MHD_Response *view = NULL;
 	const char *accept_encoding;
 	enum MHD_Result ret;
 
@@ -744,7 +718,7 @@ static enum MHD_Result answer_scrape(struct http *h, struct request *req)
 				 "scrape failed: out of memory\n", text_plain);
 		goto out;
 	}
-	ret = MHD_queue_response(req->connection, MHD_HTTP_OK, view->response);
+	ret = MHD_queue_response(req->connection, MHD_HTTP_OK, view);
 out:
 	snapshot_unref(s);
 	req->snapshot = NULL;
