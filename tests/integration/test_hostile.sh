@@ -190,14 +190,21 @@ echo "  stall1000: $(grep '^ready ' "$(bg_out stall1000)")"
 connected=$(hfield stall1000 ready connected)
 ref=$(hfield stall1000 ready refused)
 assert_eq "stall1000: connected + refused" 1000 $((connected + ref))
-# The server refuses exactly 1000 - 128: no other connection from 127.0.0.1 is open (the
-# baseline above is only the scrape's own, from 127.0.0.200). hostile looks 300 ms after
-# its last connect; on a loaded machine a refusal the server has not made by then shows
-# as connected (and soon closed, which check_cut would catch): allow 2 such.
-assert_between "stall1000: refused at once (1000 - 128 per-IP, -2)" 870 872 "$ref"
+# No other connection from 127.0.0.1 is open (the baseline above is only the scrape's own,
+# from 127.0.0.200), so the server holds 128 (--web.max-connections-per-ip) and refuses the
+# rest — up to one more per serving thread: connections are counted once libmicrohttpd has
+# set them up, so the pool's threads accepting at the same moment can each admit one.
 real_scrapes "1000 stalled connections held" 5
 v=$(refused "$IT_TMP/real" client_connection_limit)
-assert_eq "client_connection_limit counter increase (1000 - 128)" 872 $((${v:-0} - ccl0))
+counted=$((${v:-0} - ccl0))
+threads=$(nproc)
+threads=$((threads < 2 ? 2 : threads > 8 ? 8 : threads))
+assert_between "stall1000: held by the server (1000 - client_connection_limit increase; 128 + at most $((threads - 1)))" \
+	128 $((128 + threads - 1)) $((1000 - counted))
+# hostile looks 300 ms after its last connect; on a loaded machine a refusal the server
+# has not made by then shows as connected (and is soon closed): allow 2 such.
+assert_between "stall1000: refusals hostile saw (the counter's $counted, up to 2 late)" \
+	$((counted - 2)) "$counted" "$ref"
 v=$(series "$IT_TMP/real" http_connections)
 assert_between "http_connections while held (held + this scrape)" $((connected + 1)) $((connected + 2)) "$v"
 hostile_done stall1000 20
