@@ -72,6 +72,26 @@ static unsigned slot_for(struct classify *c, enum classify_role role, uint16_t p
 	return slots->used - 1u;
 }
 
+void classify_carry(struct classify *c, const uint16_t *const ports[CLASSIFY_ROLES],
+		    const unsigned n[CLASSIFY_ROLES])
+{
+	for (int r = 0; r < CLASSIFY_ROLES; r++) {
+		struct classify_role_slots *slots = &c->roles[r];
+		unsigned count = n[r] < c->max_ports ? n[r] : c->max_ports;
+
+		for (unsigned i = 0; i < slots->used; i++)
+			slots->slot_of_port[slots->port_of_slot[i]] = 0;
+		slots->used = 0;
+		for (unsigned i = 0; i < count; i++) {
+			if (slots->slot_of_port[ports[r][i]])
+				continue;
+			slots->port_of_slot[slots->used] = ports[r][i];
+			slots->sockets[slots->used] = 1;
+			slots->slot_of_port[ports[r][i]] = (uint16_t)(++slots->used);
+		}
+	}
+}
+
 void classify_begin(struct classify *c, uint16_t eph_low, uint16_t eph_high)
 {
 	unsigned carried[CLASSIFY_ROLES];

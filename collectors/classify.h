@@ -59,6 +59,11 @@ void classify_fini(struct classify *c);
  * ephemeral range for this scan. */
 void classify_begin(struct classify *c, uint16_t eph_low, uint16_t eph_high);
 
+/* Replaces what the last scan used with `ports` (n[r] per role), as if they had sockets
+ * then: the next classify_begin carries them. Lets one classify serve many targets in
+ * turn, each with the ports of its own last scan. */
+void classify_carry(struct classify *c, const uint16_t *const ports[CLASSIFY_ROLES],
+		    const unsigned n[CLASSIFY_ROLES]);
 /* Classifies one socket and returns its slot: 0..max_ports-1 for a port (see
  * classify_slot_port), or classify_other_slot(c) for "other". */
 unsigned classify_socket(struct classify *c, uint8_t state, uint16_t local_port,

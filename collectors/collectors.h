@@ -2,12 +2,20 @@
  *
  * A collector turns kernel state into data (never text): `scan` fills its part of a
  * `struct collectors_result`. Adding a collector means a file, a row in collectors.c, a
- * field in collectors_result and rows in the renderers' tables. State lives in a
- * `struct collectors`, owned by one scanner at a time; nothing here is a global. */
+ * field in target_result and rows in the renderers' tables. State lives in a
+ * `struct collectors`, owned by one scanner at a time; nothing here is a global.
+ *
+ * A target is one network namespace: its namespace file, its sock_diag socket (a netlink
+ * socket stays in the namespace it was created in) and what its last scan used of the port
+ * slots. Targets come from discovery (netns.h) and are closed in the first scan that no
+ * longer finds them: an open socket or namespace file keeps a dead namespace alive. The
+ * scan state that is big and reusable (the aggregate, read buffers) belongs to workers,
+ * one thread each, which take targets in turn and enter their namespaces with setns(). */
 #ifndef TCPH_COLLECTORS_H
 #define TCPH_COLLECTORS_H
 
 #include "classify.h"
+#include "netns.h"
 #include "netstat.h"
 #include "sysctl.h"
 #include "tcpagg.h"
@@ -20,28 +28,64 @@
 struct collectors_config {
 	struct classify_config classify;
 	uint32_t idle_threshold_seconds; /* --idle-threshold */
-	const char *proc_root;		 /* "/proc"; tests point it elsewhere */
-	/* Replaces the netlink dump (unit tests replay recorded dumps); NULL in production. */
+	const char *proc_root;		 /* "/proc" (--path.procfs); tests point it elsewhere */
+	enum netns_mode netns_mode;	 /* --netns */
+	const char *const *netns_names;	 /* NETNS_NAMES */
+	unsigned n_netns_names;
+	unsigned netns_max;		 /* --netns.max; 0: COLLECTORS_NETNS_MAX_DEFAULT */
+	unsigned workers;		 /* --netns.workers; 0: one per online CPU */
+	bool no_histograms;		 /* --no-collector.tcp.histograms */
+	/* Replaces the netlink dump (unit tests replay recorded dumps); NULL in production.
+	 * Only in NETNS_SELF mode. */
 	tcpagg_dump_fn tcp_dump;
 	void *tcp_dump_ctx;
 };
 
-/* The data of one scan of every enabled collector. Immutable once published. */
-struct collectors_result {
-	struct tcp_result *tcp; /* NULL when the tcp collector is disabled */
+#define COLLECTORS_NETNS_MAX_DEFAULT 256
+#define COLLECTORS_NETNS_MAX_LIMIT 65536
+#define COLLECTORS_WORKERS_MAX 64
+
+/* The data of one target (network namespace). */
+struct target_result {
+	struct netns_labels labels; /* only rendered when collectors_result.per_netns */
+	struct tcp_result *tcp;	    /* NULL when the tcp collector is disabled */
 	struct sysctl_result sysctl;
 	struct netstat_result netstat;
 };
+
+/* What discovery found and what became of it (NETNS_ALL and NETNS_NAMES). */
+struct netns_result {
+	unsigned found;	     /* namespaces discovered this scan */
+	unsigned scanned;    /* of them, scanned (targets with data) */
+	unsigned over_limit; /* of them, left out by --netns.max this scan */
+	uint64_t skipped_total[NETNS_SKIP_REASONS]; /* since start */
+	double discovery_seconds;
+};
+
+/* The data of one scan of every enabled collector in every target. Immutable once
+ * published. */
+struct collectors_result {
+	bool per_netns; /* --netns=all or names: every family carries the namespace labels */
+	unsigned n_targets;
+	struct target_result *targets; /* discovery order: "host", named, then by first pid */
+	struct netns_result netns;
+	/* Per collector: 0, or the first -errno any target reported (input was lost), and the
+	 * time spent in it summed over targets. */
+	int error[COLLECTORS_MAX];
+	double seconds[COLLECTORS_MAX];
+};
+
+struct collectors_worker;
+struct collectors_target;
 
 struct collector {
 	const char *name; /* --collector.NAME / --no-collector.NAME, label collector="NAME" */
 	const char *description;
 	bool default_enabled;
-	int (*init)(void **state, const struct collectors_config *config); /* 0 or -errno */
-	void (*fini)(void *state);
-	/* Fills its part of `out`. 0, or -errno when any of its input was lost; whatever it
-	 * could still read is in `out` and is served. */
-	int (*scan)(void *state, struct collectors_result *out);
+	/* Scans one target on a worker (which, outside NETNS_SELF, has entered the target's
+	 * namespace). 0, or -errno when any of its input was lost; whatever it could still
+	 * read is in `out` and is served. */
+	int (*scan)(struct collectors_worker *w, struct collectors_target *t, struct target_result *out);
 };
 
 extern const struct collector collectors_table[];
@@ -50,15 +94,18 @@ extern const unsigned collectors_count;
 /* Index of the collector called `name`, or -1. */
 int collectors_find(const char *name);
 
-struct collectors {
-	bool enabled[COLLECTORS_MAX];
-	void *state[COLLECTORS_MAX];
-};
+struct collectors;
 
-/* Initialises every enabled collector (`enabled` has collectors_count entries); on failure
- * undoes what it did and returns -errno. */
-int collectors_init(struct collectors *c, const bool *enabled, const struct collectors_config *config);
-void collectors_fini(struct collectors *c);
+/* Initialises the enabled collectors (`enabled` has collectors_count entries), the
+ * namespace discovery and, outside NETNS_SELF, the worker threads. 0 or -errno. */
+int collectors_create(struct collectors **out, const bool *enabled,
+		      const struct collectors_config *config);
+void collectors_destroy(struct collectors *c);
+bool collectors_enabled(const struct collectors *c, unsigned i);
+
+/* Scans every target into `out` (zeroed by the caller). 0, or -ENOMEM when not even the
+ * result could be allocated (then every enabled collector reports the error). */
+int collectors_scan(struct collectors *c, struct collectors_result *out);
 void collectors_result_free(struct collectors_result *result);
 
 #endif

@@ -60,6 +60,7 @@ int tcpagg_init(struct tcpagg *agg, const struct classify_config *config,
 	snprintf(agg->port_range_path, sizeof(agg->port_range_path),
 		 "/proc/sys/net/ipv4/ip_local_port_range");
 	agg->idle_threshold_ms = idle_threshold_ms;
+	agg->histograms = true;
 	for (int r = 0; r < CLASSIFY_ROLES; r++)
 		agg->slots[r] = calloc(nslots, sizeof(struct tcpagg_slot));
 	agg->listeners = calloc(nslots, sizeof(struct tcpagg_listener));
@@ -170,8 +171,11 @@ static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
 	slot->unacked_segments += info->tcpi_unacked;
 	if (record->state != TCPH_ESTABLISHED)
 		return;
-	observe(&slot->idle, tcpagg_idle_bounds, TCPAGG_IDLE_BUCKETS, info->tcpi_last_data_recv / 1000.0);
-	observe(&slot->rtt, tcpagg_rtt_bounds, TCPAGG_RTT_BUCKETS, info->tcpi_rtt / 1e6);
+	if (agg->histograms) {
+		observe(&slot->idle, tcpagg_idle_bounds, TCPAGG_IDLE_BUCKETS,
+			info->tcpi_last_data_recv / 1000.0);
+		observe(&slot->rtt, tcpagg_rtt_bounds, TCPAGG_RTT_BUCKETS, info->tcpi_rtt / 1e6);
+	}
 	/* Silent: nothing received from the peer, data or ACK, for longer than the threshold;
 	 * unprotected: no timer pending, so no keepalive and nothing in flight either. */
 	if (record->timer == TCPH_TIMER_OFF &&
@@ -197,6 +201,12 @@ int tcpagg_add(const struct sockdiag_record *record, void *ctx)
 	if (record->state == TCPH_LISTEN && slot != classify_other_slot(&agg->classify))
 		add_listener(&agg->listeners[slot], record);
 	return 0;
+}
+
+void tcpagg_carry(struct tcpagg *agg, const uint16_t *const ports[CLASSIFY_ROLES],
+		  const unsigned n[CLASSIFY_ROLES])
+{
+	classify_carry(&agg->classify, ports, n);
 }
 
 int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx)
@@ -257,6 +267,7 @@ int tcpagg_result(const struct tcpagg *agg, bool sockets, struct tcp_result **ou
 	}
 	result->listeners = (struct tcpagg_listener *)p;
 	result->has_sockets = sockets;
+	result->has_histograms = agg->histograms;
 	result->dump_retries_total = agg->dump_retries_total;
 	result->eph_low = c->eph_low;
 	result->eph_high = c->eph_high;

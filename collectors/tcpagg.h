@@ -70,6 +70,7 @@ struct tcpagg {
 	struct tcpagg_slot *slots[CLASSIFY_ROLES]; /* max_ports + 1 each; last is "other" */
 	struct tcpagg_listener *listeners;	   /* max_ports + 1, server role */
 	uint32_t idle_threshold_ms;
+	bool histograms; /* fill the idle and RTT histograms (true after init) */
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t dump_retries_total;
 	int port_range_error; /* 0, or -errno of the last read of the ephemeral range */
@@ -88,6 +89,7 @@ struct tcp_port {
  * "other" last; listeners[i] belongs to ports[CLASSIFY_SERVER][i]. One allocation. */
 struct tcp_result {
 	bool has_sockets; /* false when the dump failed: only dump_retries_total is known */
+	bool has_histograms; /* the idle and RTT histograms were filled */
 	unsigned n_ports[CLASSIFY_ROLES];
 	struct tcp_port *ports[CLASSIFY_ROLES];
 	struct tcpagg_listener *listeners;
@@ -108,6 +110,9 @@ void tcpagg_fini(struct tcpagg *agg);
 void tcpagg_begin(struct tcpagg *agg);
 /* Adds one socket record (the sockdiag_record_fn of the scan). Always returns 0. */
 int tcpagg_add(const struct sockdiag_record *record, void *agg);
+/* Before a scan of another target: the ports its last scan used (see classify_carry). */
+void tcpagg_carry(struct tcpagg *agg, const uint16_t *const ports[CLASSIFY_ROLES],
+		  const unsigned n[CLASSIFY_ROLES]);
 /* A full scan: both families, retried as a whole (bounded) when a dump is interrupted.
  * 0 or -errno (-EINTR after too many interrupted attempts). */
 int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx);

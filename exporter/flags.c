@@ -38,6 +38,12 @@ enum {
 	OPT_WRITE_TIMEOUT,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_NETNS,
+	OPT_NETNS_MAX,
+	OPT_NETNS_WORKERS,
+	OPT_PROCFS,
+	OPT_HISTOGRAMS_ON,
+	OPT_HISTOGRAMS_OFF,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -73,10 +79,24 @@ static void usage(FILE *out)
 		"                              the rest fold into port=\"other\"\n"
 		"  --idle-threshold=DURATION   silence after which an ESTABLISHED connection without\n"
 		"                              keepalive counts as unprotected idle (default %ds)\n"
+		"  --netns=MODE                self: this network namespace only (default); all: every\n"
+		"                              network namespace on the host (needs CAP_SYS_ADMIN and\n"
+		"                              CAP_SYS_PTRACE), labelled netns, pod_uid, container_id;\n"
+		"                              NAME[,NAME...]: those namespaces under /run/netns\n"
+		"  --netns.max=N               namespaces scanned per scrape, 1-%d (default %d); the\n"
+		"                              rest are counted in tcp_health_exporter_netns_over_limit\n"
+		"  --netns.workers=N           threads scanning namespaces in parallel, 1-%d (default:\n"
+		"                              one per online CPU)\n"
+		"  --path.procfs=PATH          procfs mount point (default /proc), e.g. the host's\n"
+		"                              procfs mounted into a container\n"
+		"  --[no-]collector.tcp.histograms\n"
+		"                              the idle and RTT histograms (default on; off saves 26\n"
+		"                              series per port label set)\n"
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		"DURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n",
 		DEFAULT_MAX_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
-		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD);
+		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD,
+		COLLECTORS_NETNS_MAX_LIMIT, COLLECTORS_NETNS_MAX_DEFAULT, COLLECTORS_WORKERS_MAX);
 	for (unsigned i = 0; i < collectors_count; i++)
 		fprintf(out, "  --[no-]collector.%-10s %s (default %s)\n", collectors_table[i].name,
 			collectors_table[i].description,
@@ -230,10 +250,52 @@ static int parse_number(const char *flag, const char *text, long min, long max, 
 	return 0;
 }
 
+/* "self", "all", or a comma list of names under /run/netns. */
+static int parse_netns(const char *text, struct flags *flags, char *err, size_t errlen)
+{
+	char *name, *save = NULL;
+
+	flags->n_netns_names = 0;
+	if (strcmp(text, "self") == 0 || strcmp(text, "all") == 0) {
+		flags->netns_mode = text[0] == 's' ? NETNS_SELF : NETNS_ALL;
+		return 0;
+	}
+	if (strlen(text) >= sizeof(flags->netns_text)) {
+		snprintf(err, errlen, "invalid --netns: the list is too long");
+		return -EINVAL;
+	}
+	snprintf(flags->netns_text, sizeof(flags->netns_text), "%s", text);
+	for (name = strtok_r(flags->netns_text, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		if (!netns_name_valid(name)) {
+			snprintf(err, errlen, "invalid --netns '%s': '%s' is not a namespace name (want "
+				 "self, all, or names under /run/netns separated by commas)", text, name);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < flags->n_netns_names; i++)
+			if (strcmp(flags->netns_names[i], name) == 0) {
+				snprintf(err, errlen, "invalid --netns '%s': '%s' is given twice", text, name);
+				return -EINVAL;
+			}
+		if (flags->n_netns_names == NETNS_NAMES_MAX) {
+			snprintf(err, errlen, "invalid --netns: more than %d names", NETNS_NAMES_MAX);
+			return -EINVAL;
+		}
+		flags->netns_names[flags->n_netns_names++] = name;
+	}
+	if (flags->n_netns_names == 0 || text[strlen(text) - 1] == ',' || text[0] == ',' ||
+	    strstr(text, ",,")) {
+		snprintf(err, errlen, "invalid --netns '%s': want self, all, or names under /run/netns "
+			 "separated by commas", text);
+		return -EINVAL;
+	}
+	flags->netns_mode = NETNS_NAMES;
+	return 0;
+}
+
 int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err, size_t errlen)
 {
 	static char collector_names[2 * FLAGS_MAX_COLLECTORS][64];
-	struct option options[24 + 2 * FLAGS_MAX_COLLECTORS];
+	struct option options[32 + 2 * FLAGS_MAX_COLLECTORS];
 	uint64_t ms;
 	const char *listen_ports = NULL, *client_ports = NULL;
 	char list_err[160];
@@ -256,6 +318,12 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "web.write-timeout", required_argument, NULL, OPT_WRITE_TIMEOUT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "netns.max", required_argument, NULL, OPT_NETNS_MAX },
+		{ "netns.workers", required_argument, NULL, OPT_NETNS_WORKERS },
+		{ "path.procfs", required_argument, NULL, OPT_PROCFS },
+		{ "collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_ON },
+		{ "no-collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_OFF },
 	};
 
 	memset(flags, 0, sizeof(*flags));
@@ -269,6 +337,10 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	flags->max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
 	flags->read_timeout_ms = DEFAULT_READ_TIMEOUT_MS;
 	flags->write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
+	flags->tcp_histograms = true;
+	flags->proc_root = "/proc";
+	flags->netns_mode = NETNS_SELF;
+	flags->netns_max = COLLECTORS_NETNS_MAX_DEFAULT;
 	if (collectors_count > FLAGS_MAX_COLLECTORS) {
 		snprintf(err, errlen, "too many collectors compiled in");
 		return -EINVAL;
@@ -354,6 +426,32 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 				return -EINVAL;
 			*(opt == OPT_READ_TIMEOUT ? &flags->read_timeout_ms : &flags->write_timeout_ms) =
 				(unsigned)ms;
+			break;
+		case OPT_NETNS:
+			if (parse_netns(optarg, flags, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_NETNS_MAX:
+			if (parse_number("--netns.max", optarg, 1, COLLECTORS_NETNS_MAX_LIMIT,
+					 &flags->netns_max, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_NETNS_WORKERS:
+			if (parse_number("--netns.workers", optarg, 1, COLLECTORS_WORKERS_MAX,
+					 &flags->netns_workers, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case OPT_PROCFS:
+			if (optarg[0] != '/' || strlen(optarg) > 200) {
+				snprintf(err, errlen, "invalid --path.procfs '%s': want an absolute path "
+					 "of at most 200 bytes", optarg);
+				return -EINVAL;
+			}
+			flags->proc_root = optarg;
+			break;
+		case OPT_HISTOGRAMS_ON:
+		case OPT_HISTOGRAMS_OFF:
+			flags->tcp_histograms = opt == OPT_HISTOGRAMS_ON;
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_parse_level(optarg, &flags->log_level) < 0) {

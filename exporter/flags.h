@@ -3,6 +3,7 @@
 #define TCPH_FLAGS_H
 
 #include "../collectors/classify.h"
+#include "../collectors/netns.h"
 #include "../lib/log.h"
 
 #include <stdbool.h>
@@ -29,6 +30,14 @@ struct flags {
 	unsigned write_timeout_ms;	 /* to send a whole response */
 	enum log_level log_level;
 	bool collector_enabled[FLAGS_MAX_COLLECTORS];
+	bool tcp_histograms;		/* --[no-]collector.tcp.histograms */
+	const char *proc_root;		/* --path.procfs */
+	enum netns_mode netns_mode;	/* --netns */
+	const char *netns_names[NETNS_NAMES_MAX]; /* --netns=a,b: point into netns_text */
+	unsigned n_netns_names;
+	char netns_text[NETNS_NAMES_MAX * (NETNS_NAME_MAX + 1)];
+	unsigned netns_max;
+	unsigned netns_workers; /* 0: one per online CPU */
 };
 
 enum flags_result {

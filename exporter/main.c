@@ -5,6 +5,7 @@
  * start-up. SIGHUP re-reads --web.config.file. */
 #include "../collectors/collectors.h"
 #include "../lib/log.h"
+#include "../lib/procfs.h"
 #include "flags.h"
 #include "http.h"
 #include "scrape.h"
@@ -23,6 +24,8 @@
 /* File descriptors the exporter needs besides its HTTP connections: listening socket,
  * epoll and event fds of the serving threads, netlink, /proc files, stdio. */
 #define FD_RESERVE 256
+#define CAP_SYS_PTRACE_BIT 19 /* linux/capability.h, without the libcap dependency */
+#define CAP_SYS_ADMIN_BIT 21
 
 static struct flags flags;
 
@@ -102,6 +105,36 @@ static void reload(struct http *h, struct webconfig **web)
 		 fresh->tls ? "https" : "http", fresh->n_users ? ", basic auth" : "");
 }
 
+/* Whether this process may enter other namespaces (CAP_SYS_ADMIN, for setns) and, in
+ * --netns=all, open other processes' namespace files (CAP_SYS_PTRACE). Checked once at
+ * start so that a missing privilege is one clear error, not a scrape full of skips. */
+static int check_netns_privileges(char *err, size_t errlen)
+{
+	char text[4096], missing[64] = "";
+	const char *line;
+	unsigned long long eff;
+
+	if (procfs_read_file("/proc/self/status", text, sizeof(text)) < 0 ||
+	    !(line = strstr(text, "\nCapEff:")) || sscanf(line + 8, "%llx", &eff) != 1) {
+		snprintf(err, errlen, "--netns=%s: cannot read this process's capabilities from "
+			 "/proc/self/status", flags.netns_mode == NETNS_ALL ? "all" : "NAMES");
+		return -EPERM;
+	}
+	if (!(eff & (1ull << CAP_SYS_ADMIN_BIT)))
+		strcat(missing, " CAP_SYS_ADMIN");
+	if (flags.netns_mode == NETNS_ALL && !(eff & (1ull << CAP_SYS_PTRACE_BIT)))
+		strcat(missing, " CAP_SYS_PTRACE");
+	if (!missing[0])
+		return 0;
+	snprintf(err, errlen, "--netns=%s needs CAP_SYS_ADMIN (to enter namespaces)%s; missing:%s "
+		 "(run as root, or see README \"Every network namespace\")",
+		 flags.netns_mode == NETNS_ALL ? "all" : "NAMES",
+		 flags.netns_mode == NETNS_ALL ? " and CAP_SYS_PTRACE (to open other processes' "
+						 "namespace files)" : "",
+		 missing);
+	return -EPERM;
+}
+
 int main(int argc, char **argv)
 {
 	struct collectors_config config;
@@ -121,6 +154,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(flags.log_level);
+	if (flags.netns_mode != NETNS_SELF && check_netns_privileges(err, sizeof(err)) < 0) {
+		print_error(err);
+		return 2;
+	}
 	if (flags.web_config_file) {
 		ret = webconfig_load_new(flags.web_config_file, &web, err, sizeof(err));
 		if (ret < 0) {
@@ -154,7 +191,13 @@ int main(int argc, char **argv)
 		.max_ports = flags.max_ports,
 	};
 	config.idle_threshold_seconds = flags.idle_threshold_seconds;
-	config.proc_root = "/proc";
+	config.proc_root = flags.proc_root;
+	config.netns_mode = flags.netns_mode;
+	config.netns_names = flags.netns_names;
+	config.n_netns_names = flags.n_netns_names;
+	config.netns_max = flags.netns_max;
+	config.workers = flags.netns_workers;
+	config.no_histograms = !flags.tcp_histograms;
 	ret = scrape_create(&scrape, flags.collector_enabled, &config, fill_stats, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));

@@ -144,15 +144,49 @@ static uint32_t field_u32(const void *base, size_t offset)
 	return *(const uint32_t *)((const char *)base + offset);
 }
 
+/* The labels that tell targets apart, first in every sample of a target (none outside
+ * --netns=all/names). Empty pod_uid and container_id are left out: Prometheus reads an
+ * empty label as an absent one. */
+struct prefix {
+	struct expfmt_label labels[3];
+	size_t n;
+};
+
+static void target_prefix(const struct snapshot *s, const struct target_result *t, struct prefix *p)
+{
+	p->n = 0;
+	if (!s->data.per_netns)
+		return;
+	p->labels[p->n++] = (struct expfmt_label){ "netns", t->labels.netns };
+	if (t->labels.pod_uid[0])
+		p->labels[p->n++] = (struct expfmt_label){ "pod_uid", t->labels.pod_uid };
+	if (t->labels.container_id[0])
+		p->labels[p->n++] = (struct expfmt_label){ "container_id", t->labels.container_id };
+}
+
+#define MAX_LABELS 8
+
+/* labels = prefix, then `own`; returns the count. */
+static size_t with_prefix(struct expfmt_label *labels, const struct prefix *p,
+			  const struct expfmt_label *own, size_t n_own)
+{
+	memcpy(labels, p->labels, p->n * sizeof(*labels));
+	memcpy(labels + p->n, own, n_own * sizeof(*labels));
+	return p->n + n_own;
+}
+
 /* One row over every (port, role) label set, in port order with "other" last per role. */
 static void write_slot_row(const struct tcp_result *tcp, const struct family_row *row,
-			   struct expfmt_buf *out)
+			   const struct prefix *prefix, struct expfmt_buf *out)
 {
 	char port[8];
-	struct expfmt_label labels[3] = { { "port", port }, { "role", NULL }, { NULL, NULL } };
+	struct expfmt_label labels[MAX_LABELS];
+	size_t k = prefix->n;
+	struct expfmt_label own[2] = { { "port", port }, { "role", NULL } };
 
+	with_prefix(labels, prefix, own, 2);
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
-		labels[1].value = role_names[r];
+		labels[k + 1].value = role_names[r];
 		for (unsigned i = 0; i < tcp->n_ports[r]; i++) {
 			const struct tcp_port *p = &tcp->ports[r][i];
 			const struct tcpagg_slot *slot = &p->counts;
@@ -160,30 +194,30 @@ static void write_slot_row(const struct tcp_result *tcp, const struct family_row
 			port_text(port, p);
 			switch (row->kind) {
 			case ROW_SLOT_U32:
-				expfmt_sample_u64(out, row->name, labels, 2, field_u32(slot, row->offset));
+				expfmt_sample_u64(out, row->name, labels, k + 2, field_u32(slot, row->offset));
 				break;
 			case ROW_SLOT_U64:
-				expfmt_sample_u64(out, row->name, labels, 2, field_u64(slot, row->offset));
+				expfmt_sample_u64(out, row->name, labels, k + 2, field_u64(slot, row->offset));
 				break;
 			case ROW_SLOT_STATES:
-				labels[2].name = "state";
+				labels[k + 2].name = "state";
 				for (unsigned st = 1; st <= TCPH_STATE_MAX; st++) {
-					labels[2].value = tcpagg_state_name(st);
-					expfmt_sample_u64(out, row->name, labels, 3, slot->states[st]);
+					labels[k + 2].value = tcpagg_state_name(st);
+					expfmt_sample_u64(out, row->name, labels, k + 3, slot->states[st]);
 				}
 				break;
 			case ROW_SLOT_TIMERS:
-				labels[2].name = "timer";
+				labels[k + 2].name = "timer";
 				for (unsigned t = 0; t <= TCPH_TIMER_MAX; t++) {
-					labels[2].value = tcpagg_timer_name(t);
-					expfmt_sample_u64(out, row->name, labels, 3, slot->timers[t]);
+					labels[k + 2].value = tcpagg_timer_name(t);
+					expfmt_sample_u64(out, row->name, labels, k + 3, slot->timers[t]);
 				}
 				break;
 			case ROW_SLOT_HISTOGRAM: {
 				const struct tcpagg_histogram *h =
 					(const void *)((const char *)slot + row->offset);
 
-				expfmt_histogram(out, row->name, labels, 2, row->bounds, h->buckets,
+				expfmt_histogram(out, row->name, labels, k + 2, row->bounds, h->buckets,
 						 row->nbounds, h->count, h->sum);
 				break;
 			}
@@ -196,12 +230,15 @@ static void write_slot_row(const struct tcp_result *tcp, const struct family_row
 
 /* Rows over the server role's ports that are not "other". */
 static void write_listener_row(const struct tcp_result *tcp, const struct family_row *row,
-			       struct expfmt_buf *out)
+			       const struct prefix *prefix, struct expfmt_buf *out)
 {
 	unsigned used = tcp->n_ports[CLASSIFY_SERVER] ? tcp->n_ports[CLASSIFY_SERVER] - 1 : 0;
 	char port[8], address[INET6_ADDRSTRLEN];
-	struct expfmt_label labels[3] = { { "port", port }, { "address", address }, { "family", NULL } };
+	struct expfmt_label labels[MAX_LABELS];
+	struct expfmt_label own[3] = { { "port", port }, { "address", address }, { "family", NULL } };
+	size_t k = prefix->n;
 
+	with_prefix(labels, prefix, own, 3);
 	for (unsigned i = 0; i < used; i++) {
 		const struct tcp_port *p = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *listener = &tcp->listeners[i];
@@ -210,7 +247,7 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 		switch (row->kind) {
 		case ROW_LISTENER_UP:
 			if (listener->sockets || p->expected)
-				expfmt_sample_u64(out, row->name, labels, 1, listener->sockets ? 1 : 0);
+				expfmt_sample_u64(out, row->name, labels, k + 1, listener->sockets ? 1 : 0);
 			break;
 		case ROW_LISTENER_INFO:
 			for (unsigned a = 0; a < listener->n_addresses; a++) {
@@ -218,13 +255,14 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 				int v6 = la->family == AF_INET6;
 
 				inet_ntop(v6 ? AF_INET6 : AF_INET, la->addr, address, sizeof(address));
-				labels[2].value = family_names[v6 ? TCPAGG_IPV6 : TCPAGG_IPV4];
-				expfmt_sample_u64(out, row->name, labels, 3, 1);
+				labels[k + 2].value = family_names[v6 ? TCPAGG_IPV6 : TCPAGG_IPV4];
+				expfmt_sample_u64(out, row->name, labels, k + 3, 1);
 			}
 			break;
 		case ROW_LISTENER_U64:
 			if (listener->sockets)
-				expfmt_sample_u64(out, row->name, labels, 1, field_u64(listener, row->offset));
+				expfmt_sample_u64(out, row->name, labels, k + 1,
+						  field_u64(listener, row->offset));
 			break;
 		default:
 			break;
@@ -232,51 +270,79 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 	}
 }
 
-static void write_tcp_row(const struct tcp_result *tcp, const struct family_row *row,
-			  struct expfmt_buf *out)
+/* The samples of one family for one target. */
+static void write_tcp_samples(const struct tcp_result *tcp, const struct family_row *row,
+			      const struct prefix *prefix, struct expfmt_buf *out)
 {
-	struct expfmt_label label = { NULL, NULL };
+	struct expfmt_label labels[MAX_LABELS];
+	struct expfmt_label own = { NULL, NULL };
+	size_t k = prefix->n;
 
-	expfmt_family(out, row->name, row->type, row->help);
 	switch (row->kind) {
 	case ROW_LISTENER_UP:
 	case ROW_LISTENER_INFO:
 	case ROW_LISTENER_U64:
-		write_listener_row(tcp, row, out);
+		write_listener_row(tcp, row, prefix, out);
 		break;
 	case ROW_SOCKETS_SCANNED:
-		label.name = "family";
+		own.name = "family";
+		with_prefix(labels, prefix, &own, 1);
 		for (int f = 0; f < TCPAGG_FAMILIES; f++) {
-			label.value = family_names[f];
-			expfmt_sample_u64(out, row->name, &label, 1, tcp->sockets_scanned[f]);
+			labels[k].value = family_names[f];
+			expfmt_sample_u64(out, row->name, labels, k + 1, tcp->sockets_scanned[f]);
 		}
 		break;
 	case ROW_PORTS_FOLDED:
-		label.name = "role";
+		own.name = "role";
+		with_prefix(labels, prefix, &own, 1);
 		for (int r = 0; r < CLASSIFY_ROLES; r++) {
-			label.value = role_names[r];
-			expfmt_sample_u64(out, row->name, &label, 1, tcp->folded[r]);
+			labels[k].value = role_names[r];
+			expfmt_sample_u64(out, row->name, labels, k + 1, tcp->folded[r]);
 		}
 		break;
 	case ROW_DUMP_RETRIES:
-		expfmt_sample_u64(out, row->name, NULL, 0, tcp->dump_retries_total);
+		expfmt_sample_u64(out, row->name, prefix->labels, k, tcp->dump_retries_total);
 		break;
 	default:
-		write_slot_row(tcp, row, out);
+		write_slot_row(tcp, row, prefix, out);
 		break;
 	}
 }
 
+/* Without a dump only the counters stay true; histograms can be turned off. */
+static bool tcp_row_applies(const struct tcp_result *tcp, const struct family_row *row)
+{
+	if (!tcp)
+		return false; /* out of memory at the end of the scan: nothing is known */
+	if (row->kind == ROW_DUMP_RETRIES)
+		return true;
+	if (row->kind == ROW_SLOT_HISTOGRAM && !tcp->has_histograms)
+		return false;
+	return tcp->has_sockets;
+}
+
 static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 {
-	const struct tcp_result *tcp = s->data.tcp;
+	const struct collectors_result *data = &s->data;
 
-	if (!tcp)
-		return; /* out of memory at the end of the scan: nothing is known */
 	for (unsigned i = 0; i < sizeof(tcp_families) / sizeof(tcp_families[0]); i++) {
-		/* Without a dump only the counters stay true. */
-		if (tcp->has_sockets || tcp_families[i].kind == ROW_DUMP_RETRIES)
-			write_tcp_row(tcp, &tcp_families[i], out);
+		const struct family_row *row = &tcp_families[i];
+		bool any = false;
+
+		for (unsigned t = 0; t < data->n_targets && !any; t++)
+			any = tcp_row_applies(data->targets[t].tcp, row);
+		if (!any)
+			continue;
+		/* One HELP/TYPE, then every target's samples: a family must not be split. */
+		expfmt_family(out, row->name, row->type, row->help);
+		for (unsigned t = 0; t < data->n_targets; t++) {
+			struct prefix prefix;
+
+			if (!tcp_row_applies(data->targets[t].tcp, row))
+				continue;
+			target_prefix(s, &data->targets[t], &prefix);
+			write_tcp_samples(data->targets[t].tcp, row, &prefix, out);
+		}
 	}
 }
 
@@ -319,35 +385,51 @@ static const struct sysctl_row sysctl_rows[SYSCTL_COUNT] = {
 		"outgoing connections." },
 };
 
-static void write_gauge(struct expfmt_buf *out, const char *name, const char *help, double value)
-{
-	expfmt_family(out, name, "gauge", help);
-	expfmt_sample(out, name, NULL, 0, value);
-}
-
 static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
 {
-	const struct sysctl_result *sysctl = &s->data.sysctl;
+	const struct collectors_result *data = &s->data;
 	char name[96];
 
 	for (unsigned i = 0; i < SYSCTL_COUNT; i++) {
 		const struct sysctl_row *row = &sysctl_rows[i];
 
-		if (!sysctl->present[i])
-			continue;
-		snprintf(name, sizeof(name), "tcp_health_sysctl_%s", row->metric);
-		write_gauge(out, name, row->help, (double)sysctl->values[i][0]);
-		if (row->metric_high) {
-			snprintf(name, sizeof(name), "tcp_health_sysctl_%s", row->metric_high);
-			write_gauge(out, name, row->help, (double)sysctl->values[i][1]);
+		for (int high = 0; high < (row->metric_high ? 2 : 1); high++) {
+			bool any = false;
+
+			for (unsigned t = 0; t < data->n_targets && !any; t++)
+				any = data->targets[t].sysctl.present[i];
+			if (!any)
+				continue;
+			snprintf(name, sizeof(name), "tcp_health_sysctl_%s",
+				 high ? row->metric_high : row->metric);
+			expfmt_family(out, name, "gauge", row->help);
+			for (unsigned t = 0; t < data->n_targets; t++) {
+				const struct sysctl_result *sysctl = &data->targets[t].sysctl;
+				struct prefix prefix;
+
+				if (!sysctl->present[i])
+					continue;
+				target_prefix(s, &data->targets[t], &prefix);
+				expfmt_sample(out, name, prefix.labels, prefix.n,
+					      (double)sysctl->values[i][high]);
+			}
 		}
 	}
-	if (sysctl->has_keepalive_detection)
-		write_gauge(out, "tcp_health_keepalive_detection_seconds",
-			    "Time for keepalive to detect a dead idle peer with the kernel's default "
-			    "settings: tcp_keepalive_time + tcp_keepalive_intvl * tcp_keepalive_probes "
-			    "(applications may override them per socket).",
-			    (double)sysctl->keepalive_detection_seconds);
+	for (unsigned t = 0, header = 0; t < data->n_targets; t++) {
+		const struct sysctl_result *sysctl = &data->targets[t].sysctl;
+		struct prefix prefix;
+
+		if (!sysctl->has_keepalive_detection)
+			continue;
+		if (!header++)
+			expfmt_family(out, "tcp_health_keepalive_detection_seconds", "gauge",
+				      "Time for keepalive to detect a dead idle peer with the kernel's "
+				      "default settings: tcp_keepalive_time + tcp_keepalive_intvl * "
+				      "tcp_keepalive_probes (applications may override them per socket).");
+		target_prefix(s, &data->targets[t], &prefix);
+		expfmt_sample(out, "tcp_health_keepalive_detection_seconds", prefix.labels, prefix.n,
+			      (double)sysctl->keepalive_detection_seconds);
+	}
 }
 
 /* ---- the netstat collector's families -------------------------------------------------- */
@@ -404,18 +486,32 @@ static const struct netstat_row netstat_rows[NETSTAT_COUNT] = {
 
 static void write_netstat(const struct snapshot *s, struct expfmt_buf *out)
 {
-	const struct netstat_result *netstat = &s->data.netstat;
+	const struct collectors_result *data = &s->data;
 
 	for (unsigned i = 0; i < NETSTAT_COUNT; i++) {
 		const struct netstat_row *row = &netstat_rows[i];
+		bool any = false;
 
-		if (!netstat->found[i])
-			continue; /* this kernel does not have it, or its file was lost */
+		/* Not found: this kernel does not have it, or its file was lost. */
+		for (unsigned t = 0; t < data->n_targets && !any; t++)
+			any = data->targets[t].netstat.found[i];
+		if (!any)
+			continue;
 		expfmt_family(out, row->metric, row->type, row->help);
-		if (netstat->values[i] >= 0)
-			expfmt_sample_u64(out, row->metric, NULL, 0, (uint64_t)netstat->values[i]);
-		else
-			expfmt_sample(out, row->metric, NULL, 0, (double)netstat->values[i]);
+		for (unsigned t = 0; t < data->n_targets; t++) {
+			const struct netstat_result *netstat = &data->targets[t].netstat;
+			struct prefix prefix;
+
+			if (!netstat->found[i])
+				continue;
+			target_prefix(s, &data->targets[t], &prefix);
+			if (netstat->values[i] >= 0)
+				expfmt_sample_u64(out, row->metric, prefix.labels, prefix.n,
+						  (uint64_t)netstat->values[i]);
+			else
+				expfmt_sample(out, row->metric, prefix.labels, prefix.n,
+					      (double)netstat->values[i]);
+		}
 	}
 }
 
@@ -500,6 +596,38 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 		      st->reload_success_time);
 }
 
+static void write_netns(const struct snapshot *s, struct expfmt_buf *out)
+{
+	const struct netns_result *n = &s->data.netns;
+	struct expfmt_label label = { "reason", NULL };
+
+	if (!s->data.per_netns)
+		return;
+	expfmt_family(out, "tcp_health_exporter_netns_found", "gauge",
+		      "Network namespaces discovery found in the last scan.");
+	expfmt_sample_u64(out, "tcp_health_exporter_netns_found", NULL, 0, n->found);
+	expfmt_family(out, "tcp_health_exporter_netns_scanned", "gauge",
+		      "Network namespaces scanned in the last scan (each is one netns label value).");
+	expfmt_sample_u64(out, "tcp_health_exporter_netns_scanned", NULL, 0, n->scanned);
+	expfmt_family(out, "tcp_health_exporter_netns_over_limit", "gauge",
+		      "Network namespaces found in the last scan but not scanned because --netns.max "
+		      "was reached.");
+	expfmt_sample_u64(out, "tcp_health_exporter_netns_over_limit", NULL, 0, n->over_limit);
+	expfmt_family(out, "tcp_health_exporter_netns_skipped_total", "counter",
+		      "Network namespaces found but not scanned, by reason: over_limit (--netns.max), "
+		      "vanished (gone before it could be opened), permission, not_found (a --netns "
+		      "name missing from /run/netns), error.");
+	for (unsigned r = 0; r < NETNS_SKIP_REASONS; r++) {
+		label.value = netns_skip_names[r];
+		expfmt_sample_u64(out, "tcp_health_exporter_netns_skipped_total", &label, 1,
+				  n->skipped_total[r]);
+	}
+	expfmt_family(out, "tcp_health_exporter_netns_discovery_seconds", "gauge",
+		      "Time the last scan spent finding network namespaces and opening new ones.");
+	expfmt_sample(out, "tcp_health_exporter_netns_discovery_seconds", NULL, 0,
+		      n->discovery_seconds);
+}
+
 /* Each collector's families, written in the order of collectors_table. */
 static const struct {
 	const char *collector;
@@ -521,6 +649,7 @@ int render_metrics(const struct snapshot *s, struct expfmt_buf *out)
 				collector_writers[w].write(s, out);
 	}
 	write_collector_results(s, out);
+	write_netns(s, out);
 	write_self(s, out);
 	return out->error;
 }

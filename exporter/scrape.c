@@ -21,7 +21,7 @@ struct scrape {
 	uint64_t scans;
 
 	pthread_t thread;
-	struct collectors collectors;
+	struct collectors *collectors;
 	scrape_stats_fn stats;
 	void *stats_ctx;
 };
@@ -57,7 +57,7 @@ static void *scanner_main(void *arg)
 		number = s->scans + 1;
 		pthread_mutex_unlock(&s->lock);
 
-		ret = snapshot_take(&s->collectors, number, &snapshot);
+		ret = snapshot_take(s->collectors, number, &snapshot);
 		if (ret < 0)
 			log_error("scan failed: %s", strerror(-ret));
 		else if (s->stats)
@@ -91,7 +91,7 @@ int scrape_create(struct scrape **out, const bool *enabled, const struct collect
 
 	if (!s)
 		return -ENOMEM;
-	ret = collectors_init(&s->collectors, enabled, config);
+	ret = collectors_create(&s->collectors, enabled, config);
 	if (ret < 0) {
 		free(s);
 		return ret;
@@ -102,7 +102,7 @@ int scrape_create(struct scrape **out, const bool *enabled, const struct collect
 	s->stats_ctx = stats_ctx;
 	ret = -pthread_create(&s->thread, NULL, scanner_main, s);
 	if (ret < 0) {
-		collectors_fini(&s->collectors);
+		collectors_destroy(s->collectors);
 		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -139,7 +139,7 @@ void scrape_destroy(struct scrape *s)
 		return;
 	scrape_stop(s);
 	snapshot_unref(s->latest);
-	collectors_fini(&s->collectors);
+	collectors_destroy(s->collectors);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

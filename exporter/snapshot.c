@@ -25,15 +25,11 @@ int snapshot_take(struct collectors *c, uint64_t scan_number, struct snapshot **
 	for (unsigned v = 0; v < SNAPSHOT_VIEWS; v++)
 		atomic_init(&s->view_bytes[v], 0);
 	s->scan_number = scan_number;
+	collectors_scan(c, &s->data); /* failures are reported per collector */
 	for (unsigned i = 0; i < collectors_count; i++) {
-		double start;
-
-		if (!c->enabled[i])
-			continue;
-		start = clock_seconds(CLOCK_MONOTONIC);
-		s->collectors[i].enabled = true;
-		s->collectors[i].error = collectors_table[i].scan(c->state[i], &s->data);
-		s->collectors[i].seconds = clock_seconds(CLOCK_MONOTONIC) - start;
+		s->collectors[i].enabled = collectors_enabled(c, i);
+		s->collectors[i].error = s->data.error[i];
+		s->collectors[i].seconds = s->data.seconds[i];
 	}
 	s->time = clock_seconds(CLOCK_REALTIME);
 	*out = s;

@@ -224,7 +224,7 @@ START_TEST(exposition_matches_golden_file)
 	};
 	bool enabled[COLLECTORS_MAX] = { false };
 	char proc_root[512];
-	struct collectors c;
+	struct collectors *c;
 	struct snapshot *s = NULL;
 	struct expfmt_buf text, normal;
 	const char *write_path = getenv("TCPH_GOLDEN_WRITE");
@@ -238,18 +238,20 @@ START_TEST(exposition_matches_golden_file)
 	for (unsigned i = 0; i < collectors_count; i++)
 		enabled[i] = true;
 
-	ck_assert_int_eq(collectors_init(&c, enabled, &config), 0);
-	ck_assert_int_eq(snapshot_take(&c, 1, &s), 0);
-	collectors_fini(&c);
+	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
+	ck_assert_int_eq(snapshot_take(c, 1, &s), 0);
+	collectors_destroy(c);
 
 	/* The replay fed each family its own records: 9 IPv4 and 3 IPv6 (record.sh). */
 	ck_assert_uint_eq(replay.dumps[0], 1);
 	ck_assert_uint_eq(replay.dumps[1], 1);
 	ck_assert_uint_eq(replay.records[0], 9);
 	ck_assert_uint_eq(replay.records[1], 3);
-	ck_assert_ptr_nonnull(s->data.tcp);
-	ck_assert_uint_eq(s->data.tcp->sockets_scanned[TCPAGG_IPV4], 9);
-	ck_assert_uint_eq(s->data.tcp->sockets_scanned[TCPAGG_IPV6], 3);
+	ck_assert_uint_eq(s->data.n_targets, 1);
+	ck_assert(!s->data.per_netns);
+	ck_assert_ptr_nonnull(s->data.targets[0].tcp);
+	ck_assert_uint_eq(s->data.targets[0].tcp->sockets_scanned[TCPAGG_IPV4], 9);
+	ck_assert_uint_eq(s->data.targets[0].tcp->sockets_scanned[TCPAGG_IPV6], 3);
 	/* Stable by construction: the self-metrics are a zeroed struct and the scan number. */
 	ck_assert_uint_eq(s->scan_number, 1);
 	ck_assert_mem_eq(&s->self, &zero_stats, sizeof(zero_stats));

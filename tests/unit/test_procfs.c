@@ -120,14 +120,17 @@ static const char *clean_proc(void)
 }
 
 /* The exposition of a snapshot holding only the given collectors' data. */
-static const char *render_with(const char *collector, int error, const struct collectors_result *data)
+static const char *render_with(const char *collector, int error, const struct target_result *data)
 {
 	static struct snapshot s;
+	static struct target_result target;
 
 	memset(&s, 0, sizeof(s));
 	s.collectors[collectors_find(collector)].enabled = true;
 	s.collectors[collectors_find(collector)].error = error;
-	s.data = *data;
+	target = *data;
+	s.data.targets = &target;
+	s.data.n_targets = 1;
 	ck_assert_int_eq(render_metrics(&s, &out), 0);
 	expfmt_append(&out, "", 1);
 	return out.data;
@@ -265,7 +268,7 @@ static char netstat_buf[64 * 1024];
 
 START_TEST(netstat_collector_on_crafted_files)
 {
-	struct collectors_result data = { 0 };
+	struct target_result data = { 0 };
 	const char *text;
 
 	ck_assert_int_eq(netstat_scan(unit_data_path("proc"), netstat_buf, sizeof(netstat_buf),
@@ -299,7 +302,7 @@ END_TEST
 
 START_TEST(netstat_negative_value_is_written_as_such)
 {
-	struct collectors_result data = { 0 };
+	struct target_result data = { 0 };
 
 	data.netstat.found[NETSTAT_CURR_ESTAB] = true;
 	data.netstat.values[NETSTAT_CURR_ESTAB] = -1;
@@ -394,7 +397,7 @@ END_TEST
 
 START_TEST(sysctl_collector_on_crafted_files)
 {
-	struct collectors_result data = { 0 };
+	struct target_result data = { 0 };
 	const char *text;
 
 	/* tests/data/proc holds junk in tcp_fin_timeout: anything but ENOENT fails the
@@ -483,14 +486,14 @@ static struct snapshot *snapshot_with(const char *proc_root)
 {
 	bool enabled[COLLECTORS_MAX] = { false };
 	struct collectors_config config = { .proc_root = proc_root };
-	struct collectors c;
+	struct collectors *c;
 	struct snapshot *s = NULL;
 
 	enabled[collectors_find("sysctl")] = true;
 	enabled[collectors_find("netstat")] = true;
-	ck_assert_int_eq(collectors_init(&c, enabled, &config), 0);
-	ck_assert_int_eq(snapshot_take(&c, 7, &s), 0);
-	collectors_fini(&c);
+	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
+	ck_assert_int_eq(snapshot_take(c, 7, &s), 0);
+	collectors_destroy(c);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(render_metrics(s, &out), 0);
 	expfmt_append(&out, "", 1);
@@ -506,7 +509,8 @@ START_TEST(scrape_reports_each_collector)
 	ck_assert(!s->collectors[collectors_find("tcp")].enabled);
 	ck_assert_int_eq(s->collectors[collectors_find("sysctl")].error, 0);
 	ck_assert_int_eq(s->collectors[collectors_find("netstat")].error, 0);
-	ck_assert_ptr_null(s->data.tcp);
+	ck_assert_uint_eq(s->data.n_targets, 1);
+	ck_assert_ptr_null(s->data.targets[0].tcp);
 	ck_assert_ptr_nonnull(strstr(text, "# TYPE tcp_health_exporter_build_info gauge\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_scrape_collector_success{collector=\"sysctl\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_scrape_collector_success{collector=\"netstat\"} 1\n"));
@@ -574,7 +578,7 @@ START_TEST(scanner_thread_numbers_scans_and_stops)
 	ck_assert_uint_eq(first->scan_number, 1);
 	ck_assert_uint_eq(first->self.connections_open, 1);
 	ck_assert_int_eq(first->collectors[collectors_find("sysctl")].error, 0);
-	ck_assert(first->data.sysctl.present[SYSCTL_SOMAXCONN]);
+	ck_assert(first->data.targets[0].sysctl.present[SYSCTL_SOMAXCONN]);
 	second = scrape_wait(sc);
 	ck_assert_ptr_nonnull(second);
 	ck_assert_ptr_ne(first, second);

@@ -23,6 +23,7 @@
 static struct tcpagg *agg;
 static struct tcp_result *res;
 static struct snapshot snap;
+static struct target_result snap_target;
 static struct expfmt_buf out;
 static const uint16_t expected_ports[] = { 1202, 5060 };
 
@@ -128,7 +129,9 @@ static const char *rendered(void)
 	result();
 	memset(&snap, 0, sizeof(snap));
 	snap.collectors[collectors_find("tcp")].enabled = true;
-	snap.data.tcp = res;
+	snap_target = (struct target_result){ .tcp = res };
+	snap.data.targets = &snap_target;
+	snap.data.n_targets = 1;
 	ck_assert_int_eq(render_metrics(&snap, &out), 0);
 	expfmt_append(&out, "", 1);
 	ck_assert_int_eq(out.error, 0);
@@ -401,7 +404,9 @@ START_TEST(result_of_a_failed_scan_has_only_counters)
 	memset(&snap, 0, sizeof(snap));
 	snap.collectors[collectors_find("tcp")].enabled = true;
 	snap.collectors[collectors_find("tcp")].error = -EPERM;
-	snap.data.tcp = res;
+	snap_target = (struct target_result){ .tcp = res };
+	snap.data.targets = &snap_target;
+	snap.data.n_targets = 1;
 	ck_assert_int_eq(render_metrics(&snap, &out), 0);
 	expfmt_append(&out, "", 1);
 	text = out.data;
