@@ -12,6 +12,7 @@ Suite *flags_suite(void);
 Suite *procfs_suite(void);
 Suite *webconfig_suite(void);
 Suite *golden_suite(void);
+Suite *netns_suite(void);
 
 /* Path of a file in tests/data (TCPH_TEST_DATA, default "tests/data"). */
 const char *unit_data_path(const char *name);
