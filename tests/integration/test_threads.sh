@@ -4,7 +4,8 @@
 # --web.max-requests 2), stalled connections cut by the reaper, a wrong-password flood
 # (password thread, held and throttled clients), and SIGHUP reloads (a new server on the
 # same socket, the old one drained and stopped) with basic auth, including a broken
-# configuration, then a reload that turns TLS on. Then SIGTERM. Passes when every scrape got 200 or a documented
+# configuration, then a reload that turns TLS on. Then SIGTERM. Then --netns=all with two
+# workers entering namespaces while scrapers share scans and namespaces come and go. Passes when every scrape got 200 or a documented
 # 503, the exporter exits 0, and ThreadSanitizer reported nothing.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +28,12 @@ config() { # config PASSWORD [tls]: basic auth for user prom, and TLS when asked
 	} >"$IT_TMP/web.yml.new" && mv "$IT_TMP/web.yml.new" "$IT_TMP/web.yml"
 }
 config good
+tsan_reports() { # tsan_reports NAME: none in NAME's stderr
+	local reports
+	reports=$(grep -c 'WARNING: ThreadSanitizer' "$(bg_err "$1")" || true)
+	assert_eq "ThreadSanitizer reports ($1)" 0 "$reports"
+	if [ "$reports" != 0 ]; then grep -A 20 -m 2 'WARNING: ThreadSanitizer' "$(bg_err "$1")" | sed 's/^/  | /'; fi
+}
 
 netns_create NS
 sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 200 listen :: 1720
@@ -92,7 +99,32 @@ assert_eq "scrape over TLS after the reload" 200 "$code"
 
 it_stop tsan TERM 20
 assert_eq "exit status after SIGTERM" 0 "$IT_STOP_RC"
-reports=$(grep -c 'WARNING: ThreadSanitizer' "$(bg_err tsan)" || true)
-assert_eq "ThreadSanitizer reports" 0 "$reports"
-if [ "$reports" != 0 ]; then grep -A 20 -m 2 'WARNING: ThreadSanitizer' "$(bg_err tsan)" | sed 's/^/  | /'; fi
+tsan_reports tsan
+
+section "--netns=all: workers entering namespaces while namespaces come and go"
+netns_create NSA
+for i in 1 2 3; do
+	netns_create "W$i"
+	ns_var=W$i
+	sockstate_start "w$i" "${!ns_var}" listen 127.0.0.1 $((4000 + i)) established 127.0.0.1 $((4000 + i)) 20
+done
+bg_start tsan_all "$NSA" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --netns=all --netns.workers=2
+http_wait tsan_all "$NSA" http://127.0.0.1:9978/ 30
+pids=()
+for i in 1 2 3; do
+	in_ns "$NSA" bash -c 'for j in $(seq 15); do curl -s --max-time 20 -o /dev/null -w "%{http_code}\n" "$1" || echo 000; done' \
+		_ http://127.0.0.1:9978/metrics >"$IT_TMP/all$i.txt" &
+	pids+=($!)
+done
+for round in 1 2 3 4 5; do # namespaces appear and vanish under the scrapers
+	ip netns add "tcph-tsan-$$-$round" && ip netns del "tcph-tsan-$$-$round"
+	sleep 0.3
+done
+wait "${pids[@]}"
+assert_eq "scrapes of every namespace answered 200" 45 "$(cat "$IT_TMP"/all*.txt | grep -c '^200$' || true)"
+in_ns "$NSA" curl -s --max-time 20 -o "$IT_TMP/all.prom" http://127.0.0.1:9978/metrics || true
+assert_metric "$IT_TMP/all.prom" "tcp_health_listener_up{netns=\"$W2\",port=\"4002\"}" 1
+it_stop tsan_all TERM 20
+assert_eq "exit status after SIGTERM (--netns=all)" 0 "$IT_STOP_RC"
+tsan_reports tsan_all
 it_end
