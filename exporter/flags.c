@@ -90,7 +90,7 @@ static void usage(FILE *out)
 		"  --path.procfs=PATH          procfs mount point (default /proc), e.g. the host's\n"
 		"                              procfs mounted into a container\n"
 		"  --[no-]collector.tcp.histograms\n"
-		"                              the idle and RTT histograms (default on; off saves 26\n"
+		"                              the idle and RTT histograms (default on; off saves 22\n"
 		"                              series per port label set)\n"
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		"DURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n",
