@@ -228,7 +228,8 @@ static void scan_target(struct collectors_worker *w, struct collectors_target *t
 		int err = errno;
 
 		t->skip = err == EPERM || err == EACCES ? NETNS_SKIP_PERMISSION : NETNS_SKIP_ERROR;
-		log_warn("cannot enter network namespace %s: %s", t->labels.netns, strerror(err));
+		/* At every scan again: debug, the count is in netns_skipped_total. */
+		log_debug("cannot enter network namespace %s: %s", t->labels.netns, strerror(err));
 		return;
 	}
 	for (unsigned i = 0; i < collectors_count; i++) {
@@ -400,8 +401,8 @@ static unsigned update_targets(struct collectors *c, struct collectors_target **
 
 				c->skipped_total[why]++;
 				if (why != NETNS_SKIP_VANISHED)
-					log_warn("cannot open network namespace %llu: %s",
-						 (unsigned long long)f->ino, strerror(-ret));
+					log_debug("cannot open network namespace %llu: %s",
+						  (unsigned long long)f->ino, strerror(-ret));
 				continue;
 			}
 			t->seen = true;
