@@ -53,6 +53,7 @@ struct collectors {
 	char thread_proc[224]; /* <proc_root>/thread-self: the worker's own namespace's files */
 	struct netns_discovery discovery;
 	int self_ns_fd; /* our own namespace, which workers return to */
+	uint64_t self_ino;
 
 	struct collectors_target **targets; /* open targets, at most netns_max */
 	unsigned n_targets;
@@ -339,6 +340,12 @@ static int open_target(struct collectors *c, const struct netns_found *f,
 	struct stat st;
 	int fd;
 
+	/* Our own namespace needs no entering (so it is scanned even where setns is denied,
+	 * e.g. RestrictNamespaces=, or AppArmor for PID 1's namespace file). */
+	if (f->ino == c->self_ino) {
+		*out = target_new(c, f->ino, -1);
+		return *out ? 0 : -ENOMEM;
+	}
 	netns_found_path(&c->discovery, f, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -582,6 +589,12 @@ int collectors_create(struct collectors **out, const bool *enabled,
 	c->targets = calloc(c->config.netns_max, sizeof(*c->targets));
 	c->n_workers = config->workers ? config->workers : online_cpus();
 	c->workers = calloc(c->n_workers, sizeof(*c->workers));
+	if (c->self_ns_fd >= 0) {
+		struct stat st;
+
+		if (fstat(c->self_ns_fd, &st) == 0)
+			c->self_ino = (uint64_t)st.st_ino;
+	}
 	if (c->self_ns_fd < 0 || !c->targets || !c->workers) {
 		ret = c->self_ns_fd < 0 ? -errno : -ENOMEM;
 		c->n_workers = 0;
