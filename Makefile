@@ -124,10 +124,11 @@ golden: $(B)/unit_tests
 	@git --no-pager diff --stat -- tests/data/golden 2>/dev/null || true
 
 # libFuzzer harnesses (tests/fuzz) for the parsers of untrusted-looking input (netlink dumps,
-# /proc/net text) and of what operators type (the web config YAML, the command line); `make
-# check` runs each for FUZZ_SECONDS on its corpus, `make fuzz FUZZ_SECONDS=600` for longer.
+# /proc/net text, /proc/PID/cgroup paths) and of what operators type (the web config YAML,
+# the command line); `make check` runs each for FUZZ_SECONDS on its corpus,
+# `make fuzz FUZZ_SECONDS=600` for longer.
 FUZZ_SECONDS ?= 15
-FUZZ_TARGETS := sockdiag netstat webconfig flags
+FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
 FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
@@ -142,6 +143,9 @@ $(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/l
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $$(pkg-config --cflags yaml-0.1 gnutls libcrypt) -o $@ \
 	  tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c $$(pkg-config --libs yaml-0.1 gnutls libcrypt) -lpthread
+$(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c $(HEADERS) | check-deps
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c
 $(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl) -o $@ \
@@ -173,8 +177,9 @@ dashboards: $(PROMTOOL) | check-deps
 	PROMTOOL=$(PROMTOOL) bash dashboards/check.sh
 
 # Builds the image with podman (making the base image by debootstrap when missing) and
-# runs it with host networking.
-container: $(B)/tools/sockstate | check-deps
+# runs it with host networking; then --netns=all (the build's binary on the host, and the
+# image with two capabilities) against containers with network namespaces of their own.
+container: $(BIN) $(B)/tools/sockstate | check-deps
 	@echo "== container"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/container/test_container.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 
