@@ -25,7 +25,6 @@ struct collectors_target {
 	 * whichever worker scans the target next (each holds max_ports per role). */
 	uint16_t *carried[CLASSIFY_ROLES];
 	unsigned n_carried[CLASSIFY_ROLES];
-	pid_t labels_pid; /* the process the cgroup labels were read from */
 	struct netns_labels labels;
 	bool seen; /* found by this scan's discovery */
 
@@ -416,10 +415,9 @@ static unsigned update_targets(struct collectors *c, struct collectors_target **
 			c->targets[c->n_targets++] = t;
 		}
 		netns_label(f, t->labels.netns, sizeof(t->labels.netns));
-		if (f->pid != t->labels_pid) {
-			netns_process_labels(c->proc_root, f->pid, &t->labels);
-			t->labels_pid = f->pid;
-		}
+		/* Read at every scan (one small file): a process can be moved to another cgroup
+		 * after its namespace was first seen. */
+		netns_process_labels(c->proc_root, f->pid, &t->labels);
 		/* Labels must tell targets apart: a name that repeats one already used (the same
 		 * name in two directories, or a namespace named "host") falls back to its inode. */
 		for (unsigned j = 0; j < n; j++)

@@ -69,7 +69,6 @@ struct netns_discovery {
 	uint64_t *set; /* open-addressing set of inodes -> index + 1 into found */
 	unsigned set_cap;
 	unsigned not_found; /* NETNS_NAMES: names missing in the last discovery */
-	unsigned permission; /* processes whose namespace file we may not read */
 };
 
 /* The directories of named namespaces, in order of preference for a name. */

@@ -18,6 +18,7 @@ IT_OK=0
 IT_FAILED=0
 IT_TMP=""
 IT_NETNS=()           # namespaces to delete at exit
+IT_RMDIRS=()          # directories (cgroups) to remove at exit, innermost last
 declare -A IT_PID=()  # name -> pid of a background process to stop at exit
 IT_STOP_RC=""         # exit status left by it_stop
 IT_REPORTED=0         # 1 once a fatal problem has been printed
@@ -88,10 +89,11 @@ it_begin() {
 	trap 'exit 143' TERM
 }
 
-# Stops every process we started (by pid), deletes our namespaces, removes temp files.
+# Stops every process we started (by pid), removes our directories (IT_RMDIRS: cgroups,
+# in reverse order of creation), deletes our namespaces, removes temp files.
 # Runs on every exit, including set-up failures and unexpected errors (set -e).
 it_cleanup() {
-	local rc=$? name pid ns f
+	local rc=$? name pid ns f i
 	set +e
 	trap - EXIT ERR
 	for name in "${!IT_PID[@]}"; do
@@ -102,7 +104,19 @@ it_cleanup() {
 		fi
 		wait "$pid" 2>/dev/null
 	done
+	# Only now are the cgroups empty. A cgroup whose last process has just been reaped
+	# can still be busy for a moment: a few bounded retries.
+	for ((i = ${#IT_RMDIRS[@]} - 1; i >= 0; i--)); do
+		f=${IT_RMDIRS[$i]}
+		[ -d "$f" ] || continue
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmdir "$f" 2>/dev/null && break
+			sleep 0.1
+		done
+		[ ! -d "$f" ] || echo "  warning: could not remove $f" >&2
+	done
 	for ns in "${IT_NETNS[@]}"; do
+		[ -e "/run/netns/$ns" ] || continue # the test deleted it itself
 		# Anything left inside one of our own namespaces was started by this test.
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			echo "  note: killing leftover pid $pid in $ns" >&2
@@ -395,3 +409,220 @@ peer_blackhole() {
 	in_ns "$peer" nft add rule inet tcph prerouting iifname veth-peer tcp dport "$1" drop ||
 		die "nft rule for port $1 failed"
 }
+
+# ---- the ss cross-check ----------------------------------------------------------------
+# Used by test_states (one exporter per namespace) and test_netns (one exporter, many
+# namespaces: its output is cut down to one namespace's series first).
+
+# ss_snapshot NS EXCLUDE_PORTS FILE: the namespace's TCP sockets as
+# "FAMILY STATE LOCAL PEER TIMER" (FAMILY 4 or 6; TIMER as ss -o names it, "off" when
+# none), leaving out every socket whose local or peer port is in EXCLUDE_PORTS.
+#
+# Why exclude: the exporter's own port carries the scrape itself. Between ss and the
+# exporter's dump the scrape connection moves (ESTABLISHED, then TIME_WAIT or CLOSE_WAIT /
+# LAST_ACK), and readiness probes leave TIME_WAIT sockets, so no single ss run can predict
+# those. Every such socket has the exporter's port on one side, and the exporter labels
+# it with exactly that port (server role when the port is local, since it is listening;
+# client role when it is the peer, as it lies outside the ephemeral range). So the
+# comparison drops these sockets on the ss side and the port="<exporter port>" series on
+# the exporter side — the same set of sockets on both sides.
+ss_snapshot() {
+	local ns=$1 exclude=$2 out=$3
+	{
+		in_ns "$ns" ss -tanoH -4 | sed 's/^/4 /'
+		in_ns "$ns" ss -tanoH -6 | sed 's/^/6 /'
+	} | awk -v exclude="$exclude" '
+		function port(a) { sub(/.*:/, "", a); return a == "*" ? 0 : a + 0 }
+		BEGIN { n = split(exclude, e, ","); for (i = 1; i <= n; i++) skip[e[i] + 0] = 1 }
+		(port($5) in skip) || (port($6) in skip) { next }
+		{
+			timer = "off"
+			if (match($0, /timer:\([a-z]+/)) timer = substr($0, RSTART + 7, RLENGTH - 7)
+			print $1, $2, $5, $6, timer
+		}' >"$out"
+}
+
+# ss_expected SNAPSHOT EPH_LOW EPH_HIGH LISTEN_PORTS CLIENT_PORTS MAX_PORTS: applies the
+# exporter's port/role policy (collectors/classify.h) to a snapshot; prints
+# "connections PORT ROLE STATE COUNT" and "timer PORT ROLE TIMER COUNT" per nonzero
+# count, then "folded ROLE N" lines.
+#   server, port = local port   if LISTEN, or the local port is listening, or it is
+#                               expected (--listen-ports), or the local port is outside
+#                               the ephemeral range while the remote port is inside;
+#   client, port = remote port  if it is in --client-ports or outside the ephemeral range;
+#   client, port = "other"      otherwise.
+# The cap: configured ports hold their slots first, then (since the exporter keeps the
+# previous scrape's ports) ports in an order ss cannot know. The model is exact when no
+# unconfigured port competes for a slot under the cap; a scenario where one does is
+# reported as "nondeterministic" so that the test says so instead of guessing.
+ss_expected() {
+	awk -v lo="$2" -v hi="$3" -v lports="$4" -v cports="$5" -v max="$6" '
+		function port(a) { sub(/.*:/, "", a); return a == "*" ? 0 : a + 0 }
+		function eph(p) { return p >= lo && p <= hi }
+		function slot(role, p) {
+			if ((role, p) in has) return p
+			if (used[role] >= max) {
+				folded[role]++
+				return "other"
+			}
+			used[role]++
+			has[role, p] = 1
+			return p
+		}
+		BEGIN {
+			split("ESTAB established SYN-SENT syn_sent SYN-RECV syn_recv FIN-WAIT-1 fin_wait1 " \
+			      "FIN-WAIT-2 fin_wait2 TIME-WAIT time_wait UNCONN close CLOSE-WAIT close_wait " \
+			      "LAST-ACK last_ack LISTEN listen CLOSING closing", m, " ")
+			for (i = 1; i < 22; i += 2) name[m[i]] = m[i + 1]
+			# ss -o timer names (ss.c tmr_name) to the exporter timer label; ss 6.1 calls
+			# every code above 4 (delayed ACK) "unknown".
+			split("off off on retransmit keepalive keepalive timewait time_wait " \
+			      "persist zero_window_probe unknown delayed_ack", m, " ")
+			for (i = 1; i < 12; i += 2) tname[m[i]] = m[i + 1]
+			n = split(lports, a, ",")
+			for (i = 1; i <= n; i++) { expected[a[i] + 0] = 1; slot("server", a[i] + 0) }
+			n = split(cports, a, ",")
+			for (i = 1; i <= n; i++) { clientp[a[i] + 0] = 1; slot("client", a[i] + 0) }
+		}
+		{ st[NR] = $2; lp[NR] = port($3); rp[NR] = port($4); tm[NR] = $5; if ($2 == "LISTEN") listening[lp[NR]] = 1 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				s = (st[i] in name) ? name[st[i]] : "unknown_ss_state_" st[i]
+				t = (tm[i] in tname) ? tname[tm[i]] : "unknown_ss_timer_" tm[i]
+				if (st[i] == "LISTEN" || (lp[i] in listening) || (lp[i] in expected) ||
+				    (!eph(lp[i]) && eph(rp[i]))) {
+					role = "server"
+					p = lp[i]
+				} else {
+					role = "client"
+					p = ((rp[i] in clientp) || !eph(rp[i])) ? rp[i] : "other"
+				}
+				if (p != "other") {
+					before = used[role]
+					p = slot(role, p)
+					if (used[role] > before) unpinned[role] = 1
+				}
+				count["connections " p " " role " " s]++
+				count["timer " p " " role " " t]++
+			}
+			for (k in count) print k, count[k]
+			print "folded server", folded["server"] + 0
+			print "folded client", folded["client"] + 0
+			for (r in folded) if (folded[r] && unpinned[r]) print "nondeterministic"
+		}' "$1"
+}
+
+# exporter_series SCRAPE METRIC LABEL EXCLUDE_PORTS: "PORT ROLE VALUE_OF_LABEL SAMPLE" for
+# every METRIC{port,role,LABEL} sample whose port is not excluded.
+exporter_series() {
+	awk -v metric="$2" -v label="$3" -v exclude="$4" '
+		BEGIN { n = split(exclude, e, ","); for (i = 1; i <= n; i++) skip[e[i]] = 1 }
+		index($0, metric "{") == 1 {
+			if (match($0, /port="[^"]*"/)) p = substr($0, RSTART + 6, RLENGTH - 7); else p = "?"
+			if (match($0, /role="[^"]*"/)) r = substr($0, RSTART + 6, RLENGTH - 7); else r = "?"
+			if (match($0, "[{,]" label "=\"[^\"]*\"")) v = substr($0, RSTART + length(label) + 3, RLENGTH - length(label) - 4); else v = "?"
+			if (!(p in skip)) print p, r, v, $NF
+		}' "$1"
+}
+
+# sum_connections SCRAPE PORTS: sum of the tcp_health_connections samples on PORTS.
+sum_connections() {
+	awk -v ports="$2" '
+		BEGIN { n = split(ports, e, ","); for (i = 1; i <= n; i++) want["port=\"" e[i] "\""] = 1 }
+		/^tcp_health_connections\{/ {
+			match($0, /port="[^"]*"/)
+			if (substr($0, RSTART, RLENGTH) in want) sum += $NF
+		}
+		END { print sum + 0 }' "$1"
+}
+
+# compare_family LABEL KIND METRIC LABEL3 EXPECTED SCRAPE EXCLUDE: every METRIC series
+# (exporter ports aside) equals the ss model's KIND count of its (port, role, LABEL3),
+# and every nonzero model count has its series.
+compare_family() {
+	local label=$1 kind=$2 metric=$3 label3=$4 expected=$5 scrape_file=$6 exclude=$7
+	local got="$IT_TMP/$label.$kind" mismatches nseries nonzero line
+	exporter_series "$scrape_file" "$metric" "$label3" "$exclude" >"$got"
+	nseries=$(wc -l <"$got")
+	nonzero=$(awk -v k="$kind" '$1 == k' "$expected" | wc -l)
+	mismatches=$(awk -v k="$kind" -v metric="$metric" -v l3="$label3" '
+		NR == FNR { if ($1 == k) ss[$2 " " $3 " " $4] = $5; next }
+		{
+			key = $1 " " $2 " " $3
+			seen[key] = 1
+			want = (key in ss) ? ss[key] : 0
+			if ($4 + 0 != want + 0)
+				printf "%s{port=\"%s\",role=\"%s\",%s=\"%s\"}: expected %s (ss) got %s\n", metric, $1, $2, l3, $3, want, $4
+		}
+		END {
+			for (key in ss) if (!(key in seen)) {
+				split(key, f, " ")
+				printf "%s{port=\"%s\",role=\"%s\",%s=\"%s\"}: expected %s (ss) got (absent)\n", metric, f[1], f[2], l3, f[3], ss[key]
+			}
+		}' "$expected" "$got")
+	if [ "$nseries" = 0 ]; then
+		fail "$label: no $metric series at all"
+	elif [ -z "$mismatches" ]; then
+		ok "$label: all $nseries $metric series equal the ss counts ($nonzero nonzero in ss, all present)"
+	else
+		while IFS= read -r line; do fail "$label: $line"; done <<<"$mismatches"
+	fi
+}
+
+# crosscheck LABEL NS SCRAPE SS_BEFORE SS_AFTER EXCLUDE_PORTS LISTEN CLIENT MAX_PORTS
+# ("Done when" of the issue): every tcp_health_connections series (and every
+# tcp_health_timer_connections series) equals the ss count of its (port, role, state /
+# timer), every nonzero ss count has its series, the folded counts agree, and
+# sockets_scanned per family equals ss -4 / ss -6. The exporter sockets are left out on
+# both sides (see ss_snapshot). They are subtracted from the IPv4 count, so every socket on
+# an excluded port must be IPv4 (test_states' exporters listen on 127.0.0.1); with no
+# excluded port nothing is subtracted.
+crosscheck() {
+	local label=$1 ns=$2 scrape_file=$3 before=$4 after=$5 exclude=$6 lports=$7 cports=$8 max=$9
+	local range lo hi expected v4 v6 scanned4 scanned6 own role
+	if cmp -s "$before" "$after"; then
+		ok "$label: the namespace's sockets (exporter's port aside) did not change during the scrape"
+	else
+		fail "$label: sockets changed between the ss runs before and after the scrape; diff: $(diff "$before" "$after" | tr '\n' ' ')"
+		return
+	fi
+	range=$(in_ns "$ns" cat /proc/sys/net/ipv4/ip_local_port_range)
+	read -r lo hi <<<"$range"
+	expected="$IT_TMP/$label.ss_expected"
+	ss_expected "$before" "$lo" "$hi" "$lports" "$cports" "$max" >"$expected"
+	if grep -q nondeterministic "$expected"; then
+		fail "$label: scenario error: the port cap makes the ss model depend on dump order"
+		return
+	fi
+	compare_family "$label" connections tcp_health_connections state "$expected" "$scrape_file" "$exclude"
+	compare_family "$label" timer tcp_health_timer_connections timer "$expected" "$scrape_file" "$exclude"
+	for role in server client; do
+		assert_eq "$label: tcp_health_exporter_ports_folded_sockets{role=\"$role\"} vs ss model" \
+			"$(awk -v r="$role" '$1 == "folded" && $2 == r { print $3 }' "$expected")" \
+			"$(metric_value "$scrape_file" "tcp_health_exporter_ports_folded_sockets{role=\"$role\"}")"
+	done
+	v4=$(awk '$1 == 4' "$before" | wc -l)
+	v6=$(awk '$1 == 6' "$before" | wc -l)
+	scanned4=$(metric_value "$scrape_file" 'tcp_health_exporter_sockets_scanned{family="ipv4"}')
+	scanned6=$(metric_value "$scrape_file" 'tcp_health_exporter_sockets_scanned{family="ipv6"}')
+	own=$(sum_connections "$scrape_file" "$exclude")
+	assert_eq "$label: sockets_scanned{family=\"ipv4\"} minus the $own exporter-port sockets vs ss -4" \
+		"$v4" "$((${scanned4:-0} - own))"
+	assert_eq "$label: sockets_scanned{family=\"ipv6\"} vs ss -6" "$v6" "${scanned6:-absent}"
+}
+
+# promtool_check LABEL FILE: `promtool check metrics` passes: exit 0 and no output.
+promtool_check() {
+	local out rc=0
+	if [ -z "${PROMTOOL:-}" ] || [ ! -x "$PROMTOOL" ]; then
+		fail "$1: PROMTOOL '${PROMTOOL:-}' is not an executable"
+		return
+	fi
+	out=$("$PROMTOOL" check metrics <"$2" 2>&1) || rc=$?
+	if [ "$rc" = 0 ] && [ -z "$out" ]; then
+		ok "$1: promtool check metrics: no problems"
+	else
+		fail "$1: promtool check metrics: exit $rc: $(printf '%s' "$out" | tr '\n' ' ')"
+	fi
+}
+
