@@ -166,10 +166,13 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
 	TCPH_BIN=$(BIN) TCPH_ASAN_BIN=$(ASAN_BIN) TCPH_TSAN_BIN=$(TSAN_BIN) PROMTOOL=$(PROMTOOL) \
 	  TOOLS=$(B)/tools bash tests/integration/run.sh
 
-# Speed and memory against BENCH_SOCKETS real sockets (tests/bench/bench.sh).
-bench: $(BIN) $(B)/tools/sockstate
+# Speed and memory against BENCH_SOCKETS real sockets (tests/bench/bench.sh), then the cost
+# of --netns=all against bare dumps of the same namespaces (tests/bench/bench_netns.sh).
+bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor
 	@echo "== benchmark"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
+	@echo "== benchmark: network namespaces"
+	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
 
 # Alert rules (promtool check/test), shortened test rules, dashboard lint.
 dashboards: $(PROMTOOL) | check-deps
