@@ -42,7 +42,8 @@ struct collectors_worker {
 	uint64_t generation; /* of the last job it took part in */
 	bool has_agg;
 	struct tcpagg agg;
-	char text[64 * 1024]; /* netstat's read buffer */
+	char text[64 * 1024];		     /* netstat's read buffer */
+	char dump[SOCKDIAG_RECV_BUFFER];     /* every target's dumps, one after the other */
 };
 
 struct collectors {
@@ -79,19 +80,25 @@ static double monotonic_seconds(void)
 
 /* ---- tcp: one inet_diag dump per family into the worker's aggregate ------------------- */
 
+struct dump_ctx {
+	struct collectors_target *t; /* its socket */
+	struct collectors_worker *w; /* its buffer */
+};
+
 static int dump_with_sockdiag(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
 {
-	struct collectors_target *t = ctx;
+	struct dump_ctx *d = ctx;
 
-	return sockdiag_dump(t->sd, family, fn, fn_ctx);
+	return sockdiag_dump(d->t->sd, d->w->dump, sizeof(d->w->dump), family, fn, fn_ctx);
 }
 
 static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, struct target_result *out)
 {
 	const struct collectors_config *config = &w->c->config;
 	struct tcpagg *agg = &w->agg;
+	struct dump_ctx own = { t, w };
 	tcpagg_dump_fn dump = config->tcp_dump ? config->tcp_dump : dump_with_sockdiag;
-	void *dump_ctx = config->tcp_dump ? config->tcp_dump_ctx : t;
+	void *dump_ctx = config->tcp_dump ? config->tcp_dump_ctx : &own;
 	int ret = 0, copied;
 
 	if (!config->tcp_dump && !t->sd) {

@@ -21,16 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Large enough for the kernel's biggest dump datagram (it sizes them from our receive
- * buffer, up to 32 KiB per skb on current kernels); MSG_TRUNC is still checked. */
-#define SOCKDIAG_RECV_BUFFER (64 * 1024)
 /* A dump that stalls this long fails the collector instead of hanging the scrape. */
 #define SOCKDIAG_RECV_TIMEOUT_SEC 5
 
 struct sockdiag {
 	struct mnl_socket *nl;
 	uint32_t seq;
-	char buf[SOCKDIAG_RECV_BUFFER];
 };
 
 static int connect_netlink(struct sockdiag *sd)
@@ -205,13 +201,16 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn
 	return 0;
 }
 
-int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *ctx)
+int sockdiag_dump(struct sockdiag *sd, void *buf, size_t size, int family, sockdiag_record_fn fn,
+		  void *ctx)
 {
 	char request[256];
 	uint32_t seq;
 	size_t request_len;
 	int ret;
 
+	if (size < SOCKDIAG_RECV_BUFFER_MIN)
+		return -EINVAL;
 	if (!sd->nl) {
 		ret = connect_netlink(sd);
 		if (ret < 0)
@@ -224,7 +223,7 @@ int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *
 		goto reset;
 	}
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof(sd->buf));
+		ssize_t n = mnl_socket_recvfrom(sd->nl, buf, size);
 
 		if (n < 0 && errno == EINTR)
 			continue; /* a signal, not NLM_F_DUMP_INTR: just receive again */
@@ -237,7 +236,7 @@ int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *
 			ret = -EBADMSG;
 			goto reset;
 		}
-		ret = sockdiag_parse(sd->buf, (size_t)n, seq, fn, ctx);
+		ret = sockdiag_parse(buf, (size_t)n, seq, fn, ctx);
 		if (ret == 1)
 			return 0;
 		if (ret < 0)

@@ -34,15 +34,23 @@ typedef int (*sockdiag_record_fn)(const struct sockdiag_record *record, void *ct
 
 struct sockdiag;
 
+/* The kernel sizes dump batches from the largest read it has seen, up to about 32 KiB;
+ * a smaller buffer would cut datagrams (MSG_TRUNC is still checked). The size callers use: */
+#define SOCKDIAG_RECV_BUFFER_MIN (32 * 1024)
+#define SOCKDIAG_RECV_BUFFER (64 * 1024)
+
 /* Opens the netlink socket and its receive buffer (at least 32 KiB). 0 or -errno. */
 int sockdiag_open(struct sockdiag **out);
 void sockdiag_close(struct sockdiag *sd);
 
 /* One full dump of TCP sockets in `family`, all states, INET_DIAG_INFO requested.
+ * Reads into `buf` (at least SOCKDIAG_RECV_BUFFER_MIN bytes, -EINVAL otherwise): the
+ * caller's, so that many sockets (one per namespace) can share one buffer per thread.
  * Calls `fn` per socket; a negative return from `fn` aborts the dump with that value.
  * Returns 0, -EINTR when the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR:
  * the caller discards what it aggregated and retries), or another -errno. */
-int sockdiag_dump(struct sockdiag *sd, int family, sockdiag_record_fn fn, void *ctx);
+int sockdiag_dump(struct sockdiag *sd, void *buf, size_t size, int family, sockdiag_record_fn fn,
+		  void *ctx);
 
 /* Parses one received buffer of netlink messages. Returns 1 when NLMSG_DONE was seen,
  * 0 when more messages are to come, -EINTR for a dump flagged NLM_F_DUMP_INTR,
