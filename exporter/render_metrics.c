@@ -556,26 +556,34 @@ static void write_collector_results(const struct snapshot *s, struct expfmt_buf 
 	}
 }
 
+/* A family of one sample without labels. */
+static void write_single(struct expfmt_buf *out, const char *name, const char *type,
+			 const char *help, uint64_t value)
+{
+	expfmt_family(out, name, type, help);
+	expfmt_sample_u64(out, name, NULL, 0, value);
+}
+
 static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 {
 	const struct exporter_stats *st = &s->self;
 	struct expfmt_label label = { "reason", NULL };
 
-	expfmt_family(out, "tcp_health_exporter_scans_total", "counter",
-		      "Scans of the kernel's sockets and counters performed. Scrapes that arrive "
-		      "during a scan share it, so this grows more slowly than the number of scrapes.");
-	expfmt_sample_u64(out, "tcp_health_exporter_scans_total", NULL, 0, s->scan_number);
-	expfmt_family(out, "tcp_health_exporter_stale_scrapes_total", "counter",
-		      "Scrapes answered from the latest snapshot without a new scan, because responses "
-		      "still being sent to slow clients held more memory than the response bound.");
-	expfmt_sample_u64(out, "tcp_health_exporter_stale_scrapes_total", NULL, 0, st->stale_scrapes);
-	expfmt_family(out, "tcp_health_exporter_http_connections", "gauge",
-		      "HTTP connections open now.");
-	expfmt_sample_u64(out, "tcp_health_exporter_http_connections", NULL, 0, st->connections_open);
-	expfmt_family(out, "tcp_health_exporter_http_response_bytes", "gauge",
-		      "Bytes of rendered responses held in memory for clients now (each body is "
-		      "shared by every client of the same snapshot).");
-	expfmt_sample_u64(out, "tcp_health_exporter_http_response_bytes", NULL, 0, st->response_bytes);
+	write_single(out, "tcp_health_exporter_scans_total", "counter",
+		     "Scans of the kernel's sockets and counters performed. Scrapes that arrive "
+		     "during a scan share it, so this grows more slowly than the number of scrapes.",
+		     s->scan_number);
+	write_single(out, "tcp_health_exporter_stale_scrapes_total", "counter",
+		     "Scrapes answered from the latest snapshot without a new scan, because responses "
+		     "still being sent to slow clients held more memory than the response bound.",
+		     st->stale_scrapes);
+	write_single(out, "tcp_health_exporter_http_connections", "gauge",
+		     "HTTP connections open now.",
+		     st->connections_open);
+	write_single(out, "tcp_health_exporter_http_response_bytes", "gauge",
+		     "Bytes of rendered responses held in memory for clients now (each body is "
+		     "shared by every client of the same snapshot).",
+		     st->response_bytes);
 	expfmt_family(out, "tcp_health_exporter_http_refused_total", "counter",
 		      "Connections and requests turned away or cut off, by reason: connection_limit, "
 		      "client_connection_limit, read_timeout, write_timeout, max_requests (503), "
@@ -584,11 +592,10 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 		label.value = stats_refusal_names[r];
 		expfmt_sample_u64(out, "tcp_health_exporter_http_refused_total", &label, 1, st->refused[r]);
 	}
-	expfmt_family(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
-		      "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
-		      "it failed and the previous configuration is still in use.");
-	expfmt_sample_u64(out, "tcp_health_exporter_config_last_reload_successful", NULL, 0,
-			  st->reload_successful ? 1 : 0);
+	write_single(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
+		     "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
+		     "it failed and the previous configuration is still in use.",
+		     st->reload_successful ? 1 : 0);
 	expfmt_family(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", "gauge",
 		      "Unix time of the last successful load of --web.config.file (the start time "
 		      "when none is given).");
@@ -603,16 +610,16 @@ static void write_netns(const struct snapshot *s, struct expfmt_buf *out)
 
 	if (!s->data.per_netns)
 		return;
-	expfmt_family(out, "tcp_health_exporter_netns_found", "gauge",
-		      "Network namespaces discovery found in the last scan.");
-	expfmt_sample_u64(out, "tcp_health_exporter_netns_found", NULL, 0, n->found);
-	expfmt_family(out, "tcp_health_exporter_netns_scanned", "gauge",
-		      "Network namespaces scanned in the last scan (each is one netns label value).");
-	expfmt_sample_u64(out, "tcp_health_exporter_netns_scanned", NULL, 0, n->scanned);
-	expfmt_family(out, "tcp_health_exporter_netns_over_limit", "gauge",
-		      "Network namespaces found in the last scan but not scanned because --netns.max "
-		      "was reached.");
-	expfmt_sample_u64(out, "tcp_health_exporter_netns_over_limit", NULL, 0, n->over_limit);
+	write_single(out, "tcp_health_exporter_netns_found", "gauge",
+		     "Network namespaces discovery found in the last scan.",
+		     n->found);
+	write_single(out, "tcp_health_exporter_netns_scanned", "gauge",
+		     "Network namespaces scanned in the last scan (each is one netns label value).",
+		     n->scanned);
+	write_single(out, "tcp_health_exporter_netns_over_limit", "gauge",
+		     "Network namespaces found in the last scan but not scanned because --netns.max "
+		     "was reached.",
+		     n->over_limit);
 	expfmt_family(out, "tcp_health_exporter_netns_skipped_total", "counter",
 		      "Network namespaces found but not scanned, by reason: over_limit (--netns.max), "
 		      "vanished (gone before it could be opened), permission, not_found (a --netns "
