@@ -113,7 +113,7 @@ void classify_begin(struct classify *c, uint16_t eph_low, uint16_t eph_high)
 	memset(c->listening, 0, sizeof(c->listening));
 	c->eph_low = eph_low;
 	c->eph_high = eph_high;
-	for (unsigned i = 0; i < c->n_listen; i++)
+	for (unsigned i = 0; i < c->n_listen && !c->ignore_expected; i++)
 		slot_for(c, CLASSIFY_SERVER, c->listen_list[i]);
 	for (unsigned i = 0; i < c->n_client; i++)
 		slot_for(c, CLASSIFY_CLIENT, c->client_list[i]);
@@ -145,7 +145,7 @@ unsigned classify_socket(struct classify *c, uint8_t state, uint16_t local_port,
 	if (state == TCPH_LISTEN)
 		set_bit(c->listening, local_port);
 	if (state == TCPH_LISTEN || classify_bit(c->listening, local_port) ||
-	    classify_bit(c->expected, local_port) ||
+	    classify_is_expected(c, local_port) ||
 	    (!is_ephemeral(c, local_port) && is_ephemeral(c, remote_port))) {
 		*role = CLASSIFY_SERVER;
 		return count_socket(c, CLASSIFY_SERVER, local_port);

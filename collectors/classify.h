@@ -46,6 +46,9 @@ struct classify {
 	uint8_t client_ports[CLASSIFY_PORT_LIMIT / 8];
 	uint8_t listening[CLASSIFY_PORT_LIMIT / 8]; /* seen LISTEN this scan */
 	const uint16_t *listen_list, *client_list;
+	/* Set before classify_begin: this scan ignores --listen-ports (with --netns=all they are
+	 * expected in the exporter's own namespace only, not in every container's). */
+	bool ignore_expected;
 	unsigned n_listen, n_client;
 	struct classify_role_slots roles[CLASSIFY_ROLES];
 };
@@ -88,7 +91,7 @@ static inline bool classify_bit(const uint8_t *bits, uint16_t port)
 
 static inline bool classify_is_expected(const struct classify *c, uint16_t port)
 {
-	return classify_bit(c->expected, port);
+	return !c->ignore_expected && classify_bit(c->expected, port);
 }
 
 static inline bool classify_is_listening(const struct classify *c, uint16_t port)

@@ -26,7 +26,8 @@ struct collectors_target {
 	uint16_t *carried[CLASSIFY_ROLES];
 	unsigned n_carried[CLASSIFY_ROLES];
 	struct netns_labels labels;
-	bool seen; /* found by this scan's discovery */
+	bool seen;   /* found by this scan's discovery */
+	bool expect; /* --listen-ports apply here: our own namespace, or one named in --netns */
 
 	/* Set by the worker that scans it this time. */
 	struct target_result *out;
@@ -110,6 +111,7 @@ static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, st
 	}
 	if (ret == 0) {
 		tcpagg_carry(agg, (const uint16_t *const *)t->carried, t->n_carried);
+		agg->classify.ignore_expected = !t->expect;
 		agg->dump_retries_total = t->dump_retries_total;
 		ret = tcpagg_scan(agg, dump, dump_ctx);
 		t->dump_retries_total = agg->dump_retries_total;
@@ -421,6 +423,10 @@ static unsigned update_targets(struct collectors *c, struct collectors_target **
 			t->seen = true;
 			c->targets[c->n_targets++] = t;
 		}
+		/* An expected port is expected where the exporter was pointed at: in every
+		 * namespace named in --netns, but with --netns=all only in its own (else every
+		 * container without that port would report it down). */
+		t->expect = c->config.netns_mode == NETNS_NAMES || f->ino == c->self_ino;
 		netns_label(f, t->labels.netns, sizeof(t->labels.netns));
 		/* Read at every scan (one small file): a process can be moved to another cgroup
 		 * after its namespace was first seen. */
@@ -561,6 +567,8 @@ int collectors_create(struct collectors **out, const bool *enabled,
 		if (ret == 0) {
 			c->targets[0] = target_new(c, 0, -1);
 			ret = c->targets[0] ? 0 : -ENOMEM;
+			if (ret == 0)
+				c->targets[0]->expect = true;
 		}
 		if (ret == 0) {
 			c->n_targets = 1;

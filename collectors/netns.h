@@ -53,7 +53,7 @@ struct netns_found {
 	bool host;	 /* the namespace of PID 1 */
 	bool named;	 /* name and dir are set */
 	uint8_t dir;	 /* index into the directories of named namespaces */
-	char name[NETNS_NAME_MAX + 1];
+	char name[256];	 /* as in the directory (NAME_MAX); the label only if valid */
 };
 
 struct netns_discovery {
@@ -89,7 +89,7 @@ int netns_discover(struct netns_discovery *d);
 void netns_found_path(const struct netns_discovery *d, const struct netns_found *f, char *path,
 		      size_t size);
 
-/* The `netns` label of `f`: its name, "host", or "ino_<inode>". */
+/* The `netns` label of `f`: its name when netns_name_valid, else "host" or "ino_<inode>". */
 void netns_label(const struct netns_found *f, char *out, size_t size);
 
 /* Pod UID and container ID from the text of /proc/PID/cgroup (pure; see README for every
@@ -102,8 +102,8 @@ void netns_cgroup_labels(const char *cgroup_text, char pod_uid[NETNS_POD_UID_LEN
  * that is gone leaves both empty. */
 void netns_process_labels(const char *proc_root, pid_t pid, struct netns_labels *labels);
 
-/* A name accepted in --netns=a,b: 1..NETNS_NAME_MAX bytes, no '/', not "." or "..", no
- * control characters. */
+/* A name accepted in --netns=a,b and used as a label: 1..NETNS_NAME_MAX bytes of UTF-8,
+ * no '/', not "." or "..", no control characters. */
 bool netns_name_valid(const char *name);
 
 #endif

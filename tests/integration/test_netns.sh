@@ -15,6 +15,8 @@
 #   5. --netns=A,B,missing: only A and B, not_found counted.
 #   6. missing privileges: exit 2 with one line; names mode without CAP_SYS_PTRACE runs.
 #   7. --no-collector.tcp.histograms.
+#   8. --listen-ports: expected in the exporter's own namespace with --netns=all, in each
+#      named one with --netns=NAMES.
 # Other namespaces on the machine (other tests, containers) are seen too: only the
 # namespaces made here are asserted on.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
@@ -480,8 +482,30 @@ for series in "tcp_health_unacked_segments{netns=\"$NS1\",port=\"3720\",role=\"s
 done
 promtool_check nohist "$f"
 
+# ---- 8. expected ports ---------------------------------------------------------------------------
+section "8. --listen-ports: expected where the exporter is pointed, not in every container"
+# 1202 listens in NS1 and NS2; 4444 listens nowhere. With --netns=all only the exporter's
+# own namespace expects them; with names, each named namespace does.
+exporter_start expect_all "$NS_E" "$TCPH_BIN" 127.0.0.1:9984 --netns=all --listen-ports=1202,4444
+scrape_ok "8" "$NS_E" http://127.0.0.1:9984/metrics "$IT_TMP/expect_all.prom"
+f=$IT_TMP/expect_all.prom
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS_E\",port=\"4444\"}" 0
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS_E\",port=\"1202\"}" 0
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS1\",port=\"1202\"}" 1
+assert_eq "namespaces reporting 4444 down (only the exporter's own)" 1 \
+	"$(grep -c '^tcp_health_listener_up{netns="[^"]*",port="4444"} 0$' "$f" || true)"
+assert_no_series "$f" "^tcp_health_listener_up\\{netns=\"($NS3|$NS4)\",port=\"(1202|4444)\"\\}" \
+	"no expected-port series in other containers' namespaces"
+exporter_start expect_named "$NS_E" "$TCPH_BIN" 127.0.0.1:9985 "--netns=$NS1,$NS3" --listen-ports=1202,4444
+scrape_ok "8" "$NS_E" http://127.0.0.1:9985/metrics "$IT_TMP/expect_named.prom"
+f=$IT_TMP/expect_named.prom
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS1\",port=\"1202\"}" 1
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS1\",port=\"4444\"}" 0
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS3\",port=\"1202\"}" 0
+assert_metric "$f" "tcp_health_listener_up{netns=\"$NS3\",port=\"4444\"}" 0
+
 # ---- the end ---------------------------------------------------------------------------------------
 assert_not_contains "the --netns=all exporter logged no error" "$(bg_err exporter)" "level=error"
-for name in exporter limited named noptrace nohist; do stop_clean "$name"; done
+for name in exporter limited named noptrace nohist expect_all expect_named; do stop_clean "$name"; done
 
 it_end

@@ -155,8 +155,21 @@ START_TEST(names_and_labels)
 	ck_assert(!netns_name_valid("0123456789012345678901234567890123456789012345678901234567890123x"));
 	ck_assert(netns_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
 
+	/* UTF-8 only: the text format needs it in label values */
+	ck_assert(netns_name_valid("caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x90\xa7"));
+	ck_assert(!netns_name_valid("rvw\xff"));
+	ck_assert(!netns_name_valid("\xc0\xaf"));	    /* overlong '/' */
+	ck_assert(!netns_name_valid("\xed\xa0\x80"));	    /* a surrogate */
+	ck_assert(!netns_name_valid("\xf4\x90\x80\x80")); /* above U+10FFFF */
+	ck_assert(!netns_name_valid("\xe2\x82"));	    /* cut short */
+
 	netns_label(&f, label, sizeof(label));
 	ck_assert_str_eq(label, "ino_4026532001");
+	f.named = true; /* a bind mount whose name cannot be a label */
+	snprintf(f.name, sizeof(f.name), "rvw\xff");
+	netns_label(&f, label, sizeof(label));
+	ck_assert_str_eq(label, "ino_4026532001");
+	f.named = false;
 	f.host = true;
 	netns_label(&f, label, sizeof(label));
 	ck_assert_str_eq(label, "host");
