@@ -41,6 +41,7 @@ struct collectors_worker {
 	pthread_t thread;
 	bool started;
 	uint64_t generation; /* of the last job it took part in */
+	bool away;	     /* could not return to our namespace after a target */
 	bool has_agg;
 	struct tcpagg agg;
 	char text[64 * 1024];		     /* netstat's read buffer */
@@ -126,12 +127,16 @@ static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, st
 	}
 	if (ret == 0) {
 		copied = tcpagg_result(agg, true, &out->tcp);
-		if (copied == 0)
-			for (int r = 0; r < CLASSIFY_ROLES; r++) {
-				t->n_carried[r] = out->tcp->n_ports[r] - 1; /* without "other" */
-				for (unsigned i = 0; i < t->n_carried[r]; i++)
-					t->carried[r][i] = out->tcp->ports[r][i].port;
-			}
+		/* Next time, the ports that had sockets now (not every port served: a port
+		 * whose last socket is gone must be able to leave). */
+		for (int r = 0; r < CLASSIFY_ROLES; r++) {
+			const struct classify_role_slots *slots = &agg->classify.roles[r];
+
+			t->n_carried[r] = 0;
+			for (unsigned i = 0; i < slots->used; i++)
+				if (slots->sockets[i])
+					t->carried[r][t->n_carried[r]++] = slots->port_of_slot[i];
+		}
 	} else {
 		struct tcp_result *counters;
 
@@ -233,6 +238,16 @@ static void scan_target(struct collectors_worker *w, struct collectors_target *t
 	struct collectors *c = w->c;
 
 	t->skip = -1;
+	/* Our own namespace is scanned in place: the worker must be in it. */
+	if (t->ns_fd < 0 && w->away) {
+		if (setns(c->self_ns_fd, CLONE_NEWNET) < 0) {
+			t->skip = NETNS_SKIP_ERROR;
+			log_error("worker cannot return to the exporter's network namespace: %s",
+				  strerror(errno));
+			return;
+		}
+		w->away = false;
+	}
 	if (t->ns_fd >= 0 && setns(t->ns_fd, CLONE_NEWNET) < 0) {
 		int err = errno;
 
@@ -253,8 +268,10 @@ static void scan_target(struct collectors_worker *w, struct collectors_target *t
 		t->seconds[i] = monotonic_seconds() - start;
 	}
 	/* Back home: a thread left inside would keep the namespace alive. */
-	if (t->ns_fd >= 0 && setns(c->self_ns_fd, CLONE_NEWNET) < 0)
+	if (t->ns_fd >= 0 && setns(c->self_ns_fd, CLONE_NEWNET) < 0) {
+		w->away = true; /* tried again before our own namespace is scanned */
 		log_error("cannot return to the exporter's network namespace: %s", strerror(errno));
+	}
 }
 
 static void *worker_main(void *arg)
@@ -355,10 +372,12 @@ static int open_target(struct collectors *c, const struct netns_found *f,
 		return *out ? 0 : -ENOMEM;
 	}
 	netns_found_path(&c->discovery, f, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO swapped in under /run/netns must not hang the scan. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != f->ino) {
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != f->ino ||
+	    (uint64_t)st.st_dev != c->discovery.nsfs_dev) {
 		close(fd); /* the process exited and its pid was reused, or the name re-bound */
 		return -ENOENT;
 	}

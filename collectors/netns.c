@@ -236,9 +236,16 @@ static int compare_found(const void *a, const void *b)
 		return fa->host ? -1 : 1;
 	if (fa->named != fb->named)
 		return fa->named ? -1 : 1;
-	if (fa->named)
-		return strcmp(fa->name, fb->name);
-	return (fa->pid > fb->pid) - (fa->pid < fb->pid);
+	if (fa->named) {
+		int by_name = strcmp(fa->name, fb->name);
+
+		/* The same name in two directories: a stable order decides which one keeps it. */
+		if (by_name || fa->dir != fb->dir)
+			return by_name ? by_name : fa->dir - fb->dir;
+	} else if (fa->pid != fb->pid) {
+		return (fa->pid > fb->pid) - (fa->pid < fb->pid);
+	}
+	return (fa->ino > fb->ino) - (fa->ino < fb->ino);
 }
 
 int netns_discover(struct netns_discovery *d)
@@ -287,12 +294,24 @@ void netns_found_path(const struct netns_discovery *d, const struct netns_found 
 		snprintf(path, size, "%s/%d/ns/net", d->proc_root, (int)f->pid);
 }
 
+/* A name that could pass for one of the labels we make up would make two targets alike. */
+static bool name_is_label(const char *name)
+{
+	if (!netns_name_valid(name) || strcmp(name, "host") == 0)
+		return false;
+	if (strncmp(name, "ino_", 4) == 0 && name[4] && strspn(name + 4, "0123456789") == strlen(name + 4))
+		return false;
+	return true;
+}
+
 void netns_label(const struct netns_found *f, char *out, size_t size)
 {
-	if (f->named && netns_name_valid(f->name))
-		snprintf(out, size, "%s", f->name);
-	else if (f->host)
+	/* "host" first: Docker binds the host's namespace as /run/docker/netns/default while
+	 * a host-network container exists, and the label must not change with that. */
+	if (f->host)
 		snprintf(out, size, "host");
+	else if (f->named && name_is_label(f->name))
+		snprintf(out, size, "%s", f->name);
 	else
 		snprintf(out, size, "ino_%llu", (unsigned long long)f->ino);
 }

@@ -5,8 +5,8 @@
  * directory of named namespaces (/run/netns, /var/run/netns, /run/docker/netns). It opens
  * nothing and so pins nothing; the targets table (collectors.c) opens what it keeps.
  *
- * Labels: `netns` is the name under /run/netns (or another directory of named namespaces),
- * "host" for the namespace of PID 1, else "ino_<inode>". `pod_uid` and `container_id`
+ * Labels: `netns` is "host" for the namespace of PID 1, else the name under /run/netns (or
+ * another directory of named namespaces), else "ino_<inode>". `pod_uid` and `container_id`
  * come from the cgroup path of the namespace's lowest-numbered process (see
  * netns_cgroup_labels). */
 #ifndef TCPH_NETNS_H
@@ -89,7 +89,8 @@ int netns_discover(struct netns_discovery *d);
 void netns_found_path(const struct netns_discovery *d, const struct netns_found *f, char *path,
 		      size_t size);
 
-/* The `netns` label of `f`: its name when netns_name_valid, else "host" or "ino_<inode>". */
+/* The `netns` label of `f`: "host" for PID 1's namespace, else its name (when
+ * netns_name_valid and not "host" or "ino_<digits>"), else "ino_<inode>". */
 void netns_label(const struct netns_found *f, char *out, size_t size);
 
 /* Pod UID and container ID from the text of /proc/PID/cgroup (pure; see README for every

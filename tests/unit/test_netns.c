@@ -1,11 +1,14 @@
 /* test_netns.c — labels from cgroup paths, namespace names and labels, the --netns flag,
  * and one classify shared by targets in turn (classify_carry). */
 #include "../../collectors/classify.h"
+#include "../../collectors/collectors.h"
 #include "../../collectors/netns.h"
+#include "../../exporter/snapshot.h"
 #include "../../exporter/flags.h"
 #include "unit.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,13 +173,24 @@ START_TEST(names_and_labels)
 	netns_label(&f, label, sizeof(label));
 	ck_assert_str_eq(label, "ino_4026532001");
 	f.named = false;
+	/* Names that read like the labels made up for unnamed namespaces are not used. */
+	f.named = true;
+	snprintf(f.name, sizeof(f.name), "ino_77");
+	netns_label(&f, label, sizeof(label));
+	ck_assert_str_eq(label, "ino_4026532001");
+	snprintf(f.name, sizeof(f.name), "host");
+	netns_label(&f, label, sizeof(label));
+	ck_assert_str_eq(label, "ino_4026532001");
+	snprintf(f.name, sizeof(f.name), "ino_x");
+	netns_label(&f, label, sizeof(label));
+	ck_assert_str_eq(label, "ino_x");
 	f.host = true;
+	snprintf(f.name, sizeof(f.name), "default"); /* Docker's name for the host's */
+	netns_label(&f, label, sizeof(label));	      /* PID 1's namespace: "host", named or not */
+	ck_assert_str_eq(label, "host");
+	f.named = false;
 	netns_label(&f, label, sizeof(label));
 	ck_assert_str_eq(label, "host");
-	f.named = true;
-	snprintf(f.name, sizeof(f.name), "blue");
-	netns_label(&f, label, sizeof(label)); /* a name wins, even for PID 1's namespace */
-	ck_assert_str_eq(label, "blue");
 }
 END_TEST
 
@@ -226,7 +240,7 @@ START_TEST(netns_flag)
 		"--netns=",	    "--netns=a,,b",	"--netns=,a",	  "--netns=a,",
 		"--netns=../etc",   "--netns=a/b",	"--netns=a,a",	  "--netns.max=0",
 		"--netns.max=x",    "--netns.workers=0", "--netns.workers=65", "--path.procfs=proc",
-		"--netns.max=65537",
+		"--netns.max=4097",
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -277,6 +291,69 @@ START_TEST(classify_serves_targets_in_turn)
 }
 END_TEST
 
+/* ---- a port leaves once its sockets are gone (through the collectors, as in production) */
+
+struct fake_dump {
+	unsigned scan;
+	uint16_t listen_port; /* 0: no socket this time */
+};
+
+static int fake_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+{
+	struct fake_dump *d = ctx;
+	struct sockdiag_record r;
+
+	if (family != AF_INET || !d->listen_port)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = TCPH_LISTEN;
+	r.sport = d->listen_port;
+	return fn(&r, fn_ctx);
+}
+
+static bool has_server_port(const struct snapshot *s, uint16_t port)
+{
+	const struct tcp_result *tcp = s->data.targets[0].tcp;
+
+	for (unsigned i = 0; i + 1 < tcp->n_ports[CLASSIFY_SERVER]; i++)
+		if (tcp->ports[CLASSIFY_SERVER][i].port == port)
+			return true;
+	return false;
+}
+
+START_TEST(port_leaves_after_its_last_socket)
+{
+	struct fake_dump dump = { .listen_port = 19961 };
+	struct collectors_config config = {
+		.classify = { .max_ports = 4 },
+		.idle_threshold_seconds = 300,
+		.proc_root = "/nonexistent",
+		.tcp_dump = fake_dump,
+		.tcp_dump_ctx = &dump,
+	};
+	bool enabled[COLLECTORS_MAX] = { false };
+	struct collectors *c;
+	struct snapshot *s[4];
+
+	enabled[collectors_find("tcp")] = true;
+	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		if (i == 1)
+			dump.listen_port = 0; /* the listener closes */
+		ck_assert_int_eq(snapshot_take(c, i + 1, &s[i]), 0);
+	}
+	collectors_destroy(c);
+	ck_assert(has_server_port(s[0], 19961));
+	/* Kept for one more scan (its series drop to 0 before they end), then gone. */
+	ck_assert(has_server_port(s[1], 19961));
+	ck_assert(!has_server_port(s[2], 19961));
+	ck_assert(!has_server_port(s[3], 19961));
+	for (unsigned i = 0; i < 4; i++)
+		snapshot_unref(s[i]);
+}
+END_TEST
+
 Suite *netns_suite(void)
 {
 	Suite *s = suite_create("netns");
@@ -290,6 +367,7 @@ Suite *netns_suite(void)
 	tcase_add_test(tc, names_and_labels);
 	tcase_add_test(tc, netns_flag);
 	tcase_add_test(tc, classify_serves_targets_in_turn);
+	tcase_add_test(tc, port_leaves_after_its_last_socket);
 	suite_add_tcase(s, tc);
 	return s;
 }
