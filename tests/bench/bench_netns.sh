@@ -125,7 +125,7 @@ measure() {
 	scrape "$exp_ns" "$URL" "$m" || die "scrape failed"
 	# Other programs may add and remove namespaces meanwhile: until every one is found.
 	rounds=$2
-	for _ in 1 2 3 4 5; do
+	for _ in $(seq 20); do
 		scrape "$exp_ns" "$URL" "$m" || die "scrape failed"
 		mapfile -t paths < <(scanned_paths "$m")
 		scanned=$(metric_value "$m" tcp_health_exporter_netns_scanned)
