@@ -20,7 +20,7 @@ BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyam
 CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev \
               wrk util-linux
 
-LIB_SRC := lib/log.c lib/procfs.c \
+LIB_SRC := lib/log.c lib/procfs.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
            exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
@@ -132,7 +132,7 @@ FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
 FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
-                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c lib/log.c lib/procfs.c
+                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c lib/log.c lib/procfs.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)

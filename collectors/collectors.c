@@ -61,6 +61,8 @@ struct collectors {
 	unsigned n_targets;
 	uint64_t skipped_total[NETNS_SKIP_REASONS];
 
+	struct owners *owners; /* listener inode -> process, all targets (one sockfs) */
+
 	struct collectors_worker *workers;
 	unsigned n_workers;
 	/* The job: workers take job[next++] under `lock` until it is empty. */
@@ -465,6 +467,39 @@ static unsigned update_targets(struct collectors *c, struct collectors_target **
 
 /* ---- the scan -------------------------------------------------------------------------- */
 
+/* Fills in the process of every listening address of every target (the scanner's own
+ * work, after the workers: one cache for all namespaces). */
+static void name_owners(struct owners *o, struct collectors_result *out)
+{
+	owners_begin(o);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			owners_resolve(o);
+		for (unsigned t = 0; t < out->n_targets; t++) {
+			struct tcp_result *tcp = out->targets[t].tcp;
+			unsigned n = tcp && tcp->has_sockets ? tcp->n_ports[CLASSIFY_SERVER] : 0;
+
+			for (unsigned i = 0; i + 1 < n; i++) {
+				struct tcpagg_listener *l = &tcp->listeners[i];
+
+				for (unsigned a = 0; a < l->n_addresses; a++) {
+					const char *comm;
+
+					if (pass == 0) {
+						owners_want(o, l->addresses[a].inode);
+					} else if ((comm = owners_get(o, l->addresses[a].inode))) {
+						snprintf(l->addresses[a].process,
+							 sizeof(l->addresses[a].process), "%s", comm);
+					}
+				}
+			}
+		}
+	}
+	owners_stats(o, &out->owners);
+	out->has_owners = true;
+	owners_end(o);
+}
+
 int collectors_scan(struct collectors *c, struct collectors_result *out)
 {
 	struct collectors_target **job;
@@ -530,6 +565,12 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 		t->out = NULL;
 	}
 	out->netns.scanned = out->n_targets;
+	if (c->owners) {
+		double start = monotonic_seconds();
+
+		name_owners(c->owners, out);
+		out->seconds[0 /* tcp */] += monotonic_seconds() - start;
+	}
 	memcpy(out->netns.skipped_total, c->skipped_total, sizeof(c->skipped_total));
 	if (job != c->targets)
 		free(job);
@@ -578,6 +619,10 @@ int collectors_create(struct collectors **out, const bool *enabled,
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->work, NULL);
 	pthread_cond_init(&c->done, NULL);
+	if (enabled[0] /* tcp */ && owners_create(&c->owners, c->proc_root, 0) < 0) {
+		collectors_destroy(c);
+		return -ENOMEM;
+	}
 
 	if (config->netns_mode == NETNS_SELF) {
 		c->targets = calloc(1, sizeof(*c->targets));
@@ -670,6 +715,7 @@ void collectors_destroy(struct collectors *c)
 		target_free(c->targets[i]);
 	free(c->targets);
 	netns_discovery_fini(&c->discovery);
+	owners_destroy(c->owners);
 	if (c->self_ns_fd >= 0)
 		close(c->self_ns_fd);
 	pthread_cond_destroy(&c->done);

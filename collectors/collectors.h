@@ -16,6 +16,7 @@
 
 #include "classify.h"
 #include "netns.h"
+#include "owners.h"
 #include "netstat.h"
 #include "sysctl.h"
 #include "tcpagg.h"
@@ -69,6 +70,8 @@ struct collectors_result {
 	unsigned n_targets;
 	struct target_result *targets; /* discovery order: "host", named, then by first pid */
 	struct netns_result netns;
+	bool has_owners;	    /* the tcp collector ran: listener owners were looked up */
+	struct owners_stats owners; /* listener inodes and how many have no known owner */
 	/* Per collector: 0, or the first -errno any target reported (input was lost), and the
 	 * time spent in it summed over targets. */
 	int error[COLLECTORS_MAX];

@@ -118,9 +118,10 @@ static void add_listener(struct tcpagg_listener *listener, const struct sockdiag
 			  TCPAGG_LISTENER_ADDRESSES);
 		return;
 	}
+	memset(&listener->addresses[listener->n_addresses], 0, sizeof(listener->addresses[0]));
 	listener->addresses[listener->n_addresses].family = record->family;
-	memset(listener->addresses[listener->n_addresses].addr, 0, 16);
 	memcpy(listener->addresses[listener->n_addresses].addr, record->saddr, addr_len);
+	listener->addresses[listener->n_addresses].inode = record->inode;
 	listener->n_addresses++;
 }
 

@@ -49,9 +49,13 @@ struct tcpagg_slot {
 	struct tcpagg_histogram rtt;  /* ESTABLISHED: smoothed RTT in seconds */
 };
 
+#define TCPAGG_PROCESS_NAME 16 /* comm: 15 bytes and the NUL */
+
 struct tcpagg_listener_address {
 	uint8_t family;
 	uint8_t addr[16];
+	uint32_t inode;			   /* of the first LISTEN socket seen on this address */
+	char process[TCPAGG_PROCESS_NAME]; /* its owner's comm, "" when unknown (owners.h) */
 };
 
 struct tcpagg_listener {

@@ -54,7 +54,8 @@ static const struct family_row tcp_families[] = {
 	  ROW_LISTENER_UP, 0, NULL, 0 },
 	{ "tcp_health_listener_info", "gauge",
 	  "1 for each address a listening port is bound to (0.0.0.0 or :: is every address; "
-	  "127.0.0.1 or ::1 is reachable from this host only).",
+	  "127.0.0.1 or ::1 is reachable from this host only), with the command name of the "
+	  "process that owns it when known.",
 	  ROW_LISTENER_INFO, 0, NULL, 0 },
 	{ "tcp_health_listen_queue_length", "gauge",
 	  "Connections waiting in the accept queue of the port's listening sockets, summed over "
@@ -235,10 +236,13 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 	unsigned used = tcp->n_ports[CLASSIFY_SERVER] ? tcp->n_ports[CLASSIFY_SERVER] - 1 : 0;
 	char port[8], address[INET6_ADDRSTRLEN];
 	struct expfmt_label labels[MAX_LABELS];
-	struct expfmt_label own[3] = { { "port", port }, { "address", address }, { "family", NULL } };
+	struct expfmt_label own[4] = { { "port", port },
+				       { "address", address },
+				       { "family", NULL },
+				       { "process", NULL } };
 	size_t k = prefix->n;
 
-	with_prefix(labels, prefix, own, 3);
+	with_prefix(labels, prefix, own, 4);
 	for (unsigned i = 0; i < used; i++) {
 		const struct tcp_port *p = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *listener = &tcp->listeners[i];
@@ -256,7 +260,9 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 
 				inet_ntop(v6 ? AF_INET6 : AF_INET, la->addr, address, sizeof(address));
 				labels[k + 2].value = family_names[v6 ? TCPAGG_IPV6 : TCPAGG_IPV4];
-				expfmt_sample_u64(out, row->name, labels, k + 3, 1);
+				/* The owner's comm when known; left out (empty) when not. */
+				labels[k + 3].value = la->process;
+				expfmt_sample_u64(out, row->name, labels, la->process[0] ? k + 4 : k + 3, 1);
 			}
 			break;
 		case ROW_LISTENER_U64:
@@ -343,6 +349,15 @@ static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 			target_prefix(s, &data->targets[t], &prefix);
 			write_tcp_samples(data->targets[t].tcp, row, &prefix, out);
 		}
+	}
+	if (data->has_owners) {
+		expfmt_family(out, "tcp_health_exporter_listener_owners_unresolved", "gauge",
+			      "Listening addresses whose owning process is not known, so "
+			      "tcp_health_listener_info has no process label for them: the exporter may "
+			      "not read other users' /proc/PID/fd (CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH "
+			      "fills them in).");
+		expfmt_sample_u64(out, "tcp_health_exporter_listener_owners_unresolved", NULL, 0,
+				  data->owners.unresolved);
 	}
 }
 

@@ -1,0 +1,179 @@
+/* test_owners.c — the listener owner cache on crafted /proc trees: fd symlinks
+ * "socket:[N]" and comm files, a walk bounded per scan and resumed, inodes nobody owns
+ * looked for once per full pass, entries dropped when no longer wanted. */
+#include "../../collectors/owners.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[64];
+
+/* A process PID named COMM whose fds 3, 4, ... are the given socket inodes. */
+static void process(int pid, const char *comm, const unsigned *inodes, unsigned n)
+{
+	char path[256], target[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d", root, pid);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%d/fd", root, pid);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%d/comm", root, pid);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s\n", comm);
+	fclose(f);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%d/fd/%u", root, pid, 3 + i);
+		snprintf(target, sizeof(target), "socket:[%u]", inodes[i]);
+		ck_assert_int_eq(symlink(target, path), 0);
+	}
+	/* Not sockets: skipped. */
+	snprintf(path, sizeof(path), "%s/%d/fd/0", root, pid);
+	ck_assert_int_eq(symlink("/dev/null", path), 0);
+}
+
+static void setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/tcph-owners-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *scan(struct owners *o, const unsigned *want, unsigned n, unsigned ask)
+{
+	static char comm[TCPAGG_PROCESS_NAME];
+	const char *got;
+
+	owners_begin(o);
+	for (unsigned i = 0; i < n; i++)
+		owners_want(o, want[i]);
+	owners_resolve(o);
+	got = owners_get(o, ask);
+	snprintf(comm, sizeof(comm), "%s", got ? got : "");
+	return comm;
+}
+
+START_TEST(finds_owners_and_stops_walking)
+{
+	static const unsigned a[] = { 1001, 1002 }, b[] = { 2001 }, want[] = { 1002, 2001 };
+	struct owners *o;
+	struct owners_stats st;
+	uint64_t walked;
+
+	process(10, "nginx", a, 2);
+	process(20, "softswitch", b, 1);
+	ck_assert_int_eq(owners_create(&o, root, 0), 0);
+	ck_assert_str_eq(scan(o, want, 2, 1002), "nginx");
+	ck_assert_str_eq(owners_get(o, 2001), "softswitch");
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.wanted, 2);
+	ck_assert_uint_eq(st.unresolved, 0);
+	walked = st.fds_read; /* a walk stops inside a process once nothing is pending */
+	ck_assert(walked >= 4 && walked <= 5);
+	owners_end(o);
+	/* Steady state: everything known, no fd is read again. */
+	ck_assert_str_eq(scan(o, want, 2, 2001), "softswitch");
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.fds_read, walked);
+	owners_end(o);
+	owners_destroy(o);
+}
+END_TEST
+
+START_TEST(walk_is_bounded_and_resumed)
+{
+	static const unsigned a[] = { 11, 12, 13 }, b[] = { 21, 22, 23 }, c[] = { 31 };
+	static const unsigned want[] = { 31 };
+	struct owners *o;
+	struct owners_stats st;
+
+	process(100, "first", a, 3);
+	process(200, "second", b, 3);
+	process(300, "third", c, 1);
+	ck_assert_int_eq(owners_create(&o, root, 4), 0); /* 4 fd entries per scan */
+	ck_assert_str_eq(scan(o, want, 1, 31), "");	  /* 100 (4 entries), then out of budget */
+	owners_end(o);
+	ck_assert_str_eq(scan(o, want, 1, 31), "");	  /* 200 */
+	owners_end(o);
+	ck_assert_str_eq(scan(o, want, 1, 31), "third"); /* resumed at 300 */
+	owners_stats(o, &st);
+	ck_assert(st.fds_read >= 9 && st.fds_read <= 10); /* 4 + 4, then 300's until found */
+	owners_end(o);
+	owners_destroy(o);
+}
+END_TEST
+
+START_TEST(unowned_inode_is_looked_for_once)
+{
+	static const unsigned a[] = { 1 }, want[] = { 999 };
+	struct owners *o;
+	struct owners_stats st;
+
+	process(5, "x", a, 1);
+	ck_assert_int_eq(owners_create(&o, root, 0), 0);
+	ck_assert_str_eq(scan(o, want, 1, 999), "");
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.unresolved, 1);
+	ck_assert_uint_eq(st.fds_read, 2);
+	owners_end(o);
+	/* A whole pass did not find it: not looked for again while it stays wanted. */
+	ck_assert_str_eq(scan(o, want, 1, 999), "");
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.fds_read, 2);
+	ck_assert_uint_eq(st.unresolved, 1);
+	owners_end(o);
+	/* Gone for a scan, then back (a new socket may reuse the inode): looked for anew. */
+	ck_assert_str_eq(scan(o, NULL, 0, 999), "");
+	owners_end(o);
+	ck_assert_str_eq(scan(o, want, 1, 999), "");
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.fds_read, 4);
+	owners_end(o);
+	owners_destroy(o);
+}
+END_TEST
+
+START_TEST(entries_not_wanted_are_dropped)
+{
+	static const unsigned a[] = { 7 }, want[] = { 7 };
+	struct owners *o;
+	struct owners_stats st;
+
+	process(1, "old", a, 1);
+	ck_assert_int_eq(owners_create(&o, root, 0), 0);
+	ck_assert_str_eq(scan(o, want, 1, 7), "old");
+	owners_end(o);
+	ck_assert_str_eq(scan(o, NULL, 0, 7), "old"); /* still cached during this scan */
+	owners_end(o);				      /* dropped here */
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.wanted, 0);
+	ck_assert_ptr_null(owners_get(o, 7));
+	owners_destroy(o);
+}
+END_TEST
+
+Suite *owners_suite(void)
+{
+	Suite *s = suite_create("owners");
+	TCase *tc = tcase_create("cache");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, finds_owners_and_stops_walking);
+	tcase_add_test(tc, walk_is_bounded_and_resumed);
+	tcase_add_test(tc, unowned_inode_is_looked_for_once);
+	tcase_add_test(tc, entries_not_wanted_are_dropped);
+	suite_add_tcase(s, tc);
+	return s;
+}
