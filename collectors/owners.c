@@ -151,7 +151,7 @@ static uint32_t socket_inode(const char *link)
 /* Reads the fds of one process; returns how many entries it read. */
 static unsigned walk_process(struct owners *o, int proc_fd, const char *pid)
 {
-	char path[480], link[64];
+	char path[480], link[64], comm[64];
 	unsigned read = 0;
 	int fd_dir;
 	DIR *dp;
@@ -185,9 +185,12 @@ static unsigned walk_process(struct owners *o, int proc_fd, const char *pid)
 		if (!inode || !(e = lookup(o, inode)) || e->state != ENTRY_PENDING)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/comm", o->proc_root, pid);
-		if (procfs_read_file(path, e->comm, sizeof(e->comm)) <= 0)
+		/* comm is up to 15 bytes and a newline: read it whole, then keep the name. */
+		if (procfs_read_file(path, comm, sizeof(comm)) <= 0)
 			continue; /* exited meanwhile: another pass may find the socket elsewhere */
-		e->comm[strcspn(e->comm, "\n")] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		comm[sizeof(e->comm) - 1] = '\0'; /* the kernel's TASK_COMM_LEN already is */
+		memcpy(e->comm, comm, sizeof(e->comm));
 		e->state = ENTRY_FOUND;
 		o->pending--;
 	}

@@ -73,10 +73,10 @@ START_TEST(finds_owners_and_stops_walking)
 	uint64_t walked;
 
 	process(10, "nginx", a, 2);
-	process(20, "softswitch", b, 1);
+	process(20, "softswitch_1720", b, 1); /* 15 bytes, as long as comm gets */
 	ck_assert_int_eq(owners_create(&o, root, 0), 0);
 	ck_assert_str_eq(scan(o, want, 2, 1002), "nginx");
-	ck_assert_str_eq(owners_get(o, 2001), "softswitch");
+	ck_assert_str_eq(owners_get(o, 2001), "softswitch_1720");
 	owners_stats(o, &st);
 	ck_assert_uint_eq(st.wanted, 2);
 	ck_assert_uint_eq(st.unresolved, 0);
@@ -84,7 +84,7 @@ START_TEST(finds_owners_and_stops_walking)
 	ck_assert(walked >= 4 && walked <= 5);
 	owners_end(o);
 	/* Steady state: everything known, no fd is read again. */
-	ck_assert_str_eq(scan(o, want, 2, 2001), "softswitch");
+	ck_assert_str_eq(scan(o, want, 2, 2001), "softswitch_1720");
 	owners_stats(o, &st);
 	ck_assert_uint_eq(st.fds_read, walked);
 	owners_end(o);
