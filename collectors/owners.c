@@ -208,11 +208,13 @@ static int compare_pid(const void *a, const void *b)
 /* The pids after `cursor`, ascending (readdir order is the file system's business). */
 static long *pids_after(DIR *dp, long cursor, size_t *n)
 {
-	size_t cap = 0;
-	long *pids = NULL;
+	size_t cap = 1024;
+	long *pids = malloc(cap * sizeof(*pids));
 	struct dirent *de;
 
 	*n = 0;
+	if (!pids)
+		return NULL;
 	while ((de = readdir(dp))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
@@ -220,7 +222,7 @@ static long *pids_after(DIR *dp, long cursor, size_t *n)
 		if (*end || end == de->d_name || pid <= cursor)
 			continue;
 		if (*n == cap) {
-			long *grown = realloc(pids, (cap = cap ? cap * 2 : 1024) * sizeof(*pids));
+			long *grown = realloc(pids, (cap *= 2) * sizeof(*pids));
 
 			if (!grown) {
 				free(pids);
@@ -230,7 +232,8 @@ static long *pids_after(DIR *dp, long cursor, size_t *n)
 		}
 		pids[(*n)++] = pid;
 	}
-	qsort(pids, *n, sizeof(*pids), compare_pid);
+	if (*n > 1)
+		qsort(pids, *n, sizeof(*pids), compare_pid);
 	return pids;
 }
 
