@@ -477,7 +477,7 @@ c "$NS1" 1202 server listen 1
 c "$NS1" 3720 server established 3
 for series in "tcp_health_unacked_segments{netns=\"$NS1\",port=\"3720\",role=\"server\"}" \
 	"tcp_health_sysctl_somaxconn{netns=\"$NS1\"}" "tcp_health_kernel_curr_estab{netns=\"$NS1\"}" \
-	"tcp_health_listener_info{netns=\"$NS1\",port=\"1202\",address=\"127.0.0.1\",family=\"ipv4\"}"; do
+	"tcp_health_listener_info{netns=\"$NS1\",port=\"1202\",address=\"127.0.0.1\",family=\"ipv4\",process=\"sockstate\"}"; do
 	assert_present "$f" "$series"
 done
 promtool_check nohist "$f"

@@ -71,9 +71,9 @@ assert_metric "$M" 'tcp_health_listener_up{port="2600"}' 1
 assert_metric "$M" "tcp_health_listener_up{port=\"$EXP_PORT\"}" 1
 assert_no_series "$M" '^tcp_health_listener_up\{port="(2500|4000)"\}' \
 	'no listener_up series for a port that stopped listening (2500) or never listened (4000)'
-assert_metric "$M" 'tcp_health_listener_info{port="1202",address="127.0.0.1",family="ipv4"}' 1
-assert_metric "$M" 'tcp_health_listener_info{port="3720",address="0.0.0.0",family="ipv4"}' 1
-assert_metric "$M" 'tcp_health_listener_info{port="1720",address="::",family="ipv6"}' 1
+assert_metric "$M" 'tcp_health_listener_info{port="1202",address="127.0.0.1",family="ipv4",process="sockstate"}' 1
+assert_metric "$M" 'tcp_health_listener_info{port="3720",address="0.0.0.0",family="ipv4",process="sockstate"}' 1
+assert_metric "$M" 'tcp_health_listener_info{port="1720",address="::",family="ipv6",process="sockstate"}' 1
 assert_eq 'listener_info series for port 1202 (one address)' 1 \
 	"$(grep -c '^tcp_health_listener_info{port="1202",' "$M" || true)"
 assert_no_series "$M" '^tcp_health_listener_info\{port="5060"' 'no listener_info for the absent port 5060'
@@ -87,8 +87,8 @@ assert_no_series "$M" '^tcp_health_listen_queue_(max|length)\{port="5060"\}' \
 	'no accept-queue series for the absent port 5060'
 # One port bound to two addresses: two listening sockets, one port.
 assert_metric "$M" 'tcp_health_listener_up{port="7000"}' 1
-assert_metric "$M" 'tcp_health_listener_info{port="7000",address="127.0.0.1",family="ipv4"}' 1
-assert_metric "$M" 'tcp_health_listener_info{port="7000",address="127.0.0.2",family="ipv4"}' 1
+assert_metric "$M" 'tcp_health_listener_info{port="7000",address="127.0.0.1",family="ipv4",process="sockstate"}' 1
+assert_metric "$M" 'tcp_health_listener_info{port="7000",address="127.0.0.2",family="ipv4",process="sockstate"}' 1
 assert_metric "$M" 'tcp_health_listen_queue_max{port="7000"}' 11
 assert_metric "$M" 'tcp_health_connections{port="7000",role="server",state="listen"}' 2
 
