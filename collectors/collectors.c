@@ -178,7 +178,7 @@ static int netstat_collect(struct collectors_worker *w, struct collectors_target
 }
 
 const struct collector collectors_table[] = {
-	{ "tcp", "per-port TCP socket states and listeners from one inet_diag dump per family",
+	[COLLECTOR_TCP] = { "tcp", "per-port TCP socket states and listeners from one inet_diag dump per family",
 	  true, tcp_scan },
 	{ "sysctl", "kernel TCP settings from /proc/sys (keepalive, retries, backlogs, port range)",
 	  true, sysctl_collect },
@@ -327,7 +327,7 @@ static void run_job(struct collectors *c, struct collectors_target **job, unsign
 static int worker_init(struct collectors_worker *w, struct collectors *c)
 {
 	w->c = c;
-	if (c->enabled[0] /* tcp */) {
+	if (c->enabled[COLLECTOR_TCP]) {
 		int ret = tcpagg_init(&w->agg, &c->config.classify, c->config.idle_threshold_seconds * 1000u);
 
 		if (ret < 0)
@@ -569,7 +569,7 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 		double start = monotonic_seconds();
 
 		name_owners(c->owners, out);
-		out->seconds[0 /* tcp */] += monotonic_seconds() - start;
+		out->seconds[COLLECTOR_TCP] += monotonic_seconds() - start;
 	}
 	memcpy(out->netns.skipped_total, c->skipped_total, sizeof(c->skipped_total));
 	if (job != c->targets)
@@ -619,7 +619,7 @@ int collectors_create(struct collectors **out, const bool *enabled,
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->work, NULL);
 	pthread_cond_init(&c->done, NULL);
-	if (enabled[0] /* tcp */ && owners_create(&c->owners, c->proc_root, 0) < 0) {
+	if (enabled[COLLECTOR_TCP] && owners_create(&c->owners, c->proc_root, 0) < 0) {
 		collectors_destroy(c);
 		return -ENOMEM;
 	}
@@ -640,7 +640,7 @@ int collectors_create(struct collectors **out, const bool *enabled,
 		}
 		/* A socket that cannot be opened now (no permission, say) is retried at every
 		 * scan, which then reports the collector as failed. */
-		if (ret == 0 && enabled[0] && !config->tcp_dump) {
+		if (ret == 0 && enabled[COLLECTOR_TCP] && !config->tcp_dump) {
 			int err = sockdiag_open(&c->targets[0]->sd);
 
 			if (err < 0)

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #define COLLECTORS_MAX 16
+#define COLLECTOR_TCP 0 /* its index in collectors_table: workers own its aggregate, the scanner its owner cache */
 
 /* Everything the collectors are configured with (from main's flags). */
 struct collectors_config {

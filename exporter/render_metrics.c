@@ -579,10 +579,22 @@ static void write_single(struct expfmt_buf *out, const char *name, const char *t
 	expfmt_sample_u64(out, name, NULL, 0, value);
 }
 
+/* A counter with one sample per reason="..." value. */
+static void write_by_reason(struct expfmt_buf *out, const char *name, const char *help,
+			    const char *const *reasons, const uint64_t *values, unsigned n)
+{
+	struct expfmt_label label = { "reason", NULL };
+
+	expfmt_family(out, name, "counter", help);
+	for (unsigned r = 0; r < n; r++) {
+		label.value = reasons[r];
+		expfmt_sample_u64(out, name, &label, 1, values[r]);
+	}
+}
+
 static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 {
 	const struct exporter_stats *st = &s->self;
-	struct expfmt_label label = { "reason", NULL };
 
 	write_single(out, "tcp_health_exporter_scans_total", "counter",
 		     "Scans of the kernel's sockets and counters performed. Scrapes that arrive "
@@ -599,14 +611,11 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 		     "Bytes of rendered responses held in memory for clients now (each body is "
 		     "shared by every client of the same snapshot).",
 		     st->response_bytes);
-	expfmt_family(out, "tcp_health_exporter_http_refused_total", "counter",
-		      "Connections and requests turned away or cut off, by reason: connection_limit, "
-		      "client_connection_limit, read_timeout, write_timeout, max_requests (503), "
-		      "auth_throttled and auth_queue_full (429), unauthorized (401).");
-	for (unsigned r = 0; r < STATS_REFUSALS; r++) {
-		label.value = stats_refusal_names[r];
-		expfmt_sample_u64(out, "tcp_health_exporter_http_refused_total", &label, 1, st->refused[r]);
-	}
+	write_by_reason(out, "tcp_health_exporter_http_refused_total",
+			"Connections and requests turned away or cut off, by reason: connection_limit, "
+			"client_connection_limit, read_timeout, write_timeout, max_requests (503), "
+			"auth_throttled and auth_queue_full (429), unauthorized (401).",
+			stats_refusal_names, st->refused, STATS_REFUSALS);
 	write_single(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
 		     "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
 		     "it failed and the previous configuration is still in use.",
@@ -621,7 +630,6 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 static void write_netns(const struct snapshot *s, struct expfmt_buf *out)
 {
 	const struct netns_result *n = &s->data.netns;
-	struct expfmt_label label = { "reason", NULL };
 
 	if (!s->data.per_netns)
 		return;
@@ -635,15 +643,11 @@ static void write_netns(const struct snapshot *s, struct expfmt_buf *out)
 		     "Network namespaces found in the last scan but not scanned because --netns.max "
 		     "was reached.",
 		     n->over_limit);
-	expfmt_family(out, "tcp_health_exporter_netns_skipped_total", "counter",
-		      "Network namespaces found but not scanned, by reason: over_limit (--netns.max), "
-		      "vanished (gone before it could be opened), permission, not_found (a --netns "
-		      "name missing from /run/netns), error.");
-	for (unsigned r = 0; r < NETNS_SKIP_REASONS; r++) {
-		label.value = netns_skip_names[r];
-		expfmt_sample_u64(out, "tcp_health_exporter_netns_skipped_total", &label, 1,
-				  n->skipped_total[r]);
-	}
+	write_by_reason(out, "tcp_health_exporter_netns_skipped_total",
+			"Network namespaces found but not scanned, by reason: over_limit (--netns.max), "
+			"vanished (gone before it could be opened), permission, not_found (a --netns "
+			"name missing from /run/netns), error.",
+			netns_skip_names, n->skipped_total, NETNS_SKIP_REASONS);
 	expfmt_family(out, "tcp_health_exporter_netns_discovery_seconds", "gauge",
 		      "Time the last scan spent finding network namespaces and opening new ones.");
 	expfmt_sample(out, "tcp_health_exporter_netns_discovery_seconds", NULL, 0,
