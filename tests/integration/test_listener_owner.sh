@@ -8,8 +8,8 @@
 #   B. as nobody without capabilities: only nobody's processes (alice_srv, the exporter
 #      itself) can be read; root's listener has no process label and is counted unresolved.
 #   C. --netns=all: a listener in another namespace is labelled too (one cache for all).
-#   D. steady state: once everything is known, later scrapes walk no fd (the walk counter in
-#      the log stays, and the labels stay).
+#   D. steady state: later scrapes keep every label and leave nothing unresolved (that they
+#      read no fd at all is shown by tests/unit/test_owners.c, which counts the entries).
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
 it_begin setpriv
