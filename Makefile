@@ -20,7 +20,7 @@ BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyam
 CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev \
               wrk util-linux
 
-LIB_SRC := lib/log.c lib/procfs.c collectors/owners.c \
+LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
            exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \

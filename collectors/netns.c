@@ -1,6 +1,8 @@
 /* netns.c — namespace discovery and the labels of what runs in each namespace. */
 #include "netns.h"
 
+#include "../lib/utf8.h"
+
 #include "../lib/log.h"
 #include "../lib/procfs.h"
 
@@ -24,38 +26,6 @@ const char *const netns_skip_names[NETNS_SKIP_REASONS] = {
 const char *const netns_dirs[] = { "/run/netns", "/var/run/netns", "/run/docker/netns" };
 const unsigned netns_n_dirs = sizeof(netns_dirs) / sizeof(netns_dirs[0]);
 
-/* Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF): the
- * text format needs label values in UTF-8. */
-static bool utf8_valid(const unsigned char *p)
-{
-	while (*p) {
-		unsigned n, cp;
-
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if (*p >= 0xc2 && *p <= 0xdf)
-			n = 1, cp = *p & 0x1f;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			n = 2, cp = *p & 0x0f;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			n = 3, cp = *p & 0x07;
-		else
-			return false;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
 bool netns_name_valid(const char *name)
 {
 	size_t len = strlen(name);
@@ -65,7 +35,7 @@ bool netns_name_valid(const char *name)
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p == '/' || *p < 0x20 || *p == 0x7f)
 			return false;
-	return utf8_valid((const unsigned char *)name);
+	return utf8_valid(name);
 }
 
 int netns_discovery_init(struct netns_discovery *d, enum netns_mode mode, const char *proc_root,
