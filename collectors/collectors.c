@@ -2,6 +2,7 @@
  * the workers that scan them. */
 #include "collectors.h"
 
+#include "../lib/clock.h"
 #include "../lib/log.h"
 
 #include <errno.h>
@@ -73,14 +74,6 @@ struct collectors {
 	unsigned n_job, next, running;
 	bool stopping;
 };
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- tcp: one inet_diag dump per family into the worker's aggregate ------------------- */
 
@@ -265,9 +258,9 @@ static void scan_target(struct collectors_worker *w, struct collectors_target *t
 		t->seconds[i] = 0;
 		if (!c->enabled[i])
 			continue;
-		start = monotonic_seconds();
+		start = clock_seconds(CLOCK_MONOTONIC);
 		t->error[i] = collectors_table[i].scan(w, t, t->out);
-		t->seconds[i] = monotonic_seconds() - start;
+		t->seconds[i] = clock_seconds(CLOCK_MONOTONIC) - start;
 	}
 	/* Back home: a thread left inside would keep the namespace alive. */
 	if (t->ns_fd >= 0 && setns(c->self_ns_fd, CLONE_NEWNET) < 0) {
@@ -335,6 +328,9 @@ static int worker_init(struct collectors_worker *w, struct collectors *c)
 		snprintf(w->agg.port_range_path, sizeof(w->agg.port_range_path),
 			 "%s/sys/net/ipv4/ip_local_port_range", c->proc_root);
 		w->agg.histograms = !c->config.no_histograms;
+		if (c->config.worst_connections)
+			w->agg.worst_max = c->config.worst_connections < TCPAGG_WORST_LIMIT ?
+						   c->config.worst_connections : TCPAGG_WORST_LIMIT;
 		w->has_agg = true;
 	}
 	return 0;
@@ -467,8 +463,43 @@ static unsigned update_targets(struct collectors *c, struct collectors_target **
 
 /* ---- the scan -------------------------------------------------------------------------- */
 
-/* Fills in the process of every listening address of every target (the scanner's own
- * work, after the workers: one cache for all namespaces). */
+/* The listener of server port `port` in `tcp`, or NULL (ports are sorted, "other" last). */
+static const struct tcpagg_listener *listener_of(const struct tcp_result *tcp, uint16_t port)
+{
+	unsigned low = 0, high = tcp->n_ports[CLASSIFY_SERVER] ? tcp->n_ports[CLASSIFY_SERVER] - 1 : 0;
+
+	while (low < high) {
+		unsigned mid = low + (high - low) / 2;
+		uint16_t p = tcp->ports[CLASSIFY_SERVER][mid].port;
+
+		if (p == port)
+			return tcp->listeners[mid].sockets ? &tcp->listeners[mid] : NULL;
+		if (p < port)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return NULL;
+}
+
+/* A connection without an inode of its own (a request socket in SYN_RECV) belongs to the
+ * process of the listener it arrived on. */
+static void name_by_listener(const struct tcp_result *tcp, struct tcpagg_connection *conn)
+{
+	const struct tcpagg_listener *l;
+
+	if (conn->role != CLASSIFY_SERVER || !(l = listener_of(tcp, conn->sport)))
+		return;
+	for (unsigned a = 0; a < l->n_addresses; a++) {
+		if (l->addresses[a].process[0]) {
+			memcpy(conn->process, l->addresses[a].process, sizeof(conn->process));
+			return;
+		}
+	}
+}
+
+/* Fills in the process of every listening address and every worst connection of every
+ * target (the scanner's own work, after the workers: one cache for all namespaces). */
 static void name_owners(struct owners *o, struct collectors_result *out)
 {
 	owners_begin(o);
@@ -478,18 +509,33 @@ static void name_owners(struct owners *o, struct collectors_result *out)
 		for (unsigned t = 0; t < out->n_targets; t++) {
 			struct tcp_result *tcp = out->targets[t].tcp;
 			unsigned n = tcp && tcp->has_sockets ? tcp->n_ports[CLASSIFY_SERVER] : 0;
+			const char *comm;
 
 			for (unsigned i = 0; i + 1 < n; i++) {
 				struct tcpagg_listener *l = &tcp->listeners[i];
 
 				for (unsigned a = 0; a < l->n_addresses; a++) {
-					const char *comm;
-
 					if (pass == 0) {
-						owners_want(o, l->addresses[a].inode);
+						owners_want(o, l->addresses[a].inode, true);
 					} else if ((comm = owners_get(o, l->addresses[a].inode))) {
 						snprintf(l->addresses[a].process,
 							 sizeof(l->addresses[a].process), "%s", comm);
+					}
+				}
+			}
+			if (!tcp || !tcp->has_sockets)
+				continue;
+			for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+				for (unsigned i = 0; i < tcp->worst[k].n; i++) {
+					struct tcpagg_connection *conn = &tcp->worst[k].top[i];
+
+					if (!conn->inode) {
+						if (pass == 1)
+							name_by_listener(tcp, conn);
+					} else if (pass == 0) {
+						owners_want(o, conn->inode, false);
+					} else if ((comm = owners_get(o, conn->inode))) {
+						snprintf(conn->process, sizeof(conn->process), "%s", comm);
 					}
 				}
 			}
@@ -508,11 +554,14 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 
 	memset(out, 0, sizeof(*out));
 	out->per_netns = c->config.netns_mode != NETNS_SELF;
+	out->netns_mode = c->config.netns_mode;
+	out->idle_threshold_seconds = c->config.idle_threshold_seconds;
+	out->worst_max = c->config.worst_connections ? c->config.worst_connections : TCPAGG_WORST_DEFAULT;
 	if (!out->per_netns) {
 		job = c->targets; /* our own namespace, the only target */
 		n = 1;
 	} else {
-		double start = monotonic_seconds();
+		double start = clock_seconds(CLOCK_MONOTONIC);
 
 		job = calloc(c->config.netns_max, sizeof(*job));
 		if (!job)
@@ -525,7 +574,7 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 		} else {
 			n = update_targets(c, job, &out->netns);
 		}
-		out->netns.discovery_seconds = monotonic_seconds() - start;
+		out->netns.discovery_seconds = clock_seconds(CLOCK_MONOTONIC) - start;
 	}
 	out->targets = n ? calloc(n, sizeof(*out->targets)) : NULL;
 	if (n && !out->targets)
@@ -566,10 +615,10 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 	}
 	out->netns.scanned = out->n_targets;
 	if (c->owners) {
-		double start = monotonic_seconds();
+		double start = clock_seconds(CLOCK_MONOTONIC);
 
 		name_owners(c->owners, out);
-		out->seconds[COLLECTOR_TCP] += monotonic_seconds() - start;
+		out->seconds[COLLECTOR_TCP] += clock_seconds(CLOCK_MONOTONIC) - start;
 	}
 	memcpy(out->netns.skipped_total, c->skipped_total, sizeof(c->skipped_total));
 	if (job != c->targets)

@@ -37,6 +37,7 @@ struct collectors_config {
 	unsigned netns_max;		 /* --netns.max; 0: COLLECTORS_NETNS_MAX_DEFAULT */
 	unsigned workers;		 /* --netns.workers; 0: one per online CPU */
 	bool no_histograms;		 /* --no-collector.tcp.histograms */
+	unsigned worst_connections;	 /* per worst kind, <= TCPAGG_WORST_LIMIT; 0: the default */
 	/* Replaces the netlink dump (unit tests replay recorded dumps); NULL in production.
 	 * Only in NETNS_SELF mode. */
 	tcpagg_dump_fn tcp_dump;
@@ -68,6 +69,9 @@ struct netns_result {
  * published. */
 struct collectors_result {
 	bool per_netns; /* --netns=all or names: every family carries the namespace labels */
+	enum netns_mode netns_mode;
+	uint32_t idle_threshold_seconds; /* what unprotected_idle was counted with */
+	unsigned worst_max;		 /* connections kept per worst kind */
 	unsigned n_targets;
 	struct target_result *targets; /* discovery order: "host", named, then by first pid */
 	struct netns_result netns;

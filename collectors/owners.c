@@ -1,6 +1,8 @@
 /* owners.c — the inode -> process cache and its bounded walk of /proc/PID/fd. */
 #include "owners.h"
 
+#include "../lib/utf8.h"
+
 #include "../lib/procfs.h"
 
 #include <dirent.h>
@@ -17,6 +19,7 @@ struct entry {
 	uint32_t inode;
 	uint8_t state;
 	bool wanted;	    /* by this scan */
+	bool listener;	    /* ... for a listening address (the figures count only these) */
 	uint32_t full_pass; /* PENDING: the first walk pass that covers all of /proc for it */
 	char comm[TCPAGG_PROCESS_NAME];
 };
@@ -66,7 +69,7 @@ static int rehash(struct owners *o, unsigned cap, bool wanted_only)
 			;
 		table[h] = *e;
 		if (wanted_only)
-			table[h].wanted = false; /* ready for the next scan */
+			table[h].wanted = table[h].listener = false; /* ready for the next scan */
 		o->used++;
 		o->pending += e->state == ENTRY_PENDING;
 	}
@@ -105,10 +108,10 @@ void owners_destroy(struct owners *o)
 void owners_begin(struct owners *o)
 {
 	for (unsigned i = 0; i < o->cap; i++)
-		o->table[i].wanted = false;
+		o->table[i].wanted = o->table[i].listener = false;
 }
 
-void owners_want(struct owners *o, uint32_t inode)
+void owners_want(struct owners *o, uint32_t inode, bool listener)
 {
 	struct entry *e;
 	unsigned h;
@@ -118,6 +121,7 @@ void owners_want(struct owners *o, uint32_t inode)
 	e = lookup(o, inode);
 	if (e) {
 		e->wanted = true;
+		e->listener |= listener;
 		return;
 	}
 	if (o->used >= OWNERS_MAX)
@@ -130,6 +134,7 @@ void owners_want(struct owners *o, uint32_t inode)
 	o->table[h].inode = inode;
 	o->table[h].state = ENTRY_PENDING;
 	o->table[h].wanted = true;
+	o->table[h].listener = listener;
 	/* A pass already under way may have walked past its owner: the next one covers it. */
 	o->table[h].full_pass = o->pass + 1;
 	o->used++;
@@ -190,6 +195,8 @@ static unsigned walk_process(struct owners *o, int proc_fd, const char *pid)
 			continue; /* exited meanwhile: another pass may find the socket elsewhere */
 		comm[strcspn(comm, "\n")] = '\0';
 		comm[sizeof(e->comm) - 1] = '\0'; /* the kernel's TASK_COMM_LEN already is */
+		/* Any byte may be in a name; every view needs UTF-8 without control characters. */
+		utf8_sanitize(comm);
 		memcpy(e->comm, comm, sizeof(e->comm));
 		e->state = ENTRY_FOUND;
 		o->pending--;
@@ -304,7 +311,7 @@ void owners_stats(const struct owners *o, struct owners_stats *out)
 	for (unsigned i = 0; i < o->cap; i++) {
 		const struct entry *e = &o->table[i];
 
-		if (e->state == ENTRY_EMPTY || !e->wanted)
+		if (e->state == ENTRY_EMPTY || !e->wanted || !e->listener)
 			continue;
 		out->wanted++;
 		out->unresolved += e->state != ENTRY_FOUND;

@@ -24,7 +24,9 @@ void owners_destroy(struct owners *o);
 
 /* One scan: begin, want every listener inode, resolve (the walk), then get and end. */
 void owners_begin(struct owners *o);
-void owners_want(struct owners *o, uint32_t inode);
+/* `listener`: the inode of a listening address (counted in the figures), else of another
+ * socket whose owner is shown (a worst connection). */
+void owners_want(struct owners *o, uint32_t inode, bool listener);
 void owners_resolve(struct owners *o);
 /* The comm of the owner of `inode`, or NULL when unknown. */
 const char *owners_get(const struct owners *o, uint32_t inode);
@@ -34,7 +36,7 @@ void owners_end(struct owners *o);
 /* Figures of the last resolve. */
 struct owners_stats {
 	unsigned wanted;     /* distinct listener inodes this scan */
-	unsigned unresolved; /* of them, without a known owner */
+	unsigned unresolved; /* of them, without a known owner (connections are not counted) */
 	uint64_t fds_read;   /* fd entries read by walks since start */
 	uint64_t denied;     /* processes whose fds could not be read, since start */
 };

@@ -33,6 +33,14 @@ static const char *const timer_names[TCPH_TIMER_MAX + 1] = {
 	[TCPH_TIMER_DELAYED_ACK] = "delayed_ack",
 };
 
+static const char *const worst_names[TCPAGG_WORST_KINDS] = {
+	[TCPAGG_WORST_RETRANSMITTING] = "retransmitting",
+	[TCPAGG_WORST_KEEPALIVE] = "keepalive_unanswered",
+	[TCPAGG_WORST_IDLE] = "unprotected_idle",
+	[TCPAGG_WORST_CLOSE_WAIT] = "close_wait",
+	[TCPAGG_WORST_SYN_RECV] = "syn_recv",
+};
+
 const double tcpagg_idle_bounds[TCPAGG_IDLE_BUCKETS] = { 1, 10, 60, 300, 900, 3600, 7200 };
 const double tcpagg_rtt_bounds[TCPAGG_RTT_BUCKETS] = { 0.0001, 0.0005, 0.001, 0.005, 0.01,
 						       0.05,   0.1,    0.5,   1 };
@@ -40,6 +48,11 @@ const double tcpagg_rtt_bounds[TCPAGG_RTT_BUCKETS] = { 0.0001, 0.0005, 0.001, 0.
 const char *tcpagg_state_name(unsigned state)
 {
 	return state >= 1 && state <= TCPH_STATE_MAX ? state_names[state] : NULL;
+}
+
+const char *tcpagg_worst_name(unsigned kind)
+{
+	return kind < TCPAGG_WORST_KINDS ? worst_names[kind] : NULL;
 }
 
 const char *tcpagg_timer_name(unsigned timer)
@@ -61,10 +74,17 @@ int tcpagg_init(struct tcpagg *agg, const struct classify_config *config,
 		 "/proc/sys/net/ipv4/ip_local_port_range");
 	agg->idle_threshold_ms = idle_threshold_ms;
 	agg->histograms = true;
+	agg->worst_max = TCPAGG_WORST_DEFAULT;
 	for (int r = 0; r < CLASSIFY_ROLES; r++)
 		agg->slots[r] = calloc(nslots, sizeof(struct tcpagg_slot));
 	agg->listeners = calloc(nslots, sizeof(struct tcpagg_listener));
-	if (!agg->slots[0] || !agg->slots[1] || !agg->listeners) {
+	bool failed = !agg->slots[0] || !agg->slots[1] || !agg->listeners;
+
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		agg->worst[k].top = calloc(TCPAGG_WORST_LIMIT, sizeof(struct tcpagg_connection));
+		failed |= !agg->worst[k].top;
+	}
+	if (failed) {
 		tcpagg_fini(agg);
 		return -ENOMEM;
 	}
@@ -79,6 +99,10 @@ void tcpagg_fini(struct tcpagg *agg)
 	}
 	free(agg->listeners);
 	agg->listeners = NULL;
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		free(agg->worst[k].top);
+		agg->worst[k].top = NULL;
+	}
 	classify_fini(&agg->classify);
 }
 
@@ -97,6 +121,12 @@ void tcpagg_begin(struct tcpagg *agg)
 		memset(agg->slots[r], 0, nslots * sizeof(struct tcpagg_slot));
 	memset(agg->listeners, 0, nslots * sizeof(struct tcpagg_listener));
 	memset(agg->sockets_scanned, 0, sizeof(agg->sockets_scanned));
+	if (agg->worst_max > TCPAGG_WORST_LIMIT) /* the lists have room for this many */
+		agg->worst_max = TCPAGG_WORST_LIMIT;
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		agg->worst[k].total = 0;
+		agg->worst[k].n = 0;
+	}
 }
 
 static void add_listener(struct tcpagg_listener *listener, const struct sockdiag_record *record)
@@ -142,9 +172,61 @@ static uint32_t max_u32(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
+/* Whether a socket ranking (value, silent_ms) goes before `c` in a worst list. Equal ones
+ * keep the order the dump met them. */
+static bool ranks_before(uint64_t value, uint32_t silent_ms, const struct tcpagg_connection *c)
+{
+	return value > c->value || (value == c->value && silent_ms > c->silent_ms);
+}
+
+/* Counts a socket of `kind` and keeps it if it is among the worst_max worst so far: a
+ * sorted array, so most sockets cost one comparison with the last kept. */
+static void offer_worst(struct tcpagg *agg, enum tcpagg_worst_kind kind,
+			const struct sockdiag_record *record, enum classify_role role, unsigned slot,
+			uint64_t value)
+{
+	struct tcpagg_worst *w = &agg->worst[kind];
+	const struct tcp_info *info = &record->info;
+	uint32_t silent_ms = 0;
+	size_t addr_len = record->family == AF_INET ? 4 : 16;
+	struct tcpagg_connection *c;
+	unsigned i;
+
+	w->total++;
+	if (record->info_len > 0)
+		silent_ms = info->tcpi_last_data_recv < info->tcpi_last_ack_recv ?
+				    info->tcpi_last_data_recv : info->tcpi_last_ack_recv;
+	if (w->n == agg->worst_max && (w->n == 0 || !ranks_before(value, silent_ms, &w->top[w->n - 1])))
+		return;
+	i = w->n < agg->worst_max ? w->n++ : w->n - 1;
+	for (; i > 0 && ranks_before(value, silent_ms, &w->top[i - 1]); i--)
+		w->top[i] = w->top[i - 1];
+	c = &w->top[i];
+	memset(c, 0, sizeof(*c));
+	c->family = record->family;
+	c->state = record->state;
+	c->timer = record->timer;
+	c->role = (uint8_t)role;
+	c->other = slot == classify_other_slot(&agg->classify);
+	c->port = c->other ? 0 : classify_slot_port(&agg->classify, role, slot);
+	c->sport = record->sport;
+	c->dport = record->dport;
+	memcpy(c->saddr, record->saddr, addr_len);
+	memcpy(c->daddr, record->daddr, addr_len);
+	c->retrans = record->retrans;
+	c->expires_ms = record->expires_ms;
+	c->silent_ms = silent_ms;
+	c->last_data_recv_ms = record->info_len > 0 ? info->tcpi_last_data_recv : 0;
+	c->rqueue = record->rqueue;
+	c->wqueue = record->wqueue;
+	c->uid = record->uid;
+	c->inode = record->inode;
+	c->value = value;
+}
+
 /* Timers, retransmission, keepalive, idle and RTT of one socket: the dead-peer signals. */
-static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
-		       const struct sockdiag_record *record)
+static void add_health(struct tcpagg *agg, struct tcpagg_slot *slot, enum classify_role role,
+		       unsigned slot_index, const struct sockdiag_record *record)
 {
 	const struct tcp_info *info = &record->info;
 
@@ -156,13 +238,21 @@ static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
 	    record->state != TCPH_SYN_SENT && record->state != TCPH_SYN_RECV) {
 		slot->retransmitting++;
 		slot->retransmit_backoff_max = max_u32(slot->retransmit_backoff_max, record->retrans);
+		offer_worst(agg, TCPAGG_WORST_RETRANSMITTING, record, role, slot_index, record->retrans);
 	}
 	/* FIN_WAIT2 runs its tcp_fin_timeout on the same timer as keepalive (sk_timer). */
 	if (record->timer == TCPH_TIMER_KEEPALIVE && record->state != TCPH_FIN_WAIT2) {
 		slot->keepalive++;
 		slot->keepalive_probes += record->retrans;
 		slot->keepalive_probes_max = max_u32(slot->keepalive_probes_max, record->retrans);
+		if (record->retrans > 0)
+			offer_worst(agg, TCPAGG_WORST_KEEPALIVE, record, role, slot_index, record->retrans);
 	}
+	if (record->state == TCPH_SYN_RECV)
+		offer_worst(agg, TCPAGG_WORST_SYN_RECV, record, role, slot_index, record->retrans);
+	if (record->state == TCPH_CLOSE_WAIT)
+		offer_worst(agg, TCPAGG_WORST_CLOSE_WAIT, record, role, slot_index,
+			    record->info_len > 0 ? info->tcpi_last_data_recv : 0);
 	/* TIME_WAIT and request mini-sockets have no tcp_info; a listener's is about its
 	 * accept queue (tcpi_unacked holds the queue length), not about segments. */
 	if (record->info_len == 0 || record->state == TCPH_LISTEN)
@@ -181,8 +271,12 @@ static void add_health(const struct tcpagg *agg, struct tcpagg_slot *slot,
 	 * unprotected: no timer pending, so no keepalive and nothing in flight either. */
 	if (record->timer == TCPH_TIMER_OFF &&
 	    info->tcpi_last_data_recv > agg->idle_threshold_ms &&
-	    info->tcpi_last_ack_recv > agg->idle_threshold_ms)
+	    info->tcpi_last_ack_recv > agg->idle_threshold_ms) {
 		slot->unprotected_idle++;
+		offer_worst(agg, TCPAGG_WORST_IDLE, record, role, slot_index,
+			    info->tcpi_last_data_recv < info->tcpi_last_ack_recv ?
+				    info->tcpi_last_data_recv : info->tcpi_last_ack_recv);
+	}
 }
 
 int tcpagg_add(const struct sockdiag_record *record, void *ctx)
@@ -198,7 +292,7 @@ int tcpagg_add(const struct sockdiag_record *record, void *ctx)
 	}
 	slot = classify_socket(&agg->classify, record->state, record->sport, record->dport, &role);
 	agg->slots[role][slot].states[record->state]++;
-	add_health(agg, &agg->slots[role][slot], record);
+	add_health(agg, &agg->slots[role][slot], role, slot, record);
 	if (record->state == TCPH_LISTEN && slot != classify_other_slot(&agg->classify))
 		add_listener(&agg->listeners[slot], record);
 	return 0;
@@ -252,9 +346,15 @@ int tcpagg_result(const struct tcpagg *agg, bool sockets, struct tcp_result **ou
 
 	for (int r = 0; r < CLASSIFY_ROLES; r++)
 		n[r] = sockets ? c->roles[r].used + 1u : 0; /* used ports, then "other" */
-	/* One block: the header, both roles' ports, the server role's listeners. */
+	unsigned n_worst = 0;
+
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++)
+		n_worst += sockets ? agg->worst[k].n : 0;
+	/* One block: the header, both roles' ports, the server role's listeners, the worst
+	 * connections. */
 	size = sizeof(*result) + (n[0] + n[1]) * sizeof(struct tcp_port) +
-	       n[CLASSIFY_SERVER] * sizeof(struct tcpagg_listener);
+	       n[CLASSIFY_SERVER] * sizeof(struct tcpagg_listener) +
+	       n_worst * sizeof(struct tcpagg_connection);
 	result = malloc(size);
 	if (!result)
 		return -ENOMEM;
@@ -267,6 +367,16 @@ int tcpagg_result(const struct tcpagg *agg, bool sockets, struct tcp_result **ou
 		result->folded[r] = sockets ? c->roles[r].folded : 0;
 	}
 	result->listeners = (struct tcpagg_listener *)p;
+	p += n[CLASSIFY_SERVER] * sizeof(struct tcpagg_listener);
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		result->worst[k].top = (struct tcpagg_connection *)p;
+		if (!sockets)
+			continue;
+		result->worst[k].total = agg->worst[k].total;
+		result->worst[k].n = agg->worst[k].n;
+		memcpy(p, agg->worst[k].top, agg->worst[k].n * sizeof(struct tcpagg_connection));
+		p += agg->worst[k].n * sizeof(struct tcpagg_connection);
+	}
 	result->has_sockets = sockets;
 	result->has_histograms = agg->histograms;
 	result->dump_retries_total = agg->dump_retries_total;

@@ -68,6 +68,49 @@ struct tcpagg_listener {
 
 enum tcpagg_family { TCPAGG_IPV4 = 0, TCPAGG_IPV6 = 1, TCPAGG_FAMILIES = 2 };
 
+/* The worst connections: per problem kind, the top N sockets of the scan, kept in the same
+ * pass in fixed arrays (no allocation per socket). They are for the status page and its
+ * JSON, never metric labels: addresses are unbounded. */
+enum tcpagg_worst_kind {
+	TCPAGG_WORST_RETRANSMITTING, /* counted in retransmitting; value: consecutive retransmissions */
+	TCPAGG_WORST_KEEPALIVE,	     /* keepalive probes unanswered; value: probes */
+	TCPAGG_WORST_IDLE,	     /* counted in unprotected_idle; value: ms of silence */
+	TCPAGG_WORST_CLOSE_WAIT,     /* value: ms since the peer last sent data */
+	TCPAGG_WORST_SYN_RECV,	     /* value: SYN-ACK retransmissions */
+	TCPAGG_WORST_KINDS
+};
+
+#define TCPAGG_WORST_DEFAULT 10
+#define TCPAGG_WORST_LIMIT 100
+
+struct tcpagg_connection {
+	uint8_t family;
+	uint8_t state;
+	uint8_t timer;
+	uint8_t role;	/* enum classify_role of the label set it counts under */
+	bool other;	/* ... which is port="other" */
+	uint16_t port;	/* ... or this port */
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+	uint32_t retrans;    /* idiag_retrans: consecutive retransmissions, or probes out */
+	uint32_t expires_ms; /* until the pending timer fires */
+	uint32_t silent_ms;  /* since anything (data or ACK) was received; 0 without tcp_info */
+	uint32_t last_data_recv_ms;
+	uint32_t rqueue, wqueue; /* bytes received but not read, bytes not yet acknowledged */
+	uint32_t uid;
+	uint32_t inode;		 /* 0 for request sockets (SYN_RECV) and orphans */
+	uint64_t value;		 /* what ranks it in its list (see enum tcpagg_worst_kind) */
+	char process[TCPAGG_PROCESS_NAME]; /* its owner's comm, "" when unknown */
+};
+
+/* One kind's list: `total` sockets of the kind this scan, the first n of them by value
+ * (then by silence), worst first. */
+struct tcpagg_worst {
+	uint64_t total;
+	unsigned n;
+	struct tcpagg_connection *top;
+};
+
 /* The scan state: owned by one scanner, reused scan after scan. */
 struct tcpagg {
 	struct classify classify;
@@ -75,6 +118,8 @@ struct tcpagg {
 	struct tcpagg_listener *listeners;	   /* max_ports + 1, server role */
 	uint32_t idle_threshold_ms;
 	bool histograms; /* fill the idle and RTT histograms (true after init) */
+	unsigned worst_max; /* connections kept per worst kind, <= TCPAGG_WORST_LIMIT (default after init) */
+	struct tcpagg_worst worst[TCPAGG_WORST_KINDS]; /* each top[] holds TCPAGG_WORST_LIMIT */
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t dump_retries_total;
 	int port_range_error; /* 0, or -errno of the last read of the ephemeral range */
@@ -101,6 +146,7 @@ struct tcp_result {
 	uint64_t folded[CLASSIFY_ROLES];
 	uint64_t dump_retries_total;
 	uint16_t eph_low, eph_high; /* the ephemeral range the scan classified with */
+	struct tcpagg_worst worst[TCPAGG_WORST_KINDS];
 };
 
 /* Dumps one family into fn; sockdiag_dump in production, a fake in unit tests. */
@@ -128,6 +174,8 @@ void tcpagg_result_free(struct tcp_result *result);
 
 /* "established", "close_wait", ... as ss spells them, lower case. NULL if unknown. */
 const char *tcpagg_state_name(unsigned state);
+/* "retransmitting", "keepalive_unanswered", "unprotected_idle", "close_wait", "syn_recv". */
+const char *tcpagg_worst_name(unsigned kind);
 /* "off", "retransmit", "keepalive", "time_wait", "zero_window_probe", "delayed_ack". */
 const char *tcpagg_timer_name(unsigned timer);
 

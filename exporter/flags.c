@@ -44,6 +44,7 @@ enum {
 	OPT_PROCFS,
 	OPT_HISTOGRAMS_ON,
 	OPT_HISTOGRAMS_OFF,
+	OPT_WORST_CONNECTIONS,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -92,11 +93,15 @@ static void usage(FILE *out)
 		"  --[no-]collector.tcp.histograms\n"
 		"                              the idle and RTT histograms (default on; off saves 22\n"
 		"                              series per port label set)\n"
+		"  --collector.tcp.worst-connections=N\n"
+		"                              connections listed per problem kind on the status page\n"
+		"                              and /api/v1/status, 1-%d (default %d); never labels\n"
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
 		"DURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n",
 		DEFAULT_MAX_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
 		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD,
-		COLLECTORS_NETNS_MAX_LIMIT, COLLECTORS_NETNS_MAX_DEFAULT, COLLECTORS_WORKERS_MAX);
+		COLLECTORS_NETNS_MAX_LIMIT, COLLECTORS_NETNS_MAX_DEFAULT, COLLECTORS_WORKERS_MAX,
+		TCPAGG_WORST_LIMIT, TCPAGG_WORST_DEFAULT);
 	for (unsigned i = 0; i < collectors_count; i++)
 		fprintf(out, "  --[no-]collector.%-10s %s (default %s)\n", collectors_table[i].name,
 			collectors_table[i].description,
@@ -324,6 +329,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "path.procfs", required_argument, NULL, OPT_PROCFS },
 		{ "collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_ON },
 		{ "no-collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_OFF },
+		{ "collector.tcp.worst-connections", required_argument, NULL, OPT_WORST_CONNECTIONS },
 	};
 
 	memset(flags, 0, sizeof(*flags));
@@ -338,6 +344,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	flags->read_timeout_ms = DEFAULT_READ_TIMEOUT_MS;
 	flags->write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
 	flags->tcp_histograms = true;
+	flags->worst_connections = TCPAGG_WORST_DEFAULT;
 	flags->proc_root = "/proc";
 	flags->netns_mode = NETNS_SELF;
 	flags->netns_max = COLLECTORS_NETNS_MAX_DEFAULT;
@@ -387,6 +394,11 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			break;
 		case OPT_CLIENT_PORTS:
 			client_ports = optarg;
+			break;
+		case OPT_WORST_CONNECTIONS:
+			if (parse_number("--collector.tcp.worst-connections", optarg, 1, TCPAGG_WORST_LIMIT,
+					 &flags->worst_connections, err, errlen) < 0)
+				return -EINVAL;
 			break;
 		case OPT_MAX_PORTS:
 			if (parse_number("--max-ports", optarg, 1, CLASSIFY_MAX_PORTS_LIMIT,

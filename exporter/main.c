@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 	config.netns_max = flags.netns_max;
 	config.workers = flags.netns_workers;
 	config.no_histograms = !flags.tcp_histograms;
+	config.worst_connections = flags.worst_connections;
 	ret = scrape_create(&scrape, flags.collector_enabled, &config, fill_stats, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));

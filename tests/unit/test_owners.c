@@ -58,7 +58,7 @@ static const char *scan(struct owners *o, const unsigned *want, unsigned n, unsi
 
 	owners_begin(o);
 	for (unsigned i = 0; i < n; i++)
-		owners_want(o, want[i]);
+		owners_want(o, want[i], true);
 	owners_resolve(o);
 	got = owners_get(o, ask);
 	snprintf(comm, sizeof(comm), "%s", got ? got : "");
@@ -164,6 +164,51 @@ START_TEST(entries_not_wanted_are_dropped)
 }
 END_TEST
 
+/* Connections (worst lists) are named too, but the figures count listener inodes only. */
+START_TEST(only_listener_inodes_are_counted)
+{
+	static const unsigned a[] = { 501 };
+	struct owners *o;
+	struct owners_stats st;
+
+	process(10, "worker", a, 1);
+	ck_assert_int_eq(owners_create(&o, root, 0), 0);
+	owners_begin(o);
+	owners_want(o, 901, true);  /* a listener nobody owns */
+	owners_want(o, 902, false); /* a connection nobody owns */
+	owners_want(o, 501, false); /* a connection of "worker" */
+	owners_resolve(o);
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.wanted, 1);
+	ck_assert_uint_eq(st.unresolved, 1);
+	ck_assert_str_eq(owners_get(o, 501), "worker");
+	ck_assert_ptr_null(owners_get(o, 902));
+	ck_assert_ptr_null(owners_get(o, 901));
+	owners_end(o);
+
+	/* Wanted both ways in one scan (the scanner wants listeners first, then connections):
+	 * a listener. Not wanted as one the next scan: not counted any more. */
+	owners_begin(o);
+	owners_want(o, 501, true);
+	owners_want(o, 501, false);
+	owners_want(o, 901, true);
+	owners_resolve(o);
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.wanted, 2);
+	ck_assert_uint_eq(st.unresolved, 1);
+	owners_end(o);
+	owners_begin(o);
+	owners_want(o, 501, false);
+	owners_resolve(o);
+	owners_stats(o, &st);
+	ck_assert_uint_eq(st.wanted, 0);
+	ck_assert_uint_eq(st.unresolved, 0);
+	ck_assert_str_eq(owners_get(o, 501), "worker");
+	owners_end(o);
+	owners_destroy(o);
+}
+END_TEST
+
 Suite *owners_suite(void)
 {
 	Suite *s = suite_create("owners");
@@ -174,6 +219,7 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, walk_is_bounded_and_resumed);
 	tcase_add_test(tc, unowned_inode_is_looked_for_once);
 	tcase_add_test(tc, entries_not_wanted_are_dropped);
+	tcase_add_test(tc, only_listener_inodes_are_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }

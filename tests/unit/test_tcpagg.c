@@ -785,6 +785,693 @@ START_TEST(short_tcp_info_counts_what_it_has)
 }
 END_TEST
 
+/* ---- worst connections ----------------------------------------------------------------- */
+
+/* An IPv4 socket 10.0.0.1:sport -> 10.0.0.2:dport with a full tcp_info, silent `silent_ms`
+ * (data and ACK alike); callers adjust the rest before feed(). */
+static struct sockdiag_record conn(uint8_t state, uint16_t sport, uint16_t dport, uint8_t timer,
+				   uint8_t retrans, uint32_t silent_ms, uint32_t inode)
+{
+	struct sockdiag_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.state = state;
+	r.sport = sport;
+	r.dport = dport;
+	r.timer = timer;
+	r.retrans = retrans;
+	r.inode = inode;
+	ck_assert_int_eq(inet_pton(AF_INET, "10.0.0.1", r.saddr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "10.0.0.2", r.daddr), 1);
+	r.info_len = sizeof(r.info);
+	r.info.tcpi_state = state;
+	r.info.tcpi_last_data_recv = silent_ms;
+	r.info.tcpi_last_ack_recv = silent_ms;
+	return r;
+}
+
+static void feed(const struct sockdiag_record *r)
+{
+	ck_assert_int_eq(tcpagg_add(r, agg), 0);
+}
+
+/* The entry of (sport, dport) in a list of the last result, or NULL. */
+static const struct tcpagg_connection *listed(enum tcpagg_worst_kind kind, uint16_t sport,
+					       uint16_t dport)
+{
+	ck_assert_ptr_nonnull(res);
+	for (unsigned i = 0; i < res->worst[kind].n; i++)
+		if (res->worst[kind].top[i].sport == sport && res->worst[kind].top[i].dport == dport)
+			return &res->worst[kind].top[i];
+	return NULL;
+}
+
+/* A counter of the last result summed over every (port, role) label set, "other" too. */
+static uint64_t sum_slots(uint64_t (*get)(const struct tcpagg_slot *))
+{
+	uint64_t sum = 0;
+
+	ck_assert_ptr_nonnull(res);
+	for (int r = 0; r < CLASSIFY_ROLES; r++)
+		for (unsigned i = 0; i < res->n_ports[r]; i++)
+			sum += get(&res->ports[r][i].counts);
+	return sum;
+}
+
+static uint64_t get_retransmitting(const struct tcpagg_slot *s)
+{
+	return s->retransmitting;
+}
+
+static uint64_t get_unprotected_idle(const struct tcpagg_slot *s)
+{
+	return s->unprotected_idle;
+}
+
+static uint64_t get_close_wait(const struct tcpagg_slot *s)
+{
+	return s->states[TCPH_CLOSE_WAIT];
+}
+
+static uint64_t get_syn_recv(const struct tcpagg_slot *s)
+{
+	return s->states[TCPH_SYN_RECV];
+}
+
+/* Every list of the last result: worst first (value, then silence, descending). */
+static void assert_lists_sorted(void)
+{
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		const struct tcpagg_worst *w = &res->worst[k];
+
+		ck_assert_uint_le(w->n, agg->worst_max);
+		ck_assert_uint_le(w->n, w->total);
+		for (unsigned i = 1; i < w->n; i++)
+			ck_assert_msg(w->top[i - 1].value > w->top[i].value ||
+					      (w->top[i - 1].value == w->top[i].value &&
+					       w->top[i - 1].silent_ms >= w->top[i].silent_ms),
+				      "%s: entry %u (%llu, %u ms) after (%llu, %u ms)", tcpagg_worst_name(k), i,
+				      (unsigned long long)w->top[i].value, w->top[i].silent_ms,
+				      (unsigned long long)w->top[i - 1].value, w->top[i - 1].silent_ms);
+	}
+}
+
+struct ranked {
+	uint64_t value;
+	uint32_t silent_ms;
+	uint32_t inode;
+};
+
+static int compare_ranked(const void *a, const void *b)
+{
+	const struct ranked *ra = a, *rb = b;
+
+	if (ra->value != rb->value)
+		return ra->value > rb->value ? -1 : 1;
+	return (ra->silent_ms < rb->silent_ms) - (ra->silent_ms > rb->silent_ms);
+}
+
+START_TEST(worst_ranked_by_value_then_silence)
+{
+	enum { N = 25, KEPT = 10 };
+	struct ranked all[N];
+	const struct tcpagg_worst *w;
+
+	agg->worst_max = KEPT;
+	for (unsigned i = 0; i < N; i++) {
+		/* Shuffled values 0..12, most twice: ties, one of them across the cut-off. */
+		unsigned order = (i * 7) % N;
+		struct sockdiag_record r;
+
+		all[i].value = order / 2 + 1;
+		all[i].silent_ms = 1000 + ((i * 11) % N) * 100; /* distinct */
+		all[i].inode = 5000 + i;
+		if (i % 2) /* server role, port 443 */
+			r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(40000 + i), TCPH_TIMER_RETRANSMIT,
+				 (uint8_t)all[i].value, 0, all[i].inode);
+		else /* client role, port 5432 */
+			r = conn(TCPH_ESTABLISHED, (uint16_t)(40000 + i), 5432, TCPH_TIMER_RETRANSMIT,
+				 (uint8_t)all[i].value, 0, all[i].inode);
+		/* silent_ms is the smaller of the two, whichever it is. */
+		r.info.tcpi_last_data_recv = all[i].silent_ms + (i % 3 ? 5 : 0);
+		r.info.tcpi_last_ack_recv = all[i].silent_ms + (i % 3 ? 0 : 5);
+		feed(&r);
+	}
+	/* Worse by value, but not retransmitting: never listed, never counted. */
+	feed(&(struct sockdiag_record){ 0 }); /* unknown state 0: skipped */
+	{
+		struct sockdiag_record r = conn(TCPH_SYN_SENT, 41999, 5432, TCPH_TIMER_RETRANSMIT, 200, 0, 9001);
+
+		feed(&r);
+		r = conn(TCPH_ESTABLISHED, 443, 41998, TCPH_TIMER_PROBE, 200, 0, 9002);
+		feed(&r);
+	}
+	qsort(all, N, sizeof(all[0]), compare_ranked);
+	/* The cut-off falls inside a tie: silence decides who stays. */
+	ck_assert_uint_eq(all[KEPT - 1].value, all[KEPT].value);
+
+	result();
+	w = &res->worst[TCPAGG_WORST_RETRANSMITTING];
+	ck_assert_uint_eq(w->n, KEPT);
+	ck_assert_uint_eq(w->total, N);
+	ck_assert_uint_eq(sum_slots(get_retransmitting), N);
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 443)->retransmitting + counts(CLASSIFY_CLIENT, 5432)->retransmitting, N);
+	for (unsigned i = 0; i < KEPT; i++) {
+		ck_assert_msg(w->top[i].inode == all[i].inode, "rank %u: inode %u, expected %u (value %llu)", i,
+			      w->top[i].inode, all[i].inode, (unsigned long long)all[i].value);
+		ck_assert_uint_eq(w->top[i].value, all[i].value);
+		ck_assert_uint_eq(w->top[i].retrans, all[i].value);
+		ck_assert_uint_eq(w->top[i].silent_ms, all[i].silent_ms);
+	}
+	ck_assert_uint_eq(w->top[0].value, 13);
+	assert_lists_sorted();
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++)
+		if (k != TCPAGG_WORST_RETRANSMITTING)
+			ck_assert_uint_eq(res->worst[k].total, 0);
+}
+END_TEST
+
+/* Each list holds exactly the sockets its metric counts, nothing near them. */
+START_TEST(worst_lists_match_the_counters)
+{
+	struct sockdiag_record r;
+
+	/* Retransmitting: after the handshake, with >= 1 retransmission. */
+	r = conn(TCPH_ESTABLISHED, 443, 40001, TCPH_TIMER_RETRANSMIT, 3, 0, 101);
+	feed(&r);
+	r = conn(TCPH_FIN_WAIT1, 443, 40002, TCPH_TIMER_RETRANSMIT, 4, 0, 102);
+	feed(&r);
+	r = conn(TCPH_CLOSE_WAIT, 443, 40003, TCPH_TIMER_RETRANSMIT, 1, 5000, 103); /* and close_wait */
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40004, TCPH_TIMER_RETRANSMIT, 0, 0, 104);	   /* in flight */
+	feed(&r);
+	r = conn(TCPH_SYN_SENT, 40005, 443, TCPH_TIMER_RETRANSMIT, 5, 0, 105);	   /* handshake */
+	feed(&r);
+	/* Keepalive: probes unanswered, not FIN_WAIT2's fin timeout. */
+	r = conn(TCPH_ESTABLISHED, 443, 40011, TCPH_TIMER_KEEPALIVE, 2, 9000000, 111);
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40012, TCPH_TIMER_KEEPALIVE, 0, 9000000, 112); /* no probe */
+	feed(&r);
+	r = conn(TCPH_FIN_WAIT2, 443, 40013, TCPH_TIMER_KEEPALIVE, 3, 0, 113);
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40014, TCPH_TIMER_PROBE, 6, 0, 114); /* zero window */
+	feed(&r);
+	/* Unprotected idle (threshold 300 s): no timer, nothing received past it. */
+	r = conn(TCPH_ESTABLISHED, 443, 40021, TCPH_TIMER_OFF, 0, 350000, 121);
+	r.info.tcpi_last_data_recv = 400000;
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 40022, 5432, TCPH_TIMER_OFF, 0, 900000, 122); /* client */
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40023, TCPH_TIMER_OFF, 0, 400000, 123);
+	r.info.tcpi_last_ack_recv = 200; /* the peer acks */
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40024, TCPH_TIMER_OFF, 0, 900000, 124); /* at, not past */
+	r.info.tcpi_last_data_recv = 300000;
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40028, TCPH_TIMER_OFF, 0, 900000, 128);
+	r.info.tcpi_last_ack_recv = 300000;
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40025, TCPH_TIMER_DELAYED_ACK, 0, 900000, 125);
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 40026, TCPH_TIMER_OFF, 0, 900000, 126); /* no tcp_info */
+	r.info_len = 0;
+	feed(&r);
+	r = conn(TCPH_FIN_WAIT1, 443, 40027, TCPH_TIMER_OFF, 0, 900000, 127); /* not ESTABLISHED */
+	feed(&r);
+	/* CLOSE_WAIT: value is the data silence; 0 without tcp_info. */
+	r = conn(TCPH_CLOSE_WAIT, 443, 40031, TCPH_TIMER_OFF, 0, 10, 131);
+	r.info.tcpi_last_data_recv = 700000;
+	feed(&r);
+	r = conn(TCPH_CLOSE_WAIT, 443, 40032, TCPH_TIMER_OFF, 0, 0, 132);
+	r.info_len = 0;
+	r.info.tcpi_last_data_recv = 800000; /* not sent by the kernel: not read */
+	feed(&r);
+	/* SYN_RECV request sockets: no inode, no tcp_info. */
+	r = conn(TCPH_SYN_RECV, 443, 40041, TCPH_TIMER_RETRANSMIT, 2, 0, 0);
+	r.info_len = 0;
+	feed(&r);
+	r = conn(TCPH_SYN_RECV, 443, 40042, TCPH_TIMER_RETRANSMIT, 0, 0, 0);
+	r.info_len = 0;
+	feed(&r);
+	/* Nothing. */
+	r = conn(TCPH_LISTEN, 443, 0, TCPH_TIMER_OFF, 0, 900000, 151);
+	feed(&r);
+	r = conn(TCPH_TIME_WAIT, 443, 40052, TCPH_TIMER_TIME_WAIT, 0, 0, 0);
+	r.info_len = 0;
+	feed(&r);
+	result();
+	assert_lists_sorted();
+
+	/* Every list: total == its counter, everything kept (fewer than worst_max). */
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].total, sum_slots(get_retransmitting));
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].total, 3);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].total, 1);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].total, sum_slots(get_unprotected_idle));
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].total, 2);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].total, sum_slots(get_close_wait));
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].total, 3);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].total, sum_slots(get_syn_recv));
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].total, 2);
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++)
+		ck_assert_uint_eq(res->worst[k].n, res->worst[k].total);
+
+	/* Retransmitting: 4, 3, 1. */
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[0].inode, 102);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[0].value, 4);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[1].inode, 101);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[2].inode, 103);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[2].state, TCPH_CLOSE_WAIT);
+	ck_assert_ptr_null(listed(TCPAGG_WORST_RETRANSMITTING, 40005, 443));
+	ck_assert_ptr_null(listed(TCPAGG_WORST_RETRANSMITTING, 443, 40041));
+
+	/* Keepalive: the one probing. */
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].top[0].inode, 111);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].top[0].value, 2);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].top[0].timer, TCPH_TIMER_KEEPALIVE);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].top[0].silent_ms, 9000000);
+	ck_assert_ptr_null(listed(TCPAGG_WORST_KEEPALIVE, 443, 40013));
+	ck_assert_uint_eq(counts(CLASSIFY_SERVER, 443)->keepalive, 2); /* 111 and 112 */
+
+	/* Idle: the client one (900 s), then 350 s (the smaller of data and ACK). */
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[0].inode, 122);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[0].value, 900000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[0].role, CLASSIFY_CLIENT);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[0].port, 5432);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[1].inode, 121);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[1].value, 350000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[1].silent_ms, 350000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[1].last_data_recv_ms, 400000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].top[1].timer, TCPH_TIMER_OFF);
+
+	/* CLOSE_WAIT: 700 s, then the retransmitting one (5 s), then the one without tcp_info. */
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[0].inode, 131);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[0].value, 700000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[0].silent_ms, 10);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[0].last_data_recv_ms, 700000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[1].inode, 103);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[1].value, 5000);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[2].inode, 132);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[2].value, 0);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[2].silent_ms, 0);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].top[2].last_data_recv_ms, 0);
+
+	/* SYN_RECV: by SYN-ACK retransmissions, no inode. */
+	ck_assert_ptr_nonnull(listed(TCPAGG_WORST_SYN_RECV, 443, 40041));
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].top[0].dport, 40041);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].top[0].value, 2);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].top[0].inode, 0);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].top[0].role, CLASSIFY_SERVER);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].top[1].dport, 40042);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].top[1].value, 0);
+}
+END_TEST
+
+START_TEST(worst_connection_fields_ipv4_and_ipv6)
+{
+	static const uint8_t zero[12] = { 0 };
+	struct sockdiag_record r;
+	const struct tcpagg_connection *c;
+	uint8_t addr[16];
+
+	r = conn(TCPH_ESTABLISHED, 443, 41000, TCPH_TIMER_RETRANSMIT, 5, 0, 4242);
+	ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.10", r.saddr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "198.51.100.7", r.daddr), 1);
+	memset(r.saddr + 4, 0xee, 12); /* past an IPv4 address: not copied */
+	r.expires_ms = 1200;
+	r.rqueue = 11;
+	r.wqueue = 2222;
+	r.uid = 1000;
+	r.info.tcpi_last_data_recv = 7000;
+	r.info.tcpi_last_ack_recv = 6000;
+	feed(&r);
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET6;
+	r.state = TCPH_ESTABLISHED;
+	r.sport = 50123;
+	r.dport = 5432;
+	r.timer = TCPH_TIMER_KEEPALIVE;
+	r.retrans = 2;
+	r.expires_ms = 75000;
+	r.rqueue = 3;
+	r.wqueue = 4;
+	r.uid = 33;
+	r.inode = 777;
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::1", r.saddr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:ffff::2", r.daddr), 1);
+	r.info_len = sizeof(r.info);
+	r.info.tcpi_last_data_recv = 120000;
+	r.info.tcpi_last_ack_recv = 130000;
+	feed(&r);
+	result();
+
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].n, 1);
+	c = &res->worst[TCPAGG_WORST_RETRANSMITTING].top[0];
+	ck_assert_uint_eq(c->family, AF_INET);
+	ck_assert_uint_eq(c->state, TCPH_ESTABLISHED);
+	ck_assert_uint_eq(c->timer, TCPH_TIMER_RETRANSMIT);
+	ck_assert_uint_eq(c->role, CLASSIFY_SERVER);
+	ck_assert(!c->other);
+	ck_assert_uint_eq(c->port, 443);
+	ck_assert_uint_eq(c->sport, 443);
+	ck_assert_uint_eq(c->dport, 41000);
+	ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.10", addr), 1);
+	ck_assert_mem_eq(c->saddr, addr, 4);
+	ck_assert_mem_eq(c->saddr + 4, zero, 12);
+	ck_assert_int_eq(inet_pton(AF_INET, "198.51.100.7", addr), 1);
+	ck_assert_mem_eq(c->daddr, addr, 4);
+	ck_assert_mem_eq(c->daddr + 4, zero, 12);
+	ck_assert_uint_eq(c->retrans, 5);
+	ck_assert_uint_eq(c->expires_ms, 1200);
+	ck_assert_uint_eq(c->silent_ms, 6000);
+	ck_assert_uint_eq(c->last_data_recv_ms, 7000);
+	ck_assert_uint_eq(c->rqueue, 11);
+	ck_assert_uint_eq(c->wqueue, 2222);
+	ck_assert_uint_eq(c->uid, 1000);
+	ck_assert_uint_eq(c->inode, 4242);
+	ck_assert_uint_eq(c->value, 5);
+	ck_assert_str_eq(c->process, ""); /* named later, by the scanner (owners) */
+
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].n, 1);
+	c = &res->worst[TCPAGG_WORST_KEEPALIVE].top[0];
+	ck_assert_uint_eq(c->family, AF_INET6);
+	ck_assert_uint_eq(c->state, TCPH_ESTABLISHED);
+	ck_assert_uint_eq(c->timer, TCPH_TIMER_KEEPALIVE);
+	ck_assert_uint_eq(c->role, CLASSIFY_CLIENT);
+	ck_assert(!c->other);
+	ck_assert_uint_eq(c->port, 5432);
+	ck_assert_uint_eq(c->sport, 50123);
+	ck_assert_uint_eq(c->dport, 5432);
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::1", addr), 1);
+	ck_assert_mem_eq(c->saddr, addr, 16);
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:ffff::2", addr), 1);
+	ck_assert_mem_eq(c->daddr, addr, 16);
+	ck_assert_uint_eq(c->retrans, 2);
+	ck_assert_uint_eq(c->expires_ms, 75000);
+	ck_assert_uint_eq(c->silent_ms, 120000);
+	ck_assert_uint_eq(c->last_data_recv_ms, 120000);
+	ck_assert_uint_eq(c->rqueue, 3);
+	ck_assert_uint_eq(c->wqueue, 4);
+	ck_assert_uint_eq(c->uid, 33);
+	ck_assert_uint_eq(c->inode, 777);
+	ck_assert_uint_eq(c->value, 2);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV6], 1);
+}
+END_TEST
+
+START_TEST(worst_max_one_and_limit)
+{
+	enum { N = 150 };
+	static const uint8_t values[] = { 3, 9, 1, 9, 4 };
+	const struct tcpagg_worst *w;
+	struct sockdiag_record r;
+
+	agg->worst_max = 1;
+	tcpagg_begin(agg);
+	for (unsigned i = 0; i < sizeof(values); i++) {
+		/* The second 9 has been silent longer: it wins the tie. */
+		r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(41000 + i), TCPH_TIMER_RETRANSMIT, values[i],
+			 i == 3 ? 8000 : 4000, 600 + i);
+		feed(&r);
+		r = conn(TCPH_CLOSE_WAIT, 443, (uint16_t)(42000 + i), TCPH_TIMER_OFF, 0, values[i] * 1000u,
+			 700 + i);
+		feed(&r);
+	}
+	result();
+	w = &res->worst[TCPAGG_WORST_RETRANSMITTING];
+	ck_assert_uint_eq(w->n, 1);
+	ck_assert_uint_eq(w->total, 5);
+	ck_assert_uint_eq(w->top[0].inode, 603);
+	ck_assert_uint_eq(w->top[0].value, 9);
+	w = &res->worst[TCPAGG_WORST_CLOSE_WAIT];
+	ck_assert_uint_eq(w->n, 1);
+	ck_assert_uint_eq(w->total, 5);
+	ck_assert_uint_eq(w->top[0].inode, 701); /* 9 s, the first of the equal two */
+	ck_assert_uint_eq(w->top[0].value, 9000);
+
+	agg->worst_max = TCPAGG_WORST_LIMIT;
+	tcpagg_begin(agg);
+	for (unsigned i = 0; i < N; i++) {
+		unsigned value = (i * 7) % N + 1; /* 1..150, shuffled */
+
+		r = conn(TCPH_ESTABLISHED, (uint16_t)(40000 + i), 5432, TCPH_TIMER_RETRANSMIT,
+			 (uint8_t)value, 0, 10000 + value);
+		feed(&r);
+	}
+	result();
+	assert_lists_sorted();
+	w = &res->worst[TCPAGG_WORST_RETRANSMITTING];
+	ck_assert_uint_eq(w->n, TCPAGG_WORST_LIMIT);
+	ck_assert_uint_eq(w->total, N);
+	ck_assert_uint_eq(counts(CLASSIFY_CLIENT, 5432)->retransmitting, N);
+	for (unsigned i = 0; i < TCPAGG_WORST_LIMIT; i++) {
+		ck_assert_uint_eq(w->top[i].value, N - i);
+		ck_assert_uint_eq(w->top[i].inode, 10000 + N - i);
+	}
+	/* Nothing of the worst_max 1 scan is left. */
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].n, 0);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].total, 0);
+}
+END_TEST
+
+START_TEST(worst_lists_reset_between_scans)
+{
+	struct sockdiag_record r;
+
+	for (unsigned i = 0; i < 12; i++) {
+		r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(41000 + i), TCPH_TIMER_RETRANSMIT,
+			 (uint8_t)(50 + i), 0, 100 + i);
+		feed(&r);
+		r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(42000 + i), TCPH_TIMER_KEEPALIVE, 1, 0, 200 + i);
+		feed(&r);
+		r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(43000 + i), TCPH_TIMER_OFF, 0, 9000000, 300 + i);
+		feed(&r);
+		r = conn(TCPH_CLOSE_WAIT, 443, (uint16_t)(44000 + i), TCPH_TIMER_OFF, 0, 1000, 400 + i);
+		feed(&r);
+		r = conn(TCPH_SYN_RECV, 443, (uint16_t)(45000 + i), TCPH_TIMER_RETRANSMIT, 1, 0, 0);
+		feed(&r);
+	}
+	result();
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		ck_assert_uint_eq(res->worst[k].n, TCPAGG_WORST_DEFAULT);
+		ck_assert_uint_eq(res->worst[k].total, 12);
+	}
+
+	tcpagg_begin(agg);
+	r = conn(TCPH_ESTABLISHED, 443, 46000, TCPH_TIMER_RETRANSMIT, 1, 0, 900);
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 46001, TCPH_TIMER_RETRANSMIT, 2, 0, 901);
+	feed(&r);
+	result();
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].n, 2);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].total, 2);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[0].inode, 901);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].top[1].inode, 900);
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		if (k == TCPAGG_WORST_RETRANSMITTING)
+			continue;
+		ck_assert_uint_eq(res->worst[k].n, 0);
+		ck_assert_uint_eq(res->worst[k].total, 0);
+	}
+}
+END_TEST
+
+/* A fake dump whose first attempt is interrupted after feeding much worse sockets than the
+ * complete attempt does. */
+struct worst_dump {
+	int attempts; /* AF_INET calls */
+};
+
+static int worst_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+{
+	struct worst_dump *fake = ctx;
+	struct sockdiag_record r;
+
+	if (family == AF_INET)
+		fake->attempts++;
+	if (fake->attempts == 1) {
+		for (unsigned i = 0; i < 4; i++) {
+			r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(41000 + i + (family == AF_INET6) * 100),
+				 TCPH_TIMER_RETRANSMIT, (uint8_t)(100 + i), 0, 100 + i);
+			r.family = (uint8_t)family;
+			fn(&r, fn_ctx);
+		}
+		r = conn(TCPH_CLOSE_WAIT, 443, 42000, TCPH_TIMER_OFF, 0, 5000, 150);
+		r.family = (uint8_t)family;
+		fn(&r, fn_ctx);
+		return family == AF_INET6 ? -EINTR : 0;
+	}
+	if (family == AF_INET) {
+		for (unsigned i = 0; i < 3; i++) {
+			r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(43000 + i), TCPH_TIMER_RETRANSMIT,
+				 (uint8_t)(1 + i), 0, 200 + i);
+			fn(&r, fn_ctx);
+		}
+	}
+	return 0;
+}
+
+START_TEST(worst_lists_reset_after_interrupted_dump)
+{
+	struct worst_dump fake = { 0 };
+	const struct tcpagg_worst *w;
+
+	ck_assert_int_eq(tcpagg_scan(agg, worst_dump, &fake), 0);
+	ck_assert_int_eq(fake.attempts, 2);
+	ck_assert_uint_eq(agg->dump_retries_total, 1);
+	result();
+	w = &res->worst[TCPAGG_WORST_RETRANSMITTING];
+	ck_assert_uint_eq(w->total, 3);
+	ck_assert_uint_eq(w->n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_uint_eq(w->top[i].value, 3 - i);
+		ck_assert_uint_eq(w->top[i].inode, 202 - i);
+	}
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].total, 0);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_CLOSE_WAIT].n, 0);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV4], 3);
+	ck_assert_uint_eq(res->sockets_scanned[TCPAGG_IPV6], 0);
+}
+END_TEST
+
+START_TEST(worst_result_copies_lists_and_failed_scan_has_none)
+{
+	struct tcpagg_worst kept[TCPAGG_WORST_KINDS];
+	struct tcpagg_connection copies[TCPAGG_WORST_KINDS][TCPAGG_WORST_DEFAULT];
+	struct tcp_result *failed = NULL;
+	struct sockdiag_record r;
+
+	add(AF_INET, TCPH_LISTEN, "0.0.0.0", 443, 0, 0, 128);
+	for (unsigned i = 0; i < 15; i++) {
+		r = conn(TCPH_ESTABLISHED, 443, (uint16_t)(41000 + i), TCPH_TIMER_RETRANSMIT,
+			 (uint8_t)(i % 4 + 1), 1000 * i, 100 + i);
+		feed(&r);
+		if (i % 3 == 0) {
+			r = conn(TCPH_ESTABLISHED, (uint16_t)(42000 + i), 6379, TCPH_TIMER_KEEPALIVE,
+				 (uint8_t)(i + 1), 0, 200 + i);
+			feed(&r);
+		}
+		if (i % 5 == 0) {
+			r = conn(TCPH_SYN_RECV, 443, (uint16_t)(43000 + i), TCPH_TIMER_RETRANSMIT,
+				 (uint8_t)i, 0, 0);
+			r.info_len = 0;
+			feed(&r);
+		}
+	}
+	result();
+	assert_lists_sorted();
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		const struct tcpagg_worst *w = &res->worst[k];
+
+		ck_assert_uint_eq(w->n, agg->worst[k].n);
+		ck_assert_uint_eq(w->total, agg->worst[k].total);
+		ck_assert_ptr_ne(w->top, agg->worst[k].top);
+		if (w->n)
+			ck_assert_mem_eq(w->top, agg->worst[k].top, w->n * sizeof(w->top[0]));
+		/* Laid out one after the other in the result's block, after its header. */
+		ck_assert((const char *)w->top > (const char *)res);
+		if (k > 0)
+			ck_assert_ptr_eq(w->top, res->worst[k - 1].top + res->worst[k - 1].n);
+		kept[k] = *w;
+		memcpy(copies[k], w->top, w->n * sizeof(w->top[0]));
+	}
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].n, TCPAGG_WORST_DEFAULT);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_RETRANSMITTING].total, 15);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].n, 5);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_KEEPALIVE].top[0].value, 13);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_SYN_RECV].n, 3);
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].n, 0);
+
+	/* The result is a copy: the next scan does not touch it. */
+	tcpagg_begin(agg);
+	r = conn(TCPH_ESTABLISHED, 443, 44000, TCPH_TIMER_RETRANSMIT, 200, 0, 999);
+	feed(&r);
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		ck_assert_uint_eq(res->worst[k].n, kept[k].n);
+		ck_assert_uint_eq(res->worst[k].total, kept[k].total);
+		ck_assert_ptr_eq(res->worst[k].top, kept[k].top);
+		if (kept[k].n)
+			ck_assert_mem_eq(res->worst[k].top, copies[k], kept[k].n * sizeof(copies[k][0]));
+	}
+
+	/* A failed scan lists nothing, whatever the aggregate holds. */
+	ck_assert_int_eq(tcpagg_result(agg, false, &failed), 0);
+	ck_assert_ptr_nonnull(failed);
+	ck_assert(!failed->has_sockets);
+	for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		ck_assert_uint_eq(failed->worst[k].n, 0);
+		ck_assert_uint_eq(failed->worst[k].total, 0);
+	}
+	tcpagg_result_free(failed); /* one block: ASan and valgrind see any leak */
+}
+END_TEST
+
+START_TEST(worst_names_every_kind)
+{
+	ck_assert_str_eq(tcpagg_worst_name(TCPAGG_WORST_RETRANSMITTING), "retransmitting");
+	ck_assert_str_eq(tcpagg_worst_name(TCPAGG_WORST_KEEPALIVE), "keepalive_unanswered");
+	ck_assert_str_eq(tcpagg_worst_name(TCPAGG_WORST_IDLE), "unprotected_idle");
+	ck_assert_str_eq(tcpagg_worst_name(TCPAGG_WORST_CLOSE_WAIT), "close_wait");
+	ck_assert_str_eq(tcpagg_worst_name(TCPAGG_WORST_SYN_RECV), "syn_recv");
+	ck_assert_ptr_null(tcpagg_worst_name(TCPAGG_WORST_KINDS));
+	ck_assert_ptr_null(tcpagg_worst_name(TCPAGG_WORST_KINDS + 1));
+	ck_assert_ptr_null(tcpagg_worst_name((unsigned)-1));
+}
+END_TEST
+
+START_TEST(worst_folded_into_other_is_marked)
+{
+	static const uint16_t remote[] = { 5432, 6379, 3306, 11211 };
+	const struct tcpagg_connection *c;
+	struct sockdiag_record r;
+
+	teardown();
+	setup_with(3); /* server: 1202 and 5060 reserved, one slot left; client: three slots */
+	r = conn(TCPH_ESTABLISHED, 80, 41000, TCPH_TIMER_RETRANSMIT, 1, 0, 1);
+	feed(&r);
+	r = conn(TCPH_ESTABLISHED, 443, 41001, TCPH_TIMER_RETRANSMIT, 2, 0, 2); /* folded */
+	feed(&r);
+	for (unsigned i = 0; i < 4; i++) { /* the fourth remote port folds */
+		r = conn(TCPH_ESTABLISHED, (uint16_t)(42000 + i), remote[i], TCPH_TIMER_OFF, 0,
+			 400000 + 1000 * i, 10 + i);
+		feed(&r);
+	}
+	r = conn(TCPH_CLOSE_WAIT, 43000, 50000, TCPH_TIMER_OFF, 0, 1000, 20); /* both ephemeral */
+	feed(&r);
+	result();
+	ck_assert_uint_eq(res->folded[CLASSIFY_SERVER], 1);
+	ck_assert_uint_eq(res->folded[CLASSIFY_CLIENT], 1);
+
+	c = listed(TCPAGG_WORST_RETRANSMITTING, 80, 41000);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->other);
+	ck_assert_uint_eq(c->port, 80);
+	ck_assert_uint_eq(c->role, CLASSIFY_SERVER);
+	c = listed(TCPAGG_WORST_RETRANSMITTING, 443, 41001);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->other);
+	ck_assert_uint_eq(c->port, 0);
+	ck_assert_uint_eq(c->role, CLASSIFY_SERVER);
+	ck_assert_uint_eq(other(CLASSIFY_SERVER)->retransmitting, 1);
+
+	ck_assert_uint_eq(res->worst[TCPAGG_WORST_IDLE].n, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		c = listed(TCPAGG_WORST_IDLE, (uint16_t)(42000 + i), remote[i]);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(c->role, CLASSIFY_CLIENT);
+		ck_assert_uint_eq(c->other, i == 3);
+		ck_assert_uint_eq(c->port, (i == 3 ? 0u : remote[i]));
+	}
+	ck_assert_uint_eq(other(CLASSIFY_CLIENT)->unprotected_idle, 1);
+	c = listed(TCPAGG_WORST_CLOSE_WAIT, 43000, 50000);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->other);
+	ck_assert_uint_eq(c->port, 0);
+	ck_assert_uint_eq(c->role, CLASSIFY_CLIENT);
+}
+END_TEST
+
 Suite *tcpagg_suite(void)
 {
 	Suite *s = suite_create("tcpagg");
@@ -813,6 +1500,15 @@ Suite *tcpagg_suite(void)
 	tcase_add_test(tc, rtt_histogram_in_seconds);
 	tcase_add_test(tc, listener_tcp_info_is_not_segments);
 	tcase_add_test(tc, short_tcp_info_counts_what_it_has);
+	tcase_add_test(tc, worst_ranked_by_value_then_silence);
+	tcase_add_test(tc, worst_lists_match_the_counters);
+	tcase_add_test(tc, worst_connection_fields_ipv4_and_ipv6);
+	tcase_add_test(tc, worst_max_one_and_limit);
+	tcase_add_test(tc, worst_lists_reset_between_scans);
+	tcase_add_test(tc, worst_lists_reset_after_interrupted_dump);
+	tcase_add_test(tc, worst_result_copies_lists_and_failed_scan_has_none);
+	tcase_add_test(tc, worst_names_every_kind);
+	tcase_add_test(tc, worst_folded_into_other_is_marked);
 	suite_add_tcase(s, tc);
 	return s;
 }
