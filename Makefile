@@ -132,7 +132,7 @@ FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
 FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
-                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c lib/log.c lib/procfs.c
+                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c lib/log.c lib/procfs.c lib/utf8.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
@@ -143,9 +143,9 @@ $(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/l
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $$(pkg-config --cflags yaml-0.1 gnutls libcrypt) -o $@ \
 	  tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c $$(pkg-config --libs yaml-0.1 gnutls libcrypt) -lpthread
-$(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c $(HEADERS) | check-deps
+$(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c
 $(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl) -o $@ \
