@@ -8,13 +8,14 @@ FROM docker.io/library/debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
-      libgnutls28-dev libcrypt-dev \
+      libgnutls28-dev libcrypt-dev libjansson-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY VERSION Makefile ./
 COPY lib lib
 COPY exporter exporter
 COPY collectors collectors
+COPY dashboards/prometheus/alerts.rules.yml dashboards/prometheus/alerts.rules.yml
 ARG REVISION=unknown
 RUN make build/tcp_health_exporter REVISION="$REVISION" \
  && strip build/tcp_health_exporter
@@ -22,7 +23,7 @@ RUN make build/tcp_health_exporter REVISION="$REVISION" \
 FROM docker.io/library/debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmnl0 libmicrohttpd12 zlib1g libyaml-0-2 libgnutls30 libcrypt1 \
+      libmnl0 libmicrohttpd12 zlib1g libyaml-0-2 libgnutls30 libcrypt1 libjansson4 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 COPY --from=build /src/build/tcp_health_exporter /usr/local/bin/tcp_health_exporter
 ARG REVISION=unknown

@@ -11,21 +11,21 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fstack-protector-strong \
            -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen
-PKGS     = libmnl libmicrohttpd zlib yaml-0.1 gnutls libcrypt
+PKGS     = libmnl libmicrohttpd zlib yaml-0.1 gnutls libcrypt jansson
 LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
-              libgnutls28-dev libcrypt-dev
-CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev \
+              libgnutls28-dev libcrypt-dev libjansson-dev
+CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev chromium \
               wrk util-linux
 
 LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
            exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
-           exporter/render_metrics.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
-HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h
+           exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
+HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \
             build/tools/hostile
@@ -68,6 +68,12 @@ $(B)/gen/revision.h: FORCE
 	@echo '#define TCPH_REVISION "$(REVISION)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
+
+# The alert rules' thresholds, for the status page (exporter/status.c): generated, so that
+# the page highlights what the shipped rules alert on.
+$(B)/gen/alert_thresholds.h: dashboards/prometheus/alerts.rules.yml exporter/alert_thresholds.awk
+	@mkdir -p $(dir $@)
+	awk -f exporter/alert_thresholds.awk $< > $@.tmp && mv $@.tmp $@
 
 $(PROMTOOL):
 	@mkdir -p $(B)/prometheus && cd $(B)/prometheus && rm -f prometheus_*.deb && \

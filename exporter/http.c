@@ -18,7 +18,9 @@
 #include "auth.h"
 #include "expfmt.h"
 #include "gzip.h"
+#include "render_html.h"
 #include "render_metrics.h"
+#include "status.h"
 #include "webconfig.h"
 
 #include <arpa/inet.h>
@@ -100,6 +102,7 @@ struct request {
 	struct MHD_Connection *connection;
 	enum request_state state;
 	/* the scrape */
+	enum snapshot_view_id view; /* what it asks for: the metrics (text or gzip) or a status view */
 	bool counted; /* in http.in_flight */
 	struct snapshot *snapshot;
 };
@@ -143,11 +146,6 @@ struct http {
 	atomic_uint_fast64_t refused[STATS_REFUSALS];
 	atomic_size_t body_hint; /* the size to start the next render's buffer at */
 };
-
-static const char landing_page_fmt[] =
-	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>TCP health exporter</title>"
-	"</head>\n<body><h1>TCP health exporter</h1>\n<p>Per-port TCP connection health for "
-	"Prometheus.</p>\n<p><a href=\"%s\">Metrics</a></p>\n</body></html>\n";
 
 static void count_refusal(struct http *h, enum stats_refusal reason)
 {
@@ -479,7 +477,8 @@ static void body_free(void *cls)
 
 /* A response carrying `data` (taken over), shared by every connection it is queued on;
  * its memory counts in response_bytes until the last of them is done with it. */
-static struct MHD_Response *shared_response(struct http *h, char *data, size_t size, bool gzip)
+static struct MHD_Response *shared_response(struct http *h, char *data, size_t size, bool gzip,
+					    const char *content_type)
 {
 	struct body *b = malloc(sizeof(*b));
 	struct MHD_Response *response;
@@ -497,8 +496,11 @@ static struct MHD_Response *shared_response(struct http *h, char *data, size_t s
 		body_free(b);
 		return NULL;
 	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, EXPFMT_CONTENT_TYPE);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (strcmp(content_type, EXPFMT_CONTENT_TYPE) == 0)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	else /* the status views: a snapshot of now, and a page that must not run foreign code */
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (gzip)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	return response;
@@ -526,7 +528,7 @@ static void *make_text_view(const struct snapshot *s, void *ctx, size_t *bytes)
 	body = expfmt_detach(&buf, &len);
 	atomic_store_explicit(&h->body_hint, len + len / 8 + 4096, memory_order_relaxed);
 	*bytes = len;
-	return shared_response(h, body, len, false);
+	return shared_response(h, body, len, false, EXPFMT_CONTENT_TYPE);
 }
 
 /* The gzip body: the text is rendered through a 64 KiB buffer straight into the deflate
@@ -561,7 +563,52 @@ static void *make_gzip_view(const struct snapshot *s, void *ctx, size_t *bytes)
 		return NULL;
 	}
 	*bytes = len;
-	return shared_response(h, data, len, true);
+	return shared_response(h, data, len, true, EXPFMT_CONTENT_TYPE);
+}
+
+static void *make_status_json_view(const struct snapshot *s, void *ctx, size_t *bytes)
+{
+	struct http *h = ctx;
+	json_t *doc = status_document(s);
+	char *text;
+
+	if (!doc) {
+		log_error("building the status document failed: out of memory");
+		return NULL;
+	}
+	text = json_dumps(doc, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+	json_decref(doc);
+	if (!text) {
+		log_error("writing the status document failed: out of memory");
+		return NULL;
+	}
+	*bytes = strlen(text);
+	return shared_response(h, text, *bytes, false, "application/json");
+}
+
+static void *make_status_html_view(const struct snapshot *s, void *ctx, size_t *bytes)
+{
+	struct http *h = ctx;
+	json_t *doc = status_document(s);
+	struct expfmt_buf buf;
+	char *body;
+	size_t len;
+
+	if (!doc || expfmt_init(&buf, 64 * 1024) < 0) {
+		json_decref(doc);
+		log_error("rendering the status page failed: out of memory");
+		return NULL;
+	}
+	if (render_html(doc, h->telemetry_path, &buf) < 0) {
+		json_decref(doc);
+		expfmt_fini(&buf);
+		log_error("rendering the status page failed: out of memory");
+		return NULL;
+	}
+	json_decref(doc);
+	body = expfmt_detach(&buf, &len);
+	*bytes = len;
+	return shared_response(h, body, len, false, "text/html; charset=utf-8");
 }
 
 static void resume(struct request *req)
@@ -679,6 +726,14 @@ static enum scrape_start start_scrape(struct http *h, struct request *req, enum 
 	/* Responses still being sent for older snapshots hold memory that only their clients
 	 * can release: past the bound, answer from the latest snapshot without a new scan. */
 	latest = scrape_latest(h->scrape);
+	/* The status views show the latest snapshot while it is fresh: a page left open (it
+	 * refreshes itself) or a script polling the JSON adds no scan of its own. */
+	if (latest && req->view >= SNAPSHOT_VIEW_STATUS_JSON &&
+	    clock_seconds(CLOCK_MONOTONIC) - latest->monotonic_time <= HTTP_STATUS_MAX_AGE_SECONDS) {
+		req->snapshot = latest;
+		req->state = REQ_SNAPSHOT_READY;
+		return SCRAPE_READY;
+	}
 	if (latest && older_response_bytes(h, latest) > HTTP_RESPONSE_MEMORY_BOUND) {
 		atomic_fetch_add_explicit(&h->stale_scrapes, 1, memory_order_relaxed);
 		req->snapshot = latest;
@@ -708,12 +763,21 @@ static enum MHD_Result answer_scrape(struct http *h, struct request *req)
 	}
 	accept_encoding = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
 						      MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (accept_encoding && http_accepts_gzip(accept_encoding)) {
+	if (req->view == SNAPSHOT_VIEW_STATUS_JSON) {
+		view = snapshot_view(s, SNAPSHOT_VIEW_STATUS_JSON, make_status_json_view, response_view_free, h);
+		if (!view)
+			goto failed;
+	} else if (req->view == SNAPSHOT_VIEW_STATUS_HTML) {
+		view = snapshot_view(s, SNAPSHOT_VIEW_STATUS_HTML, make_status_html_view, response_view_free, h);
+		if (!view)
+			goto failed;
+	} else if (accept_encoding && http_accepts_gzip(accept_encoding)) {
 		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_GZIP, make_gzip_view, response_view_free, h);
 	}
 	if (!view) /* no gzip wanted, or it failed: the text */
 		view = snapshot_view(s, SNAPSHOT_VIEW_METRICS_TEXT, make_text_view, response_view_free, h);
 	if (!view) {
+failed:
 		ret = queue_text(req->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "scrape failed: out of memory\n", text_plain);
 		goto out;
@@ -781,7 +845,22 @@ static enum MHD_Result check_request(struct server *srv, struct request *req, co
 static enum MHD_Result route(struct http *h, struct request *req, const char *url, bool *answered)
 {
 	*answered = true;
-	if (strcmp(url, h->telemetry_path) == 0) {
+	if (strcmp(url, HTTP_HEALTHY_PATH) == 0) {
+		/* Serving: for liveness probes, which must not cost a scan (/ does now). */
+		req->state = REQ_ANSWERED;
+		return queue_text(req->connection, MHD_HTTP_OK, "Healthy.\n", text_plain);
+	}
+	if (strcmp(url, h->telemetry_path) == 0)
+		req->view = SNAPSHOT_VIEW_METRICS_TEXT; /* or gzip: decided when answering */
+	else if (strcmp(url, "/") == 0)
+		req->view = SNAPSHOT_VIEW_STATUS_HTML;
+	else if (strcmp(url, HTTP_STATUS_API_PATH) == 0)
+		req->view = SNAPSHOT_VIEW_STATUS_JSON;
+	else {
+		req->state = REQ_ANSWERED;
+		return queue_text(req->connection, MHD_HTTP_NOT_FOUND, "not found\n", text_plain);
+	}
+	{
 		enum MHD_Result ret = MHD_NO;
 
 		switch (start_scrape(h, req, &ret)) {
@@ -791,18 +870,11 @@ static enum MHD_Result route(struct http *h, struct request *req, const char *ur
 			req->state = REQ_ANSWERED;
 			return ret;
 		case SCRAPE_SUSPENDED:
-			*answered = false;
-			return ret;
+			break;
 		}
+		*answered = false;
+		return ret;
 	}
-	req->state = REQ_ANSWERED;
-	if (strcmp(url, "/") == 0) {
-		char page[sizeof(landing_page_fmt) + 512];
-
-		snprintf(page, sizeof(page), landing_page_fmt, h->telemetry_path);
-		return queue_text(req->connection, MHD_HTTP_OK, page, "text/html; charset=utf-8");
-	}
-	return queue_text(req->connection, MHD_HTTP_NOT_FOUND, "not found\n", text_plain);
 }
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connection, const char *url,

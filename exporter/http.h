@@ -22,6 +22,12 @@
  * answered from the latest snapshot instead of a new scan (see README). */
 #define HTTP_RESPONSE_MEMORY_BOUND (8u << 20)
 
+/* The status page (/) and HTTP_STATUS_API_PATH show the latest snapshot while it is younger
+ * than this; older, they wait for a scan as a scrape does. */
+#define HTTP_STATUS_MAX_AGE_SECONDS 5.0
+#define HTTP_STATUS_API_PATH "/api/v1/status"
+#define HTTP_HEALTHY_PATH "/-/healthy" /* 200 while the server answers; no scan */
+
 struct webconfig;
 struct http;
 

@@ -1,18 +1,12 @@
 /* snapshot.c — taking, sharing and freeing snapshots. */
 #include "snapshot.h"
 
+#include "../lib/clock.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double clock_seconds(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int snapshot_take(struct collectors *c, uint64_t scan_number, struct snapshot **out)
 {
@@ -32,6 +26,7 @@ int snapshot_take(struct collectors *c, uint64_t scan_number, struct snapshot **
 		s->collectors[i].seconds = s->data.seconds[i];
 	}
 	s->time = clock_seconds(CLOCK_REALTIME);
+	s->monotonic_time = clock_seconds(CLOCK_MONOTONIC);
 	*out = s;
 	return 0;
 }

@@ -13,7 +13,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum snapshot_view_id { SNAPSHOT_VIEW_METRICS_TEXT, SNAPSHOT_VIEW_METRICS_GZIP, SNAPSHOT_VIEWS };
+enum snapshot_view_id {
+	SNAPSHOT_VIEW_METRICS_TEXT,
+	SNAPSHOT_VIEW_METRICS_GZIP,
+	SNAPSHOT_VIEW_STATUS_JSON, /* /api/v1/status */
+	SNAPSHOT_VIEW_STATUS_HTML, /* the status page, / */
+	SNAPSHOT_VIEWS
+};
 
 struct snapshot_collector {
 	bool enabled;
@@ -25,6 +31,7 @@ struct snapshot {
 	atomic_uint refs;
 	uint64_t scan_number; /* scans performed since start, this one included */
 	double time;	      /* Unix time at which the scan finished */
+	double monotonic_time; /* the same moment on CLOCK_MONOTONIC (for its age) */
 	struct snapshot_collector collectors[COLLECTORS_MAX];
 	struct collectors_result data;
 	struct exporter_stats self;

@@ -56,6 +56,10 @@ unsigned utf8_sanitize(char *text)
 			replaced++;
 			continue;
 		}
+		if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) { /* C1 controls, U+0080-U+009F */
+			p[0] = p[1] = '?';
+			replaced += 2;
+		}
 		p += n;
 	}
 	return replaced;

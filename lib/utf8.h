@@ -10,8 +10,9 @@
  * code points above U+10FFFF. */
 bool utf8_valid(const char *text);
 
-/* Replaces, in place, every byte that does not belong to a well-formed sequence (and every
- * control character) with '?': the length never changes. Returns how many were replaced. */
+/* Replaces, in place, every byte that does not belong to a well-formed sequence, and every
+ * control character (C0, DEL, and C1 as two bytes), with '?': the length never changes.
+ * Returns how many bytes were replaced. */
 unsigned utf8_sanitize(char *text);
 
 #endif

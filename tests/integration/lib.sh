@@ -234,15 +234,15 @@ sockstate_start() {
 }
 
 # exporter_start NAME NS BIN ADDRESS [FLAGS...]: starts the exporter listening on
-# ADDRESS inside NS and waits (bounded) until its / answers. The probe's connection
+# ADDRESS inside NS and waits (bounded) until its /-/healthy answers (no scan). The probe's connection
 # leaves a TIME_WAIT socket on the exporter's port, which the tests account for.
 exporter_start() {
 	local name=$1 ns=$2 bin=$3 addr=$4 url
 	shift 4
 	bg_start "$name" "$ns" "$bin" "--web.listen-address=$addr" "$@"
 	case $addr in
-	:*) url="http://127.0.0.1$addr/" ;;
-	*) url="http://$addr/" ;;
+	:*) url="http://127.0.0.1$addr/-/healthy" ;;
+	*) url="http://$addr/-/healthy" ;;
 	esac
 	http_wait "$name" "$ns" "$url" "${EXPORTER_START_TIMEOUT:-10}"
 }

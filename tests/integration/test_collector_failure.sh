@@ -26,7 +26,7 @@ netns_create NS
 bg_start exporter "$NS" unshare -m --propagation private \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 	"$TCPH_BIN" --web.listen-address=127.0.0.1:$PORT
-http_wait exporter "$NS" "http://127.0.0.1:$PORT/" 10
+http_wait exporter "$NS" "http://127.0.0.1:$PORT/-/healthy" 10
 PID=$(bg_pid exporter)
 [ "$(readlink "/proc/$PID/exe")" = "$TCPH_BIN" ] || die "pid $PID is not the exporter: $(readlink "/proc/$PID/exe")"
 [ "$(stat -c %u "/proc/$PID")" = 65534 ] || die "the exporter does not run as nobody"

@@ -50,6 +50,14 @@ assert_eq "GET /metrics Content-Type" "text/plain; version=0.0.4; charset=utf-8"
 assert_contains "GET /metrics body has the tcp collector's success" "$IT_TMP/b" \
 	'tcp_health_scrape_collector_success{collector="tcp"} 1'
 metrics_length=$(wc -c <"$IT_TMP/b")
+scans_before=$(awk '/^tcp_health_exporter_scans_total / { print $2 }' "$IT_TMP/b")
+assert_eq "GET /-/healthy status" 200 "$(request "$NS" "$BASE/-/healthy")"
+assert_eq "GET /-/healthy Content-Type" "text/plain; charset=utf-8" "$(header Content-Type)"
+assert_eq "GET /-/healthy body" "Healthy." "$(cat "$IT_TMP/b")"
+assert_eq "HEAD /-/healthy status" 200 "$(request "$NS" -I "$BASE/-/healthy")"
+request "$NS" "$BASE/metrics" >/dev/null
+assert_eq "/-/healthy cost no scan (scans_total +1 for the next scrape only)" "$((scans_before + 1))" \
+	"$(awk '/^tcp_health_exporter_scans_total / { print $2 }' "$IT_TMP/b")"
 
 section "compression and keep-alive"
 assert_eq "GET /metrics with Accept-Encoding: gzip" 200 \

@@ -68,7 +68,7 @@ stop_clean root
 section "B. as nobody without capabilities: other users' listeners unresolved, counted"
 bg_start nobody "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	--bounding-set=-all "$TCPH_BIN" --web.listen-address=127.0.0.1:9979
-http_wait nobody "$NS" http://127.0.0.1:9979/ 10
+http_wait nobody "$NS" http://127.0.0.1:9979/-/healthy 10
 f=$IT_TMP/nobody.prom
 scrape_until nobody http://127.0.0.1:9979/metrics "$f" "$(info 7002 alice_srv)"
 assert_metric "$f" "$(info 7002 alice_srv)" 1

@@ -458,7 +458,7 @@ refused "--netns=NAMES as uid 65534" "missing: CAP_SYS_ADMIN (" \
 	"${NOBODY[@]}" "$TCPH_BIN" --web.listen-address=127.0.0.1:9990 "--netns=$NS1"
 # Names mode opens bind mounts, not other processes' files: CAP_SYS_PTRACE is not needed.
 bg_start noptrace "$NS_E" "${NOPTRACE[@]}" "$TCPH_BIN" --web.listen-address=127.0.0.1:9982 "--netns=$NS1"
-http_wait noptrace "$NS_E" http://127.0.0.1:9982/ 10
+http_wait noptrace "$NS_E" http://127.0.0.1:9982/-/healthy 10
 capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$(bg_pid noptrace)/status")
 (((16#$capeff >> 19) & 1)) && die "the setpriv'd exporter still has CAP_SYS_PTRACE (CapEff $capeff)"
 scrape_ok "6" "$NS_E" http://127.0.0.1:9982/metrics "$IT_TMP/noptrace.prom"

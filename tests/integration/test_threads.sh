@@ -40,7 +40,7 @@ sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 2
 bg_start tsan "$NS" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --web.config.file="$IT_TMP/web.yml" \
 	--web.max-requests 2 --web.read-timeout 2s
 pid=$(bg_pid tsan)
-http_wait tsan "$NS" http://127.0.0.1:9978/ 30
+http_wait tsan "$NS" http://127.0.0.1:9978/-/healthy 30
 URL=http://127.0.0.1:9978/metrics
 CURL=(curl -s --max-time 20 -u prom:good)
 code=$(in_ns "$NS" "${CURL[@]}" -o /dev/null -w '%{http_code}' "$URL" || true)
@@ -109,7 +109,7 @@ for i in 1 2 3; do
 	sockstate_start "w$i" "${!ns_var}" listen 127.0.0.1 $((4000 + i)) established 127.0.0.1 $((4000 + i)) 20
 done
 bg_start tsan_all "$NSA" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --netns=all --netns.workers=2
-http_wait tsan_all "$NSA" http://127.0.0.1:9978/ 30
+http_wait tsan_all "$NSA" http://127.0.0.1:9978/-/healthy 30
 pids=()
 for i in 1 2 3; do
 	in_ns "$NSA" bash -c 'for j in $(seq 15); do curl -s --max-time 20 -o /dev/null -w "%{http_code}\n" "$1" || echo 000; done' \
@@ -120,8 +120,16 @@ for round in 1 2 3 4 5; do # namespaces appear and vanish under the scrapers
 	ip netns add "tcph-tsan-$$-$round" && ip netns del "tcph-tsan-$$-$round"
 	sleep 0.3
 done
+# The status page and JSON at the same time: built and rendered on serving threads while
+# the scanner publishes snapshots.
+for path in / /api/v1/status; do
+	in_ns "$NSA" bash -c 'for j in $(seq 10); do curl -s --max-time 20 -o /dev/null -w "%{http_code}\n" "$1" || echo 000; sleep 0.2; done' \
+		_ "http://127.0.0.1:9978$path" >"$IT_TMP/status${path//\//_}.txt" &
+	pids+=($!)
+done
 wait "${pids[@]}"
 assert_eq "scrapes of every namespace answered 200" 45 "$(cat "$IT_TMP"/all*.txt | grep -c '^200$' || true)"
+assert_eq "status page and JSON requests answered 200" 20 "$(cat "$IT_TMP"/status*.txt | grep -c '^200$' || true)"
 in_ns "$NSA" curl -s --max-time 20 -o "$IT_TMP/all.prom" http://127.0.0.1:9978/metrics || true
 assert_metric "$IT_TMP/all.prom" "tcp_health_listener_up{netns=\"$W2\",port=\"4002\"}" 1
 it_stop tsan_all TERM 20

@@ -26,7 +26,7 @@ valgrind_run() {
 		--errors-for-leak-kinds=definite,indirect --track-origins=yes --log-file="$vg_log" \
 		"$TCPH_BIN" --web.listen-address=127.0.0.1:9978 --listen-ports 1202,1720,5060 "$@"
 	# Valgrind starts the exporter slowly.
-	http_wait "$name" "$NS" http://127.0.0.1:9978/ 60
+	http_wait "$name" "$NS" http://127.0.0.1:9978/-/healthy 60
 
 	good=0
 	for i in 1 2 3 4 5; do
@@ -37,6 +37,13 @@ valgrind_run() {
 		fi
 	done
 	assert_eq "successful scrapes under valgrind" 5 "$good"
+	# The status views: the JSON document and the page rendered from it.
+	assert_eq "GET /api/v1/status under valgrind" 200 \
+		"$(in_ns "$NS" curl -s --max-time 60 -o "$IT_TMP/$name.json" -w '%{http_code}' http://127.0.0.1:9978/api/v1/status)"
+	assert_eq "its schema" tcp_health_exporter/status/v1 "$(jq -r .schema "$IT_TMP/$name.json" 2>&1)"
+	assert_eq "GET / under valgrind" 200 \
+		"$(in_ns "$NS" curl -s --max-time 60 -o "$IT_TMP/$name.html" -w '%{http_code}' http://127.0.0.1:9978/)"
+	assert_contains "the page shows port 5060 down" "$IT_TMP/$name.html" 'data-port="5060" data-state="down"'
 	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_connections{${labels}port=\"1202\",role=\"server\",state=\"established\"}" 2
 	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_connections{${labels}port=\"1202\",role=\"server\",state=\"close_wait\"}" 1
 	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_listener_up{${labels}port=\"5060\"}" 0

@@ -1,0 +1,618 @@
+/* render_html.c — the status page, from the status document (see render_html.h).
+ *
+ * Layout, top to bottom: what is wrong (collector failures, thresholds crossed), then per
+ * network namespace: expected services as tiles (the red light), every listening port, the
+ * per-port table with the cells the alert rules would fire on highlighted, the worst
+ * connections, and the kernel's settings in words. Elements carry data-* attributes so that
+ * tests and scripts can find them without parsing text. */
+#include "render_html.h"
+
+#include "status.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char style[] =
+	"<style>\n"
+	":root{--ok:#1b7f3b;--bad:#c62828;--warn:#b26a00;--info:#1565c0;--bg:#f6f7f9;--line:#d9dde3}\n"
+	"*{box-sizing:border-box}\n"
+	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+	"margin:0;background:var(--bg);color:#1d232b}\n"
+	"header{background:#1d232b;color:#fff;padding:12px 16px}\n"
+	"header h1{font-size:20px;margin:0 0 4px}\n"
+	"header a{color:#9fd0ff}\n"
+	".meta{margin:0;color:#c9d1da;font-size:13px}\n"
+	"main{padding:12px 16px;max-width:1400px}\n"
+	"h2{font-size:18px;margin:20px 0 8px;border-bottom:2px solid var(--line);padding-bottom:4px}\n"
+	"h3{font-size:15px;margin:16px 0 6px}\n"
+	"h4{font-size:14px;margin:10px 0 4px}\n"
+	".banner{border-radius:6px;padding:8px 12px;margin:10px 0;background:#e8f5e9;border:1px solid #a5d6a7}\n"
+	".banner.bad{background:#ffebee;border-color:#ef9a9a}\n"
+	".banner.warn{background:#fff8e1;border-color:#ffe082}\n"
+	".banner ul{margin:4px 0 0;padding-left:20px}\n"
+	".tiles{display:flex;flex-wrap:wrap;gap:10px}\n"
+	".tile{background:#fff;border:1px solid var(--line);border-left:8px solid var(--ok);"
+	"border-radius:6px;padding:8px 12px;min-width:210px;flex:1 1 210px;max-width:340px}\n"
+	".tile.down{border-left-color:var(--bad);background:#fff5f5}\n"
+	".tile .port{font-size:22px;font-weight:700}\n"
+	".tile .state{font-weight:700;float:right;font-size:16px}\n"
+	".tile.up .state{color:var(--ok)}.tile.down .state{color:var(--bad)}\n"
+	".tile div{margin:2px 0;overflow-wrap:anywhere}\n"
+	".flag{display:inline-block;background:#fff3e0;color:#8a4b00;border:1px solid #ffcc80;"
+	"border-radius:4px;padding:0 5px;font-size:12px;font-weight:600}\n"
+	".proc{font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:pre-wrap}\n"
+	".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}\n"
+	"table{border-collapse:collapse;background:#fff;font-size:13px;min-width:100%}\n"
+	"th,td{border:1px solid var(--line);padding:3px 7px;text-align:right;white-space:nowrap}\n"
+	"th{background:#eef1f5;position:sticky;top:0}\n"
+	"td.l,th.l{text-align:left}\n"
+	"td.alert{background:#ffcdd2;font-weight:700;color:#8e0000}\n"
+	"td.alert.info{background:#e3f2fd;color:#0d47a1}\n"
+	"td.zero{color:#9aa3ad}\n"
+	"tr.down td{background:#fff5f5}\n"
+	".none{color:#5f6b77;margin:4px 0}\n"
+	"details.ns{background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 12px;margin:10px 0}\n"
+	"details.ns>summary{cursor:pointer;font-size:17px;font-weight:700}\n"
+	"ul.kernel{margin:4px 0;padding-left:20px}\n"
+	"footer{padding:12px 16px;color:#5f6b77;font-size:12px}\n"
+	"@media (max-width:600px){main{padding:8px}.tile{max-width:none}header h1{font-size:17px}}\n"
+	"</style>\n";
+
+/* ---- reading the document --------------------------------------------------------------- */
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static long long num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : (long long)json_number_value(v);
+}
+
+static double real(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static bool flag(const json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static bool has_alert(const json_t *row, const char *alert)
+{
+	const json_t *alerts = json_object_get(row, "alerts"), *a;
+	size_t i;
+
+	json_array_foreach(alerts, i, a)
+		if (json_is_string(a) && strcmp(json_string_value(a), alert) == 0)
+			return true;
+	return false;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+void render_html_escape(struct expfmt_buf *out, const char *text)
+{
+	const char *run = text;
+
+	for (const char *p = text; *p; p++) {
+		const char *rep;
+
+		switch (*p) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: continue;
+		}
+		expfmt_append(out, run, (size_t)(p - run));
+		expfmt_append(out, rep, strlen(rep));
+		run = p + 1;
+	}
+	expfmt_append(out, run, strlen(run));
+}
+
+static void text(struct expfmt_buf *out, const char *s)
+{
+	expfmt_append(out, s, strlen(s));
+}
+
+#define esc render_html_escape
+
+/* "1720", or "other". */
+static void port_label(struct expfmt_buf *out, const json_t *o)
+{
+	if (flag(o, "other"))
+		text(out, "other");
+	else
+		expfmt_printf(out, "%lld", num(o, "port"));
+}
+
+/* The rule that a cell's alert comes from, for its tooltip. */
+static void alert_title(struct expfmt_buf *out, const json_t *doc, const char *alert)
+{
+	const json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "thresholds"), i, t) {
+		if (strcmp(str(t, "alert"), alert) != 0)
+			continue;
+		text(out, " title=\"");
+		esc(out, alert);
+		text(out, ": ");
+		esc(out, str(t, "name"));
+		expfmt_printf(out, " %s %g; fires after %s", str(t, "op"), real(t, "value"), str(t, "for"));
+		text(out, "\"");
+		return;
+	}
+}
+
+/* One numeric cell, highlighted when the row crosses `alert`'s threshold. */
+static void cell(struct expfmt_buf *out, const json_t *doc, const json_t *row, long long value,
+		 const char *alert, bool info)
+{
+	bool hot = alert && has_alert(row, alert);
+
+	text(out, "<td");
+	if (hot) {
+		expfmt_printf(out, " class=\"alert%s\" data-alert=\"%s\"", info ? " info" : "", alert);
+		alert_title(out, doc, alert);
+	} else if (value == 0) {
+		text(out, " class=\"zero\"");
+	}
+	expfmt_printf(out, ">%lld</td>", value);
+}
+
+static void endpoint(struct expfmt_buf *out, const json_t *c, const char *which)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s_address", which);
+	if (strcmp(str(c, "family"), "ipv6") == 0) {
+		text(out, "[");
+		esc(out, str(c, key));
+		text(out, "]");
+	} else {
+		esc(out, str(c, key));
+	}
+	snprintf(key, sizeof(key), "%s_port", which);
+	expfmt_printf(out, ":%lld", num(c, key));
+}
+
+static void duration(struct expfmt_buf *out, double seconds)
+{
+	char words[64];
+
+	status_duration_text(seconds, words, sizeof(words));
+	text(out, words);
+}
+
+/* ---- sections ------------------------------------------------------------------------------- */
+
+static void addresses(struct expfmt_buf *out, const json_t *listener)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(listener, "addresses"), i, a) {
+		if (i)
+			text(out, ", ");
+		text(out, "<span class=\"addr\">");
+		esc(out, str(a, "address"));
+		text(out, "</span>");
+	}
+	if (flag(listener, "loopback_only"))
+		text(out, " <span class=\"flag loopback\" title=\"bound to a loopback address only: "
+			  "other hosts cannot connect\">loopback only</span>");
+}
+
+/* The distinct processes of a listener's addresses. */
+static void processes(struct expfmt_buf *out, const json_t *listener)
+{
+	const json_t *addrs = json_object_get(listener, "addresses"), *a, *b;
+	size_t i, j;
+	bool any = false;
+
+	json_array_foreach(addrs, i, a) {
+		const char *p = str(a, "process");
+		bool seen = false;
+
+		if (!*p)
+			continue;
+		json_array_foreach(addrs, j, b) {
+			if (j >= i)
+				break;
+			if (strcmp(str(b, "process"), p) == 0)
+				seen = true;
+		}
+		if (seen)
+			continue;
+		text(out, any ? ", " : "");
+		text(out, "<span class=\"proc\">");
+		esc(out, p);
+		text(out, "</span>");
+		any = true;
+	}
+	if (!any)
+		text(out, "<span class=\"none\" title=\"the owner is not known: the exporter may lack "
+			  "CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH\">unknown</span>");
+}
+
+static void accept_queue(struct expfmt_buf *out, const json_t *doc, const json_t *listener, bool td)
+{
+	const json_t *q = json_object_get(listener, "accept_queue");
+	bool hot = has_alert(listener, "TcpHealthAcceptQueueNearFull");
+
+	if (td) {
+		text(out, "<td");
+		if (hot) {
+			text(out, " class=\"alert\" data-alert=\"TcpHealthAcceptQueueNearFull\"");
+			alert_title(out, doc, "TcpHealthAcceptQueueNearFull");
+		}
+		text(out, ">");
+	}
+	expfmt_printf(out, "%lld / %lld (%.0f%%)", num(q, "length"), num(q, "max"), real(q, "fill") * 100);
+	if (td)
+		text(out, "</td>");
+}
+
+static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *listeners)
+{
+	const json_t *l;
+	size_t i;
+	bool any = false;
+
+	json_array_foreach(listeners, i, l) {
+		bool up = flag(l, "up");
+
+		if (!flag(l, "expected"))
+			continue;
+		if (!any)
+			text(out, "<h3>Expected services</h3>\n<div class=\"tiles\">\n");
+		any = true;
+		expfmt_printf(out, "<div class=\"tile %s\" data-port=\"%lld\" data-state=\"%s\">",
+			      up ? "up" : "down", num(l, "port"), up ? "up" : "down");
+		expfmt_printf(out, "<span class=\"state\">%s</span><div class=\"port\">%lld</div>",
+			      up ? "UP" : "DOWN", num(l, "port"));
+		if (!up) {
+			text(out, "<div>Nothing listens on this port: connections are refused.</div>");
+		} else {
+			text(out, "<div>Process: ");
+			processes(out, l);
+			text(out, "</div><div>Bound to: ");
+			addresses(out, l);
+			text(out, "</div><div>Accept queue: ");
+			accept_queue(out, doc, l, false);
+			text(out, "</div>");
+		}
+		text(out, "</div>\n");
+	}
+	if (any)
+		text(out, "</div>\n");
+}
+
+static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *listeners)
+{
+	const json_t *l;
+	size_t i;
+	bool any = false;
+
+	text(out, "<h3>Listening ports</h3>\n");
+	json_array_foreach(listeners, i, l) {
+		if (!flag(l, "up") && !flag(l, "expected"))
+			continue;
+		if (!any)
+			text(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>"
+				  "<th>State</th><th class=\"l\">Process</th><th class=\"l\">Bound to</th>"
+				  "<th>Accept queue</th><th>Sockets</th></tr>\n");
+		any = true;
+		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td><td>%s</td><td class=\"l\">",
+			      num(l, "port"), flag(l, "up") ? "" : " class=\"down\"", num(l, "port"),
+			      flag(l, "expected") ? " &#9733;" : "", flag(l, "up") ? "up" : "<b>DOWN</b>");
+		if (flag(l, "up"))
+			processes(out, l);
+		text(out, "</td><td class=\"l\">");
+		addresses(out, l);
+		text(out, "</td>");
+		accept_queue(out, doc, l, true);
+		expfmt_printf(out, "<td>%lld</td></tr>\n", num(l, "sockets"));
+	}
+	if (any)
+		text(out, "</table></div>\n<p class=\"none\">&#9733; expected (--listen-ports)</p>\n");
+	else
+		text(out, "<p class=\"none\">No listening TCP socket.</p>\n");
+}
+
+static void ports_table(struct expfmt_buf *out, const json_t *doc, const json_t *ports)
+{
+	/* The states that matter most always; the others only when some port has them. */
+	static const char *const states_all[] = { "established", "syn_recv", "close_wait", "time_wait",
+						  "syn_sent", "fin_wait1", "fin_wait2", "last_ack",
+						  "closing", "close" };
+	const char *shown[sizeof(states_all) / sizeof(states_all[0])];
+	unsigned n_shown = 0;
+	const json_t *p;
+	size_t i;
+	bool any = false;
+
+	for (unsigned s = 0; s < sizeof(states_all) / sizeof(states_all[0]); s++) {
+		bool used = s < 4;
+
+		json_array_foreach(ports, i, p)
+			used |= num(json_object_get(p, "states"), states_all[s]) > 0;
+		if (used)
+			shown[n_shown++] = states_all[s];
+	}
+
+	text(out, "<h3>Connections by port</h3>\n");
+	json_array_foreach(ports, i, p) {
+		const json_t *states = json_object_get(p, "states");
+
+		if (num(p, "sockets") == 0 && !flag(p, "expected"))
+			continue;
+		if (!any) {
+			text(out, "<div class=\"scroll\"><table class=\"ports\"><tr><th class=\"l\">Role</th>"
+				  "<th>Port</th>");
+			for (unsigned s = 0; s < n_shown; s++)
+				expfmt_printf(out, "<th>%s</th>", shown[s]);
+			text(out, "<th>retrans&shy;mitting</th><th>max back-off</th><th>keepalive probes "
+				  "unanswered</th><th>unprotected idle</th></tr>\n");
+		}
+		any = true;
+		expfmt_printf(out, "<tr data-role=\"%s\" data-port=\"", str(p, "role"));
+		port_label(out, p);
+		expfmt_printf(out, "\"><td class=\"l\">%s</td><td>", str(p, "role"));
+		port_label(out, p);
+		text(out, "</td>");
+		for (unsigned s = 0; s < n_shown; s++) {
+			const char *alert = strcmp(shown[s], "close_wait") == 0 ? "TcpHealthCloseWaitLeak" :
+					    strcmp(shown[s], "syn_recv") == 0 ? "TcpHealthSynRecvFlood" : NULL;
+
+			cell(out, doc, p, num(states, shown[s]), alert, false);
+		}
+		cell(out, doc, p, num(p, "retransmitting"), "TcpHealthRetransmittingToDeadPeer", false);
+		cell(out, doc, p, num(p, "retransmit_backoff_max"), "TcpHealthRetransmittingToDeadPeer", false);
+		cell(out, doc, p, num(p, "keepalive_probes_outstanding"), "TcpHealthKeepaliveProbesUnanswered",
+		     false);
+		cell(out, doc, p, num(p, "unprotected_idle"), "TcpHealthUnprotectedIdleConnections", true);
+		text(out, "</tr>\n");
+	}
+	if (any)
+		text(out, "</table></div>\n");
+	else
+		text(out, "<p class=\"none\">No TCP connections.</p>\n");
+}
+
+static void worst(struct expfmt_buf *out, const json_t *worst_connections)
+{
+	static const char *const titles[][2] = {
+		{ "retransmitting", "Retransmitting into a silent peer" },
+		{ "keepalive_unanswered", "Keepalive probes unanswered" },
+		{ "unprotected_idle", "Unprotected idle (no keepalive, nothing in flight)" },
+		{ "close_wait", "CLOSE_WAIT (the process has not called close())" },
+		{ "syn_recv", "SYN_RECV (half-open)" },
+	};
+
+	text(out, "<h3>Worst connections</h3>\n");
+	for (unsigned k = 0; k < sizeof(titles) / sizeof(titles[0]); k++) {
+		const json_t *kind = json_object_get(worst_connections, titles[k][0]), *c;
+		const json_t *list = json_object_get(kind, "connections");
+		bool seconds = strcmp(str(kind, "unit"), "seconds") == 0;
+		size_t i;
+
+		expfmt_printf(out, "<h4 data-kind=\"%s\">%s: %lld</h4>\n", titles[k][0], titles[k][1],
+			      num(kind, "total"));
+		if (json_array_size(list) == 0)
+			continue;
+		expfmt_printf(out, "<p class=\"none\">");
+		esc(out, str(kind, "description"));
+		if ((long long)json_array_size(list) < num(kind, "total"))
+			expfmt_printf(out, " The worst %zu are shown.", json_array_size(list));
+		text(out, "</p>\n");
+		expfmt_printf(out, "<div class=\"scroll\"><table class=\"worst\" data-kind=\"%s\"><tr>"
+				   "<th class=\"l\">Local</th><th class=\"l\">Remote</th><th class=\"l\">State</th>"
+				   "<th>%s</th><th>Silent for</th><th>Send queue</th><th class=\"l\">Process</th>"
+				   "</tr>\n", titles[k][0], seconds ? "For" : str(kind, "unit"));
+		json_array_foreach(list, i, c) {
+			const json_t *silent = json_object_get(c, "silent_seconds");
+
+			text(out, "<tr><td class=\"l\">");
+			endpoint(out, c, "local");
+			text(out, "</td><td class=\"l remote\">");
+			endpoint(out, c, "remote");
+			expfmt_printf(out, "</td><td class=\"l\">%s</td><td>", str(c, "state"));
+			if (seconds)
+				duration(out, real(c, "value"));
+			else
+				expfmt_printf(out, "%lld", num(c, "value"));
+			text(out, "</td><td>");
+			if (json_is_number(silent))
+				duration(out, json_number_value(silent));
+			else
+				text(out, "&ndash;");
+			expfmt_printf(out, "</td><td>%lld B</td><td class=\"l\"><span class=\"proc\">",
+				      num(c, "send_queue_bytes"));
+			esc(out, str(c, "process"));
+			text(out, "</span></td></tr>\n");
+		}
+		text(out, "</table></div>\n");
+	}
+}
+
+static void kernel(struct expfmt_buf *out, const json_t *ns)
+{
+	const json_t *kernel = json_object_get(ns, "kernel"), *e, *counters = json_object_get(ns, "counters");
+	const char *key;
+	const json_t *v;
+	size_t i;
+
+	text(out, "<h3>Kernel settings</h3>\n<ul class=\"kernel\">\n");
+	json_array_foreach(json_object_get(kernel, "explained"), i, e) {
+		text(out, "<li>");
+		esc(out, str(e, "text"));
+		text(out, "</li>\n");
+	}
+	text(out, "</ul>\n<details><summary>Kernel counters (since boot)</summary><div class=\"scroll\">"
+		  "<table class=\"counters\">\n");
+	json_object_foreach((json_t *)counters, key, v) {
+		text(out, "<tr><td class=\"l\">");
+		esc(out, key);
+		expfmt_printf(out, "</td><td>%lld</td></tr>\n", (long long)json_integer_value(v));
+	}
+	text(out, "</table></div></details>\n");
+}
+
+static void alert_list(struct expfmt_buf *out, const json_t *alerts)
+{
+	const json_t *a;
+	size_t i;
+
+	text(out, "<ul>");
+	json_array_foreach(alerts, i, a) {
+		text(out, "<li data-alert=\"");
+		esc(out, str(a, "alert"));
+		text(out, "\">");
+		esc(out, str(a, "alert"));
+		if (json_object_get(a, "port")) {
+			expfmt_printf(out, ": %s port ", str(a, "role"));
+			port_label(out, a);
+		} else if (json_object_get(a, "role")) {
+			expfmt_printf(out, ": %s", str(a, "role"));
+		}
+		expfmt_printf(out, " (value %g)</li>", real(a, "value"));
+	}
+	text(out, "</ul>");
+}
+
+static void namespace(struct expfmt_buf *out, const json_t *doc, const json_t *ns, bool per_netns,
+		      bool open)
+{
+	const json_t *tcp = json_object_get(ns, "tcp"), *alerts = json_object_get(ns, "alerts");
+
+	if (per_netns) {
+		text(out, "<details class=\"ns\" data-netns=\"");
+		esc(out, str(ns, "netns"));
+		expfmt_printf(out, "\"%s><summary>Namespace ", open ? " open" : "");
+		esc(out, str(ns, "netns"));
+		if (*str(ns, "pod_uid")) {
+			text(out, " &middot; pod ");
+			esc(out, str(ns, "pod_uid"));
+		}
+		if (*str(ns, "container_id")) {
+			text(out, " &middot; container ");
+			esc(out, str(ns, "container_id"));
+		}
+		if (json_array_size(alerts))
+			expfmt_printf(out, " &middot; <span style=\"color:var(--bad)\">%zu threshold%s crossed</span>",
+				      json_array_size(alerts), json_array_size(alerts) == 1 ? "" : "s");
+		text(out, "</summary>\n");
+	}
+	if (json_array_size(alerts)) {
+		text(out, "<div class=\"banner warn\">Over an alert threshold now (the alert fires if it "
+			  "lasts for the rule's duration):");
+		alert_list(out, alerts);
+		text(out, "</div>\n");
+	}
+	if (!json_is_object(tcp)) {
+		text(out, "<div class=\"banner bad\">No socket data: the tcp collector failed or is "
+			  "disabled.</div>\n");
+	} else {
+		tiles(out, doc, json_object_get(tcp, "listeners"));
+		listening(out, doc, json_object_get(tcp, "listeners"));
+		ports_table(out, doc, json_object_get(tcp, "ports"));
+		worst(out, json_object_get(tcp, "worst_connections"));
+	}
+	kernel(out, ns);
+	if (per_netns)
+		text(out, "</details>\n");
+}
+
+int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf *out)
+{
+	const json_t *exporter = json_object_get(doc, "exporter"), *scan = json_object_get(doc, "scan");
+	const json_t *c, *ns, *netns = json_object_get(doc, "netns"), *t;
+	size_t i;
+	bool failed = false;
+
+	text(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+	expfmt_printf(out, "<meta http-equiv=\"refresh\" content=\"%d\">\n<title>TCP health &middot; ",
+		      RENDER_HTML_REFRESH_SECONDS);
+	esc(out, str(exporter, "hostname"));
+	text(out, "</title>\n");
+	text(out, style);
+	expfmt_printf(out, "</head>\n<body>\n<header id=\"top\" data-scan=\"%lld\"><h1>TCP health of ",
+		      num(scan, "number"));
+	esc(out, str(exporter, "hostname"));
+	expfmt_printf(out, "</h1>\n<p class=\"meta\">Scan #%lld at <time datetime=\"%s\">%s</time> "
+			   "(<span id=\"age\" data-time=\"%.3f\">as of this page</span>), collectors took ",
+		      num(scan, "number"), str(scan, "time_utc"), str(scan, "time_utc"), real(scan, "time"));
+	duration(out, real(scan, "collectors_seconds"));
+	text(out, " &middot; <a href=\"");
+	esc(out, telemetry_path);
+	text(out, "\">metrics</a> &middot; <a href=\"api/v1/status\">JSON</a> &middot; tcp_health_exporter ");
+	esc(out, str(exporter, "version"));
+	text(out, "</p></header>\n<main>\n");
+
+	json_array_foreach(json_object_get(doc, "collectors"), i, c) {
+		if (!flag(c, "enabled") || flag(c, "success"))
+			continue;
+		if (!failed)
+			text(out, "<div class=\"banner bad\" id=\"collector-failures\">Collector failures "
+				  "(what they could still read is shown):<ul>");
+		failed = true;
+		text(out, "<li data-collector=\"");
+		esc(out, str(c, "name"));
+		text(out, "\">");
+		esc(out, str(c, "name"));
+		text(out, ": ");
+		esc(out, str(c, "error"));
+		text(out, "</li>");
+	}
+	if (failed)
+		text(out, "</ul></div>\n");
+	else
+		text(out, "<div class=\"banner\" id=\"collector-failures\">Every collector succeeded in "
+			  "this scan.</div>\n");
+	if (json_is_object(netns)) {
+		expfmt_printf(out, "<p>Network namespaces (--netns=%s): %lld found, %lld scanned",
+			      str(scan, "netns_mode"), num(netns, "found"), num(netns, "scanned"));
+		if (num(netns, "over_limit"))
+			expfmt_printf(out, ", <b>%lld over --netns.max</b>", num(netns, "over_limit"));
+		text(out, ".</p>\n");
+	}
+	json_array_foreach(json_object_get(doc, "namespaces"), i, ns) {
+		const json_t *tcp = json_object_get(ns, "tcp");
+		bool busy = json_is_object(tcp) && (json_array_size(json_object_get(tcp, "listeners")) ||
+						     json_array_size(json_object_get(ns, "alerts")));
+
+		namespace(out, doc, ns, json_is_object(netns), i == 0 || busy);
+	}
+	text(out, "</main>\n<footer><details><summary>Highlighted cells cross a threshold of the "
+		  "shipped alert rules</summary><ul>");
+	json_array_foreach(json_object_get(doc, "thresholds"), i, t) {
+		text(out, "<li>");
+		esc(out, str(t, "alert"));
+		text(out, ": ");
+		esc(out, str(t, "name"));
+		expfmt_printf(out, " %s %g, for %s</li>", str(t, "op"), real(t, "value"), str(t, "for"));
+	}
+	expfmt_printf(out, "</ul></details>Idle threshold %llds; %lld worst connections per kind. The "
+			   "page reloads every %d s.</footer>\n",
+		      num(scan, "idle_threshold_seconds"), num(scan, "worst_connections_per_kind"),
+		      RENDER_HTML_REFRESH_SECONDS);
+	/* Optional: keeps "N s ago" current between reloads. */
+	text(out, "<script>(function(){var e=document.getElementById('age');if(!e)return;"
+		  "var t=parseFloat(e.getAttribute('data-time'));function u(){var s=Math.max(0,"
+		  "Math.round(Date.now()/1000-t));e.textContent=s+' s ago';}u();setInterval(u,1000);})();"
+		  "</script>\n</body></html>\n");
+	return out->error;
+}
