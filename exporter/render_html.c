@@ -322,7 +322,10 @@ static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *l
 		text(out, "</td><td class=\"l\">");
 		addresses(out, l);
 		text(out, "</td>");
-		accept_queue(out, doc, l, true);
+		if (flag(l, "up"))
+			accept_queue(out, doc, l, true);
+		else
+			text(out, "<td>&ndash;</td>");
 		expfmt_printf(out, "<td>%lld</td></tr>\n", num(l, "sockets"));
 	}
 	if (any)
@@ -487,7 +490,9 @@ static void alert_list(struct expfmt_buf *out, const json_t *alerts)
 		} else if (json_object_get(a, "role")) {
 			expfmt_printf(out, ": %s", str(a, "role"));
 		}
-		expfmt_printf(out, " (value %g)</li>", real(a, "value"));
+		if (json_is_string(json_object_get(a, "threshold")))
+			expfmt_printf(out, " (value %g)", real(a, "value"));
+		text(out, "</li>");
 	}
 	text(out, "</ul>");
 }

@@ -297,7 +297,9 @@ static json_t *connection_json(struct builder *b, const struct tcpagg_connection
 							    uint_json(c->value));
 	put(b, o, "timer", json_string(timer ? timer : "unknown"));
 	put(b, o, "timer_expires_seconds", json_real(c->timer ? c->expires_ms / 1000.0 : 0));
-	put(b, o, "retransmissions", json_integer(c->retrans));
+	/* idiag_retrans: retransmissions for the retransmit timer, unanswered probes for
+	 * keepalive, SYN-ACK retransmissions for SYN_RECV. */
+	put(b, o, "timer_retries", json_integer(c->retrans));
 	/* Request sockets and TIME_WAIT have no tcp_info: their silence is not known. */
 	put(b, o, "silent_seconds", c->state == TCPH_SYN_RECV ? json_null() : json_real(c->silent_ms / 1000.0));
 	put(b, o, "recv_queue_bytes", json_integer(c->rqueue));

@@ -273,7 +273,9 @@ scrape() {
 # metric_value FILE SERIES: the value of the sample whose series is exactly SERIES
 # (name and labels as the exporter writes them), or nothing when absent.
 metric_value() {
-	awk -v s="$2" 'substr($0, 1, length(s) + 1) == s " " { print substr($0, length(s) + 2); exit }' "$1"
+	# The series through the environment: awk -v would strip the backslashes of escaped
+	# label values (process="\"><svg").
+	S=$2 awk 'BEGIN { s = ENVIRON["S"] } substr($0, 1, length(s) + 1) == s " " { print substr($0, length(s) + 2); exit }' "$1"
 }
 
 # same_number A B: numerically equal (so 1 and 1.0 agree), or equal as strings.
