@@ -21,17 +21,30 @@ PORT=19300
 
 proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
-# scrape_times NS COUNT: prints the median and the maximum scrape time in ms.
+# scrape_times NS COUNT [PORT]: prints the median and the maximum scrape time in ms.
 scrape_times() {
 	local i
 	for ((i = 0; i < $2; i++)); do
-		in_ns "$1" curl -s -o /dev/null --max-time 30 -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"
+		in_ns "$1" curl -s -o /dev/null --max-time 30 -w '%{time_total}\n' "http://127.0.0.1:${3:-$PORT}/metrics"
 	done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "%.2f %.2f\n", t[int((NR + 1) / 2)], t[NR] }'
+}
+
+# status_times NS COUNT PATH: the median time in ms of PATH (/ or /api/v1/status) right after
+# a scrape, so that it renders the scrape's snapshot (no scan of its own); then its bytes.
+status_times() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		in_ns "$1" curl -s -o /dev/null --max-time 30 "http://127.0.0.1:$PORT/metrics"
+		in_ns "$1" curl -s -o "$IT_TMP/status.body" --max-time 30 -w '%{time_total}\n' "http://127.0.0.1:$PORT$3"
+	done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "%.2f\n", t[int((NR + 1) / 2)] }'
 }
 
 netns_create bench_ns
 ns=$bench_ns
 exporter_start exporter "$ns" "$TCPH_BIN" "127.0.0.1:$PORT"
+# The worst-connection lists at their most expensive: with a 1 s idle threshold every
+# established socket is unprotected idle, so every one of them is offered to the list.
+exporter_start exporter_idle "$ns" "$TCPH_BIN" "127.0.0.1:$((PORT + 1))" --idle-threshold=1s
 pid=$(bg_pid exporter)
 read -r base_median base_max < <(scrape_times "$ns" "$SCRAPES")
 base_rss=$(proc_kb "$pid" VmRSS)
@@ -62,6 +75,13 @@ collector=$(metric_value "$IT_TMP/metrics" 'tcp_health_scrape_collector_duration
 bytes=$(wc -c <"$IT_TMP/metrics")
 rss=$(proc_kb "$pid" VmRSS)
 hwm=$(proc_kb "$pid" VmHWM)
+html_ms=$(status_times "$ns" 5 /)
+html_bytes=$(wc -c <"$IT_TMP/status.body")
+json_ms=$(status_times "$ns" 5 /api/v1/status)
+json_bytes=$(wc -c <"$IT_TMP/status.body")
+read -r idle_median idle_max < <(scrape_times "$ns" "$SCRAPES" $((PORT + 1)))
+scrape "$ns" "http://127.0.0.1:$((PORT + 1))/metrics" "$IT_TMP/idle.prom" || die "scrape failed"
+idle_offered=$(awk '/^tcp_health_unprotected_idle_connections\{/ { n += $2 } END { print n + 0 }' "$IT_TMP/idle.prom")
 
 printf '  %-34s %12s %12s\n' "" "idle" "loaded"
 printf '  %-34s %12s %12s\n' "IPv4 sockets scanned" "-" "$scanned"
@@ -73,6 +93,12 @@ printf '  %-34s %12s %12s\n' "first scrape, owner lookup (ms)" "-" "$first_ms"
 printf '  %-34s %12s %12s\n' "  its tcp collector (ms)" "-" "$(awk -v s="$first_collector" 'BEGIN { printf "%.2f", s * 1000 }')"
 printf '  %-34s %12s %12s\n' "  listeners without owner after it" "-" "$unresolved"
 printf '  %-34s %12s %12s\n' "response bytes" "-" "$bytes"
+printf '  %-34s %12s %12s\n' "status page / : render (ms)" "-" "$html_ms"
+printf '  %-34s %12s %12s\n' "  its bytes" "-" "$html_bytes"
+printf '  %-34s %12s %12s\n' "/api/v1/status: render (ms)" "-" "$json_ms"
+printf '  %-34s %12s %12s\n' "  its bytes" "-" "$json_bytes"
+printf '  %-34s %12s %12s\n' "scrape, all offered to worst (ms)" "-" "$idle_median"
+printf '  %-34s %12s %12s\n' "  sockets offered (1 s idle)" "-" "$idle_offered"
 printf '  %-34s %12s %12s\n' "RSS (KiB)" "$base_rss" "$rss"
 printf '  %-34s %12s %12s\n' "peak RSS (KiB)" "$base_hwm" "$hwm"
 
@@ -87,6 +113,11 @@ if [ "$growth" -le "$MAX_GROWTH_KB" ]; then
 	ok "peak RSS grew by $growth KiB for $scanned sockets (limit $MAX_GROWTH_KB KiB)"
 else
 	fail "peak RSS grew by $growth KiB for $scanned sockets (limit $MAX_GROWTH_KB KiB): memory follows sockets"
+fi
+if [ "$idle_offered" -ge "$made" ]; then
+	ok "with --idle-threshold=1s every established socket was a worst-list candidate ($idle_offered)"
+else
+	fail "with --idle-threshold=1s only $idle_offered of $((made * 2)) sockets were unprotected idle"
 fi
 # The walk is bounded (50,000 fd entries a scrape) and resumed: by the last scrape every
 # listener has its owner.
