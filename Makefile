@@ -134,7 +134,7 @@ golden: $(B)/unit_tests
 # the command line); `make check` runs each for FUZZ_SECONDS on its corpus,
 # `make fuzz FUZZ_SECONDS=600` for longer.
 FUZZ_SECONDS ?= 15
-FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup
+FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
 FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
@@ -152,6 +152,11 @@ $(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/l
 $(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c
+$(B)/fuzz/fuzz_names: tests/fuzz/fuzz_names.c exporter/render_html.c exporter/status.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl jansson) -o $@ \
+	  tests/fuzz/fuzz_names.c exporter/render_html.c exporter/status.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) \
+	  $$(pkg-config --libs libmnl jansson)
 $(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl) -o $@ \
