@@ -482,64 +482,90 @@ static const struct tcpagg_listener *listener_of(const struct tcp_result *tcp, u
 	return NULL;
 }
 
-/* A connection without an inode of its own (a request socket in SYN_RECV) belongs to the
- * process of the listener it arrived on. */
+/* A request socket (SYN_RECV) has no inode of its own: it belongs to the process of the
+ * listener it arrived on (an address of the same family first). */
 static void name_by_listener(const struct tcp_result *tcp, struct tcpagg_connection *conn)
 {
 	const struct tcpagg_listener *l;
+	const char *any = NULL;
 
-	if (conn->role != CLASSIFY_SERVER || !(l = listener_of(tcp, conn->sport)))
+	if (conn->state != TCPH_SYN_RECV || conn->role != CLASSIFY_SERVER ||
+	    !(l = listener_of(tcp, conn->sport)))
 		return;
 	for (unsigned a = 0; a < l->n_addresses; a++) {
-		if (l->addresses[a].process[0]) {
-			memcpy(conn->process, l->addresses[a].process, sizeof(conn->process));
-			return;
+		if (!l->addresses[a].process[0])
+			continue;
+		if (l->addresses[a].family == conn->family) {
+			any = l->addresses[a].process;
+			break;
 		}
+		if (!any)
+			any = l->addresses[a].process;
+	}
+	if (any)
+		memcpy(conn->process, any, sizeof(conn->process));
+}
+
+/* Calls fn on every listening address (listeners) or worst connection (!listeners) of every
+ * target. */
+static void for_each_inode(struct collectors_result *out, bool listeners,
+			   void (*fn)(struct owners *o, uint32_t inode, char process[TCPAGG_PROCESS_NAME],
+				      bool listener),
+			   struct owners *o)
+{
+	for (unsigned t = 0; t < out->n_targets; t++) {
+		struct tcp_result *tcp = out->targets[t].tcp;
+
+		if (!tcp || !tcp->has_sockets)
+			continue;
+		if (listeners) {
+			for (unsigned i = 0; i + 1 < tcp->n_ports[CLASSIFY_SERVER]; i++) {
+				struct tcpagg_listener *l = &tcp->listeners[i];
+
+				for (unsigned a = 0; a < l->n_addresses; a++)
+					fn(o, l->addresses[a].inode, l->addresses[a].process, true);
+			}
+			continue;
+		}
+		for (int k = 0; k < TCPAGG_WORST_KINDS; k++)
+			for (unsigned i = 0; i < tcp->worst[k].n; i++)
+				fn(o, tcp->worst[k].top[i].inode, tcp->worst[k].top[i].process, false);
 	}
 }
 
+static void want_owner(struct owners *o, uint32_t inode, char process[TCPAGG_PROCESS_NAME], bool listener)
+{
+	(void)process;
+	owners_want(o, inode, listener);
+}
+
+static void name_owner(struct owners *o, uint32_t inode, char process[TCPAGG_PROCESS_NAME], bool listener)
+{
+	const char *comm = inode ? owners_get(o, inode) : NULL;
+
+	(void)listener;
+	if (comm)
+		snprintf(process, TCPAGG_PROCESS_NAME, "%s", comm);
+}
+
 /* Fills in the process of every listening address and every worst connection of every
- * target (the scanner's own work, after the workers: one cache for all namespaces). */
+ * target (the scanner's own work, after the workers: one cache for all namespaces).
+ * Listeners are wanted first, all targets' before any connection's: the cache is bounded. */
 static void name_owners(struct owners *o, struct collectors_result *out)
 {
 	owners_begin(o);
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1)
-			owners_resolve(o);
-		for (unsigned t = 0; t < out->n_targets; t++) {
-			struct tcp_result *tcp = out->targets[t].tcp;
-			unsigned n = tcp && tcp->has_sockets ? tcp->n_ports[CLASSIFY_SERVER] : 0;
-			const char *comm;
+	for_each_inode(out, true, want_owner, o);
+	for_each_inode(out, false, want_owner, o);
+	owners_resolve(o);
+	for_each_inode(out, true, name_owner, o);
+	for_each_inode(out, false, name_owner, o);
+	for (unsigned t = 0; t < out->n_targets; t++) {
+		struct tcp_result *tcp = out->targets[t].tcp;
 
-			for (unsigned i = 0; i + 1 < n; i++) {
-				struct tcpagg_listener *l = &tcp->listeners[i];
-
-				for (unsigned a = 0; a < l->n_addresses; a++) {
-					if (pass == 0) {
-						owners_want(o, l->addresses[a].inode, true);
-					} else if ((comm = owners_get(o, l->addresses[a].inode))) {
-						snprintf(l->addresses[a].process,
-							 sizeof(l->addresses[a].process), "%s", comm);
-					}
-				}
-			}
-			if (!tcp || !tcp->has_sockets)
-				continue;
-			for (int k = 0; k < TCPAGG_WORST_KINDS; k++) {
-				for (unsigned i = 0; i < tcp->worst[k].n; i++) {
-					struct tcpagg_connection *conn = &tcp->worst[k].top[i];
-
-					if (!conn->inode) {
-						if (pass == 1)
-							name_by_listener(tcp, conn);
-					} else if (pass == 0) {
-						owners_want(o, conn->inode, false);
-					} else if ((comm = owners_get(o, conn->inode))) {
-						snprintf(conn->process, sizeof(conn->process), "%s", comm);
-					}
-				}
-			}
-		}
+		for (int k = 0; tcp && tcp->has_sockets && k < TCPAGG_WORST_KINDS; k++)
+			for (unsigned i = 0; i < tcp->worst[k].n; i++)
+				if (!tcp->worst[k].top[i].inode)
+					name_by_listener(tcp, &tcp->worst[k].top[i]);
 	}
 	owners_stats(o, &out->owners);
 	out->has_owners = true;

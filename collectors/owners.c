@@ -124,7 +124,9 @@ void owners_want(struct owners *o, uint32_t inode, bool listener)
 		e->listener |= listener;
 		return;
 	}
-	if (o->used >= OWNERS_MAX)
+	/* Entries of the last scan stay until owners_end(): connections get at most half of the
+	 * cache, so that they can never keep a listener out. */
+	if (o->used >= (listener ? OWNERS_MAX : OWNERS_MAX / 2))
 		return; /* stays unresolved */
 	if ((o->used + 1) * 2 > o->cap && rehash(o, o->cap * 2, false) < 0)
 		return;
@@ -246,7 +248,8 @@ static long *pids_after(DIR *dp, long cursor, size_t *n)
 
 void owners_resolve(struct owners *o)
 {
-	unsigned spent = 0;
+	unsigned spent = 0, budget = o->budget;
+	bool listener_pending = false;
 	int proc_fd;
 	DIR *dp;
 	long *pids;
@@ -254,6 +257,13 @@ void owners_resolve(struct owners *o)
 
 	if (o->pending == 0)
 		return;
+	/* Worst connections come and go, so some are nearly always pending: alone, they walk
+	 * on a small budget, and a steady state costs little (listeners, which stay, get the
+	 * full one). */
+	for (unsigned k = 0; k < o->cap && !listener_pending; k++)
+		listener_pending = o->table[k].state == ENTRY_PENDING && o->table[k].listener;
+	if (!listener_pending && budget > OWNERS_CONNECTION_WALK_BUDGET)
+		budget = OWNERS_CONNECTION_WALK_BUDGET;
 	if (!o->pass_active) {
 		o->pass++;
 		o->pass_active = true;
@@ -268,7 +278,7 @@ void owners_resolve(struct owners *o)
 		return;
 	}
 	pids = pids_after(dp, o->cursor, &n);
-	for (i = 0; pids && i < n && spent < o->budget && o->pending > 0; i++) {
+	for (i = 0; pids && i < n && spent < budget && o->pending > 0; i++) {
 		char name[24];
 
 		snprintf(name, sizeof(name), "%ld", pids[i]);

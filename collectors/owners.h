@@ -16,6 +16,8 @@
 
 #define OWNERS_MAX 65536	   /* cached inodes at most (listening sockets on the host) */
 #define OWNERS_WALK_BUDGET 50000 /* fd entries read per scan at most */
+/* ... when only connections' owners are missing (worst connections churn; listeners stay) */
+#define OWNERS_CONNECTION_WALK_BUDGET 2000
 
 struct owners;
 

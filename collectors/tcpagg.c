@@ -144,6 +144,7 @@ static void add_listener(struct tcpagg_listener *listener, const struct sockdiag
 			return;
 	}
 	if (listener->n_addresses == TCPAGG_LISTENER_ADDRESSES) {
+		listener->more_addresses = true;
 		log_debug("port %u: more than %d listening addresses, not all listed", record->sport,
 			  TCPAGG_LISTENER_ADDRESSES);
 		return;

@@ -63,6 +63,7 @@ struct tcpagg_listener {
 	uint64_t queue_length;
 	uint64_t queue_max;
 	uint8_t n_addresses;
+	bool more_addresses; /* bound to more than TCPAGG_LISTENER_ADDRESSES: not all listed */
 	struct tcpagg_listener_address addresses[TCPAGG_LISTENER_ADDRESSES];
 };
 

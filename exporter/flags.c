@@ -374,7 +374,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			break;
 		case OPT_TELEMETRY_PATH:
 			/* Letters, digits and -._~/ only: it is matched against the request path and
-			 * written into the landing page's HTML, so nothing there needs escaping. */
+			 * linked from the status page (which escapes it anyway). */
 			if (optarg[0] != '/' || strcmp(optarg, "/") == 0 || strlen(optarg) > 256 ||
 			    optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 						  "0123456789-._~/")] != '\0') {
@@ -382,6 +382,11 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 					 "invalid --web.telemetry-path '%s': want an absolute path other than / "
 					 "of at most 256 letters, digits and -._~/",
 					 optarg);
+				return -EINVAL;
+			}
+			if (strcmp(optarg, "/-/healthy") == 0 || strcmp(optarg, "/api/v1/status") == 0) {
+				snprintf(err, errlen, "invalid --web.telemetry-path '%s': the exporter serves "
+					 "it already", optarg);
 				return -EINVAL;
 			}
 			flags->telemetry_path = optarg;

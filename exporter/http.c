@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <malloc.h>
 #include <microhttpd.h>
@@ -118,6 +119,9 @@ struct http {
 	struct http_config config;
 	struct scrape *scrape;
 	char telemetry_path[300];
+	/* Of the status views: nothing but inline style and the page's own script (by hash),
+	 * so that even a name that escaped escaping could not run. */
+	char content_security_policy[256];
 
 	pthread_mutex_t lock;
 	struct server *servers; /* the current one first, then retired ones */
@@ -499,8 +503,11 @@ static struct MHD_Response *shared_response(struct http *h, char *data, size_t s
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	if (strcmp(content_type, EXPFMT_CONTENT_TYPE) == 0)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	else /* the status views: a snapshot of now, and a page that must not run foreign code */
+	else { /* the status views: a snapshot of now, and a page that must not run foreign code */
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(response, "Content-Security-Policy", h->content_security_policy);
+	}
 	if (gzip)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	return response;
@@ -711,6 +718,18 @@ static enum scrape_start start_scrape(struct http *h, struct request *req, enum 
 {
 	struct snapshot *latest;
 
+	/* The status views show the latest snapshot while it is fresh: a page left open (it
+	 * refreshes itself) or a script polling the JSON adds no scan of its own, and takes no
+	 * --web.max-requests place either. */
+	if (req->view >= SNAPSHOT_VIEW_STATUS_JSON) {
+		latest = scrape_latest(h->scrape);
+		if (latest && clock_seconds(CLOCK_MONOTONIC) - latest->monotonic_time <= HTTP_STATUS_MAX_AGE_SECONDS) {
+			req->snapshot = latest;
+			req->state = REQ_SNAPSHOT_READY;
+			return SCRAPE_READY;
+		}
+		snapshot_unref(latest);
+	}
 	if (h->config.max_requests &&
 	    atomic_fetch_add_explicit(&h->in_flight, 1, memory_order_relaxed) >= h->config.max_requests) {
 		atomic_fetch_sub_explicit(&h->in_flight, 1, memory_order_relaxed);
@@ -726,14 +745,6 @@ static enum scrape_start start_scrape(struct http *h, struct request *req, enum 
 	/* Responses still being sent for older snapshots hold memory that only their clients
 	 * can release: past the bound, answer from the latest snapshot without a new scan. */
 	latest = scrape_latest(h->scrape);
-	/* The status views show the latest snapshot while it is fresh: a page left open (it
-	 * refreshes itself) or a script polling the JSON adds no scan of its own. */
-	if (latest && req->view >= SNAPSHOT_VIEW_STATUS_JSON &&
-	    clock_seconds(CLOCK_MONOTONIC) - latest->monotonic_time <= HTTP_STATUS_MAX_AGE_SECONDS) {
-		req->snapshot = latest;
-		req->state = REQ_SNAPSHOT_READY;
-		return SCRAPE_READY;
-	}
 	if (latest && older_response_bytes(h, latest) > HTTP_RESPONSE_MEMORY_BOUND) {
 		atomic_fetch_add_explicit(&h->stale_scrapes, 1, memory_order_relaxed);
 		req->snapshot = latest;
@@ -1196,6 +1207,23 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 	return srv;
 }
 
+/* "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-…'; …": the page's
+ * inline style and its one script, nothing else. 0 or -ENOMEM. */
+static int content_security_policy(char *out, size_t size)
+{
+	unsigned char digest[32];
+	gnutls_datum_t raw = { digest, sizeof(digest) }, b64 = { NULL, 0 };
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, render_html_script, strlen(render_html_script), digest) < 0 ||
+	    gnutls_base64_encode2(&raw, &b64) < 0)
+		return -ENOMEM;
+	snprintf(out, size, "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-%.*s'; "
+			    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		 (int)b64.size, (const char *)b64.data);
+	gnutls_free(b64.data);
+	return 0;
+}
+
 int http_start(struct http **out, const struct http_config *config, struct scrape *scrape,
 	       struct webconfig *web, char *err, size_t errlen)
 {
@@ -1210,6 +1238,10 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 	h->scrape = scrape;
 	h->listen_fd = -1;
 	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "%s", config->telemetry_path);
+	if (content_security_policy(h->content_security_policy, sizeof(h->content_security_policy)) < 0) {
+		free(h);
+		return -ENOMEM;
+	}
 	h->clients = calloc(config->max_connections + CLIENT_SLACK, sizeof(*h->clients));
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->reaper_lock, NULL);

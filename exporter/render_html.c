@@ -59,6 +59,12 @@ static const char style[] =
 	"@media (max-width:600px){main{padding:8px}.tile{max-width:none}header h1{font-size:17px}}\n"
 	"</style>\n";
 
+/* Optional: keeps "N s ago" current between reloads. */
+const char render_html_script[] =
+	"(function(){var e=document.getElementById('age');if(!e)return;"
+	"var t=parseFloat(e.getAttribute('data-time'));function u(){var s=Math.max(0,"
+	"Math.round(Date.now()/1000-t));e.textContent=s+' s ago';}u();setInterval(u,1000);})();";
+
 /* ---- reading the document --------------------------------------------------------------- */
 
 static const char *str(const json_t *o, const char *key)
@@ -149,7 +155,10 @@ static void alert_title(struct expfmt_buf *out, const json_t *doc, const char *a
 		esc(out, alert);
 		text(out, ": ");
 		esc(out, str(t, "name"));
-		expfmt_printf(out, " %s %g; fires after %s", str(t, "op"), real(t, "value"), str(t, "for"));
+		text(out, " ");
+		esc(out, str(t, "op"));
+		expfmt_printf(out, " %g; fires after ", real(t, "value"));
+		esc(out, str(t, "for"));
 		text(out, "\"");
 		return;
 	}
@@ -608,16 +617,18 @@ int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf
 		esc(out, str(t, "alert"));
 		text(out, ": ");
 		esc(out, str(t, "name"));
-		expfmt_printf(out, " %s %g, for %s</li>", str(t, "op"), real(t, "value"), str(t, "for"));
+		text(out, " ");
+		esc(out, str(t, "op"));
+		expfmt_printf(out, " %g, for ", real(t, "value"));
+		esc(out, str(t, "for"));
+		text(out, "</li>");
 	}
 	expfmt_printf(out, "</ul></details>Idle threshold %llds; %lld worst connections per kind. The "
 			   "page reloads every %d s.</footer>\n",
 		      num(scan, "idle_threshold_seconds"), num(scan, "worst_connections_per_kind"),
 		      RENDER_HTML_REFRESH_SECONDS);
-	/* Optional: keeps "N s ago" current between reloads. */
-	text(out, "<script>(function(){var e=document.getElementById('age');if(!e)return;"
-		  "var t=parseFloat(e.getAttribute('data-time'));function u(){var s=Math.max(0,"
-		  "Math.round(Date.now()/1000-t));e.textContent=s+' s ago';}u();setInterval(u,1000);})();"
-		  "</script>\n</body></html>\n");
+	text(out, "<script>");
+	text(out, render_html_script);
+	text(out, "</script>\n</body></html>\n");
 	return out->error;
 }

@@ -13,6 +13,9 @@
 
 #define RENDER_HTML_REFRESH_SECONDS 15
 
+/* The page's only script (its Content-Security-Policy allows this one by its hash). */
+extern const char render_html_script[];
+
 /* Renders `doc` into `out`; `telemetry_path` is linked. 0 or the buffer's -errno. */
 int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf *out);
 

@@ -83,15 +83,17 @@ struct builder {
 	bool failed; /* an allocation failed: the document is incomplete, not served */
 };
 
+/* json_object_set_new and json_array_append_new take `value` even when they fail (a NULL
+ * container included), so nothing leaks on the way to a failed document. */
 static void put(struct builder *b, json_t *obj, const char *key, json_t *value)
 {
-	if (!value || !obj || json_object_set_new(obj, key, value) < 0)
+	if (!value || json_object_set_new(obj, key, value) < 0)
 		b->failed = true;
 }
 
 static void append(struct builder *b, json_t *array, json_t *value)
 {
-	if (!value || !array || json_array_append_new(array, value) < 0)
+	if (!value || json_array_append_new(array, value) < 0)
 		b->failed = true;
 }
 
@@ -165,7 +167,9 @@ static json_t *listeners_json(struct builder *b, const struct tcp_result *tcp, j
 		const struct tcp_port *port = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *l = &tcp->listeners[i];
 		json_t *o, *addresses, *queue, *alerts;
-		bool loopback_only = l->n_addresses > 0;
+		/* Addresses past the first TCPAGG_LISTENER_ADDRESSES are not known: one of them
+		 * may be reachable from elsewhere. */
+		bool loopback_only = l->n_addresses > 0 && !l->more_addresses;
 		double fill = l->queue_max ? (double)l->queue_length / (double)l->queue_max : 0;
 
 		if (!l->sockets && !port->expected)

@@ -78,6 +78,8 @@ rejected "--no-collector.nosuch" "--no-collector.nosuch" --no-collector.nosuch
 rejected "--log.level loud" "loud" --log.level loud
 rejected "--web.telemetry-path relative" "relative" --web.telemetry-path relative
 rejected "--web.telemetry-path /" "'/'" --web.telemetry-path /
+rejected "--web.telemetry-path /-/healthy" "serves it already" --web.telemetry-path /-/healthy
+rejected "--web.telemetry-path /api/v1/status" "serves it already" --web.telemetry-path /api/v1/status
 rejected "--web.listen-address port 99999" "127.0.0.1:99999" --web.listen-address=127.0.0.1:99999
 rejected "--web.listen-address port 0" "127.0.0.1:0" --web.listen-address=127.0.0.1:0
 rejected "--web.listen-address port abc" "127.0.0.1:abc" --web.listen-address=127.0.0.1:abc

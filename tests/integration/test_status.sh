@@ -260,6 +260,10 @@ assert_eq "/: Content-Type" "text/html; charset=utf-8" "$(ctype "$BASE/")"
 assert_eq "/api/v1/status: Content-Type" application/json "$(ctype "$BASE/api/v1/status")"
 in_ns "$host" curl -s -D "$IT_TMP/api.hdr" -o /dev/null "$BASE/api/v1/status" || true
 assert_contains "/api/v1/status: Cache-Control: no-store" "$IT_TMP/api.hdr" "Cache-Control: no-store"
+in_ns "$host" curl -s -D "$IT_TMP/page.hdr" -o /dev/null "$BASE/" || true
+assert_contains "/: X-Content-Type-Options: nosniff" "$IT_TMP/page.hdr" "X-Content-Type-Options: nosniff"
+assert_contains "/: a Content-Security-Policy that allows no script but its own, by hash" "$IT_TMP/page.hdr" \
+	"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-"
 assert_eq "HEAD /" 200 "$(code "$host" -I "$BASE/")"
 assert_eq "HEAD /: Content-Type" "text/html; charset=utf-8" "$(ctype -I "$BASE/")"
 assert_eq "HEAD /api/v1/status" 200 "$(code "$host" -I "$BASE/api/v1/status")"
@@ -359,6 +363,12 @@ J=$IT_TMP/xss.json
 [ -n "$(q "$D" 'header#top' attr:data-scan)" ] || die "Chromium's DOM is not the status page: $(head -c 300 "$D")"
 assert_eq "the DOM has one script element (the page's own)" 1 "$(q "$D" script count)"
 assert_eq "the page's own script is the age updater" 1 "$(q "$D" script text | grep -c "getElementById('age')" || true)"
+# It ran under the Content-Security-Policy (its hash matches): the age reads "N s ago".
+if q "$D" 'span#age' text | grep -Eq '^[0-9]+ s ago$'; then
+	ok "the page's script ran under its Content-Security-Policy ($(q "$D" 'span#age' text))"
+else
+	fail "the page's script did not run under its CSP: #age reads '$(q "$D" 'span#age' text)'"
+fi
 assert_eq "no svg element in the DOM" 0 "$(q "$D" svg count)"
 assert_eq "every b element in the DOM is the page's own DOWN" "" "$(q "$D" b text | grep -vx DOWN || true)"
 assert_eq "no element in the DOM carries an on* attribute" 0 "$(q "$D" '*' onattrs)"

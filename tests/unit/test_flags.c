@@ -42,6 +42,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(flags->listen_address, ":9978");
 	ck_assert_str_eq(flags->telemetry_path, "/metrics");
 	ck_assert_uint_eq(flags->max_ports, 250);
+	ck_assert_uint_eq(flags->worst_connections, TCPAGG_WORST_DEFAULT);
 	ck_assert_uint_eq(flags->n_listen_ports, 0);
 	ck_assert_int_eq(flags->log_level, LOG_LEVEL_INFO);
 	ck_assert(flags->collector_enabled[collectors_find("tcp")]);
@@ -59,9 +60,11 @@ START_TEST(all_flags)
 {
 	const char *argv[] = { "x", "--web.listen-address=127.0.0.1:1", "--web.telemetry-path", "/m",
 			       "--listen-ports", "1720,1202,3720,1202", "--client-ports=5432",
-			       "--max-ports=10", "--log.level=debug", "--no-collector.tcp", NULL };
+			       "--max-ports=10", "--log.level=debug", "--no-collector.tcp",
+			       "--collector.tcp.worst-connections=100", NULL };
 
-	ck_assert_int_eq(parse(10, argv), FLAGS_RUN);
+	ck_assert_int_eq(parse(11, argv), FLAGS_RUN);
+	ck_assert_uint_eq(flags->worst_connections, 100);
 	ck_assert_str_eq(flags->listen_address, "127.0.0.1:1");
 	ck_assert_str_eq(flags->telemetry_path, "/m");
 	ck_assert_uint_eq(flags->n_listen_ports, 3); /* sorted, duplicates dropped */
@@ -105,9 +108,13 @@ static const struct {
 	{ "--max-ports", "0", "'0'" },
 	{ "--max-ports", "abc", "'abc'" },
 	{ "--max-ports", "4097", "'4097'" },
+	{ "--collector.tcp.worst-connections", "0", "'0'" },
+	{ "--collector.tcp.worst-connections", "101", "'101'" },
 	{ "--log.level", "loud", "'loud'" },
 	{ "--web.telemetry-path", "metrics", "'metrics'" },
 	{ "--web.telemetry-path", "/", "'/'" },
+	{ "--web.telemetry-path", "/-/healthy", "serves it already" },
+	{ "--web.telemetry-path", "/api/v1/status", "serves it already" },
 	{ "--web.telemetry-path", "/a\"><script>", "script" },
 	{ "--web.telemetry-path", "/m?x=1", "'/m?x=1'" },
 	{ "--idle-threshold", "0", "'0'" },
