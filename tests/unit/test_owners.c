@@ -209,6 +209,50 @@ START_TEST(only_listener_inodes_are_counted)
 }
 END_TEST
 
+/* Worst connections churn, so some are nearly always pending: alone they walk on
+ * OWNERS_CONNECTION_WALK_BUDGET a scan; a listener pending gets the full budget. */
+START_TEST(connections_alone_walk_on_a_small_budget)
+{
+	static unsigned junk[500];
+	static const unsigned target[] = { 99999 };
+	struct owners *o;
+	struct owners_stats st;
+	unsigned scans = 0;
+
+	for (int p = 0; p < 10; p++) { /* 5,000 fds owned by nobody we want */
+		char comm[16];
+
+		for (unsigned i = 0; i < 500; i++)
+			junk[i] = 1000u + (unsigned)p * 500u + i;
+		snprintf(comm, sizeof(comm), "busy%d", p);
+		process(100 + p, comm, junk, 500);
+	}
+	process(200, "owner", target, 1);
+	ck_assert_int_eq(owners_create(&o, root, 0), 0);
+	/* A connection: about 2,000 entries a scan (a process is read whole), found in the end. */
+	do {
+		owners_begin(o);
+		owners_want(o, 99999, false);
+		owners_resolve(o);
+		owners_stats(o, &st);
+		scans++;
+		ck_assert_uint_le(st.fds_read, scans * (OWNERS_CONNECTION_WALK_BUDGET + 501));
+		owners_end(o);
+	} while (!owners_get(o, 99999) && scans < 10);
+	ck_assert_str_eq(owners_get(o, 99999), "owner");
+	ck_assert_uint_ge(scans, 2);
+	owners_destroy(o);
+	/* A listener: the whole walk in one scan. */
+	ck_assert_int_eq(owners_create(&o, root, 0), 0);
+	owners_begin(o);
+	owners_want(o, 99999, true);
+	owners_resolve(o);
+	ck_assert_str_eq(owners_get(o, 99999), "owner");
+	owners_end(o);
+	owners_destroy(o);
+}
+END_TEST
+
 Suite *owners_suite(void)
 {
 	Suite *s = suite_create("owners");
@@ -220,6 +264,7 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, unowned_inode_is_looked_for_once);
 	tcase_add_test(tc, entries_not_wanted_are_dropped);
 	tcase_add_test(tc, only_listener_inodes_are_counted);
+	tcase_add_test(tc, connections_alone_walk_on_a_small_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
