@@ -32,6 +32,10 @@ struct owners {
 	uint32_t pass;	  /* walk passes started */
 	bool pass_active; /* a pass stopped by the budget, to be resumed */
 	long cursor;	  /* the last pid the active pass finished */
+	long partial_pid; /* a pid whose fds the budget cut short, or 0 ... */
+	long partial_fd;  /* ... and the last of its fds read */
+	long *fds;	  /* scratch: one process's fd numbers, sorted (reused) */
+	size_t fds_cap;
 	uint64_t fds_read, denied;
 };
 
@@ -102,6 +106,7 @@ void owners_destroy(struct owners *o)
 	if (!o)
 		return;
 	free(o->table);
+	free(o->fds);
 	free(o);
 }
 
@@ -155,15 +160,91 @@ static uint32_t socket_inode(const char *link)
 	return *end == ']' && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
-/* Reads the fds of one process; returns how many entries it read. */
-static unsigned walk_process(struct owners *o, int proc_fd, const char *pid)
+static int compare_long(const void *a, const void *b)
 {
-	char path[480], link[64], comm[64];
+	long pa = *(const long *)a, pb = *(const long *)b;
+
+	return (pa > pb) - (pa < pb);
+}
+
+/* The `limit` lowest fd numbers of the process behind fd_dir above `after`, sorted, in
+ * o->fds: -ENOMEM or how many. Listing costs no readlink (only what is then read counts to
+ * the budget), and the scratch holds at most `limit` (the budget) whatever the process holds.
+ * procfs lists fds in ascending order, so once the scratch is full nothing replaces. */
+static long list_fds(struct owners *o, int fd_dir, long after, size_t limit, bool *more)
+{
+	int dup_fd = dup(fd_dir);
+	DIR *dp = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *de;
+	size_t n = 0, top = 0; /* top: where the largest kept is, once full */
+
+	*more = false; /* fds above the last one listed */
+	if (limit == 0) {
+		if (dp)
+			closedir(dp);
+		else if (dup_fd >= 0)
+			close(dup_fd);
+		return 0;
+	}
+	if (!dp) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(dp))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || fd <= after)
+			continue;
+		if (n == limit) { /* full: keep the lowest */
+			*more = true;
+			if (fd < o->fds[top]) {
+				o->fds[top] = fd;
+				for (size_t k = 0; k < n; k++)
+					if (o->fds[k] > o->fds[top])
+						top = k;
+			}
+			continue;
+		}
+		if (n == o->fds_cap) {
+			size_t cap = o->fds_cap ? o->fds_cap * 2 : 1024;
+
+			if (cap > limit)
+				cap = limit;
+			long *grown = realloc(o->fds, cap * sizeof(*grown));
+
+			if (!grown) {
+				closedir(dp);
+				return -ENOMEM;
+			}
+			o->fds = grown;
+			o->fds_cap = cap;
+		}
+		if (n == 0 || fd > o->fds[top])
+			top = n;
+		o->fds[n++] = fd;
+	}
+	closedir(dp);
+	if (n > 1)
+		qsort(o->fds, n, sizeof(*o->fds), compare_long);
+	return (long)n;
+}
+
+/* Reads the fds of one process above `after`, at most `budget` of them, in fd order;
+ * returns how many it read. *stopped is the last fd read when the budget ran out before
+ * the process's last fd, else -1: the next walk resumes there, so that the budget holds
+ * whatever a process holds (a server with 100,000 sockets included). */
+static unsigned walk_process(struct owners *o, int proc_fd, const char *pid, long after,
+			     unsigned budget, long *stopped)
+{
+	char path[480], link[64], comm[64], name[24];
 	unsigned read = 0;
 	int fd_dir;
-	DIR *dp;
-	struct dirent *de;
+	long n;
+	bool more;
 
+	*stopped = -1;
 	snprintf(path, sizeof(path), "%s/fd", pid);
 	fd_dir = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd_dir < 0) {
@@ -171,23 +252,18 @@ static unsigned walk_process(struct owners *o, int proc_fd, const char *pid)
 			o->denied++;
 		return 0;
 	}
-	dp = fdopendir(fd_dir);
-	if (!dp) {
-		close(fd_dir);
-		return 0;
-	}
-	while ((de = readdir(dp)) && o->pending > 0) {
-		ssize_t n;
+	n = list_fds(o, fd_dir, after, budget, &more);
+	for (long i = 0; i < n && o->pending > 0; i++) {
+		ssize_t len;
 		uint32_t inode;
 		struct entry *e;
 
-		if (de->d_name[0] == '.')
-			continue;
 		read++;
-		n = readlinkat(fd_dir, de->d_name, link, sizeof(link) - 1);
-		if (n <= 0)
+		snprintf(name, sizeof(name), "%ld", o->fds[i]);
+		len = readlinkat(fd_dir, name, link, sizeof(link) - 1);
+		if (len <= 0)
 			continue;
-		link[n] = '\0';
+		link[len] = '\0';
 		inode = socket_inode(link);
 		if (!inode || !(e = lookup(o, inode)) || e->state != ENTRY_PENDING)
 			continue;
@@ -203,15 +279,11 @@ static unsigned walk_process(struct owners *o, int proc_fd, const char *pid)
 		e->state = ENTRY_FOUND;
 		o->pending--;
 	}
-	closedir(dp);
+	/* The budget ran out with fds left: the next walk resumes after the last one read. */
+	if (more && n > 0 && read == (unsigned)n && o->pending > 0)
+		*stopped = o->fds[n - 1];
+	close(fd_dir);
 	return read;
-}
-
-static int compare_pid(const void *a, const void *b)
-{
-	long pa = *(const long *)a, pb = *(const long *)b;
-
-	return (pa > pb) - (pa < pb);
 }
 
 /* The pids after `cursor`, ascending (readdir order is the file system's business). */
@@ -242,7 +314,7 @@ static long *pids_after(DIR *dp, long cursor, size_t *n)
 		pids[(*n)++] = pid;
 	}
 	if (*n > 1)
-		qsort(pids, *n, sizeof(*pids), compare_pid);
+		qsort(pids, *n, sizeof(*pids), compare_long);
 	return pids;
 }
 
@@ -268,6 +340,7 @@ void owners_resolve(struct owners *o)
 		o->pass++;
 		o->pass_active = true;
 		o->cursor = 0;
+		o->partial_pid = 0;
 	}
 	proc_fd = open(o->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0)
@@ -280,10 +353,18 @@ void owners_resolve(struct owners *o)
 	pids = pids_after(dp, o->cursor, &n);
 	for (i = 0; pids && i < n && spent < budget && o->pending > 0; i++) {
 		char name[24];
+		long stopped;
 
 		snprintf(name, sizeof(name), "%ld", pids[i]);
-		spent += walk_process(o, dirfd(dp), name);
+		spent += walk_process(o, dirfd(dp), name, pids[i] == o->partial_pid ? o->partial_fd : -1,
+				      budget - spent, &stopped);
+		if (stopped >= 0) { /* out of budget inside this process: resumed there */
+			o->partial_pid = pids[i];
+			o->partial_fd = stopped;
+			break;
+		}
 		o->cursor = pids[i];
+		o->partial_pid = 0;
 	}
 	closedir(dp);
 	free(pids);

@@ -1,9 +1,9 @@
-/* owners.h — which process owns a listening socket, by its inode.
+/* owners.h — which process owns a socket (a listener, or a worst connection), by its inode.
  *
  * A socket's inode is unique across network namespaces (one sockfs), so one cache serves
  * every target. Steady state costs a hash lookup per listener: /proc/PID/fd is walked only
- * for inodes not known yet, at most `budget` fd entries per scan, resuming where the last
- * walk stopped. An inode that a complete pass over /proc did not find (a process we may not
+ * for inodes not known yet, at most `budget` fd entries per scan (in pid, then fd order),
+ * resuming where the last walk stopped, inside a process too. An inode that a complete pass over /proc did not find (a process we may not
  * inspect: CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH is needed for other users' fds) is not
  * looked for again while it stays. Entries whose inode was not wanted in a scan are dropped. */
 #ifndef TCPH_OWNERS_H

@@ -229,14 +229,14 @@ START_TEST(connections_alone_walk_on_a_small_budget)
 	}
 	process(200, "owner", target, 1);
 	ck_assert_int_eq(owners_create(&o, root, 0), 0);
-	/* A connection: about 2,000 entries a scan (a process is read whole), found in the end. */
+	/* A connection: 2,000 entries a scan, found in the end. */
 	do {
 		owners_begin(o);
 		owners_want(o, 99999, false);
 		owners_resolve(o);
 		owners_stats(o, &st);
 		scans++;
-		ck_assert_uint_le(st.fds_read, scans * (OWNERS_CONNECTION_WALK_BUDGET + 501));
+		ck_assert_uint_le(st.fds_read, scans * OWNERS_CONNECTION_WALK_BUDGET);
 		owners_end(o);
 	} while (!owners_get(o, 99999) && scans < 10);
 	ck_assert_str_eq(owners_get(o, 99999), "owner");
@@ -253,6 +253,35 @@ START_TEST(connections_alone_walk_on_a_small_budget)
 }
 END_TEST
 
+/* One process with more fds than the budget: the walk stops inside it and resumes at the
+ * next fd, so no scan reads more than the budget and every fd is read once a pass. */
+START_TEST(budget_holds_inside_a_big_process)
+{
+	static unsigned many[3000];
+	struct owners *o;
+	struct owners_stats st;
+	unsigned scans = 0;
+
+	for (unsigned i = 0; i < 3000; i++)
+		many[i] = 5000u + i;
+	process(100, "big", many, 3000); /* fds 0, 3..3002; the wanted one is the last */
+	ck_assert_int_eq(owners_create(&o, root, 700), 0);
+	do {
+		owners_begin(o);
+		owners_want(o, 7999, true);
+		owners_resolve(o);
+		owners_stats(o, &st);
+		scans++;
+		ck_assert_uint_le(st.fds_read, scans * 700);
+		owners_end(o);
+	} while (!owners_get(o, 7999) && scans < 10);
+	ck_assert_str_eq(owners_get(o, 7999), "big");
+	ck_assert_uint_eq(scans, 5);		/* 3,001 entries, 700 a scan */
+	ck_assert_uint_eq(st.fds_read, 3001); /* each read once */
+	owners_destroy(o);
+}
+END_TEST
+
 Suite *owners_suite(void)
 {
 	Suite *s = suite_create("owners");
@@ -265,6 +294,7 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, entries_not_wanted_are_dropped);
 	tcase_add_test(tc, only_listener_inodes_are_counted);
 	tcase_add_test(tc, connections_alone_walk_on_a_small_budget);
+	tcase_add_test(tc, budget_holds_inside_a_big_process);
 	suite_add_tcase(s, tc);
 	return s;
 }
