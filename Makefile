@@ -24,7 +24,7 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
            exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
-           exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
+           exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \

@@ -45,6 +45,7 @@ enum {
 	OPT_HISTOGRAMS_ON,
 	OPT_HISTOGRAMS_OFF,
 	OPT_WORST_CONNECTIONS,
+	OPT_DISABLE_EXPORTER_METRICS,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -93,6 +94,8 @@ static void usage(FILE *out)
 		"  --[no-]collector.tcp.histograms\n"
 		"                              the idle and RTT histograms (default on; off saves 22\n"
 		"                              series per port label set)\n"
+		"  --web.disable-exporter-metrics\n"
+		"                              leave out process_* and tcp_health_exporter_http_*\n"
 		"  --collector.tcp.worst-connections=N\n"
 		"                              connections listed per problem kind on the status page\n"
 		"                              and /api/v1/status, 1-%d (default %d); never labels\n"
@@ -330,6 +333,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_ON },
 		{ "no-collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_OFF },
 		{ "collector.tcp.worst-connections", required_argument, NULL, OPT_WORST_CONNECTIONS },
+		{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER_METRICS },
 	};
 
 	memset(flags, 0, sizeof(*flags));
@@ -399,6 +403,9 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			break;
 		case OPT_CLIENT_PORTS:
 			client_ports = optarg;
+			break;
+		case OPT_DISABLE_EXPORTER_METRICS:
+			flags->disable_exporter_metrics = true;
 			break;
 		case OPT_WORST_CONNECTIONS:
 			if (parse_number("--collector.tcp.worst-connections", optarg, 1, TCPAGG_WORST_LIMIT,

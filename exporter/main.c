@@ -45,13 +45,17 @@ static void print_error(const char *message)
 /* The scanner asks for the serving figures through this; set once HTTP has started. */
 static _Atomic(struct http *) stats_http;
 
+/* ctx: the flags. */
 static void fill_stats(void *ctx, struct exporter_stats *out)
 {
+	const struct flags *flags = ctx;
 	struct http *h = atomic_load(&stats_http);
 
-	(void)ctx;
 	if (h)
 		http_stats(h, out);
+	out->exporter_metrics = !flags->disable_exporter_metrics;
+	if (out->exporter_metrics && process_stats_read(&out->process) < 0)
+		log_debug("cannot read the exporter's own /proc/self figures");
 }
 
 /* Raises the open-file limit to its hard limit (as Go programs do) so that
@@ -199,7 +203,7 @@ int main(int argc, char **argv)
 	config.workers = flags.netns_workers;
 	config.no_histograms = !flags.tcp_histograms;
 	config.worst_connections = flags.worst_connections;
-	ret = scrape_create(&scrape, flags.collector_enabled, &config, fill_stats, NULL);
+	ret = scrape_create(&scrape, flags.collector_enabled, &config, fill_stats, &flags);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));
 		webconfig_unref(web);

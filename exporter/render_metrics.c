@@ -600,6 +600,17 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 		     "Scans of the kernel's sockets and counters performed. Scrapes that arrive "
 		     "during a scan share it, so this grows more slowly than the number of scrapes.",
 		     s->scan_number);
+	write_single(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
+		     "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
+		     "it failed and the previous configuration is still in use.",
+		     st->reload_successful ? 1 : 0);
+	expfmt_family(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", "gauge",
+		      "Unix time of the last successful load of --web.config.file (the start time "
+		      "when none is given).");
+	expfmt_sample(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", NULL, 0,
+		      st->reload_success_time);
+	if (!st->exporter_metrics)
+		return; /* --web.disable-exporter-metrics */
 	write_single(out, "tcp_health_exporter_stale_scrapes_total", "counter",
 		     "Scrapes answered from the latest snapshot without a new scan, because responses "
 		     "still being sent to slow clients held more memory than the response bound.",
@@ -616,15 +627,29 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 			"client_connection_limit, read_timeout, write_timeout, max_requests (503), "
 			"auth_throttled and auth_queue_full (429), unauthorized (401).",
 			stats_refusal_names, st->refused, STATS_REFUSALS);
-	write_single(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
-		     "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
-		     "it failed and the previous configuration is still in use.",
-		     st->reload_successful ? 1 : 0);
-	expfmt_family(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", "gauge",
-		      "Unix time of the last successful load of --web.config.file (the start time "
-		      "when none is given).");
-	expfmt_sample(out, "tcp_health_exporter_config_last_reload_success_timestamp_seconds", NULL, 0,
-		      st->reload_success_time);
+}
+
+/* The process_* families as Prometheus client libraries write them (names, types and help
+ * of client_golang's process collector), so dashboards made for them work unchanged. */
+static void write_process(const struct snapshot *s, struct expfmt_buf *out)
+{
+	const struct process_stats *p = &s->self.process;
+
+	if (!s->self.exporter_metrics || !p->present)
+		return;
+	expfmt_family(out, "process_cpu_seconds_total", "counter",
+		      "Total user and system CPU time spent in seconds.");
+	expfmt_sample(out, "process_cpu_seconds_total", NULL, 0, p->cpu_seconds);
+	write_single(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+		     p->max_fds);
+	write_single(out, "process_open_fds", "gauge", "Number of open file descriptors.", p->open_fds);
+	write_single(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+		     p->resident_bytes);
+	expfmt_family(out, "process_start_time_seconds", "gauge",
+		      "Start time of the process since unix epoch in seconds.");
+	expfmt_sample(out, "process_start_time_seconds", NULL, 0, p->start_time);
+	write_single(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+		     p->virtual_bytes);
 }
 
 static void write_netns(const struct snapshot *s, struct expfmt_buf *out)
@@ -677,5 +702,6 @@ int render_metrics(const struct snapshot *s, struct expfmt_buf *out)
 	write_collector_results(s, out);
 	write_netns(s, out);
 	write_self(s, out);
+	write_process(s, out);
 	return out->error;
 }

@@ -3,6 +3,8 @@
 #ifndef TCPH_STATS_H
 #define TCPH_STATS_H
 
+#include "process.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,6 +30,10 @@ struct exporter_stats {
 	uint64_t stale_scrapes;	   /* scrapes answered from the latest snapshot without a scan */
 	bool reload_successful;	   /* the last --web.config.file (re)load worked */
 	double reload_success_time; /* Unix time of the last successful (re)load */
+	/* --web.disable-exporter-metrics turns these off: the process_* figures and the HTTP
+	 * serving ones (tcp_health_exporter_http_*, stale scrapes). */
+	bool exporter_metrics;
+	struct process_stats process;
 };
 
 #endif

@@ -59,6 +59,42 @@ request "$NS" "$BASE/metrics" >/dev/null
 assert_eq "/-/healthy cost no scan (scans_total +1 for the next scrape only)" "$((scans_before + 1))" \
 	"$(awk '/^tcp_health_exporter_scans_total / { print $2 }' "$IT_TMP/b")"
 
+section "process_* self-metrics, and --web.disable-exporter-metrics"
+pid=$(bg_pid http)
+request "$NS" "$BASE/metrics" >/dev/null
+fds_now=$(ls "/proc/$pid/fd" | wc -l)
+open_fds=$(metric_value "$IT_TMP/b" process_open_fds)
+# The scrape's own connection was open while the figure was taken, perhaps not any more.
+if [ -n "$open_fds" ] && [ "$open_fds" -ge $((fds_now - 2)) ] && [ "$open_fds" -le $((fds_now + 2)) ]; then
+	ok "process_open_fds $open_fds, /proc/$pid/fd holds $fds_now"
+else
+	fail "process_open_fds '$open_fds', /proc/$pid/fd holds $fds_now"
+fi
+assert_eq "process_max_fds is the soft open-file limit" \
+	"$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")" "$(metric_value "$IT_TMP/b" process_max_fds)"
+# Start time: boot time + the process's starttime (field 22 of stat) in clock ticks.
+want_start=$(awk -v btime="$(awk '/^btime / { print $2 }' /proc/stat)" -v hz="$(getconf CLK_TCK)" \
+	'{ sub(/.*\) /, ""); printf "%.2f", btime + $20 / hz }' "/proc/$pid/stat")
+assert_eq "process_start_time_seconds" "$want_start" \
+	"$(awk -v v="$(metric_value "$IT_TMP/b" process_start_time_seconds)" 'BEGIN { printf "%.2f", v }')"
+rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+rss=$(metric_value "$IT_TMP/b" process_resident_memory_bytes)
+if [ -n "$rss" ] && [ "$rss" -gt $((rss_kb * 1024 / 2)) ] && [ "$rss" -lt $((rss_kb * 1024 * 2)) ]; then
+	ok "process_resident_memory_bytes $rss, VmRSS $rss_kb KiB"
+else
+	fail "process_resident_memory_bytes '$rss', VmRSS $rss_kb KiB"
+fi
+for m in process_cpu_seconds_total process_virtual_memory_bytes; do
+	assert_contains "$m is served" "$IT_TMP/b" "# TYPE $m "
+done
+exporter_start noself "$NS" "$TCPH_BIN" 127.0.0.1:9979 --web.disable-exporter-metrics
+assert_eq "GET /metrics with --web.disable-exporter-metrics" 200 "$(request "$NS" http://127.0.0.1:9979/metrics)"
+assert_eq "no process_* families with --web.disable-exporter-metrics" 0 "$(grep -c '^process_' "$IT_TMP/b" || true)"
+assert_eq "no tcp_health_exporter_http_* with --web.disable-exporter-metrics" 0 \
+	"$(grep -c '^tcp_health_exporter_http_' "$IT_TMP/b" || true)"
+assert_contains "the scan figures stay" "$IT_TMP/b" 'tcp_health_exporter_scans_total '
+it_stop noself TERM 10
+
 section "compression and keep-alive"
 assert_eq "GET /metrics with Accept-Encoding: gzip" 200 \
 	"$(request "$NS" -H 'Accept-Encoding: gzip' "$BASE/metrics")"

@@ -160,6 +160,8 @@ static void normalise(const char *text, struct expfmt_buf *out)
 /* Families the golden file must hold: an exposition that lost one cannot be blessed. */
 static const char *const required[] = {
 	"# TYPE tcp_health_exporter_build_info gauge",
+	"# TYPE process_cpu_seconds_total counter",
+	"# TYPE process_start_time_seconds gauge",
 	"# TYPE tcp_health_connections gauge",
 	"# TYPE tcp_health_listener_up gauge",
 	"# TYPE tcp_health_listener_info gauge",
@@ -255,6 +257,12 @@ START_TEST(exposition_matches_golden_file)
 	/* Stable by construction: the self-metrics are a zeroed struct and the scan number. */
 	ck_assert_uint_eq(s->scan_number, 1);
 	ck_assert_mem_eq(&s->self, &zero_stats, sizeof(zero_stats));
+	/* Without --web.disable-exporter-metrics: the serving and process figures, fixed here. */
+	s->self.exporter_metrics = true;
+	s->self.process = (struct process_stats){ .present = true, .cpu_seconds = 0.25,
+						  .resident_bytes = 6291456, .virtual_bytes = 120414208,
+						  .start_time = 1795300000.5, .open_fds = 12,
+						  .max_fds = 20000 };
 	/* tcp and netstat succeed; sysctl fails on the junk tcp_fin_timeout of tests/data. */
 	ck_assert_int_eq(s->collectors[collectors_find("tcp")].error, 0);
 	ck_assert_int_eq(s->collectors[collectors_find("netstat")].error, 0);
@@ -270,6 +278,23 @@ START_TEST(exposition_matches_golden_file)
 	for (unsigned i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		ck_assert_msg(strstr(normal.data, required[i]) != NULL, "exposition lacks '%s'",
 			      required[i]);
+
+	/* --web.disable-exporter-metrics: neither process_* nor the HTTP serving figures. */
+	{
+		struct expfmt_buf off;
+
+		s->self.exporter_metrics = false;
+		ck_assert_int_eq(expfmt_init(&off, 0), 0);
+		ck_assert_int_eq(render_metrics(s, &off), 0);
+		expfmt_append(&off, "", 1);
+		ck_assert_ptr_null(strstr(off.data, "\nprocess_"));
+		ck_assert_ptr_null(strstr(off.data, "tcp_health_exporter_http_"));
+		ck_assert_ptr_null(strstr(off.data, "tcp_health_exporter_stale_scrapes_total"));
+		ck_assert_ptr_nonnull(strstr(off.data, "\ntcp_health_exporter_scans_total 1\n"));
+		ck_assert_ptr_nonnull(strstr(off.data, "tcp_health_exporter_config_last_reload_successful"));
+		expfmt_fini(&off);
+		s->self.exporter_metrics = true;
+	}
 
 	if (write_path) {
 		write_file(write_path, normal.data, normal.len);
