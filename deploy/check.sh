@@ -110,6 +110,7 @@ need(sc.get("capabilities", {}).get("drop") == ["ALL"], "capabilities not all dr
 need(not sc.get("capabilities", {}).get("add"), "capabilities added")
 need(c["resources"]["requests"] and c["resources"]["limits"], "no resource requests/limits")
 need(c["livenessProbe"]["httpGet"]["path"] == "/-/healthy", "liveness not on /-/healthy")
+need(c["readinessProbe"]["httpGet"]["path"] == "/-/ready", "readiness not on /-/ready")
 need(c["ports"][0]["containerPort"] == 9978, "not on port 9978")
 
 # The --netns=all DaemonSet: a DaemonSet of its own (name, selector), privileged exactly
@@ -148,8 +149,8 @@ need(vols.get(m.get("name"), {}).get("hostPath", {}).get("path") == "/run/netns"
      "/run/netns is not the node's /run/netns")
 need(nc["resources"]["requests"] and nc["resources"]["limits"], "netns: no resource requests/limits")
 need(nc["ports"][0]["containerPort"] == 9978 and nc["ports"][0]["name"] == "metrics", "netns: not on port 9978")
-need(nc["livenessProbe"]["httpGet"]["path"] == "/-/healthy" and nc["readinessProbe"]["httpGet"]["path"] == "/-/healthy",
-     "netns: probes not on /-/healthy")
+need(nc["livenessProbe"]["httpGet"]["path"] == "/-/healthy" and nc["readinessProbe"]["httpGet"]["path"] == "/-/ready",
+     "netns: probes not on /-/healthy and /-/ready")
 
 svc = yaml.safe_load(open("deploy/kubernetes/service.yaml"))
 need(svc["kind"] == "Service", "service.yaml is not a Service")

@@ -388,7 +388,8 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 					 optarg);
 				return -EINVAL;
 			}
-			if (strcmp(optarg, "/-/healthy") == 0 || strcmp(optarg, "/api/v1/status") == 0) {
+			if (strcmp(optarg, "/-/healthy") == 0 || strcmp(optarg, "/-/ready") == 0 ||
+			    strcmp(optarg, "/api/v1/status") == 0) {
 				snprintf(err, errlen, "invalid --web.telemetry-path '%s': the exporter serves "
 					 "it already", optarg);
 				return -EINVAL;

@@ -104,6 +104,7 @@ struct request {
 	enum request_state state;
 	/* the scrape */
 	enum snapshot_view_id view; /* what it asks for: the metrics (text or gzip) or a status view */
+	bool ready_probe;	    /* /-/ready: any snapshot will do, no view */
 	bool counted; /* in http.in_flight */
 	struct snapshot *snapshot;
 };
@@ -721,9 +722,11 @@ static enum scrape_start start_scrape(struct http *h, struct request *req, enum 
 	/* The status views show the latest snapshot while it is fresh: a page left open (it
 	 * refreshes itself) or a script polling the JSON adds no scan of its own, and takes no
 	 * --web.max-requests place either. */
-	if (req->view >= SNAPSHOT_VIEW_STATUS_JSON) {
+	if (req->view >= SNAPSHOT_VIEW_STATUS_JSON || req->ready_probe) {
 		latest = scrape_latest(h->scrape);
-		if (latest && clock_seconds(CLOCK_MONOTONIC) - latest->monotonic_time <= HTTP_STATUS_MAX_AGE_SECONDS) {
+		/* Ready once a scan has been published; until then the probe waits for one. */
+		if (latest && (req->ready_probe ||
+			       clock_seconds(CLOCK_MONOTONIC) - latest->monotonic_time <= HTTP_STATUS_MAX_AGE_SECONDS)) {
 			req->snapshot = latest;
 			req->state = REQ_SNAPSHOT_READY;
 			return SCRAPE_READY;
@@ -770,6 +773,10 @@ static enum MHD_Result answer_scrape(struct http *h, struct request *req)
 	if (!s) {
 		ret = queue_text(req->connection, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "no snapshot: the exporter is shutting down or out of memory\n", text_plain);
+		goto out;
+	}
+	if (req->ready_probe) {
+		ret = queue_text(req->connection, MHD_HTTP_OK, "Ready.\n", text_plain);
 		goto out;
 	}
 	accept_encoding = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
@@ -861,7 +868,9 @@ static enum MHD_Result route(struct http *h, struct request *req, const char *ur
 		req->state = REQ_ANSWERED;
 		return queue_text(req->connection, MHD_HTTP_OK, "Healthy.\n", text_plain);
 	}
-	if (strcmp(url, h->telemetry_path) == 0)
+	if (strcmp(url, HTTP_READY_PATH) == 0)
+		req->ready_probe = true;
+	else if (strcmp(url, h->telemetry_path) == 0)
 		req->view = SNAPSHOT_VIEW_METRICS_TEXT; /* or gzip: decided when answering */
 	else if (strcmp(url, "/") == 0)
 		req->view = SNAPSHOT_VIEW_STATUS_HTML;

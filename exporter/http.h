@@ -27,6 +27,7 @@
 #define HTTP_STATUS_MAX_AGE_SECONDS 5.0
 #define HTTP_STATUS_API_PATH "/api/v1/status"
 #define HTTP_HEALTHY_PATH "/-/healthy" /* 200 while the server answers; no scan */
+#define HTTP_READY_PATH "/-/ready"     /* 200 once a scan has been published (waits for the first) */
 
 struct webconfig;
 struct http;

@@ -59,6 +59,16 @@ request "$NS" "$BASE/metrics" >/dev/null
 assert_eq "/-/healthy cost no scan (scans_total +1 for the next scrape only)" "$((scans_before + 1))" \
 	"$(awk '/^tcp_health_exporter_scans_total / { print $2 }' "$IT_TMP/b")"
 
+section "/-/ready: waits for the first scan, then costs none"
+exporter_start ready "$NS" "$TCPH_BIN" 127.0.0.1:9980
+assert_eq "GET /-/ready on a fresh exporter" 200 "$(request "$NS" http://127.0.0.1:9980/-/ready)"
+assert_eq "GET /-/ready body" "Ready." "$(cat "$IT_TMP/b")"
+assert_eq "GET /-/ready again" 200 "$(request "$NS" http://127.0.0.1:9980/-/ready)"
+request "$NS" http://127.0.0.1:9980/metrics >/dev/null
+assert_eq "the first /-/ready made the one scan, the second none (scans_total at the next scrape)" 2 \
+	"$(metric_value "$IT_TMP/b" tcp_health_exporter_scans_total)"
+it_stop ready TERM 10
+
 section "process_* self-metrics, and --web.disable-exporter-metrics"
 pid=$(bg_pid http)
 request "$NS" "$BASE/metrics" >/dev/null

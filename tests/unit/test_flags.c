@@ -114,6 +114,7 @@ static const struct {
 	{ "--web.telemetry-path", "metrics", "'metrics'" },
 	{ "--web.telemetry-path", "/", "'/'" },
 	{ "--web.telemetry-path", "/-/healthy", "serves it already" },
+	{ "--web.telemetry-path", "/-/ready", "serves it already" },
 	{ "--web.telemetry-path", "/api/v1/status", "serves it already" },
 	{ "--web.telemetry-path", "/a\"><script>", "script" },
 	{ "--web.telemetry-path", "/m?x=1", "'/m?x=1'" },
