@@ -144,13 +144,13 @@ FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
-$(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c $(HEADERS) | check-deps
+$(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c
-$(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c $(HEADERS) | check-deps
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c lib/utf8.c
+$(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $$(pkg-config --cflags yaml-0.1 gnutls libcrypt) -o $@ \
-	  tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c $$(pkg-config --libs yaml-0.1 gnutls libcrypt) -lpthread
+	  tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/log.c lib/utf8.c $$(pkg-config --libs yaml-0.1 gnutls libcrypt) -lpthread
 $(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c

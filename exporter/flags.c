@@ -46,6 +46,7 @@ enum {
 	OPT_HISTOGRAMS_OFF,
 	OPT_WORST_CONNECTIONS,
 	OPT_DISABLE_EXPORTER_METRICS,
+	OPT_LOG_FORMAT,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -100,6 +101,8 @@ static void usage(FILE *out)
 		"                              connections listed per problem kind on the status page\n"
 		"                              and /api/v1/status, 1-%d (default %d); never labels\n"
 		"  --log.level=LEVEL           debug, info, warn or error (default info)\n"
+		"  --log.format=FORMAT         logfmt or json, one line a message on stderr (default\n"
+		"                              logfmt)\n"
 		"DURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n",
 		DEFAULT_MAX_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
 		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD,
@@ -334,6 +337,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "no-collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_OFF },
 		{ "collector.tcp.worst-connections", required_argument, NULL, OPT_WORST_CONNECTIONS },
 		{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER_METRICS },
+		{ "log.format", required_argument, NULL, OPT_LOG_FORMAT },
 	};
 
 	memset(flags, 0, sizeof(*flags));
@@ -404,6 +408,12 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			break;
 		case OPT_CLIENT_PORTS:
 			client_ports = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (log_parse_format(optarg, &flags->log_format) < 0) {
+				snprintf(err, errlen, "invalid --log.format '%s': want logfmt or json", optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_DISABLE_EXPORTER_METRICS:
 			flags->disable_exporter_metrics = true;

@@ -29,6 +29,7 @@ struct flags {
 	unsigned read_timeout_ms;	 /* to receive a whole request */
 	unsigned write_timeout_ms;	 /* to send a whole response */
 	enum log_level log_level;
+	enum log_format log_format;	 /* --log.format */
 	bool collector_enabled[FLAGS_MAX_COLLECTORS];
 	bool tcp_histograms;		/* --[no-]collector.tcp.histograms */
 	unsigned worst_connections;	/* --collector.tcp.worst-connections */

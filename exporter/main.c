@@ -158,6 +158,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(flags.log_level);
+	log_set_format(flags.log_format);
 	if (flags.netns_mode != NETNS_SELF && check_netns_privileges(err, sizeof(err)) < 0) {
 		print_error(err);
 		return 2;

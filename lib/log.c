@@ -3,6 +3,8 @@
  * threads never interleave) and flushed at once for container runtimes and journald. */
 #include "log.h"
 
+#include "utf8.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 /* Set once by main before any thread starts; read-only afterwards. */
 static enum log_level current_level = LOG_LEVEL_INFO;
+static enum log_format current_format = LOG_FORMAT_LOGFMT;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 int log_parse_level(const char *name, enum log_level *out)
@@ -27,6 +30,42 @@ int log_parse_level(const char *name, enum log_level *out)
 void log_set_level(enum log_level level)
 {
 	current_level = level;
+}
+
+int log_parse_format(const char *name, enum log_format *out)
+{
+	if (strcmp(name, "logfmt") == 0)
+		*out = LOG_FORMAT_LOGFMT;
+	else if (strcmp(name, "json") == 0)
+		*out = LOG_FORMAT_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void log_set_format(enum log_format format)
+{
+	current_format = format;
+}
+
+/* `text` as the inside of a JSON string: quote, backslash and control characters escaped
+ * (the message is already free of newlines and quotes for logfmt; this keeps JSON valid
+ * whatever a caller passes). */
+static void json_escape(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p && n + 7 < size; p++) {
+		if (*p == '"' || *p == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)*p;
+		} else if (*p < 0x20) {
+			n += (size_t)snprintf(out + n, size - n, "\\u%04x", *p);
+		} else {
+			out[n++] = (char)*p;
+		}
+	}
+	out[n] = '\0';
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -51,8 +90,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "ts=%s.%03ldZ level=%s msg=\"%s\"\n", stamp, now.tv_nsec / 1000000,
-			level_names[level], text);
+		if (current_format == LOG_FORMAT_JSON) {
+			char escaped[sizeof(text) * 6 + 8];
+
+			utf8_sanitize(text); /* JSON is UTF-8; a message may quote any path */
+			json_escape(text, escaped, sizeof(escaped));
+			fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"}\n", stamp,
+				now.tv_nsec / 1000000, level_names[level], escaped);
+		} else {
+			fprintf(stderr, "ts=%s.%03ldZ level=%s msg=\"%s\"\n", stamp, now.tv_nsec / 1000000,
+				level_names[level], text);
+		}
 	}
 	fflush(stderr);
 }

@@ -76,6 +76,7 @@ rejected "--web.write-timeout 2h (above 1h)" "2h" --web.write-timeout 2h
 rejected "--web.write-timeout empty" "--web.write-timeout" --web.write-timeout=
 rejected "--no-collector.nosuch" "--no-collector.nosuch" --no-collector.nosuch
 rejected "--log.level loud" "loud" --log.level loud
+rejected "--log.format xml" "xml" --log.format xml
 rejected "--web.telemetry-path relative" "relative" --web.telemetry-path relative
 rejected "--web.telemetry-path /" "'/'" --web.telemetry-path /
 rejected "--web.telemetry-path /-/healthy" "serves it already" --web.telemetry-path /-/healthy
@@ -99,7 +100,7 @@ for flag in --help --version; do
 	assert_eq "$flag: stderr" "" "$(cat "$IT_TMP/cli.err")"
 	if [ "$flag" = --help ]; then
 		for word in Usage --web.listen-address --web.telemetry-path --listen-ports --client-ports \
-			--max-ports --log.level --version --web.max-requests --web.max-connections \
+			--max-ports --log.level --log.format --web.disable-exporter-metrics --version --web.max-requests --web.max-connections \
 			--web.max-connections-per-ip --web.read-timeout --web.write-timeout SIGHUP; do
 			assert_contains "--help mentions $word" "$IT_TMP/cli.out" "$word"
 		done
@@ -118,6 +119,21 @@ else
 	fail "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout 500ms: scrape failed"
 fi
 it_stop durations TERM 5
+
+section "--log.format=json: one JSON object a line"
+# A web config that cannot be read makes a warning with a quoted path in it on SIGHUP.
+exporter_start jsonlog "$NS" "$TCPH_BIN" 127.0.0.1:9978 --log.format=json --log.level=debug
+scrape "$NS" http://127.0.0.1:9978/metrics "$IT_TMP/jsonlog.prom" || fail "scrape with --log.format=json failed"
+it_stop jsonlog TERM 5
+lines=$(wc -l <"$(bg_err jsonlog)")
+parsed=$(jq -c 'select((.ts | type) == "string" and (.level | test("^(debug|info|warn|error)$")) and (.msg | type) == "string")' \
+	"$(bg_err jsonlog)" 2>"$IT_TMP/jq.err" | wc -l)
+if [ "$lines" -ge 2 ] && [ "$parsed" = "$lines" ]; then
+	ok "--log.format=json: all $lines lines are JSON objects with ts, level and msg"
+else
+	fail "--log.format=json: $parsed of $lines lines parse: $(head -c 300 "$IT_TMP/jq.err") $(head -n 3 "$(bg_err jsonlog)")"
+fi
+assert_contains "--log.format=json: the start line" "$(bg_err jsonlog)" '"level":"info","msg":"tcp_health_exporter '
 assert_eq "durations: exit status after SIGTERM" 0 "$IT_STOP_RC"
 
 section "--no-collector.tcp"

@@ -111,6 +111,7 @@ static const struct {
 	{ "--collector.tcp.worst-connections", "0", "'0'" },
 	{ "--collector.tcp.worst-connections", "101", "'101'" },
 	{ "--log.level", "loud", "'loud'" },
+	{ "--log.format", "xml", "'xml'" },
 	{ "--web.telemetry-path", "metrics", "'metrics'" },
 	{ "--web.telemetry-path", "/", "'/'" },
 	{ "--web.telemetry-path", "/-/healthy", "serves it already" },

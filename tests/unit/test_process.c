@@ -1,7 +1,12 @@
 /* test_process.c — the exporter's own process figures: /proc/PID/stat parsing (a comm with
  * spaces and parentheses included) and a read of the test's own /proc/self. */
 #include "../../exporter/process.h"
+#include "../../lib/log.h"
 #include "unit.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <stdio.h>
 #include <time.h>
@@ -59,6 +64,42 @@ START_TEST(own_process_read)
 }
 END_TEST
 
+/* --log.format=json: a message with quotes, backslashes, control characters and bytes that
+ * are not UTF-8 is still one valid JSON object whose msg reads back. */
+START_TEST(log_json_line_is_valid)
+{
+	char path[] = "/tmp/tcph-log-XXXXXX", line[4096];
+	int fd = mkstemp(path), saved = dup(2);
+	FILE *f;
+	json_t *doc;
+	json_error_t error;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(saved, 0);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	log_set_format(LOG_FORMAT_JSON);
+	log_msg(LOG_LEVEL_ERROR, "cannot read \"%s\": a\\b\x01" "c\xff", "/p\tq");
+	log_set_format(LOG_FORMAT_LOGFMT);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(path);
+	doc = json_loads(line, 0, &error);
+	ck_assert_msg(doc != NULL, "not JSON: %s (%s)", line, error.text);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "level")), "error");
+	/* logfmt's rule (quotes become ') applies first; control characters and the bad byte
+	 * become '?' for JSON. */
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "msg")), "cannot read '/p?q': a\\b?c?");
+	json_decref(doc);
+}
+END_TEST
+
 Suite *process_suite(void)
 {
 	Suite *s = suite_create("process");
@@ -67,6 +108,7 @@ Suite *process_suite(void)
 	tcase_add_test(tc, stat_parsed_after_the_last_parenthesis);
 	tcase_add_test(tc, bad_stat_refused);
 	tcase_add_test(tc, own_process_read);
+	tcase_add_test(tc, log_json_line_is_valid);
 	suite_add_tcase(s, tc);
 	return s;
 }
