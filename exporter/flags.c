@@ -47,6 +47,7 @@ enum {
 	OPT_WORST_CONNECTIONS,
 	OPT_DISABLE_EXPORTER_METRICS,
 	OPT_LOG_FORMAT,
+	OPT_DISABLE_DEFAULTS,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -92,6 +93,8 @@ static void usage(FILE *out)
 		"                              one per online CPU)\n"
 		"  --path.procfs=PATH          procfs mount point (default /proc), e.g. the host's\n"
 		"                              procfs mounted into a container\n"
+		"  --collector.disable-defaults\n"
+		"                              run only the collectors enabled with --collector.NAME\n"
 		"  --[no-]collector.tcp.histograms\n"
 		"                              the idle and RTT histograms (default on; off saves 22\n"
 		"                              series per port label set)\n"
@@ -310,6 +313,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	uint64_t ms;
 	const char *listen_ports = NULL, *client_ports = NULL;
 	char list_err[160];
+	bool disable_defaults = false, explicit_on[FLAGS_MAX_COLLECTORS] = { false };
 	unsigned n = 0;
 	int opt;
 
@@ -338,6 +342,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "collector.tcp.worst-connections", required_argument, NULL, OPT_WORST_CONNECTIONS },
 		{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER_METRICS },
 		{ "log.format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "collector.disable-defaults", no_argument, NULL, OPT_DISABLE_DEFAULTS },
 	};
 
 	memset(flags, 0, sizeof(*flags));
@@ -360,6 +365,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		snprintf(err, errlen, "too many collectors compiled in");
 		return -EINVAL;
 	}
+	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) < 32, "options[] has room for 31 fixed flags");
 	for (unsigned i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		options[n++] = fixed[i];
 	for (unsigned i = 0; i < collectors_count; i++) {
@@ -515,14 +521,25 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 			else
 				snprintf(err, errlen, "unknown flag '%s' (see --help)", argv[optind - 1]);
 			return -EINVAL;
+		case OPT_DISABLE_DEFAULTS:
+			disable_defaults = true;
+			break;
 		default:
-			if (opt >= OPT_COLLECTOR_OFF)
+			if (opt >= OPT_COLLECTOR_OFF) {
 				flags->collector_enabled[opt - OPT_COLLECTOR_OFF] = false;
-			else if (opt >= OPT_COLLECTOR_ON)
+				explicit_on[opt - OPT_COLLECTOR_OFF] = false;
+			} else if (opt >= OPT_COLLECTOR_ON) {
 				flags->collector_enabled[opt - OPT_COLLECTOR_ON] = true;
+				explicit_on[opt - OPT_COLLECTOR_ON] = true;
+			}
 			break;
 		}
 	}
+	/* As node_exporter's: only the collectors named with --collector.NAME run, wherever on
+	 * the command line the flag stands. */
+	if (disable_defaults)
+		for (unsigned i = 0; i < collectors_count; i++)
+			flags->collector_enabled[i] = explicit_on[i];
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' (flags start with --)", argv[optind]);
 		return -EINVAL;

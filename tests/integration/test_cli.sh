@@ -100,7 +100,8 @@ for flag in --help --version; do
 	assert_eq "$flag: stderr" "" "$(cat "$IT_TMP/cli.err")"
 	if [ "$flag" = --help ]; then
 		for word in Usage --web.listen-address --web.telemetry-path --listen-ports --client-ports \
-			--max-ports --log.level --log.format --web.disable-exporter-metrics --version --web.max-requests --web.max-connections \
+			--max-ports --log.level --log.format --web.disable-exporter-metrics \
+			--collector.disable-defaults --version --web.max-requests --web.max-connections \
 			--web.max-connections-per-ip --web.read-timeout --web.write-timeout SIGHUP; do
 			assert_contains "--help mentions $word" "$IT_TMP/cli.out" "$word"
 		done

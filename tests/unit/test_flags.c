@@ -56,6 +56,30 @@ START_TEST(defaults)
 }
 END_TEST
 
+/* --collector.disable-defaults: only what --collector.NAME names runs, wherever it stands. */
+START_TEST(disable_defaults)
+{
+	const char *before[] = { "x", "--collector.disable-defaults", "--collector.netstat", NULL };
+	const char *after[] = { "x", "--collector.sysctl", "--collector.disable-defaults", NULL };
+	const char *none[] = { "x", "--collector.disable-defaults", NULL };
+	const char *off_again[] = { "x", "--collector.tcp", "--no-collector.tcp", "--collector.disable-defaults", NULL };
+
+	ck_assert_int_eq(parse(3, before), FLAGS_RUN);
+	ck_assert(!flags->collector_enabled[collectors_find("tcp")]);
+	ck_assert(!flags->collector_enabled[collectors_find("sysctl")]);
+	ck_assert(flags->collector_enabled[collectors_find("netstat")]);
+	ck_assert_int_eq(parse(3, after), FLAGS_RUN);
+	ck_assert(!flags->collector_enabled[collectors_find("tcp")]);
+	ck_assert(flags->collector_enabled[collectors_find("sysctl")]);
+	ck_assert(!flags->collector_enabled[collectors_find("netstat")]);
+	ck_assert_int_eq(parse(2, none), FLAGS_RUN);
+	for (unsigned i = 0; i < collectors_count; i++)
+		ck_assert(!flags->collector_enabled[i]);
+	ck_assert_int_eq(parse(4, off_again), FLAGS_RUN);
+	ck_assert(!flags->collector_enabled[collectors_find("tcp")]);
+}
+END_TEST
+
 START_TEST(all_flags)
 {
 	const char *argv[] = { "x", "--web.listen-address=127.0.0.1:1", "--web.telemetry-path", "/m",
@@ -342,6 +366,7 @@ Suite *flags_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, all_flags);
+	tcase_add_test(tc, disable_defaults);
 	tcase_add_test(tc, help_and_version_exit_ok);
 	tcase_add_loop_test(tc, bad_values, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, web_limits_and_durations);
