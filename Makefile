@@ -41,7 +41,7 @@ TSAN_FLAGS := -O1 -fsanitize=thread -fno-omit-frame-pointer
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench dashboards container deploy clean FORCE
+.PHONY: all run check deps check-deps unit fuzz integration bench dashboards rules container deploy clean FORCE
 all: $(BIN)
 
 define install_missing
@@ -188,6 +188,13 @@ bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
 
 # Alert rules (promtool check/test), shortened test rules, dashboard lint.
+# The rules and dashboards with runbook links to your copy of docs/runbook.md:
+#   make rules RUNBOOK_URL=https://wiki.example/tcp/runbook     (into build/rules/)
+RUNBOOK_URL ?= file:///usr/share/doc/tcp-health-exporter/runbook.md
+rules: $(PROMTOOL)
+	sh dashboards/with_runbook_url.sh $(B)/rules '$(RUNBOOK_URL)'
+	$(PROMTOOL) check rules $(B)/rules/alerts.rules.yml $(B)/rules/recording.rules.yml
+
 dashboards: $(PROMTOOL) | check-deps
 	@echo "== dashboards and rules"
 	PROMTOOL=$(PROMTOOL) bash dashboards/check.sh

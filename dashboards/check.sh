@@ -4,6 +4,7 @@
 #   2. promtool test rules    on dashboards/prometheus/tests/*.yml
 #   3. promtool check rules   on the copy shorten_for_test.sh writes (it must stay loadable)
 #   4. dashboards/lint.sh     (dashboards and rule files; see its header)
+#   5. with_runbook_url.sh    (make rules RUNBOOK_URL=...) moves every runbook link
 #
 # usage: dashboards/check.sh
 # PROMTOOL defaults to build/prometheus/usr/bin/promtool under the repository root
@@ -50,6 +51,24 @@ shortened() {
 }
 step "shortened alert rules load" shortened
 step "dashboard lint" dashboards/lint.sh
+# RUNBOOK_URL: every runbook link moves to the given base, and the rules still load.
+runbook_url() {
+	local url=https://wiki.example/tcp/runbook alerts links
+	sh dashboards/with_runbook_url.sh "$tmp/rules" "$url" >/dev/null || return 1
+	"$PROMTOOL" check rules "$tmp/rules/alerts.rules.yml" "$tmp/rules/recording.rules.yml" || return 1
+	alerts=$(grep -c '^ *- alert:' dashboards/prometheus/alerts.rules.yml)
+	links=$(grep -c "runbook_url: $url#tcphealth" "$tmp/rules/alerts.rules.yml")
+	[ "$alerts" = "$links" ] || { echo "$links runbook links to $url for $alerts alerts"; return 1; }
+	! grep -rq 'file:///usr/share/doc/tcp-health-exporter' "$tmp/rules" ||
+		{ echo "the default base is left in $(grep -rl 'file:///usr/share/doc/tcp-health-exporter' "$tmp/rules")"; return 1; }
+	for f in "$tmp"/rules/*.json; do
+		jq empty "$f" || return 1
+	done
+	# Refused: not a URL, or one that would break the YAML.
+	! sh dashboards/with_runbook_url.sh "$tmp/bad" 'wiki/x' 2>/dev/null &&
+		! sh dashboards/with_runbook_url.sh "$tmp/bad" 'https://x/"y' 2>/dev/null
+}
+step "RUNBOOK_URL rewrites every runbook link" runbook_url
 
 echo "check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

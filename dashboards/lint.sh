@@ -40,7 +40,7 @@ README=${README:-$root/README.md}
 RUNBOOK_MD=${RUNBOOK_MD:-$root/docs/runbook.md}
 TESTS_DIR=${TESTS_DIR:-$root/dashboards/prometheus/tests}
 PROMTOOL=${PROMTOOL:-$root/build/prometheus/usr/bin/promtool}
-RUNBOOK_PREFIX=https://github.com/tcp-health-exporter/tcp_health_exporter/blob/main/docs/runbook.md#
+RUNBOOK_PREFIX=file:///usr/share/doc/tcp-health-exporter/runbook.md#
 
 command -v jq >/dev/null || { echo "lint.sh: jq is required (apt-get install jq)" >&2; exit 2; }
 [ -r "$README" ] || { echo "lint.sh: cannot read $README" >&2; exit 2; }
