@@ -146,7 +146,7 @@ incomplete=0
 while read -r _ _ _ f; do
 	# curl fails a transfer shorter than Content-Length; the body must also end with the
 	# last family of the exposition.
-	if ! tail -n 1 "$f" | grep -q '^tcp_health_exporter_config_last_reload_success_timestamp_seconds '; then
+	if ! tail -n 1 "$f" | grep -q '^process_virtual_memory_bytes '; then
 		incomplete=$((incomplete + 1))
 		[ "$incomplete" -gt 3 ] || echo "  incomplete: $f ($(wc -c <"$f") bytes)"
 	fi

@@ -21,7 +21,7 @@ it_begin awk gzip
 PORT=9978
 URL="http://127.0.0.1:$PORT/metrics"
 REAL=127.0.0.200 # the source address of the real scrapes
-LAST_FAMILY=tcp_health_exporter_config_last_reload_success_timestamp_seconds
+LAST_FAMILY=process_virtual_memory_bytes # the last family of the exposition
 
 # ---- helpers -------------------------------------------------------------------------
 
