@@ -16,6 +16,7 @@
 #include "../../exporter/render_metrics.h"
 #include "../../exporter/snapshot.h"
 #include "../../exporter/version.h"
+#include "replay.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -30,82 +31,6 @@
 
 #define GOLDEN "golden/metrics.prom"
 #define ACTUAL "build/golden-actual.prom"
-
-/* ---- the recorded dumps, replayed by family ------------------------------------------- */
-
-struct replay {
-	void *buf[2]; /* [0] IPv4, [1] IPv6 */
-	size_t len[2];
-	unsigned dumps[2];   /* dumps asked for, per family */
-	unsigned records[2]; /* records fed, per family */
-};
-
-struct replay_call {
-	struct replay *replay;
-	int index;
-	uint8_t family;
-	sockdiag_record_fn fn;
-	void *fn_ctx;
-};
-
-/* Passes each record on, refusing any of another family than the one asked for. */
-static int feed(const struct sockdiag_record *record, void *ctx)
-{
-	struct replay_call *call = ctx;
-
-	if (record->family != call->family)
-		return -EPROTO;
-	call->replay->records[call->index]++;
-	return call->fn(record, call->fn_ctx);
-}
-
-static int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
-{
-	struct replay *replay = ctx;
-	struct replay_call call = { replay, family == AF_INET6, (uint8_t)family, fn, fn_ctx };
-	const struct nlmsghdr *first;
-	int ret;
-
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	replay->dumps[call.index]++;
-	first = replay->buf[call.index];
-	ret = sockdiag_parse(replay->buf[call.index], replay->len[call.index], first->nlmsg_seq, feed,
-			     &call);
-	if (ret < 0)
-		return ret;
-	return ret == 1 ? 0 : -EBADMSG; /* a recording ends with NLMSG_DONE */
-}
-
-/* Reads a whole file into a malloc'd (so aligned) NUL-terminated buffer. */
-static char *load(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long size;
-
-	if (!f)
-		return NULL;
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	ck_assert_int_ge(size, 0);
-	rewind(f);
-	buf = malloc((size_t)size + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	buf[size] = '\0';
-	*len = (size_t)size;
-	return buf;
-}
-
-static char *load_data(const char *name, size_t *len)
-{
-	char *buf = load(unit_data_path(name), len);
-
-	ck_assert_msg(buf != NULL, "cannot read %s", unit_data_path(name));
-	return buf;
-}
 
 /* ---- normalising ---------------------------------------------------------------------- */
 
@@ -217,7 +142,7 @@ START_TEST(exposition_matches_golden_file)
 {
 	static const uint16_t listen_ports[] = { 1202, 3720, 5060 };
 	static const struct exporter_stats zero_stats;
-	struct replay replay = { 0 };
+	struct replay replay;
 	struct collectors_config config = {
 		.classify = { .listen_ports = listen_ports, .n_listen_ports = 3, .max_ports = 250 },
 		.idle_threshold_seconds = 300,
@@ -233,8 +158,7 @@ START_TEST(exposition_matches_golden_file)
 	char *golden;
 	size_t golden_len = 0;
 
-	replay.buf[0] = load_data("dump_ipv4.bin", &replay.len[0]);
-	replay.buf[1] = load_data("dump_ipv6.bin", &replay.len[1]);
+	replay_load(&replay);
 	snprintf(proc_root, sizeof(proc_root), "%s", unit_data_path("proc"));
 	config.proc_root = proc_root;
 	for (unsigned i = 0; i < collectors_count; i++)
@@ -300,7 +224,7 @@ START_TEST(exposition_matches_golden_file)
 		write_file(write_path, normal.data, normal.len);
 		fprintf(stderr, "golden: wrote %s (%zu bytes)\n", write_path, normal.len);
 	} else {
-		golden = load(unit_data_path(GOLDEN), &golden_len);
+		golden = replay_load_file(unit_data_path(GOLDEN), &golden_len);
 		if (!golden || golden_len != normal.len || memcmp(golden, normal.data, normal.len) != 0) {
 			size_t line = 1;
 
@@ -322,8 +246,7 @@ START_TEST(exposition_matches_golden_file)
 	expfmt_fini(&normal);
 	expfmt_fini(&text);
 	snapshot_unref(s);
-	free(replay.buf[0]);
-	free(replay.buf[1]);
+	replay_free(&replay);
 }
 END_TEST
 

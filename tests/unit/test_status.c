@@ -14,6 +14,7 @@
 #include "../../exporter/snapshot.h"
 #include "../../exporter/status.h"
 #include "../../lib/utf8.h"
+#include "replay.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -324,70 +325,13 @@ END_TEST
 
 /* ---- a real snapshot ------------------------------------------------------------------------- */
 
-struct replay {
-	void *buf[2]; /* [0] IPv4, [1] IPv6 */
-	size_t len[2];
-};
-
-struct replay_call {
-	uint8_t family;
-	sockdiag_record_fn fn;
-	void *fn_ctx;
-};
-
-static int feed(const struct sockdiag_record *record, void *ctx)
-{
-	struct replay_call *call = ctx;
-
-	if (record->family != call->family)
-		return -EPROTO;
-	return call->fn(record, call->fn_ctx);
-}
-
-static int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
-{
-	struct replay *replay = ctx;
-	struct replay_call call = { (uint8_t)family, fn, fn_ctx };
-	int index = family == AF_INET6;
-	const struct nlmsghdr *first;
-	int ret;
-
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	first = replay->buf[index];
-	ret = sockdiag_parse(replay->buf[index], replay->len[index], first->nlmsg_seq, feed, &call);
-	if (ret < 0)
-		return ret;
-	return ret == 1 ? 0 : -EBADMSG;
-}
-
-static char *load(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long size;
-
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	ck_assert_int_ge(size, 0);
-	rewind(f);
-	buf = malloc((size_t)size + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	buf[size] = '\0';
-	*len = (size_t)size;
-	return buf;
-}
-
 #define SCAN_NUMBER 7
 static const uint16_t listen_ports[] = { 1202, 3720, 5060 };
 
 /* One scan of every collector on the test data, as test_golden.c takes it. */
 static struct snapshot *take_snapshot(void)
 {
-	struct replay replay = { { 0 }, { 0 } };
+	struct replay replay;
 	struct collectors_config config = {
 		.classify = { .listen_ports = listen_ports, .n_listen_ports = 3, .max_ports = 250 },
 		.idle_threshold_seconds = 300,
@@ -398,14 +342,8 @@ static struct snapshot *take_snapshot(void)
 	char proc_root[512];
 	struct collectors *c;
 	struct snapshot *s = NULL;
-	char *path;
 
-	path = strdup(unit_data_path("dump_ipv4.bin"));
-	replay.buf[0] = load(path, &replay.len[0]);
-	free(path);
-	path = strdup(unit_data_path("dump_ipv6.bin"));
-	replay.buf[1] = load(path, &replay.len[1]);
-	free(path);
+	replay_load(&replay);
 	snprintf(proc_root, sizeof(proc_root), "%s", unit_data_path("proc"));
 	config.proc_root = proc_root;
 	for (unsigned i = 0; i < collectors_count; i++)
@@ -413,8 +351,7 @@ static struct snapshot *take_snapshot(void)
 	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
 	ck_assert_int_eq(snapshot_take(c, SCAN_NUMBER, &s), 0);
 	collectors_destroy(c);
-	free(replay.buf[0]);
-	free(replay.buf[1]);
+	replay_free(&replay);
 	ck_assert_uint_eq(s->data.n_targets, 1);
 	ck_assert_ptr_nonnull(s->data.targets[0].tcp);
 	return s;
@@ -690,7 +627,8 @@ START_TEST(document_of_real_snapshot)
 	ck_assert(get_bool(port_row(ns, "server", 5060), "expected"));
 	ck_assert_ptr_nonnull(port_row(ns, "server", -1));
 	ck_assert_ptr_nonnull(port_row(ns, "client", -1));
-	golden = load(unit_data_path("golden/metrics.prom"), &golden_len);
+	golden = replay_load_file(unit_data_path("golden/metrics.prom"), &golden_len);
+	ck_assert_ptr_nonnull(golden);
 	ck_assert_ptr_nonnull(strstr(golden, "\ntcp_health_connections{port=\"3720\",role=\"server\","
 					     "state=\"close_wait\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(golden, "\ntcp_health_listen_queue_max{port=\"3720\"} 16\n"));

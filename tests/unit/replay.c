@@ -1,0 +1,88 @@
+/* replay.c — recorded netlink dumps replayed by family (see replay.h). */
+#include "replay.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct replay_call {
+	struct replay *replay;
+	int index;
+	uint8_t family;
+	sockdiag_record_fn fn;
+	void *fn_ctx;
+};
+
+/* Passes each record on, refusing any of another family than the one asked for. */
+static int feed(const struct sockdiag_record *record, void *ctx)
+{
+	struct replay_call *call = ctx;
+
+	if (record->family != call->family)
+		return -EPROTO;
+	call->replay->records[call->index]++;
+	return call->fn(record, call->fn_ctx);
+}
+
+int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+{
+	struct replay *replay = ctx;
+	struct replay_call call = { replay, family == AF_INET6, (uint8_t)family, fn, fn_ctx };
+	const struct nlmsghdr *first;
+	int ret;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	replay->dumps[call.index]++;
+	first = replay->buf[call.index];
+	ret = sockdiag_parse(replay->buf[call.index], replay->len[call.index], first->nlmsg_seq, feed,
+			     &call);
+	if (ret < 0)
+		return ret;
+	return ret == 1 ? 0 : -EBADMSG; /* a recording ends with NLMSG_DONE */
+}
+
+char *replay_load_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long size;
+
+	if (!f)
+		return NULL;
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	ck_assert_int_ge(size, 0);
+	rewind(f);
+	buf = malloc((size_t)size + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	buf[size] = '\0';
+	*len = (size_t)size;
+	return buf;
+}
+
+void replay_load(struct replay *replay)
+{
+	static const char *const names[2] = { "dump_ipv4.bin", "dump_ipv6.bin" };
+
+	memset(replay, 0, sizeof(*replay));
+	for (int i = 0; i < 2; i++) {
+		replay->buf[i] = replay_load_file(unit_data_path(names[i]), &replay->len[i]);
+		ck_assert_msg(replay->buf[i] != NULL, "cannot read %s", unit_data_path(names[i]));
+	}
+}
+
+void replay_free(struct replay *replay)
+{
+	for (int i = 0; i < 2; i++) {
+		free(replay->buf[i]);
+		replay->buf[i] = NULL;
+	}
+}

@@ -1,0 +1,28 @@
+/* replay.h — the recorded dumps tests/data/dump_ipv4.bin and dump_ipv6.bin (tests/data/
+ * record.sh says what they hold), replayed by family in place of the netlink dump
+ * (collectors_config.tcp_dump), for the tests that take a whole snapshot. */
+#ifndef TCPH_UNIT_REPLAY_H
+#define TCPH_UNIT_REPLAY_H
+
+#include "../../collectors/sockdiag.h"
+
+#include <stddef.h>
+
+struct replay {
+	void *buf[2]; /* [0] IPv4, [1] IPv6 */
+	size_t len[2];
+	unsigned dumps[2];   /* dumps asked for, per family */
+	unsigned records[2]; /* records fed, per family */
+};
+
+/* Loads both recordings (the test fails if one cannot be read). */
+void replay_load(struct replay *replay);
+void replay_free(struct replay *replay);
+/* A tcpagg_dump_fn: ctx is the struct replay. */
+int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx);
+
+/* Reads a whole file into a malloc'd (so aligned) NUL-terminated buffer; NULL if it cannot
+ * be opened. */
+char *replay_load_file(const char *path, size_t *len);
+
+#endif
