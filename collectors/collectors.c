@@ -328,9 +328,8 @@ static int worker_init(struct collectors_worker *w, struct collectors *c)
 		snprintf(w->agg.port_range_path, sizeof(w->agg.port_range_path),
 			 "%s/sys/net/ipv4/ip_local_port_range", c->proc_root);
 		w->agg.histograms = !c->config.no_histograms;
-		if (c->config.worst_connections)
-			w->agg.worst_max = c->config.worst_connections < TCPAGG_WORST_LIMIT ?
-						   c->config.worst_connections : TCPAGG_WORST_LIMIT;
+		if (c->config.worst_connections) /* tcpagg_begin caps it at TCPAGG_WORST_LIMIT */
+			w->agg.worst_max = c->config.worst_connections;
 		w->has_agg = true;
 	}
 	return 0;

@@ -1,6 +1,10 @@
 /* replay.c — recorded netlink dumps replayed by family (see replay.h). */
 #include "replay.h"
+#include "../../collectors/collectors.h"
+#include "../../exporter/snapshot.h"
 #include "unit.h"
+
+#include <stdbool.h>
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -77,6 +81,33 @@ void replay_load(struct replay *replay)
 		replay->buf[i] = replay_load_file(unit_data_path(names[i]), &replay->len[i]);
 		ck_assert_msg(replay->buf[i] != NULL, "cannot read %s", unit_data_path(names[i]));
 	}
+}
+
+struct snapshot *replay_snapshot(struct replay *replay, uint64_t scan_number)
+{
+	static const uint16_t listen_ports[] = REPLAY_LISTEN_PORTS;
+	struct collectors_config config = {
+		.classify = { .listen_ports = listen_ports, .n_listen_ports = 3, .max_ports = 250 },
+		.idle_threshold_seconds = 300,
+		.tcp_dump = replay_dump,
+		.tcp_dump_ctx = replay,
+	};
+	bool enabled[COLLECTORS_MAX] = { false };
+	char proc_root[512];
+	struct collectors *c;
+	struct snapshot *s = NULL;
+
+	replay_load(replay);
+	snprintf(proc_root, sizeof(proc_root), "%s", unit_data_path("proc"));
+	config.proc_root = proc_root;
+	for (unsigned i = 0; i < collectors_count; i++)
+		enabled[i] = true;
+	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
+	ck_assert_int_eq(snapshot_take(c, scan_number, &s), 0);
+	collectors_destroy(c);
+	ck_assert_uint_eq(s->data.n_targets, 1);
+	ck_assert_ptr_nonnull(s->data.targets[0].tcp);
+	return s;
 }
 
 void replay_free(struct replay *replay)

@@ -7,6 +7,7 @@
 #include "../../collectors/sockdiag.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct replay {
 	void *buf[2]; /* [0] IPv4, [1] IPv6 */
@@ -20,6 +21,13 @@ void replay_load(struct replay *replay);
 void replay_free(struct replay *replay);
 /* A tcpagg_dump_fn: ctx is the struct replay. */
 int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx);
+
+/* One scan of every collector on the test data: procfs is tests/data/proc, the dumps are
+ * replayed, --listen-ports 1202,3720,5060 (REPLAY_LISTEN_PORTS). `replay` is loaded here and
+ * left with its counts; the caller frees both. */
+#define REPLAY_LISTEN_PORTS { 1202, 3720, 5060 }
+struct snapshot;
+struct snapshot *replay_snapshot(struct replay *replay, uint64_t scan_number);
 
 /* Reads a whole file into a malloc'd (so aligned) NUL-terminated buffer; NULL if it cannot
  * be opened. */

@@ -326,34 +326,15 @@ END_TEST
 /* ---- a real snapshot ------------------------------------------------------------------------- */
 
 #define SCAN_NUMBER 7
-static const uint16_t listen_ports[] = { 1202, 3720, 5060 };
+static const uint16_t listen_ports[] = REPLAY_LISTEN_PORTS;
 
-/* One scan of every collector on the test data, as test_golden.c takes it. */
+/* One scan of every collector on the test data (replay.c), as test_golden.c takes it. */
 static struct snapshot *take_snapshot(void)
 {
 	struct replay replay;
-	struct collectors_config config = {
-		.classify = { .listen_ports = listen_ports, .n_listen_ports = 3, .max_ports = 250 },
-		.idle_threshold_seconds = 300,
-		.tcp_dump = replay_dump,
-		.tcp_dump_ctx = &replay,
-	};
-	bool enabled[COLLECTORS_MAX] = { false };
-	char proc_root[512];
-	struct collectors *c;
-	struct snapshot *s = NULL;
+	struct snapshot *s = replay_snapshot(&replay, SCAN_NUMBER);
 
-	replay_load(&replay);
-	snprintf(proc_root, sizeof(proc_root), "%s", unit_data_path("proc"));
-	config.proc_root = proc_root;
-	for (unsigned i = 0; i < collectors_count; i++)
-		enabled[i] = true;
-	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
-	ck_assert_int_eq(snapshot_take(c, SCAN_NUMBER, &s), 0);
-	collectors_destroy(c);
 	replay_free(&replay);
-	ck_assert_uint_eq(s->data.n_targets, 1);
-	ck_assert_ptr_nonnull(s->data.targets[0].tcp);
 	return s;
 }
 

@@ -522,8 +522,10 @@ END_TEST
 
 /* ---- dead-peer signals --------------------------------------------------------------- */
 
-static void add_full(uint8_t state, uint16_t sport, uint16_t dport, uint8_t timer, uint8_t retrans,
-		     uint32_t idle_ms, uint32_t rtt_us, uint32_t total_retrans)
+/* An IPv4 socket 10.0.0.1:sport -> 10.0.0.2:dport with a full tcp_info, silent `silent_ms`
+ * (data and ACK alike); callers adjust the rest before feed(). */
+static struct sockdiag_record conn(uint8_t state, uint16_t sport, uint16_t dport, uint8_t timer,
+				   uint8_t retrans, uint32_t silent_ms, uint32_t inode)
 {
 	struct sockdiag_record r;
 
@@ -534,10 +536,22 @@ static void add_full(uint8_t state, uint16_t sport, uint16_t dport, uint8_t time
 	r.dport = dport;
 	r.timer = timer;
 	r.retrans = retrans;
+	r.inode = inode;
+	ck_assert_int_eq(inet_pton(AF_INET, "10.0.0.1", r.saddr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "10.0.0.2", r.daddr), 1);
 	r.info_len = sizeof(r.info);
 	r.info.tcpi_state = state;
-	r.info.tcpi_last_data_recv = idle_ms;
-	r.info.tcpi_last_ack_recv = idle_ms;
+	r.info.tcpi_last_data_recv = silent_ms;
+	r.info.tcpi_last_ack_recv = silent_ms;
+	return r;
+}
+
+/* Adds a socket built by conn() with an RTT and retransmission counts. */
+static void add_full(uint8_t state, uint16_t sport, uint16_t dport, uint8_t timer, uint8_t retrans,
+		     uint32_t idle_ms, uint32_t rtt_us, uint32_t total_retrans)
+{
+	struct sockdiag_record r = conn(state, sport, dport, timer, retrans, idle_ms, 0);
+
 	r.info.tcpi_rtt = rtt_us;
 	r.info.tcpi_total_retrans = total_retrans;
 	r.info.tcpi_lost = retrans;
@@ -786,30 +800,6 @@ START_TEST(short_tcp_info_counts_what_it_has)
 END_TEST
 
 /* ---- worst connections ----------------------------------------------------------------- */
-
-/* An IPv4 socket 10.0.0.1:sport -> 10.0.0.2:dport with a full tcp_info, silent `silent_ms`
- * (data and ACK alike); callers adjust the rest before feed(). */
-static struct sockdiag_record conn(uint8_t state, uint16_t sport, uint16_t dport, uint8_t timer,
-				   uint8_t retrans, uint32_t silent_ms, uint32_t inode)
-{
-	struct sockdiag_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.state = state;
-	r.sport = sport;
-	r.dport = dport;
-	r.timer = timer;
-	r.retrans = retrans;
-	r.inode = inode;
-	ck_assert_int_eq(inet_pton(AF_INET, "10.0.0.1", r.saddr), 1);
-	ck_assert_int_eq(inet_pton(AF_INET, "10.0.0.2", r.daddr), 1);
-	r.info_len = sizeof(r.info);
-	r.info.tcpi_state = state;
-	r.info.tcpi_last_data_recv = silent_ms;
-	r.info.tcpi_last_ack_recv = silent_ms;
-	return r;
-}
 
 static void feed(const struct sockdiag_record *r)
 {
