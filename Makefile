@@ -11,12 +11,12 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fstack-protector-strong \
            -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen
-PKGS     = libmnl libmicrohttpd zlib yaml-0.1 gnutls libcrypt jansson
+PKGS     = libmnl libmicrohttpd zlib yaml-0.1 gnutls libcrypt jansson libsystemd
 LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
 BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
-              libgnutls28-dev libcrypt-dev libjansson-dev
+              libgnutls28-dev libcrypt-dev libjansson-dev libsystemd-dev
 CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev chromium \
               wrk util-linux
 

@@ -48,6 +48,7 @@ enum {
 	OPT_DISABLE_EXPORTER_METRICS,
 	OPT_LOG_FORMAT,
 	OPT_DISABLE_DEFAULTS,
+	OPT_SYSTEMD_SOCKET,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -59,7 +60,10 @@ static void usage(FILE *out)
 		"Prometheus exporter of per-port TCP connection health (Linux inet_diag).\n\n"
 		"  --web.listen-address=ADDR   where to serve HTTP (default \"" DEFAULT_LISTEN_ADDRESS
 		"\";\n"
-		"                              :PORT = all IPv6 and IPv4 addresses, HOST:PORT, [IPv6]:PORT)\n"
+		"                              :PORT = all IPv6 and IPv4 addresses, HOST:PORT, [IPv6]:PORT);\n"
+		"                              repeat it to serve on several (at most %d)\n"
+		"  --web.systemd-socket        serve on the sockets systemd passes (socket activation,\n"
+		"                              tcp_health_exporter.socket) instead of --web.listen-address\n"
 		"  --web.telemetry-path=PATH   path of the metrics (default \"" DEFAULT_TELEMETRY_PATH
 		"\")\n"
 		"  --web.config.file=FILE      TLS and basic auth, in the Prometheus exporter-toolkit\n"
@@ -107,7 +111,7 @@ static void usage(FILE *out)
 		"  --log.format=FORMAT         logfmt or json, one line a message on stderr (default\n"
 		"                              logfmt)\n"
 		"DURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n",
-		DEFAULT_MAX_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
+		FLAGS_MAX_LISTEN_ADDRESSES, DEFAULT_MAX_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
 		CLASSIFY_MAX_PORTS_LIMIT, DEFAULT_MAX_PORTS, DEFAULT_IDLE_THRESHOLD,
 		COLLECTORS_NETNS_MAX_LIMIT, COLLECTORS_NETNS_MAX_DEFAULT, COLLECTORS_WORKERS_MAX,
 		TCPAGG_WORST_LIMIT, TCPAGG_WORST_DEFAULT);
@@ -319,6 +323,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 
 	static const struct option fixed[] = {
 		{ "web.listen-address", required_argument, NULL, OPT_LISTEN_ADDRESS },
+		{ "web.systemd-socket", no_argument, NULL, OPT_SYSTEMD_SOCKET },
 		{ "web.telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH },
 		{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG_FILE },
 		{ "listen-ports", required_argument, NULL, OPT_LISTEN_PORTS },
@@ -346,7 +351,6 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	};
 
 	memset(flags, 0, sizeof(*flags));
-	flags->listen_address = DEFAULT_LISTEN_ADDRESS;
 	flags->telemetry_path = DEFAULT_TELEMETRY_PATH;
 	flags->max_ports = DEFAULT_MAX_PORTS;
 	flags->idle_threshold_seconds = DEFAULT_IDLE_THRESHOLD;
@@ -384,7 +388,20 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN_ADDRESS:
-			flags->listen_address = optarg;
+			for (unsigned i = 0; i < flags->n_listen_addresses; i++)
+				if (strcmp(flags->listen_addresses[i], optarg) == 0) {
+					snprintf(err, errlen, "invalid --web.listen-address '%s': given twice", optarg);
+					return -EINVAL;
+				}
+			if (flags->n_listen_addresses == FLAGS_MAX_LISTEN_ADDRESSES) {
+				snprintf(err, errlen, "too many --web.listen-address: at most %d",
+					 FLAGS_MAX_LISTEN_ADDRESSES);
+				return -EINVAL;
+			}
+			flags->listen_addresses[flags->n_listen_addresses++] = optarg;
+			break;
+		case OPT_SYSTEMD_SOCKET:
+			flags->systemd_socket = true;
 			break;
 		case OPT_TELEMETRY_PATH:
 			/* Letters, digits and -._~/ only: it is matched against the request path and
@@ -556,5 +573,12 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		snprintf(err, errlen, "invalid --client-ports %s", list_err);
 		return -EINVAL;
 	}
+	if (flags->systemd_socket && flags->n_listen_addresses) {
+		snprintf(err, errlen, "--web.systemd-socket and --web.listen-address exclude each other: "
+			 "with socket activation the .socket unit says where to listen");
+		return -EINVAL;
+	}
+	if (!flags->systemd_socket && !flags->n_listen_addresses)
+		flags->listen_addresses[flags->n_listen_addresses++] = DEFAULT_LISTEN_ADDRESS;
 	return FLAGS_RUN;
 }

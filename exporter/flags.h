@@ -12,9 +12,13 @@
 #include <stdio.h>
 
 #define FLAGS_MAX_COLLECTORS 16
+#define FLAGS_MAX_LISTEN_ADDRESSES 8 /* = HTTP_MAX_LISTENERS */
 
 struct flags {
-	const char *listen_address;
+	/* --web.listen-address, each one given (default ":9978"); none with --web.systemd-socket */
+	const char *listen_addresses[FLAGS_MAX_LISTEN_ADDRESSES];
+	unsigned n_listen_addresses;
+	bool systemd_socket; /* --web.systemd-socket */
 	const char *telemetry_path;
 	const char *web_config_file; /* NULL: plain HTTP, no auth */
 	uint16_t listen_ports[CLASSIFY_MAX_PORTS_LIMIT];

@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,11 +58,13 @@ struct client {
 	unsigned connections;
 };
 
-/* One libmicrohttpd daemon: the current one, or one retired by a reload. */
+/* One libmicrohttpd daemon per listening socket: the current generation, or one retired
+ * by a reload. The daemons of a generation share its settings and its callbacks' context. */
 struct server {
 	struct server *next;
 	struct http *http;
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *daemons[HTTP_MAX_LISTENERS];
+	unsigned n_daemons;
 	struct webconfig *web; /* its TLS settings (a reference); NULL for plain HTTP */
 	unsigned connections;  /* (http.lock) open now: a retired server is stopped at 0 */
 	long long retired_ms;  /* 0 while current */
@@ -144,7 +148,8 @@ struct http {
 	bool reaper_started;
 	uint64_t refusals_logged[STATS_REFUSALS]; /* the reaper's */
 
-	int listen_fd;
+	int listen_fds[HTTP_MAX_LISTENERS]; /* -1: owned by the current server's daemon */
+	unsigned n_listen_fds;
 	atomic_uint in_flight;
 	atomic_uint_fast64_t response_bytes;
 	atomic_uint_fast64_t stale_scrapes;
@@ -264,6 +269,110 @@ static int bind_listen_socket(const struct sockaddr_storage *addr, socklen_t len
 		return ret;
 	}
 	return fd;
+}
+
+/* "127.0.0.1:9978", "[::]:9978": where a listening socket is bound, for the log. */
+static void describe_socket(int fd, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+			snprintf(out, size, "[%s]:%u", host, port);
+			return;
+		}
+	}
+	snprintf(out, size, "%s:%u", host, port);
+}
+
+/* --web.listen-address, each given one: parsed and bound in order. */
+static int bind_listen_sockets(struct http *h, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < h->config.n_listen_addresses; i++) {
+		const char *text = h->config.listen_addresses[i];
+		struct sockaddr_storage addr;
+		socklen_t len;
+		int wildcard, fd;
+		int ret = http_parse_listen_address(text, &addr, &len, &wildcard, err, errlen);
+
+		if (ret < 0)
+			return ret;
+		fd = bind_listen_socket(&addr, len, wildcard, text, err, errlen);
+		if (fd < 0)
+			return fd;
+		h->listen_fds[h->n_listen_fds++] = fd;
+	}
+	/* Also refused when a service manager hands us sockets we were not told to use: we
+	 * would hold them open without serving, and bind the same port ourselves. */
+	if (sd_listen_fds(0) > 0) {
+		snprintf(err, errlen, "started with %d listening socket(s) from systemd (socket activation) "
+			 "but without --web.systemd-socket", sd_listen_fds(0));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --web.systemd-socket: the listening sockets systemd passes (LISTEN_FDS, from
+ * tcp_health_exporter.socket). Each must be a listening stream socket. */
+static int take_systemd_sockets(struct http *h, char *err, size_t errlen)
+{
+	int n = sd_listen_fds(1);
+
+	if (n < 0) {
+		snprintf(err, errlen, "--web.systemd-socket: cannot read the sockets systemd passes: %s",
+			 strerror(-n));
+		return n;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "--web.systemd-socket: systemd passed no sockets (start the exporter "
+			 "through tcp_health_exporter.socket, or use --web.listen-address)");
+		return -EINVAL;
+	}
+	if (n > HTTP_MAX_LISTENERS) {
+		snprintf(err, errlen, "--web.systemd-socket: systemd passed %d sockets, at most %d are served",
+			 n, HTTP_MAX_LISTENERS);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+			snprintf(err, errlen, "--web.systemd-socket: passed descriptor %d is not a listening "
+				 "stream socket (want ListenStream= in the .socket unit)", fd);
+			return -EINVAL;
+		}
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		h->listen_fds[h->n_listen_fds++] = fd;
+	}
+	return 0;
+}
+
+void http_listen_addresses(struct http *h, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < h->n_listen_fds && used < size; i++) {
+		char one[INET6_ADDRSTRLEN + 16];
+		int fd = h->listen_fds[i];
+
+		if (fd < 0) /* closed by http_stop */
+			continue;
+		describe_socket(fd, one, sizeof(one));
+		used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", one);
+	}
 }
 
 /* ---- client addresses and connections -------------------------------------------------- */
@@ -1107,7 +1216,8 @@ static void stop_drained_servers(struct http *h, long long now)
 		pthread_mutex_unlock(&h->lock);
 		if (!drained)
 			return;
-		MHD_stop_daemon(drained->daemon);
+		for (unsigned i = 0; i < drained->n_daemons; i++)
+			MHD_stop_daemon(drained->daemons[i]);
 		server_free(drained);
 	}
 }
@@ -1163,26 +1273,42 @@ static unsigned pool_size(const struct http *h)
 	return cpus < 2 ? 2 : cpus > 8 ? 8 : (unsigned)cpus;
 }
 
-/* A libmicrohttpd daemon on the listening socket, with the TLS settings of `web`. */
+/* Stops daemons that must leave their listening sockets open (the server that failed to
+ * start, or a partial one): quiesced first, MHD_stop_daemon would close them. */
+static void server_abandon(struct server *srv)
+{
+	for (unsigned i = 0; i < srv->n_daemons; i++) {
+		MHD_quiesce_daemon(srv->daemons[i]);
+		MHD_stop_daemon(srv->daemons[i]);
+	}
+	webconfig_unref(srv->web);
+	free(srv);
+}
+
+/* A libmicrohttpd daemon on each listening socket, with the TLS settings of `web`. The
+ * serving threads are shared out among them. */
 static struct server *server_start(struct http *h, struct webconfig *web)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct MHD_OptionItem options[20];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG;
-	unsigned n = 0, threads = pool_size(h);
+	unsigned n = 0, threads = pool_size(h) / h->n_listen_fds, listen_option;
 	/* libmicrohttpd's own inactivity timeout, in whole seconds, a little later than our
 	 * read deadline so that ours decides (and counts) first. */
 	unsigned idle_seconds = (h->config.read_timeout_ms + 999) / 1000 + 1;
 
 	if (!srv)
 		return NULL;
+	if (threads < 1)
+		threads = 1;
 	srv->http = h;
 	srv->web = web && web->tls ? webconfig_ref(web) : NULL;
 	/* Two-pointer options pass the first pointer cast to intptr_t; the logger first, so
 	 * that libmicrohttpd reports problems with the options that follow. */
 	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
-	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, h->listen_fd, NULL };
+	listen_option = n;
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, -1, NULL };
 	/* Our accept policy enforces the limit; libmicrohttpd splits its own among the pool's
 	 * threads, so give each thread room for all of them. */
 	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
@@ -1206,12 +1332,15 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 								srv->web->client_ca_pem };
 	}
 	options[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	srv->daemon = MHD_start_daemon(flags, 0, accept_policy, srv, handle_request, srv,
-				       MHD_OPTION_ARRAY, options, MHD_OPTION_END);
-	if (!srv->daemon) {
-		webconfig_unref(srv->web);
-		free(srv);
-		return NULL;
+	for (unsigned i = 0; i < h->n_listen_fds; i++) {
+		options[listen_option].value = h->listen_fds[i];
+		srv->daemons[i] = MHD_start_daemon(flags, 0, accept_policy, srv, handle_request, srv,
+						   MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+		if (!srv->daemons[i]) {
+			server_abandon(srv);
+			return NULL;
+		}
+		srv->n_daemons++;
 	}
 	return srv;
 }
@@ -1236,16 +1365,13 @@ static int content_security_policy(char *out, size_t size)
 int http_start(struct http **out, const struct http_config *config, struct scrape *scrape,
 	       struct webconfig *web, char *err, size_t errlen)
 {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	int wildcard, ret;
+	int ret;
 	struct http *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return -ENOMEM;
 	h->config = *config;
 	h->scrape = scrape;
-	h->listen_fd = -1;
 	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "%s", config->telemetry_path);
 	if (content_security_policy(h->content_security_policy, sizeof(h->content_security_policy)) < 0) {
 		free(h);
@@ -1262,13 +1388,9 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 	}
 	h->web = web ? webconfig_ref(web) : NULL;
 
-	ret = http_parse_listen_address(config->listen_address, &addr, &len, &wildcard, err, errlen);
+	ret = config->systemd_socket ? take_systemd_sockets(h, err, errlen) : bind_listen_sockets(h, err, errlen);
 	if (ret < 0)
 		goto fail;
-	ret = bind_listen_socket(&addr, len, wildcard, config->listen_address, err, errlen);
-	if (ret < 0)
-		goto fail;
-	h->listen_fd = ret;
 	ret = auth_create(&h->auth);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot start the password thread: %s", strerror(-ret));
@@ -1282,7 +1404,7 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 	h->reaper_started = true;
 	h->servers = server_start(h, web);
 	if (!h->servers) {
-		snprintf(err, errlen, "cannot start HTTP server on '%s'", config->listen_address);
+		snprintf(err, errlen, "cannot start the HTTP server");
 		ret = -EIO;
 		goto fail;
 	}
@@ -1313,11 +1435,13 @@ int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen)
 	old_web = h->web;
 	h->web = web ? webconfig_ref(web) : NULL;
 	pthread_mutex_unlock(&h->lock);
-	/* Both daemons listen for a moment; from here on only the new one accepts, the old
+	/* Both generations listen for a moment; from here on only the new one accepts, the old
 	 * one finishes its connections and is stopped by the reaper once drained. */
-	fd = MHD_quiesce_daemon(old->daemon);
-	if (fd != h->listen_fd)
-		log_warn("reload: the old server did not hand back the listening socket");
+	for (unsigned i = 0; i < old->n_daemons; i++) {
+		fd = MHD_quiesce_daemon(old->daemons[i]);
+		if (fd != h->listen_fds[i])
+			log_warn("reload: the old server did not hand back the listening socket");
+	}
 	pthread_mutex_lock(&h->lock);
 	old->retired_ms = clock_monotonic_ms();
 	pthread_mutex_unlock(&h->lock);
@@ -1379,11 +1503,13 @@ void http_stop(struct http *h)
 		 * stopped after resuming what it held, so a request still suspended here has its
 		 * resume pending, which MHD_stop_daemon completes before closing connections. A
 		 * request that arrives meanwhile is refused at once (stopped scanner and auth). */
-		/* The current daemon owns the listening socket and closes it; retired ones were
-		 * quiesced and do not. */
+		/* The current daemons own the listening sockets and close them; retired ones
+		 * were quiesced and do not. */
 		if (!srv->retired_ms)
-			h->listen_fd = -1;
-		MHD_stop_daemon(srv->daemon);
+			for (unsigned i = 0; i < h->n_listen_fds; i++)
+				h->listen_fds[i] = -1;
+		for (unsigned i = 0; i < srv->n_daemons; i++)
+			MHD_stop_daemon(srv->daemons[i]);
 		server_free(srv);
 		srv = next;
 	}
@@ -1393,8 +1519,9 @@ void http_free(struct http *h)
 {
 	if (!h)
 		return;
-	if (h->listen_fd >= 0)
-		close(h->listen_fd); /* bound, but no daemon ever took it */
+	for (unsigned i = 0; i < h->n_listen_fds; i++)
+		if (h->listen_fds[i] >= 0)
+			close(h->listen_fds[i]); /* bound, but no daemon kept it */
 	webconfig_unref(h->web);
 	auth_destroy(h->auth);
 	free(h->clients);

@@ -32,8 +32,15 @@
 struct webconfig;
 struct http;
 
+/* Listening sockets served at once: --web.listen-address given repeatedly, or the sockets
+ * of --web.systemd-socket. */
+#define HTTP_MAX_LISTENERS 8
+
 struct http_config {
-	const char *listen_address; /* ":9978", "127.0.0.1:9978", "[::1]:9978", "host:port" */
+	/* ":9978", "127.0.0.1:9978", "[::1]:9978", "host:port": each is bound and served */
+	const char *const *listen_addresses;
+	unsigned n_listen_addresses;
+	bool systemd_socket; /* serve on systemd's sockets (LISTEN_FDS) instead */
 	const char *telemetry_path;
 	unsigned max_requests;		 /* concurrent scrapes being prepared; 0: no limit */
 	unsigned max_connections;	 /* in all */
@@ -51,10 +58,15 @@ int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, s
 /* True when an Accept-Encoding header value admits gzip (q > 0). */
 int http_accepts_gzip(const char *accept_encoding);
 
-/* Binds and starts serving snapshots of `scrape`, with TLS and basic auth from `web`
- * (NULL: neither; a reference is taken). 0, or -errno with one line in `err`. */
+/* Binds (or takes systemd's sockets) and starts serving snapshots of `scrape`, with TLS
+ * and basic auth from `web` (NULL: neither; a reference is taken). Refused, with one line
+ * in `err`, when systemd passed sockets but config->systemd_socket is false, or the
+ * other way round. 0, or -errno. */
 int http_start(struct http **out, const struct http_config *config, struct scrape *scrape,
 	       struct webconfig *web, char *err, size_t errlen);
+
+/* "127.0.0.1:9978, [::]:9978": the addresses served, for the start-up log line. */
+void http_listen_addresses(struct http *h, char *out, size_t size);
 
 /* Serves with a new web configuration: a new server on the same listening socket takes
  * the new connections, the old one finishes the ones it has (SIGHUP). 0 or -errno. */

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 	struct scrape *scrape = NULL;
 	struct http *http = NULL;
 	sigset_t signals;
-	char err[512];
+	char err[512], addresses[HTTP_MAX_LISTENERS * 64];
 	int ret, sig;
 
 	ret = flags_parse(argc, argv, &flags, stdout, err, sizeof(err));
@@ -212,7 +212,9 @@ int main(int argc, char **argv)
 	}
 
 	http_config = (struct http_config){
-		.listen_address = flags.listen_address,
+		.listen_addresses = flags.listen_addresses,
+		.n_listen_addresses = flags.n_listen_addresses,
+		.systemd_socket = flags.systemd_socket,
 		.telemetry_path = flags.telemetry_path,
 		.max_requests = flags.max_requests,
 		.max_connections = flags.max_connections,
@@ -228,8 +230,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	atomic_store(&stats_http, http);
-	log_info("tcp_health_exporter %s (revision %s) serving %s on %s (%s%s)", TCPH_VERSION,
-		 TCPH_REVISION, flags.telemetry_path, flags.listen_address,
+	http_listen_addresses(http, addresses, sizeof(addresses));
+	log_info("tcp_health_exporter %s (revision %s) serving %s on %s%s (%s%s)", TCPH_VERSION,
+		 TCPH_REVISION, flags.telemetry_path, addresses,
+		 flags.systemd_socket ? " (from systemd)" : "",
 		 web && web->tls ? "https" : "http", web && web->n_users ? ", basic auth" : "");
 
 	for (;;) {

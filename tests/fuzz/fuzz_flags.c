@@ -66,8 +66,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		    flags->n_listen_ports > flags->max_ports || flags->n_client_ports > flags->max_ports ||
 		    flags->idle_threshold_seconds < 1 || flags->read_timeout_ms < 100 ||
 		    flags->write_timeout_ms < 100 || flags->max_connections < 1 ||
-		    !flags->listen_address || flags->telemetry_path[0] != '/')
+		    flags->telemetry_path[0] != '/' ||
+		    (flags->systemd_socket ? flags->n_listen_addresses != 0
+					   : flags->n_listen_addresses < 1) ||
+		    flags->n_listen_addresses > FLAGS_MAX_LISTEN_ADDRESSES)
 			abort();
+		for (unsigned i = 0; i < flags->n_listen_addresses; i++)
+			if (!flags->listen_addresses[i])
+				abort();
 		for (unsigned i = 0; i < flags->n_listen_ports; i++)
 			if (flags->listen_ports[i] == 0 ||
 			    (i > 0 && flags->listen_ports[i] <= flags->listen_ports[i - 1]))

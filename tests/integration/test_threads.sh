@@ -37,7 +37,9 @@ tsan_reports() { # tsan_reports NAME: none in NAME's stderr
 
 netns_create NS
 sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 200 listen :: 1720
-bg_start tsan "$NS" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --web.config.file="$IT_TMP/web.yml" \
+# Two listening sockets (one serving daemon each, sharing the scanner and the password
+# thread): half the scrapers below use the second.
+bg_start tsan "$NS" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --web.listen-address=127.0.0.1:9979 --web.config.file="$IT_TMP/web.yml" \
 	--web.max-requests 2 --web.read-timeout 2s
 pid=$(bg_pid tsan)
 http_wait tsan "$NS" http://127.0.0.1:9978/-/healthy 30
@@ -55,9 +57,11 @@ done
 pids=()
 for i in 1 2 3 4 5 6; do
 	gzip=()
+	url=$URL
 	[ $((i % 2)) = 0 ] && gzip=(--compressed)
+	[ $((i % 3)) = 0 ] && url=http://127.0.0.1:9979/metrics
 	in_ns "$NS" bash -c 'for j in $(seq 25); do "$@" -o /dev/null -w "%{http_code}\n" || echo 000; done' \
-		_ "${CURL[@]}" "${gzip[@]}" --interface "127.0.0.$((50 + i))" "$URL" >"$IT_TMP/scrapes$i.txt" &
+		_ "${CURL[@]}" "${gzip[@]}" --interface "127.0.0.$((50 + i))" "$url" >"$IT_TMP/scrapes$i.txt" &
 	pids+=($!)
 done
 sleep 2

@@ -39,7 +39,9 @@ START_TEST(defaults)
 	const char *argv[] = { "x", NULL };
 
 	ck_assert_int_eq(parse(1, argv), FLAGS_RUN);
-	ck_assert_str_eq(flags->listen_address, ":9978");
+	ck_assert_uint_eq(flags->n_listen_addresses, 1);
+	ck_assert_str_eq(flags->listen_addresses[0], ":9978");
+	ck_assert(!flags->systemd_socket);
 	ck_assert_str_eq(flags->telemetry_path, "/metrics");
 	ck_assert_uint_eq(flags->max_ports, 250);
 	ck_assert_uint_eq(flags->worst_connections, TCPAGG_WORST_DEFAULT);
@@ -53,6 +55,38 @@ START_TEST(defaults)
 	ck_assert_uint_eq(flags->read_timeout_ms, 10000);
 	ck_assert_uint_eq(flags->write_timeout_ms, 60000);
 	ck_assert_ptr_null(flags->web_config_file);
+}
+END_TEST
+
+/* --web.listen-address: each one given is kept, in order; none with --web.systemd-socket. */
+START_TEST(repeated_listen_address)
+{
+	const char *two[] = { "x", "--web.listen-address=127.0.0.1:1", "--web.listen-address", "[::1]:2", NULL };
+	const char *twice[] = { "x", "--web.listen-address=:1", "--web.listen-address=:1", NULL };
+	const char *systemd[] = { "x", "--web.systemd-socket", NULL };
+	const char *both[] = { "x", "--web.systemd-socket", "--web.listen-address=:1", NULL };
+	const char *nine[11] = { "x" };
+	char text[9][32];
+
+	ck_assert_int_eq(parse(4, two), FLAGS_RUN);
+	ck_assert_uint_eq(flags->n_listen_addresses, 2);
+	ck_assert_str_eq(flags->listen_addresses[0], "127.0.0.1:1");
+	ck_assert_str_eq(flags->listen_addresses[1], "[::1]:2");
+	ck_assert_int_eq(parse(3, twice), -EINVAL);
+	ck_assert_str_eq(err, "invalid --web.listen-address ':1': given twice");
+	ck_assert_int_eq(parse(2, systemd), FLAGS_RUN);
+	ck_assert(flags->systemd_socket);
+	ck_assert_uint_eq(flags->n_listen_addresses, 0);
+	ck_assert_int_eq(parse(3, both), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "exclude each other"));
+	for (unsigned i = 0; i < FLAGS_MAX_LISTEN_ADDRESSES + 1; i++) {
+		snprintf(text[i], sizeof(text[i]), "--web.listen-address=:%u", i + 1);
+		nine[i + 1] = text[i];
+	}
+	ck_assert_int_eq(parse(FLAGS_MAX_LISTEN_ADDRESSES + 1, nine), FLAGS_RUN);
+	ck_assert_uint_eq(flags->n_listen_addresses, FLAGS_MAX_LISTEN_ADDRESSES);
+	ck_assert_int_eq(parse(FLAGS_MAX_LISTEN_ADDRESSES + 2, nine), -EINVAL);
+	ck_assert_str_eq(err, "too many --web.listen-address: at most 8");
 }
 END_TEST
 
@@ -89,7 +123,8 @@ START_TEST(all_flags)
 
 	ck_assert_int_eq(parse(11, argv), FLAGS_RUN);
 	ck_assert_uint_eq(flags->worst_connections, 100);
-	ck_assert_str_eq(flags->listen_address, "127.0.0.1:1");
+	ck_assert_uint_eq(flags->n_listen_addresses, 1);
+	ck_assert_str_eq(flags->listen_addresses[0], "127.0.0.1:1");
 	ck_assert_str_eq(flags->telemetry_path, "/m");
 	ck_assert_uint_eq(flags->n_listen_ports, 3); /* sorted, duplicates dropped */
 	ck_assert_uint_eq(flags->listen_ports[0], 1202);
@@ -374,6 +409,7 @@ Suite *flags_suite(void)
 	tcase_add_test(tc, unknown_flag_missing_value_and_stray_argument);
 	tcase_add_test(tc, port_list_ranges);
 	tcase_add_test(tc, listen_addresses);
+	tcase_add_test(tc, repeated_listen_address);
 	tcase_add_test(tc, accept_encoding_gzip);
 	suite_add_tcase(s, tc);
 	return s;

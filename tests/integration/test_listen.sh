@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# test_listen.sh — where the exporter listens: --web.listen-address given several times
+# serves on each (IPv4 and IPv6, the same snapshots, a SIGHUP reload moves every address
+# to the new configuration at once), bad combinations are refused with one line and exit
+# code 2 (the same address twice, more than 8, an address already taken, the flag together
+# with --web.systemd-socket); and systemd socket activation for real with systemd's own
+# systemd-socket-activate: the exporter serves on the sockets it is handed (a scrape that
+# arrives before the exporter has started waits in the accept queue and is answered),
+# refuses sockets it was not told to use and the flag without sockets; the shipped
+# tcp_health_exporter.socket passes `systemd-analyze verify` with the service.
+# The two-address instance is the ASan/UBSan build and must exit 0 without a report.
+# shellcheck source=tests/integration/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh"
+it_begin curl ss systemd-socket-activate systemd-analyze
+
+if [ -z "${TCPH_ASAN_BIN:-}" ] || [ ! -x "$TCPH_ASAN_BIN" ]; then
+	die "TCPH_ASAN_BIN '${TCPH_ASAN_BIN:-}' is not an executable"
+fi
+[ -x "$TOOLS/bcrypt" ] || die "'$TOOLS/bcrypt' is not an executable"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+EXPORTER_START_TIMEOUT=30
+export LC_ALL=C
+
+# Every port lives in this test's own namespace: nothing on the host can clash with it.
+P4=19720 P6=19721 BUSY=19722 SA4=19723 SA6=19724 SA_BAD=19725
+netns_create NS
+in_ns "$NS" sysctl -q -w net.ipv6.conf.lo.disable_ipv6=0 2>/dev/null || true
+HASH=$("$TOOLS/bcrypt" secret) || die "cannot make a bcrypt hash"
+WEB=$IT_TMP/web.yml
+
+# code URL CURL-ARGS...: the HTTP status, or 000 when the request failed.
+code() {
+	local url=$1
+	shift
+	in_ns "$NS" curl -gs -o /dev/null --max-time 10 -w '%{http_code}' "$@" "$url" || true
+}
+
+# refused NAME EXPECTED-LINE ARGS...: the exporter exits 2 with exactly one line on stderr,
+# which holds EXPECTED-LINE.
+refused() {
+	local what=$1 line=$2 rc=0
+	shift 2
+	in_ns "$NS" timeout 20 "$TCPH_BIN" "$@" >"$IT_TMP/refused.out" 2>"$IT_TMP/refused.err" || rc=$?
+	assert_eq "$what: exit code" 2 "$rc"
+	assert_eq "$what: lines on stderr" 1 "$(wc -l <"$IT_TMP/refused.err")"
+	assert_contains "$what: the line says why" "$IT_TMP/refused.err" "$line"
+}
+
+section "two --web.listen-address: IPv4 and IPv6, both served"
+printf '{}\n' >"$WEB"
+bg_start two "$NS" "$TCPH_ASAN_BIN" --web.listen-address=127.0.0.1:$P4 "--web.listen-address=[::1]:$P6" \
+	--web.config.file="$WEB" --listen-ports=$P4,$P6
+http_wait two "$NS" "http://127.0.0.1:$P4/-/healthy" 30
+http_wait two "$NS" "http://[::1]:$P6/-/healthy" 30
+pid=$(bg_pid two)
+assert_eq "listening sockets of the exporter's process" 2 \
+	"$(in_ns "$NS" ss -Htlnp | grep -c "pid=$pid,")"
+assert_contains "one start-up line names both addresses" "$(bg_err two)" "serving /metrics on 127.0.0.1:$P4, [::1]:$P6 (http)"
+scrape "$NS" "http://127.0.0.1:$P4/metrics" "$IT_TMP/v4.prom" || fail "scrape over IPv4"
+scrape "$NS" "http://[::1]:$P6/metrics" "$IT_TMP/v6.prom" || fail "scrape over IPv6"
+# It sees itself listen on both: the listener metrics of the two ports.
+for f in v4 v6; do
+	assert_metric "$IT_TMP/$f.prom" "tcp_health_listener_up{port=\"$P4\"}" 1
+	assert_metric "$IT_TMP/$f.prom" "tcp_health_listener_up{port=\"$P6\"}" 1
+done
+assert_eq "/-/ready over IPv6" 200 "$(code "http://[::1]:$P6/-/ready")"
+assert_eq "status API over IPv4" 200 "$(code "http://127.0.0.1:$P4/api/v1/status")"
+# One exporter behind both addresses: the scan counter of a scrape over IPv6 continues
+# the one over IPv4 (each scrape here is a scan of its own: they are made one after the
+# other).
+scans_v4=$(metric_value "$IT_TMP/v4.prom" tcp_health_exporter_scans_total)
+scans_v6=$(metric_value "$IT_TMP/v6.prom" tcp_health_exporter_scans_total)
+if [ -n "$scans_v4" ] && [ -n "$scans_v6" ] && [ "$scans_v6" -eq $((scans_v4 + 1)) ]; then
+	ok "one exporter behind both addresses: scans_total $scans_v4 (IPv4), then $scans_v6 (IPv6)"
+else
+	fail "scans_total over IPv4 then IPv6: '$scans_v4' -> '$scans_v6'"
+fi
+
+section "SIGHUP: every address moves to the new configuration"
+printf 'basic_auth_users:\n  prom: %s\n' "'$HASH'" >"$WEB.tmp" && mv "$WEB.tmp" "$WEB"
+marks=$(wc -l <"$(bg_err two)")
+kill -HUP "$pid"
+deadline=$(($(now_ms) + 10000))
+until tail -n "+$((marks + 1))" "$(bg_err two)" | grep -q "SIGHUP: web configuration re-read"; do
+	[ "$(now_ms)" -lt "$deadline" ] || { fail "no reload line in the log within 10 s"; break; }
+	sleep 0.05
+done
+assert_eq "IPv4 without a password after the reload" 401 "$(code "http://127.0.0.1:$P4/metrics")"
+assert_eq "IPv6 without a password after the reload" 401 "$(code "http://[::1]:$P6/metrics")"
+assert_eq "IPv4 with the password" 200 "$(code "http://127.0.0.1:$P4/metrics" -u prom:secret)"
+assert_eq "IPv6 with the password" 200 "$(code "http://[::1]:$P6/metrics" -u prom:secret)"
+# As with exporter-toolkit, basic auth covers every path, the probes included.
+assert_eq "/-/healthy asks for the password too" 401 "$(code "http://[::1]:$P6/-/healthy")"
+stop_clean two
+assert_eq "no listening socket left on either port" 0 \
+	"$(in_ns "$NS" ss -Htln "( sport = :$P4 or sport = :$P6 )" | wc -l)"
+
+section "refused: one line, exit code 2"
+refused "the same address twice" "invalid --web.listen-address '127.0.0.1:$P4': given twice" \
+	--web.listen-address=127.0.0.1:$P4 --web.listen-address=127.0.0.1:$P4
+nine=()
+for i in 1 2 3 4 5 6 7 8 9; do nine+=("--web.listen-address=127.0.0.1:$((P4 + 10 + i))"); done
+refused "nine addresses" "too many --web.listen-address: at most 8" "${nine[@]}"
+sockstate_start busy "$NS" listen 127.0.0.1 $BUSY
+refused "the second address is taken" "cannot listen on '127.0.0.1:$BUSY': Address already in use" \
+	--web.listen-address=127.0.0.1:$P4 --web.listen-address=127.0.0.1:$BUSY
+assert_eq "the first address was released again" 0 "$(in_ns "$NS" ss -Htln "sport = :$P4" | wc -l)"
+refused "--web.systemd-socket with --web.listen-address" "exclude each other" \
+	--web.systemd-socket --web.listen-address=127.0.0.1:$P4
+refused "--web.systemd-socket without sockets" "--web.systemd-socket: systemd passed no sockets" \
+	--web.systemd-socket
+
+section "socket activation (systemd-socket-activate)"
+# systemd-socket-activate binds both, waits for the first connection, then execs the
+# exporter in its own process with LISTEN_FDS=2: the first scrape is made before the
+# exporter runs and is answered by it.
+bg_start activated "$NS" systemd-socket-activate -l 127.0.0.1:$SA4 -l "[::1]:$SA6" \
+	"$TCPH_BIN" --web.systemd-socket --listen-ports=$SA4,$SA6
+deadline=$(($(now_ms) + 10000))
+until [ "$(in_ns "$NS" ss -Htln "( sport = :$SA4 or sport = :$SA6 )" | wc -l)" = 2 ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || die "systemd-socket-activate did not listen"
+	sleep 0.05
+done
+assert_eq "not started before the first connection" 0 "$(grep -c 'serving' "$(bg_err activated)")"
+scrape "$NS" "http://127.0.0.1:$SA4/metrics" "$IT_TMP/sa.prom" || fail "the first (activating) scrape"
+assert_metric "$IT_TMP/sa.prom" "tcp_health_listener_up{port=\"$SA4\"}" 1
+assert_metric "$IT_TMP/sa.prom" "tcp_health_listener_up{port=\"$SA6\"}" 1
+assert_eq "IPv6 socket from systemd" 200 "$(code "http://[::1]:$SA6/metrics")"
+assert_contains "it says where the sockets come from" "$(bg_err activated)" \
+	"serving /metrics on 127.0.0.1:$SA4, [::1]:$SA6 (from systemd) (http)"
+pid=$(bg_pid activated)
+assert_eq "the activated process is the exporter" "$(readlink -f "$TCPH_BIN")" "$(readlink -f "/proc/$pid/exe")"
+it_stop activated TERM 10
+assert_eq "exit code on SIGTERM" 0 "$IT_STOP_RC"
+
+bg_start unasked "$NS" systemd-socket-activate -l 127.0.0.1:$SA_BAD "$TCPH_BIN" --web.listen-address=127.0.0.1:$((SA_BAD + 10))
+deadline=$(($(now_ms) + 10000))
+until in_ns "$NS" ss -Htln "sport = :$SA_BAD" | grep -q .; do
+	[ "$(now_ms)" -lt "$deadline" ] || die "systemd-socket-activate did not listen"
+	sleep 0.05
+done
+in_ns "$NS" curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$SA_BAD/" || true
+it_stop unasked none 10
+assert_eq "sockets from systemd without --web.systemd-socket: exit code" 2 "$IT_STOP_RC"
+assert_contains "and one line says so" "$(bg_err unasked)" \
+	"started with 1 listening socket(s) from systemd (socket activation) but without --web.systemd-socket"
+
+section "the shipped units"
+mkdir -p "$IT_TMP/units"
+sed "s#/usr/local/bin/tcp_health_exporter#$(realpath "$TCPH_BIN")#" \
+	"$IT_ROOT/deploy/systemd/tcp_health_exporter.service" >"$IT_TMP/units/tcp_health_exporter.service"
+cp "$IT_ROOT/deploy/systemd/tcp_health_exporter.socket" "$IT_TMP/units/"
+# --man=no: Documentation=man:tcp_health_exporter(1) exists once installed (make install,
+# the package), not on this host.
+if out=$(systemd-analyze verify --man=no "$IT_TMP/units/tcp_health_exporter.socket" 2>&1) && [ -z "$out" ]; then
+	ok "systemd-analyze verify tcp_health_exporter.socket (with the service)"
+else
+	fail "systemd-analyze verify tcp_health_exporter.socket: $out"
+fi
+assert_contains "the socket listens where the exporter would" "$IT_TMP/units/tcp_health_exporter.socket" "ListenStream=9978"
+it_end
