@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# base-image.sh — makes docker.io/library/debian:bookworm-slim locally when it is missing:
-# no registry is reachable from our machines, so a minimal bookworm is debootstrapped from
-# the Debian mirror apt already uses and imported into podman under the name the
-# Dockerfile expects. Idempotent; about 1-2 minutes the first time.
+# base-image.sh — makes the tests' minimal Debian 12 image when it is missing: no registry
+# is reachable from our machines, so a minimal bookworm is debootstrapped from the Debian
+# mirror apt already uses and imported into podman under a name of this project's own
+# (never docker.io/library/..., which would hide the real image on the host). The
+# container test builds the Dockerfile on it (--build-arg BASE_IMAGE=...); the set-up and
+# package tests start from it as "a bare Debian 12". `make check` removes it at the end
+# (make clean-images). Idempotent; about 1-2 minutes the first time.
+#   usage: base-image.sh          make it when missing
+#          base-image.sh --name   print its name
 set -euo pipefail
-IMAGE=docker.io/library/debian:bookworm-slim
+IMAGE=${TCPH_BASE_IMAGE:-localhost/tcp-health-exporter-base:bookworm}
+if [ "${1:-}" = --name ]; then
+	echo "$IMAGE"
+	exit 0
+fi
 if podman image exists "$IMAGE"; then
 	echo "base image $IMAGE: present"
 	exit 0

@@ -14,18 +14,20 @@
 source "$(dirname "$0")/../integration/lib.sh"
 it_begin podman debootstrap
 
-IMAGE=localhost/tcp_health_exporter:test
+IMAGE=localhost/tcp_health_exporter:test-$$
 NAME=tcph-container-test-$$
-PORT=19700
-LISTEN_PORT=19701
-MISSING_PORT=19702
+# The host-network ones are picked free at random: two runs at once must not clash.
+free_ports HOST_PORTS 4
+PORT=${HOST_PORTS[0]}
+LISTEN_PORT=${HOST_PORTS[1]}
+MISSING_PORT=${HOST_PORTS[2]}
+PRIV_PORT=${HOST_PORTS[3]}
 # --netns=all: the two containers' exporters listen on these inside their own network
 # namespaces; the host's exporter serves in a namespace of its own (SCAN_PORT), the one
 # in the privileged container on the host's 127.0.0.1 (PRIV_PORT).
 NS_PORT_A=19703
 NS_PORT_B=19704
 SCAN_PORT=19705
-PRIV_PORT=19706
 RUN=(podman run --runtime runc --cgroup-manager=cgroupfs --ulimit nofile=8192:8192 --ulimit nproc=512:512)
 
 for p in $PORT $LISTEN_PORT $PRIV_PORT; do
@@ -36,6 +38,8 @@ cleanup_container() {
 	for n in "$NAME" "$NAME-a" "$NAME-b" "$NAME-all" "$NAME-nocap"; do
 		podman rm -f "$n" >/dev/null 2>&1 || true
 	done
+	# This run's image; its untagged build stage goes with `make clean-images`.
+	podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
 }
 # it_cleanup takes the exit status from $?: hand it the test's, not cleanup_container's
 # (which is always 0, and once made every failure of this test exit 0). set +e and no ERR
@@ -45,8 +49,9 @@ trap 'rc=$?; set +e; trap - ERR; cleanup_container; (exit "$rc"); it_cleanup' EX
 
 section "base image and build"
 bash "$IT_ROOT/tests/container/base-image.sh" || die "cannot make the base image"
+BASE_IMAGE=$(bash "$IT_ROOT/tests/container/base-image.sh" --name)
 start=$(now_ms)
-if podman build --isolation chroot --build-arg REVISION="$(git -C "$IT_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+if podman build --isolation chroot --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg REVISION="$(git -C "$IT_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
 	-t "$IMAGE" "$IT_ROOT" >"$IT_TMP/build.log" 2>&1; then
 	ok "podman build ($(($(now_ms) - start)) ms)"
 else

@@ -185,6 +185,24 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
+# free_ports VAR N: N distinct TCP ports free on this (the host's) namespace, picked at
+# random from 20000-39999, into the array VAR. For the few tests that must listen in the
+# host's namespace (containers with --network host): two runs of the suite at once must
+# not clash there. Not a reservation: a port could still be taken before it is bound,
+# which the test then reports as a set-up failure.
+free_ports() {
+	local var=$1 n=$2 p tries=0 picked=()
+	while [ "${#picked[@]}" -lt "$n" ]; do
+		tries=$((tries + 1))
+		[ "$tries" -le 1000 ] || die "no $n free ports found"
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
+		[[ " ${picked[*]} " == *" $p "* ]] && continue
+		ss -Htan "( sport = :$p or dport = :$p )" | grep -q . && continue
+		picked+=("$p")
+	done
+	eval "$var=(\"\${picked[@]}\")"
+}
+
 # ---- background processes --------------------------------------------------------------
 
 # bg_start NAME NS CMD...: starts CMD inside NS in the background; stdout and stderr go

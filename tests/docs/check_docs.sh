@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# check_docs.sh — the documentation says what the build does. Each check compares a list
+# in README.md or the Dockerfile with its source of truth and prints one line:
+#   1. README's build dependencies      = the Makefile's BUILD_DEPS
+#   2. README's test dependencies       = the Makefile's CHECK_DEPS
+#   3. the Dockerfile's build packages  = BUILD_DEPS (the image builds with the same set)
+#   4. the Dockerfile's runtime packages = the Debian packages of the shared libraries the
+#      built binary loads (ldd + dpkg -S), so the image neither misses nor carries one
+#   5. every --flag of `tcp_health_exporter --help` is in README and in the man page
+#   6. README links docs/architecture.md, which exists, and nothing in the repository
+#      points outside it (../shared)
+#   7. VERSION, the CHANGELOG's newest release heading and the binary's --version agree
+# usage: tests/docs/check_docs.sh   (TCPH_BIN: the built binary, default build/tcp_health_exporter)
+# Exit status 0 when every check passes, 1 otherwise.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root" || exit 2
+BIN=${TCPH_BIN:-build/tcp_health_exporter}
+[ -x "$BIN" ] || { echo "check_docs.sh: '$BIN' is not built" >&2; exit 2; }
+passed=0 failed=0
+ok() { echo "  ok   $1"; passed=$((passed + 1)); }
+bad() { echo "  FAIL: $1"; failed=$((failed + 1)); }
+words() { tr -s ' \t\n' '\n' | sed '/^$/d' | sort -u; }
+# same DESCRIPTION A B: two word lists hold the same words; prints the difference if not.
+same() {
+	local d
+	if d=$(diff <(echo "$2" | words) <(echo "$3" | words)); then
+		ok "$1 ($(echo "$2" | words | wc -l) packages)"
+	else
+		bad "$1: $(echo "$d" | grep '^[<>]' | tr '\n' ' ')"
+	fi
+}
+make_var() { make -s --no-print-directory print-"$1"; }
+# readme_list VAR: the backquoted package list README gives after "(… `VAR` in the Makefile)"
+# or "`VAR` (`…`)".
+readme_build=$(awk '/^Build dependencies/,/^$/' README.md | tr '\n' ' ' | sed -n 's/.*Makefile): `\([^`]*\)`.*/\1/p')
+readme_check=$(awk '/CHECK_DEPS/,/^$/' README.md | tr '\n' ' ' | sed -n 's/.*`CHECK_DEPS` (`\([^`]*\)`).*/\1/p')
+[ -n "$readme_build" ] || bad "README: no build dependency list found"
+[ -n "$readme_check" ] || bad "README: no CHECK_DEPS list found"
+same "README's build dependencies are BUILD_DEPS" "$readme_build" "$(make_var BUILD_DEPS)"
+same "README's test dependencies are CHECK_DEPS" "$readme_check" "$(make_var CHECK_DEPS)"
+
+# Dockerfile: the apt-get install lists of the two stages, in order.
+docker_lists=$(awk '
+	/apt-get install/ { grab = 1; n++; next }
+	grab && /&&/ { grab = 0 }
+	grab { gsub(/\\/, ""); print n, $0 }' Dockerfile)
+docker_build=$(echo "$docker_lists" | awk '$1 == 1 { $1 = ""; print }')
+docker_run=$(echo "$docker_lists" | awk '$1 == 2 { $1 = ""; print }')
+same "the Dockerfile's build stage installs BUILD_DEPS" "$docker_build" "$(make_var BUILD_DEPS)"
+# The libraries the binary itself needs (DT_NEEDED), located the way the loader does.
+needed=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+libs=$(ldd "$BIN" | awk -v needed="$needed" 'BEGIN { n = split(needed, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+	$1 in want && $3 ~ /^\// { print $3 }')
+runtime=$(for l in $libs; do dpkg -S "$(readlink -f "$l")" 2>/dev/null || dpkg -S "$l" 2>/dev/null; done |
+	cut -d: -f1 | sort -u | grep -v -x -E 'libc6|libgcc-s1' )
+# libc6 and libgcc-s1 are essential in every Debian image; the rest must be listed.
+same "the Dockerfile's runtime stage installs the packages of the binary's libraries" "$docker_run" "$runtime"
+
+missing_readme="" missing_man=""
+for flag in $("$BIN" --help | grep -o -- '--[a-z][a-z0-9.-]*' | sort -u); do
+	grep -qF -- "$flag" README.md || missing_readme="$missing_readme $flag"
+	grep -qF -- "${flag//-/\\-}" docs/tcp_health_exporter.1 2>/dev/null || grep -qF -- "$flag" docs/tcp_health_exporter.1 2>/dev/null ||
+		missing_man="$missing_man $flag"
+done
+[ -z "$missing_readme" ] && ok "every --help flag is in README" || bad "flags missing from README:$missing_readme"
+[ -z "$missing_man" ] && ok "every --help flag is in the man page" || bad "flags missing from docs/tcp_health_exporter.1:$missing_man"
+
+if [ -f docs/architecture.md ] && grep -q '](docs/architecture.md)' README.md; then
+	ok "README links docs/architecture.md"
+else
+	bad "README does not link an existing docs/architecture.md"
+fi
+outside=$(git grep -l -e '\.\./shared' -- . ':!tests/docs/check_docs.sh' 2>/dev/null || grep -rl --exclude-dir=build --exclude-dir=.git --exclude=check_docs.sh -e '\.\./shared' . || true)
+[ -z "$outside" ] && ok "nothing points outside the repository (../shared)" || bad "pointing outside the repository: $outside"
+
+version=$(cat VERSION)
+changelog=$(grep -m1 -o '^## \[\?[0-9][0-9.]*' CHANGELOG.md | grep -o '[0-9][0-9.]*')
+binary=$("$BIN" --version | grep -o 'version [0-9][0-9.]*' | cut -d' ' -f2)
+if [ "$version" = "$changelog" ] && [ "$version" = "$binary" ]; then
+	ok "version $version in VERSION, CHANGELOG and --version"
+else
+	bad "versions disagree: VERSION $version, CHANGELOG $changelog, --version $binary"
+fi
+echo "docs: $passed passed, $failed failed"
+[ "$failed" = 0 ]
