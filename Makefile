@@ -15,10 +15,12 @@ PKGS     = libmnl libmicrohttpd zlib yaml-0.1 gnutls libcrypt jansson libsystemd
 LDLIBS  += $$(pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $$(pkg-config --libs check)
 
-BUILD_DEPS := gcc make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
+BUILD_DEPS := gcc libc6-dev make pkg-config libmnl-dev libmicrohttpd-dev zlib1g-dev libyaml-dev \
               libgnutls28-dev libcrypt-dev libjansson-dev libsystemd-dev
 CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq podman runc debootstrap python3-yaml systemd clang libclang-rt-14-dev chromium \
               wrk util-linux
+# `make deb` and `make package`: Debian's packaging tools, and groff/man-db for the man page.
+PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 
 LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
@@ -41,7 +43,8 @@ TSAN_FLAGS := -O1 -fsanitize=thread -fno-omit-frame-pointer
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench dashboards rules container deploy clean FORCE
+.PHONY: all run check deps check-deps unit fuzz integration bench dashboards rules container deploy clean FORCE \
+        bootstrap clean-images docs
 all: $(BIN)
 
 define install_missing
@@ -84,7 +87,7 @@ $(PROMTOOL):
 
 $(B)/%.o: %.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
 
 $(B)/asan/%.o: %.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
@@ -95,7 +98,7 @@ $(B)/tsan/%.o: %.c $(HEADERS) | deps
 	$(CC) $(CFLAGS) $(TSAN_FLAGS) $$(pkg-config --cflags $(PKGS)) -c -o $@ $<
 
 $(BIN): $(B)/exporter/main.o $(LIB_SRC:%.c=$(B)/%.o)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(ASAN_BIN): $(B)/asan/exporter/main.o $(LIB_SRC:%.c=$(B)/asan/%.o)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -211,14 +214,126 @@ deploy: $(BIN) $(PROMTOOL) | check-deps
 	@echo "== deployment files"
 	PROMTOOL=$(PROMTOOL) TCPH_BIN=$(BIN) bash deploy/check.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=staging root] [SYSTEMD_UNIT_DIR=...]: the binary,
+# the man page, the service and socket units (ExecStart rewritten to $(BINDIR)) in
+# SYSTEMD_UNIT_DIR (/etc/systemd/system; /lib/systemd/system for PREFIX=/usr, as the
+# package), dashboards, rules (runbook links to the installed runbook), the docs, the
+# --netns=all drop-in as an example under $(DATADIR)/systemd/ (copied into the unit's .d/
+# directory it would grant two capabilities, so it is not active by default), and
+# /etc/default/tcp_health_exporter unless one exists. `make uninstall` removes all of it but
+# that defaults file (your flags).
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/tcp-health-exporter
+DOCDIR  ?= $(PREFIX)/share/doc/tcp-health-exporter
+SYSTEMD_UNIT_DIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
+DEFAULTS_FILE := /etc/default/tcp_health_exporter
+UNITS   := tcp_health_exporter.service tcp_health_exporter.socket
+DOCS    := README.md CHANGELOG.md LICENSE docs/runbook.md docs/alerts.md docs/status-api.md docs/architecture.md
+.PHONY: install uninstall deb package package-deps
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+	  $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/systemd \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(dir $(DEFAULTS_FILE))
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/tcp_health_exporter
+	install -m 0644 docs/tcp_health_exporter.1 $(DESTDIR)$(MANDIR)/man1/tcp_health_exporter.1
+	for f in $(UNITS:%=deploy/systemd/%) deploy/systemd/tcp_health_exporter.service.d/netns.conf; do \
+	  case $$f in *.conf) to=$(DESTDIR)$(DATADIR)/systemd ;; *) to=$(DESTDIR)$(SYSTEMD_UNIT_DIR) ;; esac; \
+	  sed 's#/usr/local/bin/tcp_health_exporter#$(BINDIR)/tcp_health_exporter#g' $$f >$$to/$${f##*/} && \
+	  chmod 0644 $$to/$${f##*/} || exit 1; \
+	done
+	for f in dashboards/grafana/*.json dashboards/prometheus/*.rules.yml; do \
+	  case $$f in *.json) to=$(DESTDIR)$(DATADIR)/grafana ;; *) to=$(DESTDIR)$(DATADIR)/prometheus ;; esac; \
+	  sed 's#file:///usr/share/doc/tcp-health-exporter/runbook.md#file://$(DOCDIR)/runbook.md#g' $$f >$$to/$${f##*/} && chmod 0644 $$to/$${f##*/} || exit 1; \
+	done
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	@if [ -e $(DESTDIR)$(DEFAULTS_FILE) ]; then echo "kept $(DESTDIR)$(DEFAULTS_FILE)"; \
+	else echo "install -m 0644 deploy/systemd/tcp_health_exporter.default $(DESTDIR)$(DEFAULTS_FILE)"; \
+	  install -m 0644 deploy/systemd/tcp_health_exporter.default $(DESTDIR)$(DEFAULTS_FILE); fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; \
+	  echo "then: systemctl enable --now tcp_health_exporter (or tcp_health_exporter.socket, see its comments)"; fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  systemctl disable --now $(UNITS) 2>/dev/null || true; fi
+	rm -f $(DESTDIR)$(BINDIR)/tcp_health_exporter $(DESTDIR)$(MANDIR)/man1/tcp_health_exporter.1 \
+	  $(UNITS:%=$(DESTDIR)$(SYSTEMD_UNIT_DIR)/%)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@if [ -e $(DESTDIR)$(DEFAULTS_FILE) ]; then echo "kept $(DESTDIR)$(DEFAULTS_FILE) (your flags; remove it by hand)"; fi
+
+package-deps:
+	$(call install_missing,$(PACKAGE_DEPS))
+
+# make deb: build/tcp-health-exporter_$(VERSION)_ARCH.deb with debhelper. The packaging is
+# in deploy/debian/; the tree (without build/ and .git) is copied to build/deb/ with it as
+# debian/ and a debian/changelog for $(VERSION), so the repository never gains a debian/.
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB      = $(B)/tcp-health-exporter_$(VERSION)_$(DEB_ARCH).deb
+DEB_SRC  = $(B)/deb/tcp-health-exporter-$(VERSION)
+deb: | deps package-deps
+	@echo "== deb"
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git -f - . | tar -x -C $(DEB_SRC)
+	cp -R deploy/debian $(DEB_SRC)/debian
+	@date=$$(LC_ALL=C date -R -d "@$$(git log -1 --format=%ct 2>/dev/null || date +%s)") && \
+	{ printf 'tcp-health-exporter (%s) unstable; urgency=medium\n\n' '$(VERSION)'; \
+	  printf '  * tcp_health_exporter %s (git revision %s). What changed is in\n' '$(VERSION)' '$(REVISION)'; \
+	  printf '    CHANGELOG.md in /usr/share/doc/tcp-health-exporter.\n\n'; \
+	  printf ' -- %s  %s\n' "$$(sed -n 's/^Maintainer: //p' deploy/debian/control)" "$$date"; \
+	} >$(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && TCPH_REVISION=$(REVISION) dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; echo "dpkg-buildpackage failed: $(B)/deb/build.log"; exit 1; }
+	cp $(B)/deb/$(notdir $(DEB)) $(DEB)
+	@echo "built $(DEB)"
+
+# The package for real (tests/package/test_package.sh): make deb, lintian, systemd-analyze
+# verify, then install, serve, remove and purge in a fresh container of the minimal
+# Debian 12 base image; make install / uninstall into a staging directory; the man page
+# against --help (tests/package/check_manpage.sh).
+package: $(BIN) $(B)/tools/sockstate | check-deps package-deps
+	@echo "== package"
+	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/package/test_package.sh || [ $$? = 77 ] # 77: SKIPPED, not root
+
+# The documentation against its sources of truth (tests/docs/check_docs.sh): dependency
+# lists, the Dockerfile's packages, flags in README and the man page, versions.
+docs: $(BIN)
+	@echo "== docs"
+	TCPH_BIN=$(BIN) bash tests/docs/check_docs.sh
+
+print-%:
+	@echo $($*)
+
+# README's run command on a bare Debian 12 (deploy/bootstrap.sh in a fresh container of the
+# minimal base image): installs make and the build dependencies, builds, serves /metrics.
+bootstrap: $(BIN) $(B)/tools/sockstate | check-deps
+	@echo "== bare Debian 12: sh deploy/bootstrap.sh run"
+	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/container/test_bootstrap.sh || [ $$? = 77 ]
+
+# What the tests create on the host outside build/: the podman images (all under this
+# project's names), removed at the end of `make check` whether it passed or not.
+clean-images:
+	-@for i in $$(podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | \
+	  grep -E '^localhost/(tcp_health_exporter|tcp-health-exporter-base):'); do \
+	  podman rmi -f "$$i" >/dev/null 2>&1 && echo "removed image $$i"; done; \
+	  podman image prune -f --filter label=tcp_health_exporter.stage=build >/dev/null 2>&1; true
+
+# The steps of `make check`, in order: it stops at the first that fails, removes the
+# images either way, and prints how long each step took (README's timing table).
+CHECK_STEPS := unit dashboards deploy docs fuzz bench container bootstrap package integration
 check: check-deps
-	$(MAKE) unit
-	$(MAKE) dashboards
-	$(MAKE) deploy
-	$(MAKE) fuzz
-	$(MAKE) bench
-	$(MAKE) container
-	$(MAKE) integration
+	@mkdir -p $(B); rc=0; : >$(B)/check-times.txt; all_start=$$(date +%s); \
+	for step in $(CHECK_STEPS); do \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || rc=$$?; \
+	  echo "$$step $$(($$(date +%s) - start))" >>$(B)/check-times.txt; \
+	  [ $$rc = 0 ] || { echo "make check: step '$$step' FAILED" >&2; break; }; \
+	done; \
+	$(MAKE) --no-print-directory clean-images; \
+	echo "== make check: seconds per step (all: $$(($$(date +%s) - all_start)))"; \
+	sed 's/^/   /' $(B)/check-times.txt; \
+	exit $$rc
 
 clean:
 	rm -rf $(B)

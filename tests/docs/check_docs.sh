@@ -2,7 +2,7 @@
 # check_docs.sh — the documentation says what the build does. Each check compares a list
 # in README.md or the Dockerfile with its source of truth and prints one line:
 #   1. README's build dependencies      = the Makefile's BUILD_DEPS
-#   2. README's test dependencies       = the Makefile's CHECK_DEPS
+#   2. README's test dependencies       = the Makefile's CHECK_DEPS (and PACKAGE_DEPS)
 #   3. the Dockerfile's build packages  = BUILD_DEPS (the image builds with the same set)
 #   4. the Dockerfile's runtime packages = the Debian packages of the shared libraries the
 #      built binary loads (ldd + dpkg -S), so the image neither misses nor carries one
@@ -34,11 +34,14 @@ make_var() { make -s --no-print-directory print-"$1"; }
 # readme_list VAR: the backquoted package list README gives after "(… `VAR` in the Makefile)"
 # or "`VAR` (`…`)".
 readme_build=$(awk '/^Build dependencies/,/^$/' README.md | tr '\n' ' ' | sed -n 's/.*Makefile): `\([^`]*\)`.*/\1/p')
+readme_package=$(awk '/PACKAGE_DEPS/,/^$/' README.md | tr '\n' ' ' | sed -n 's/.*`PACKAGE_DEPS` (`\([^`]*\)`).*/\1/p')
 readme_check=$(awk '/CHECK_DEPS/,/^$/' README.md | tr '\n' ' ' | sed -n 's/.*`CHECK_DEPS` (`\([^`]*\)`).*/\1/p')
 [ -n "$readme_build" ] || bad "README: no build dependency list found"
 [ -n "$readme_check" ] || bad "README: no CHECK_DEPS list found"
 same "README's build dependencies are BUILD_DEPS" "$readme_build" "$(make_var BUILD_DEPS)"
 same "README's test dependencies are CHECK_DEPS" "$readme_check" "$(make_var CHECK_DEPS)"
+[ -n "$readme_package" ] || bad "README: no PACKAGE_DEPS list found"
+same "README's packaging tools are PACKAGE_DEPS" "$readme_package" "$(make_var PACKAGE_DEPS)"
 
 # Dockerfile: the apt-get install lists of the two stages, in order.
 docker_lists=$(awk '
