@@ -16,6 +16,20 @@
 #     instance=~"$instance", no tcp_health_ metric without a selector, no undefined $variable,
 #     no rate()/irate()/increase() of a gauge (a tcp_health_ name not ending in _total: the
 #     histograms, tcp_health_retransmitted_segments, ... count what is alive now);
+#   - rows: every row but the first is "collapsed": true with its panels nested in the
+#     row's "panels" array (Grafana's layout for collapsed rows), none empty; the first row
+#     is open with "panels": [] (its panels follow it at the top level); no panel at the
+#     top level below the second row (it would hang outside every collapsed row); no row
+#     inside a row;
+#   - links (dashboard links, panel links, data links: every "url" anywhere): none starts
+#     with http://, https:// or // (links between dashboards are relative, /d/<uid>/...,
+#     so that they follow whatever host and sub-path Grafana is served on); a /d/<uid> link
+#     names the uid of a dashboard in dashboards/grafana/ (or among the FILEs), a data link
+#     to one carries ${__url_time_range} and a dashboard link to one keepTime;
+#   - top-N panels (a title starting with "Top", or topk(/bottomk( in an expression): each
+#     target filters port!~"$exclude_port" and the description mentions exclude_port; the
+#     dashboard then has a variable "exclude_port" (textbox, custom or constant) whose
+#     default includes 9978, the exporter's own port (--web.listen-address);
 #   - every expression (targets and label_values() variable queries) parses as PromQL:
 #     the variables are replaced by plausible values ($__rate_interval -> 1m, $job ->
 #     tcp_health, ...) and the results are checked with `promtool check rules` as recording
@@ -106,6 +120,8 @@ def builtins: ["__rate_interval", "__interval", "__interval_ms", "__range", "__r
                "__range_ms", "__from", "__to", "__dashboard", "__org", "__user"];
 def matcher($l): test("(^|[{,\\s])" + $l + "\\s*=~\\s*\"\\$(\\{" + $l + "\\}|" + $l + ")\"");
 def dsref: (.datasource.uid? // .datasource // "") | tostring;
+def istopn: ((.title // "") | test("^\\s*top\\b"; "i"))
+            or ([.targets[]? | (.expr // "") | test("(?<![A-Za-z0-9_:])(topk|bottomk)\\s*\\(")] | any);
 
 . as $d
 | [.templating.list[]?.name] as $vars
@@ -125,6 +141,50 @@ def dsref: (.datasource.uid? // .datasource // "") | tostring;
     (if (.schemaVersion // 0) < 36 then "schemaVersion \(.schemaVersion // "missing") is below 36" else empty end),
     (("tcp", "tcp_health_exporter") as $t
      | if ((.tags // []) | index($t)) == null then "tags: no \"\($t)\"" else empty end),
+    # Rows: the first open, the others collapsed with their panels nested.
+    ([.panels[]? | select(.type == "row")] | to_entries[]
+     | .key as $i | .value as $r | "row \($r.id // "?") \"\($r.title // "")\"" as $w
+     | if $i == 0 then
+         (if $r.collapsed == true then "\($w): the first row is collapsed; keep it open (its headline panels show first)" else empty end),
+         (if (($r.panels // []) | length) > 0 then "\($w): an open row with nested panels (Grafana shows \"panels\" of collapsed rows only); put them after the row" else empty end)
+       else
+         (if $r.collapsed != true then "\($w): not collapsed (every row but the first must be \"collapsed\": true)" else empty end),
+         (if $r.collapsed == true and (($r.panels // []) | length) == 0 then "\($w): collapsed without nested panels (a collapsed row's panels belong in its \"panels\" array)" else empty end)
+       end),
+    ([.panels[]?] as $p | ([$p[] | .type == "row"] | indices(true)) as $ri
+     | if ($ri | length) < 2 then empty
+       else range($ri[1] + 1; $p | length) as $i | $p[$i] | select(.type != "row")
+            | $p[[$ri[] | select(. < $i)] | last] as $r
+            | "panel \(.id // "?") \"\(.title // "")\": at the top level after row \($r.id // "?") \"\($r.title // "")\"; nest it in that row's \"panels\" (every row but the first is collapsed)"
+       end),
+    (.panels[]? | select(.type == "row") | .panels[]? | select(.type == "row")
+     | "row \(.id // "?") \"\(.title // "")\": a row nested inside another row"),
+    # Links: relative, to dashboards that exist, keeping the time range.
+    (.. | objects | select(has("url")) | select(.url | type == "string") | . as $l
+     | "link \"\($l.title // "")\"" as $lw
+     | (if $l.url | test("^\\s*(https?:)?//"; "i")
+        then "\($lw): url \($l.url) is absolute; link between dashboards relatively (/d/<uid>/...), never to a host"
+        else empty end),
+       ($l.url | capture("^/?d/(?<uid>[^/?#]+)") | .uid
+        | select(. as $u | $uids | index($u) | not)
+        | "\($lw): url \($l.url) names dashboard uid \(.), which no dashboard has"),
+       (if ($l.url | test("^/?d/")) and ($l.type == null) and ($l.url | contains("${__url_time_range}") | not)
+        then "\($lw): data link \($l.url) lacks ${__url_time_range}" else empty end),
+       (if ($l.url | test("^/?d/")) and ($l.type == "link") and ($l.keepTime != true)
+        then "\($lw): dashboard link to \($l.url) without keepTime: true" else empty end)),
+    # Top-N panels leave the exporter's own port out through $exclude_port.
+    ([allpanels | select(.type != "row") | select(istopn)] as $top
+     | ($top[]
+        | "panel \(.id // "?") \"\(.title // "")\"" as $w
+        | (.targets[]? | select((.expr // "") | test("port\\s*!~\\s*\"\\$(\\{exclude_port\\}|exclude_port)\"") | not)
+           | "\($w) target \(.refId // "?"): top-N panel without port!~\"$exclude_port\" (the exporter's own port would crowd it)"),
+          (if (.description // "") | test("exclude_port") | not
+           then "\($w): top-N panel whose description does not mention exclude_port" else empty end)),
+       (if $top == [] then empty
+        elif [$d.templating.list[]? | select(.name == "exclude_port" and (.type | IN("textbox", "custom", "constant")))
+              | select((.current.value // .query // "") | tostring | split("|") | index("9978"))] == []
+        then "templating: no variable \"exclude_port\" (textbox, custom or constant) whose default includes 9978, for the top-N panels"
+        else empty end)),
     (allpanels | select(.type != "row")
      | "panel \(.id // "?") \"\(.title // "")\"" as $w
      | (if ((.fieldConfig.defaults.unit // "") | tostring) == "" then "\($w): no unit (fieldConfig.defaults.unit)" else empty end),
@@ -162,7 +222,7 @@ JQ
 read -r -d '' DASHBOARD_RULES <<'JQ'
 def allpanels: (.panels // [])[] | ., (if .type == "row" then allpanels else empty end);
 def values: {"job": "tcp_health", "instance": "host1:9978", "port": "1202", "role": "server",
-             "datasource": "prometheus"};
+             "datasource": "prometheus", "exclude_port": "9978"};
 def subst:
   gsub("\\$\\{?__interval_ms\\}?"; "60000") | gsub("\\$\\{?__range_ms\\}?"; "3600000")
   | gsub("\\$\\{?__range_s\\}?"; "3600") | gsub("\\$\\{?__rate_interval\\}?"; "1m")
@@ -186,6 +246,11 @@ def var_expr:
 )}
 JQ
 
+# The uids links may name: the shipped dashboards' and those of the FILEs.
+known_uids=$(for f in "$root"/dashboards/grafana/*.json "$@"; do
+	case $f in *.json) jq -r '.uid // empty' "$f" 2>/dev/null ;; esac
+done | jq -R . | jq -sc 'unique')
+
 promql_exprs=()
 lint_dashboard() {
 	local file=$1 name
@@ -194,9 +259,13 @@ lint_dashboard() {
 		problem "$name" "invalid JSON: $(tr '\n' ' ' < "$tmpdir/jqerr")"
 		return
 	fi
+	# Into a file first: a jq that fails (a bad check) must not pass as "no problems".
+	if ! jq -r --argjson uids "$known_uids" "$DASHBOARD_CHECKS" "$file" > "$tmpdir/checks" 2>"$tmpdir/jqerr"; then
+		problem "$name" "lint checks failed to run: $(tr '\n' ' ' < "$tmpdir/jqerr")"
+	fi
 	while IFS= read -r line; do
 		problem "$name" "$line"
-	done < <(jq -r "$DASHBOARD_CHECKS" "$file")
+	done < "$tmpdir/checks"
 	jq -r '[.. | strings | scan("(?<![A-Za-z0-9_:])tcp_health_[a-z0-9_]+(?![A-Za-z0-9_:])")] | unique[]' "$file" \
 		| check_metric_names "$name"
 	local out="$tmpdir/promql.$files.json"

@@ -184,5 +184,193 @@ PY
 else
 	bad "manifests: $out"
 fi
+
+echo "-- Prometheus Operator: PrometheusRule, ServiceMonitor, PodMonitor"
+# The PrometheusRule is generated from the rule files: the checked-in one must be what the
+# generator writes now (an edit of the rules without regenerating fails here).
+if bash dashboards/prometheusrule.sh >"$tmp/prometheusrule.yaml" 2>"$tmp/prometheusrule.err" &&
+	diff -u deploy/kubernetes/prometheusrule.yaml "$tmp/prometheusrule.yaml" >"$tmp/prometheusrule.diff"; then
+	ok "prometheusrule.yaml is what dashboards/prometheusrule.sh writes now"
+else
+	bad "prometheusrule.yaml differs from a fresh generation (run: dashboards/prometheusrule.sh > deploy/kubernetes/prometheusrule.yaml): $(cat "$tmp/prometheusrule.err"; head -n 20 "$tmp/prometheusrule.diff")"
+fi
+mkdir -p "$tmp/pr/tests"
+if out=$(python3 - "$tmp/pr" <<'PY' 2>&1
+import re, sys, yaml
+
+problems = []
+def need(cond, what):
+    if not cond:
+        problems.append(what)
+def load(path):
+    return yaml.safe_load(open(path))
+
+def selects(sel, labels):
+    """Whether a Kubernetes LabelSelector (matchLabels, matchExpressions) selects labels."""
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in sel.get("matchExpressions") or []:
+        k, op, vals = e["key"], e["operator"], e.get("values") or []
+        if op == "In" and labels.get(k) not in vals:
+            return False
+        if op == "NotIn" and k in labels and labels[k] in vals:
+            return False
+        if op == "Exists" and k not in labels:
+            return False
+        if op == "DoesNotExist" and k in labels:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            raise ValueError(f"selector operator {op}")
+    return True
+def watches(mon, ns):
+    """Whether a ServiceMonitor/PodMonitor looks into namespace ns."""
+    nsel = mon["spec"].get("namespaceSelector") or {}
+    if nsel.get("any"):
+        return True
+    return ns in nsel["matchNames"] if nsel.get("matchNames") else ns == mon["metadata"].get("namespace")
+def container_ports(d):
+    c = d["spec"]["template"]["spec"]["containers"][0]
+    return {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+def pod_labels(d):
+    return d["spec"]["template"]["metadata"]["labels"]
+
+ds = load("deploy/kubernetes/daemonset.yaml")
+nds = load("deploy/kubernetes/daemonset-netns.yaml")
+svc = load("deploy/kubernetes/service.yaml")
+pr = load("deploy/kubernetes/prometheusrule.yaml")
+sm = load("deploy/kubernetes/servicemonitor.yaml")
+pm = load("deploy/kubernetes/podmonitor.yaml")
+alerts = load("dashboards/prometheus/alerts.rules.yml")
+recording = load("dashboards/prometheus/recording.rules.yml")
+
+# --- PrometheusRule: exactly the rule files' groups, in order.
+need(pr.get("apiVersion") == "monitoring.coreos.com/v1" and pr.get("kind") == "PrometheusRule",
+     "prometheusrule.yaml is not a monitoring.coreos.com/v1 PrometheusRule")
+groups = pr.get("spec", {}).get("groups", [])
+need(groups == alerts["groups"] + recording["groups"],
+     "PrometheusRule spec.groups differ from alerts.rules.yml's and recording.rules.yml's groups")
+need(len({g["name"] for g in groups}) == len(groups), "PrometheusRule: group names repeat")
+prefix = "file:///usr/share/doc/tcp-health-exporter/runbook.md#"
+n_alerts = 0
+for g in groups:
+    for r in g["rules"]:
+        if "alert" in r:
+            n_alerts += 1
+            need(r.get("annotations", {}).get("runbook_url") == prefix + r["alert"].lower(),
+                 f"PrometheusRule: {r['alert']}'s runbook_url is not {prefix}{r['alert'].lower()}")
+need(n_alerts == sum(1 for g in alerts["groups"] for r in g["rules"] if "alert" in r) and n_alerts > 0,
+     "PrometheusRule: not every alert of alerts.rules.yml")
+# Back into the two files, for promtool check and the unit tests (which name ../alerts.rules.yml).
+out = sys.argv[1]
+alerting = [g for g in groups if any("alert" in r for r in g["rules"])]
+for name, gs in (("alerts", alerting), ("recording", [g for g in groups if g not in alerting])):
+    with open(f"{out}/{name}.rules.yml", "w") as f:
+        yaml.safe_dump({"groups": gs}, f, sort_keys=False, width=1000)
+
+# The exporter's job as the alerts find it: the same matcher in TcpHealthExporterDown and
+# TcpHealthExporterAbsent. PromQL anchors =~ regexes, as re.fullmatch does.
+exprs = {r["alert"]: r["expr"] for g in alerts["groups"] for r in g["rules"] if "alert" in r}
+matchers = {a: re.findall(r'job=~"([^"]*)"', exprs.get(a, "")) for a in ("TcpHealthExporterDown", "TcpHealthExporterAbsent")}
+need(all(len(m) == 1 for m in matchers.values()) and len({m[0] for m in matchers.values()}) == 1,
+     f"TcpHealthExporterDown and TcpHealthExporterAbsent do not share one job=~ matcher: {matchers}")
+job_re = matchers["TcpHealthExporterDown"][0] if matchers["TcpHealthExporterDown"] else "(none)"
+
+# --- /metrics and port 9978 as the exporter serves them.
+readme = open("README.md").read()
+m = re.search(r"^\| `--web\.telemetry-path=PATH` \| `([^`]*)` \|", readme, re.M)
+need(m is not None and m.group(1) == "/metrics", "README: the default --web.telemetry-path is not /metrics")
+for d in (ds, nds):
+    name = d["metadata"]["name"]
+    c = d["spec"]["template"]["spec"]["containers"][0]
+    args = c.get("args", [])
+    path = next((a.split("=", 1)[1] for a in args if a.startswith("--web.telemetry-path=")), "/metrics")
+    need(path == "/metrics", f"{name}: --web.telemetry-path={path}, the monitors scrape /metrics")
+    need(d["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/path") == "/metrics",
+         f"{name}: annotation prometheus.io/path is not /metrics")
+    listen = [a.split("=", 1)[1] for a in args if a.startswith("--web.listen-address=")]
+    need(listen and all(l.rsplit(":", 1)[-1] == str(container_ports(d).get("metrics")) for l in listen),
+         f"{name}: --web.listen-address {listen} is not on the container port metrics ({container_ports(d).get('metrics')})")
+    for probe in ("livenessProbe", "readinessProbe"):
+        port = c[probe]["httpGet"]["port"]
+        need(port in container_ports(d) or port in container_ports(d).values(),
+             f"{name}: {probe} port {port} is not a container port")
+
+# --- ServiceMonitor -> service.yaml -> daemonset.yaml's pods.
+need(sm.get("apiVersion") == "monitoring.coreos.com/v1" and sm.get("kind") == "ServiceMonitor",
+     "servicemonitor.yaml is not a monitoring.coreos.com/v1 ServiceMonitor")
+ssel = sm["spec"].get("selector") or {}
+need(ssel.get("matchLabels") or ssel.get("matchExpressions"), "ServiceMonitor: empty selector (every Service)")
+need(selects(ssel, svc["metadata"].get("labels", {})), "ServiceMonitor: selector does not match service.yaml's labels")
+need(watches(sm, svc["metadata"]["namespace"]), "ServiceMonitor: does not look into the Service's namespace")
+svc_ports = {p.get("name"): p for p in svc["spec"]["ports"]}
+need(sm["spec"].get("endpoints"), "ServiceMonitor: no endpoints")
+for ep in sm["spec"].get("endpoints", []):
+    need(ep.get("port") in svc_ports, f"ServiceMonitor: endpoint port {ep.get('port')!r} is not a port name of the Service ({sorted(svc_ports)})")
+    need(ep.get("path", "/metrics") == "/metrics", f"ServiceMonitor: endpoint path {ep.get('path')}, not /metrics")
+    need(ep.get("scheme", "http") == "http", f"ServiceMonitor: scheme {ep.get('scheme')} (the DaemonSet serves plain HTTP)")
+need(selects({"matchLabels": svc["spec"]["selector"]}, pod_labels(ds)), "service.yaml: selector does not match daemonset.yaml's pods")
+need(svc["metadata"]["namespace"] == ds["metadata"]["namespace"], "service.yaml and daemonset.yaml in different namespaces")
+for p in svc["spec"]["ports"]:
+    tp = p.get("targetPort", p["port"])
+    need(tp in container_ports(ds) or tp in container_ports(ds).values(),
+         f"service.yaml: targetPort {tp} is not a container port of daemonset.yaml")
+    need(container_ports(ds).get(tp, tp) == 9978, f"service.yaml: port {p.get('name')} does not reach 9978")
+sm_job = svc["metadata"]["labels"].get(sm["spec"]["jobLabel"]) if sm["spec"].get("jobLabel") else svc["metadata"]["name"]
+need(sm_job and re.fullmatch(job_re, sm_job), f"ServiceMonitor: job {sm_job!r} does not match the alerts' job=~\"{job_re}\"")
+
+# --- PodMonitor -> both DaemonSets' pods.
+need(pm.get("apiVersion") == "monitoring.coreos.com/v1" and pm.get("kind") == "PodMonitor",
+     "podmonitor.yaml is not a monitoring.coreos.com/v1 PodMonitor")
+psel = pm["spec"].get("selector") or {}
+need(psel.get("matchLabels") or psel.get("matchExpressions"), "PodMonitor: empty selector (every pod)")
+need(not selects(psel, {"app.kubernetes.io/name": "some-other-app"}), "PodMonitor: selects other applications' pods")
+need(pm["spec"].get("podMetricsEndpoints"), "PodMonitor: no podMetricsEndpoints")
+for d in (ds, nds):
+    name = d["metadata"]["name"]
+    need(selects(psel, pod_labels(d)), f"PodMonitor: selector does not match {name}'s pod labels {pod_labels(d)}")
+    need(watches(pm, d["metadata"]["namespace"]), f"PodMonitor: does not look into {name}'s namespace")
+    for ep in pm["spec"].get("podMetricsEndpoints", []):
+        need(ep.get("port") in container_ports(d),
+             f"PodMonitor: port {ep.get('port')!r} is not a container port name of {name} ({sorted(container_ports(d))})")
+for ep in pm["spec"].get("podMetricsEndpoints", []):
+    need(ep.get("path", "/metrics") == "/metrics", f"PodMonitor: path {ep.get('path')}, not /metrics")
+    need(ep.get("scheme", "http") == "http", f"PodMonitor: scheme {ep.get('scheme')} (the DaemonSets serve plain HTTP)")
+if pm["spec"].get("jobLabel"):
+    pm_jobs = [pod_labels(d).get(pm["spec"]["jobLabel"]) for d in (ds, nds)]
+else:
+    pm_jobs = [f"{pm['metadata']['namespace']}/{pm['metadata']['name']}"]
+for j in pm_jobs:
+    need(j and re.fullmatch(job_re, j), f"PodMonitor: job {j!r} does not match the alerts' job=~\"{job_re}\"")
+
+# Either monitor labels the series alike (node, instance = node:port), so that switching
+# between them, or from prometheus-scrape.yaml, keeps each series' identity but for job.
+rel = [ep.get("relabelings") for ep in sm["spec"].get("endpoints", []) + pm["spec"].get("podMetricsEndpoints", [])]
+need(rel and all(r == rel[0] for r in rel), "ServiceMonitor and PodMonitor relabel differently")
+inst = [r for r in (rel[0] or []) if r.get("targetLabel") == "instance"] if rel else []
+need(len(inst) == 1 and inst[0].get("sourceLabels", [""])[0] == "__meta_kubernetes_pod_node_name"
+     and inst[0].get("separator") == ":", "monitors: instance is not node:port")
+scrape = load("deploy/kubernetes/prometheus-scrape.yaml")["scrape_configs"][0]["relabel_configs"]
+need(any(r.get("target_label") == "instance" and r["source_labels"][0] == "__meta_kubernetes_pod_node_name"
+         and r.get("separator") == ":" for r in scrape), "prometheus-scrape.yaml: instance is no longer node:port")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+); then
+	ok "PrometheusRule holds the rule files' groups; ServiceMonitor selects service.yaml (port metrics, /metrics), PodMonitor both DaemonSets' pods (port metrics, /metrics); both jobs match the alerts' job matcher"
+else
+	bad "operator manifests: $out"
+fi
+if out=$("$PROMTOOL" check rules "$tmp/pr/alerts.rules.yml" "$tmp/pr/recording.rules.yml" 2>&1); then
+	ok "promtool check rules: the PrometheusRule's groups ($(grep -c 'SUCCESS' <<<"$out") files)"
+else
+	bad "promtool check rules on the PrometheusRule's groups: $out"
+fi
+cp dashboards/prometheus/tests/*.yml "$tmp/pr/tests/"
+if out=$("$PROMTOOL" test rules "$tmp/pr/tests"/*.yml 2>&1); then
+	ok "promtool test rules: dashboards/prometheus/tests/*.yml pass against the PrometheusRule's groups"
+else
+	bad "promtool test rules against the PrometheusRule's groups: $out"
+fi
 echo "deploy check: $passed ok, $failed failed"
 [ "$failed" = 0 ]

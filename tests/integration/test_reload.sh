@@ -96,7 +96,10 @@ put_config "$WEB" <<EOF2
 basic_auth_users:
   prom: '$HASH_OLD'
 EOF2
-exporter_start auth "$NS" "$TCPH_ASAN_BIN" 127.0.0.1:$PORT --web.config.file="$WEB" --max-ports=4096
+# A read deadline longer than the default 10 s: the kept-alive connections below wait,
+# idle, through the slow scrape and the reload; on a loaded machine (two test runs at
+# once) that took over 10 s and the deadline, not the reload, closed them.
+exporter_start auth "$NS" "$TCPH_ASAN_BIN" 127.0.0.1:$PORT --web.config.file="$WEB" --max-ports=4096 --web.read-timeout=60s
 BASE=http://127.0.0.1:$PORT
 
 section "users change on SIGHUP"
