@@ -9,7 +9,8 @@
 #   5. every --flag of `tcp_health_exporter --help` is in README and in the man page
 #   6. README links docs/architecture.md, which exists, and nothing in the repository
 #      points outside it (../shared)
-#   7. VERSION, the CHANGELOG's newest release heading and the binary's --version agree
+#   7. VERSION, the CHANGELOG's newest release heading and the binary's --version agree,
+#      and deploy/'s image tags and app.kubernetes.io/version name that version
 # usage: tests/docs/check_docs.sh   (TCPH_BIN: the built binary, default build/tcp_health_exporter)
 # Exit status 0 when every check passes, 1 otherwise.
 set -uo pipefail
@@ -85,5 +86,9 @@ if [ "$version" = "$changelog" ] && [ "$version" = "$binary" ]; then
 else
 	bad "versions disagree: VERSION $version, CHANGELOG $changelog, --version $binary"
 fi
+# The example deployments run this version's image.
+stale=$(grep -rnoE 'tcp_health_exporter:[0-9][0-9.]*|app.kubernetes.io/version: "[0-9.]+"' deploy |
+	grep -v -e "tcp_health_exporter:$version\$" -e "version: \"$version\"" || true)
+[ -z "$stale" ] && ok "deploy/ names version $version everywhere" || bad "deploy/ names another version: $stale"
 echo "docs: $passed passed, $failed failed"
 [ "$failed" = 0 ]
