@@ -311,12 +311,16 @@ bootstrap: $(BIN) $(B)/tools/sockstate | check-deps
 	@echo "== bare Debian 12: sh deploy/bootstrap.sh run"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/container/test_bootstrap.sh || [ $$? = 77 ]
 
-# What the tests create on the host outside build/: the podman images (all under this
-# project's names), removed at the end of `make check` whether it passed or not.
+# What the tests create on the host outside build/: podman images under this project's
+# names. The tests remove their own per-run images (localhost/tcp_health_exporter:test-PID);
+# this removes any left by an interrupted run, the build stages (labelled), and the
+# debootstrapped base image. Never -f: an image a container still uses (a second run at
+# once, your own tcp_health_exporter:latest) is left alone. `make check` runs it at the end
+# whether it passed or not.
 clean-images:
 	-@for i in $$(podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | \
-	  grep -E '^localhost/(tcp_health_exporter|tcp-health-exporter-base):'); do \
-	  podman rmi -f "$$i" >/dev/null 2>&1 && echo "removed image $$i"; done; \
+	  grep -E '^localhost/tcp_health_exporter:test-[0-9]+$$|^localhost/tcp-health-exporter-base:bookworm$$'); do \
+	  podman rmi "$$i" >/dev/null 2>&1 && echo "removed image $$i"; done; \
 	  podman image prune -f --filter label=tcp_health_exporter.stage=build >/dev/null 2>&1; true
 
 # The steps of `make check`, in order: it stops at the first that fails, removes the

@@ -59,12 +59,19 @@ struct client {
 };
 
 /* One libmicrohttpd daemon per listening socket: the current generation, or one retired
- * by a reload. The daemons of a generation share its settings and its callbacks' context. */
+ * by a reload. The daemons of a generation share its settings and its callbacks' context.
+ * Each daemon is given a duplicate of the listening socket (fds[i]), never the socket
+ * itself: libmicrohttpd closes the descriptor it was given when it fails to start or when
+ * it is stopped without having been quiesced, and the socket must outlive every
+ * generation. A quiesced daemon hands its duplicate back; it is closed after the daemon
+ * has stopped. */
 struct server {
 	struct server *next;
 	struct http *http;
 	struct MHD_Daemon *daemons[HTTP_MAX_LISTENERS];
+	int fds[HTTP_MAX_LISTENERS];
 	unsigned n_daemons;
+	bool quiesced; /* (http.lock) each daemon quiesced: stopping them closes no descriptor */
 	struct webconfig *web; /* its TLS settings (a reference); NULL for plain HTTP */
 	unsigned connections;  /* (http.lock) open now: a retired server is stopped at 0 */
 	long long retired_ms;  /* 0 while current */
@@ -148,7 +155,7 @@ struct http {
 	bool reaper_started;
 	uint64_t refusals_logged[STATS_REFUSALS]; /* the reaper's */
 
-	int listen_fds[HTTP_MAX_LISTENERS]; /* -1: owned by the current server's daemon */
+	int listen_fds[HTTP_MAX_LISTENERS]; /* owned here, closed by http_free; daemons get duplicates */
 	unsigned n_listen_fds;
 	atomic_uint in_flight;
 	atomic_uint_fast64_t response_bytes;
@@ -300,6 +307,18 @@ static void describe_socket(int fd, char *out, size_t size)
 /* --web.listen-address, each given one: parsed and bound in order. */
 static int bind_listen_sockets(struct http *h, char *err, size_t errlen)
 {
+	/* Refused first when a service manager hands us sockets we were not told to use: we
+	 * would hold them open without serving, and (the usual case: the same port as the
+	 * .socket unit) fail to bind with a misleading "Address already in use". */
+	if (sd_listen_fds(0) > 0) {
+		snprintf(err, errlen, "started with %d listening socket(s) from systemd (socket activation) "
+			 "but without --web.systemd-socket", sd_listen_fds(0));
+		return -EINVAL;
+	}
+	if (h->config.n_listen_addresses > HTTP_MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listen addresses: at most %d", HTTP_MAX_LISTENERS);
+		return -EINVAL;
+	}
 	for (unsigned i = 0; i < h->config.n_listen_addresses; i++) {
 		const char *text = h->config.listen_addresses[i];
 		struct sockaddr_storage addr;
@@ -313,13 +332,6 @@ static int bind_listen_sockets(struct http *h, char *err, size_t errlen)
 		if (fd < 0)
 			return fd;
 		h->listen_fds[h->n_listen_fds++] = fd;
-	}
-	/* Also refused when a service manager hands us sockets we were not told to use: we
-	 * would hold them open without serving, and bind the same port ourselves. */
-	if (sd_listen_fds(0) > 0) {
-		snprintf(err, errlen, "started with %d listening socket(s) from systemd (socket activation) "
-			 "but without --web.systemd-socket", sd_listen_fds(0));
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -348,9 +360,10 @@ static int take_systemd_sockets(struct http *h, char *err, size_t errlen)
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+		/* TCP only: the connection limits and logs work on client IP addresses. */
+		if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) {
 			snprintf(err, errlen, "--web.systemd-socket: passed descriptor %d is not a listening "
-				 "stream socket (want ListenStream= in the .socket unit)", fd);
+				 "TCP socket (want ListenStream=[ADDRESS:]PORT in the .socket unit)", fd);
 			return -EINVAL;
 		}
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -368,8 +381,6 @@ void http_listen_addresses(struct http *h, char *out, size_t size)
 		char one[INET6_ADDRSTRLEN + 16];
 		int fd = h->listen_fds[i];
 
-		if (fd < 0) /* closed by http_stop */
-			continue;
 		describe_socket(fd, one, sizeof(one));
 		used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", one);
 	}
@@ -1127,10 +1138,34 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the reaper -------------------------------------------------------------------------- */
 
-static void server_free(struct server *srv)
+/* Stops every daemon of `srv` and frees it. Not under http.lock: stopping runs our
+ * callbacks. A server with suspended requests must not be stopped (libmicrohttpd aborts):
+ * retired ones are stopped once drained, the current one after the scanner and the
+ * password thread have resumed everything they held. */
+static void server_stop(struct server *srv)
 {
+	for (unsigned i = 0; i < srv->n_daemons; i++) {
+		MHD_stop_daemon(srv->daemons[i]);
+		if (srv->quiesced && srv->fds[i] >= 0)
+			close(srv->fds[i]); /* handed back by MHD_quiesce_daemon */
+	}
 	webconfig_unref(srv->web);
 	free(srv);
+}
+
+/* (lock) Stops `srv`'s daemons accepting: the listening sockets stay open for the other
+ * generations. Returns false when a daemon did not hand its descriptor back. */
+static bool server_quiesce(struct server *srv)
+{
+	bool all = true;
+
+	for (unsigned i = 0; i < srv->n_daemons; i++)
+		if (MHD_quiesce_daemon(srv->daemons[i]) != srv->fds[i]) {
+			all = false;
+			srv->fds[i] = -1; /* still the daemon's: stopping it closes it */
+		}
+	srv->quiesced = true;
+	return all;
 }
 
 /* (lock) Shuts down connections past their deadline; libmicrohttpd then sees the socket
@@ -1216,9 +1251,7 @@ static void stop_drained_servers(struct http *h, long long now)
 		pthread_mutex_unlock(&h->lock);
 		if (!drained)
 			return;
-		for (unsigned i = 0; i < drained->n_daemons; i++)
-			MHD_stop_daemon(drained->daemons[i]);
-		server_free(drained);
+		server_stop(drained);
 	}
 }
 
@@ -1273,16 +1306,23 @@ static unsigned pool_size(const struct http *h)
 	return cpus < 2 ? 2 : cpus > 8 ? 8 : (unsigned)cpus;
 }
 
-/* Stops daemons that must leave their listening sockets open (the server that failed to
- * start, or a partial one): quiesced first, MHD_stop_daemon would close them. */
-static void server_abandon(struct server *srv)
+/* A server of which only some daemons started: quiesced and retired, so the reaper stops
+ * it once the connections its first daemons may already have accepted (and suspended)
+ * are gone, as after a reload. */
+static void server_abandon(struct http *h, struct server *srv)
 {
-	for (unsigned i = 0; i < srv->n_daemons; i++) {
-		MHD_quiesce_daemon(srv->daemons[i]);
-		MHD_stop_daemon(srv->daemons[i]);
+	log_warn("http: only %u of %u listening sockets got a server; the started ones stop "
+		 "accepting and go once their connections are done", srv->n_daemons, h->n_listen_fds);
+	pthread_mutex_lock(&h->lock);
+	server_quiesce(srv);
+	srv->retired_ms = clock_monotonic_ms();
+	if (h->servers) { /* behind the current one */
+		srv->next = h->servers->next;
+		h->servers->next = srv;
+	} else {
+		h->servers = srv; /* at start-up: http_start fails and http_stop stops it */
 	}
-	webconfig_unref(srv->web);
-	free(srv);
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* A libmicrohttpd daemon on each listening socket, with the TLS settings of `web`. The
@@ -1333,13 +1373,26 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 	}
 	options[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	for (unsigned i = 0; i < h->n_listen_fds; i++) {
-		options[listen_option].value = h->listen_fds[i];
-		srv->daemons[i] = MHD_start_daemon(flags, 0, accept_policy, srv, handle_request, srv,
-						   MHD_OPTION_ARRAY, options, MHD_OPTION_END);
-		if (!srv->daemons[i]) {
-			server_abandon(srv);
+		int fd = fcntl(h->listen_fds[i], F_DUPFD_CLOEXEC, 0);
+
+		if (fd >= 0) {
+			options[listen_option].value = fd;
+			srv->daemons[i] = MHD_start_daemon(flags, 0, accept_policy, srv, handle_request, srv,
+							   MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+			/* On failure the duplicate is not closed here: libmicrohttpd closes it on
+			 * most of its failure paths, and a leaked descriptor is harmless where a
+			 * double close is not. */
+		}
+		if (fd < 0 || !srv->daemons[i]) {
+			if (srv->n_daemons) {
+				server_abandon(h, srv);
+			} else {
+				webconfig_unref(srv->web);
+				free(srv);
+			}
 			return NULL;
 		}
+		srv->fds[i] = fd;
 		srv->n_daemons++;
 	}
 	return srv;
@@ -1421,7 +1474,7 @@ int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen)
 {
 	struct server *srv, *old;
 	struct webconfig *old_web;
-	int fd;
+	bool handed_back;
 
 	srv = server_start(h, web);
 	if (!srv) {
@@ -1437,14 +1490,12 @@ int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen)
 	pthread_mutex_unlock(&h->lock);
 	/* Both generations listen for a moment; from here on only the new one accepts, the old
 	 * one finishes its connections and is stopped by the reaper once drained. */
-	for (unsigned i = 0; i < old->n_daemons; i++) {
-		fd = MHD_quiesce_daemon(old->daemons[i]);
-		if (fd != h->listen_fds[i])
-			log_warn("reload: the old server did not hand back the listening socket");
-	}
 	pthread_mutex_lock(&h->lock);
+	handed_back = server_quiesce(old);
 	old->retired_ms = clock_monotonic_ms();
 	pthread_mutex_unlock(&h->lock);
+	if (!handed_back)
+		log_warn("reload: the old server did not hand back its listening sockets");
 	webconfig_unref(old_web);
 	return 0;
 }
@@ -1503,14 +1554,7 @@ void http_stop(struct http *h)
 		 * stopped after resuming what it held, so a request still suspended here has its
 		 * resume pending, which MHD_stop_daemon completes before closing connections. A
 		 * request that arrives meanwhile is refused at once (stopped scanner and auth). */
-		/* The current daemons own the listening sockets and close them; retired ones
-		 * were quiesced and do not. */
-		if (!srv->retired_ms)
-			for (unsigned i = 0; i < h->n_listen_fds; i++)
-				h->listen_fds[i] = -1;
-		for (unsigned i = 0; i < srv->n_daemons; i++)
-			MHD_stop_daemon(srv->daemons[i]);
-		server_free(srv);
+		server_stop(srv);
 		srv = next;
 	}
 }
@@ -1520,8 +1564,7 @@ void http_free(struct http *h)
 	if (!h)
 		return;
 	for (unsigned i = 0; i < h->n_listen_fds; i++)
-		if (h->listen_fds[i] >= 0)
-			close(h->listen_fds[i]); /* bound, but no daemon kept it */
+		close(h->listen_fds[i]);
 	webconfig_unref(h->web);
 	auth_destroy(h->auth);
 	free(h->clients);

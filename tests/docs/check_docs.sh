@@ -9,7 +9,8 @@
 #   5. every --flag of `tcp_health_exporter --help` is in README and in the man page
 #   6. README links docs/architecture.md, which exists, and nothing in the repository
 #      points outside it (../shared)
-#   7. VERSION, the CHANGELOG's newest release heading and the binary's --version agree,
+#   7. README's timing table has a row per step of make check (CHECK_STEPS), in order
+#   8. VERSION, the CHANGELOG's newest release heading and the binary's --version agree,
 #      and deploy/'s image tags and app.kubernetes.io/version name that version
 # usage: tests/docs/check_docs.sh   (TCPH_BIN: the built binary, default build/tcp_health_exporter)
 # Exit status 0 when every check passes, 1 otherwise.
@@ -61,12 +62,21 @@ runtime=$(for l in $libs; do dpkg -S "$(readlink -f "$l")" 2>/dev/null || dpkg -
 # libc6 and libgcc-s1 are essential in every Debian image; the rest must be listed.
 same "the Dockerfile's runtime stage installs the packages of the binary's libraries" "$docker_run" "$runtime"
 
+# Whole flags only (--web.max-connections must not pass on --web.max-connections-per-ip),
+# the --[no-]NAME forms as --help prints them; the man page's roff source with its
+# escapes (\-, \fB...\fR) taken off.
 missing_readme="" missing_man=""
-for flag in $("$BIN" --help | grep -o -- '--[a-z][a-z0-9.-]*' | sort -u); do
-	grep -qF -- "$flag" README.md || missing_readme="$missing_readme $flag"
-	grep -qF -- "${flag//-/\\-}" docs/tcp_health_exporter.1 2>/dev/null || grep -qF -- "$flag" docs/tcp_health_exporter.1 2>/dev/null ||
-		missing_man="$missing_man $flag"
+sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\\[.*\]//g' docs/tcp_health_exporter.1 >"${TMPDIR:-/tmp}/tcph-man.$$" 2>/dev/null || true
+whole() { # whole FLAG FILE: FLAG occurs, followed by no further flag character
+	local re
+	re=$(printf '%s' "$1" | sed 's/[].[]/\\&/g')
+	grep -qE -- "${re}([^a-z0-9.-]|$)" "$2"
+}
+for flag in $("$BIN" --help | grep -oE -- '--(\[no-\])?[a-z][a-zA-Z0-9.-]*' | grep -v '[A-Z]' | sed 's/[.-]$//' | sort -u); do
+	whole "$flag" README.md || missing_readme="$missing_readme $flag"
+	whole "$flag" "${TMPDIR:-/tmp}/tcph-man.$$" || missing_man="$missing_man $flag"
 done
+rm -f "${TMPDIR:-/tmp}/tcph-man.$$"
 [ -z "$missing_readme" ] && ok "every --help flag is in README" || bad "flags missing from README:$missing_readme"
 [ -z "$missing_man" ] && ok "every --help flag is in the man page" || bad "flags missing from docs/tcp_health_exporter.1:$missing_man"
 
@@ -86,6 +96,12 @@ if [ "$version" = "$changelog" ] && [ "$version" = "$binary" ]; then
 else
 	bad "versions disagree: VERSION $version, CHANGELOG $changelog, --version $binary"
 fi
+# README's timing table has a row for every step of make check (CHECK_STEPS), in order.
+steps=$(make_var CHECK_STEPS)
+table=$(awk '/^`make check` runs/ { on = 1 } on && /^\| `make [a-z-]+`/ { s = $0; sub(/^\| `make /, "", s); sub(/`.*/, "", s); printf "%s ", s } on && /^$/ && seen { exit } on && /^\|/ { seen = 1 }' README.md | sed 's/ $//')
+[ "$table" = "$steps" ] && ok "README's timing table has one row per make check step, in order ($steps)" ||
+	bad "README's timing table rows '$table' are not CHECK_STEPS '$steps'"
+
 # The example deployments run this version's image.
 stale=$(grep -rnoE 'tcp_health_exporter:[0-9][0-9.]*|app.kubernetes.io/version: "[0-9.]+"' deploy |
 	grep -v -e "tcp_health_exporter:$version\$" -e "version: \"$version\"" || true)

@@ -11,7 +11,7 @@
 # The two-address instance is the ASan/UBSan build and must exit 0 without a report.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
-it_begin curl ss systemd-socket-activate systemd-analyze
+it_begin curl ss systemd-socket-activate systemd-analyze prlimit
 
 if [ -z "${TCPH_ASAN_BIN:-}" ] || [ ! -x "$TCPH_ASAN_BIN" ]; then
 	die "TCPH_ASAN_BIN '${TCPH_ASAN_BIN:-}' is not an executable"
@@ -92,6 +92,66 @@ assert_eq "IPv4 with the password" 200 "$(code "http://127.0.0.1:$P4/metrics" -u
 assert_eq "IPv6 with the password" 200 "$(code "http://[::1]:$P6/metrics" -u prom:secret)"
 # As with exporter-toolkit, basic auth covers every path, the probes included.
 assert_eq "/-/healthy asks for the password too" 401 "$(code "http://[::1]:$P6/-/healthy")"
+section "a reload that cannot start its servers keeps serving on every address"
+# The open-file limit is lowered step by step under what a new server needs (the web
+# config file, a duplicate of each listening socket, libmicrohttpd's epoll and signalling
+# descriptors per thread), so reloads fail at every point of the start, including after
+# the first address's daemon started and before the second's. Each failed reload must
+# leave both addresses serving with the previous users; the first that fits succeeds.
+# The limit is counted from the descriptors open at each step (a failed start may leak
+# the duplicate libmicrohttpd did not take, by design) and set back before each check, so
+# that the old server can accept the checking connections.
+HASH2=$("$TOOLS/bcrypt" secret2) || die "cannot make a bcrypt hash"
+# Only the soft limit moves (raising a hard limit back is not allowed); `extra` is the
+# number of free descriptor numbers below it, counting the gaps between open ones.
+soft=$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")
+[ -n "$soft" ] || die "cannot read the exporter's open-file limit"
+# limit_with_free PID N: the lowest limit below which exactly N descriptor numbers are free.
+limit_with_free() {
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -n |
+		awk -v want="$2" '{ open[$1] = 1 } END { free = 0; for (l = 0; ; l++) { if (free == want) { print l; exit } if (!(l in open)) free++ } }'
+}
+users=secret next=secret2 failed_reloads=0 reloaded=0 broken=0
+for extra in $(seq 0 40); do
+	limit=$(limit_with_free "$pid" "$extra")
+	prlimit --pid "$pid" --nofile="$limit:" || die "prlimit failed"
+	printf 'basic_auth_users:\n  prom: %s\n' "'$([ "$next" = secret ] && echo "$HASH" || echo "$HASH2")'" >"$WEB.tmp" &&
+		mv "$WEB.tmp" "$WEB"
+	marks=$(wc -l <"$(bg_err two)")
+	kill -HUP "$pid"
+	deadline=$(($(now_ms) + 10000))
+	until tail -n "+$((marks + 1))" "$(bg_err two)" | grep -q "SIGHUP: "; do
+		[ "$(now_ms)" -lt "$deadline" ] || die "no SIGHUP line in the log within 10 s (limit $limit)"
+		sleep 0.05
+	done
+	prlimit --pid "$pid" --nofile="$soft:" || die "prlimit failed"
+	if tail -n "+$((marks + 1))" "$(bg_err two)" | grep -q "SIGHUP: keeping the previous"; then
+		failed_reloads=$((failed_reloads + 1))
+		for url in "http://127.0.0.1:$P4/metrics" "http://[::1]:$P6/metrics"; do
+			got=$(code "$url" -u "prom:$users")
+			[ "$got" = 200 ] || { broken=$((broken + 1)); echo "  limit $limit: $url with the previous password: $got"; }
+		done
+		continue
+	fi
+	users=$next
+	reloaded=1
+	break
+done
+echo "  -- $failed_reloads reloads failed under open-file limits just above the descriptors open; the next succeeded"
+tail -n 40 "$(bg_err two)" | grep "SIGHUP: keeping" | sed 's/.*msg=/  |   /' | sort | uniq -c | sed 's/^/  | /' | head -n 8
+[ "$failed_reloads" -ge 3 ] && ok "reloads failed at $failed_reloads points of the start" ||
+	fail "only $failed_reloads reloads failed: the limits did not reach into the server start"
+assert_eq "a reload succeeded once the limit allowed it" 1 "$reloaded"
+# The case that matters most: the first address's daemon started, the second's did not.
+if grep -q "http: only 1 of 2 listening sockets got a server" "$(bg_err two)"; then
+	ok "a reload failed after starting one of its two daemons (and was retired)"
+else
+	fail "no reload failed half-way (no 'only 1 of 2' line): the partial start was not exercised"
+fi
+assert_eq "addresses that stopped serving after a failed reload" 0 "$broken"
+for url in "http://127.0.0.1:$P4/metrics" "http://[::1]:$P6/metrics"; do
+	assert_eq "$url with the new password" 200 "$(code "$url" -u "prom:$users")"
+done
 stop_clean two
 assert_eq "no listening socket left on either port" 0 \
 	"$(in_ns "$NS" ss -Htln "( sport = :$P4 or sport = :$P6 )" | wc -l)"
@@ -134,7 +194,9 @@ assert_eq "the activated process is the exporter" "$(readlink -f "$TCPH_BIN")" "
 it_stop activated TERM 10
 assert_eq "exit code on SIGTERM" 0 "$IT_STOP_RC"
 
-bg_start unasked "$NS" systemd-socket-activate -l 127.0.0.1:$SA_BAD "$TCPH_BIN" --web.listen-address=127.0.0.1:$((SA_BAD + 10))
+# The usual mistake: the .socket unit and the exporter's own address are the same port.
+# The refusal must say why, not fail to bind with "Address already in use".
+bg_start unasked "$NS" systemd-socket-activate -l 127.0.0.1:$SA_BAD "$TCPH_BIN" --web.listen-address=127.0.0.1:$SA_BAD
 deadline=$(($(now_ms) + 10000))
 until in_ns "$NS" ss -Htln "sport = :$SA_BAD" | grep -q .; do
 	[ "$(now_ms)" -lt "$deadline" ] || die "systemd-socket-activate did not listen"
@@ -145,6 +207,7 @@ it_stop unasked none 10
 assert_eq "sockets from systemd without --web.systemd-socket: exit code" 2 "$IT_STOP_RC"
 assert_contains "and one line says so" "$(bg_err unasked)" \
 	"started with 1 listening socket(s) from systemd (socket activation) but without --web.systemd-socket"
+assert_not_contains "not a bind failure" "$(bg_err unasked)" "Address already in use"
 
 section "the shipped units"
 mkdir -p "$IT_TMP/units"

@@ -71,7 +71,7 @@ assert_eq "Version" "$VERSION" "$(dpkg-deb -f "$DEB" Version)"
 assert_eq "Architecture" "$ARCH" "$(dpkg-deb -f "$DEB" Architecture)"
 depends=$(dpkg-deb -f "$DEB" Depends)
 echo "  -- Depends: $depends"
-for lib in libmnl0 libmicrohttpd12 zlib1g libyaml-0-2 libgnutls30 libcrypt1 libjansson4; do
+for lib in libmnl0 libmicrohttpd12 zlib1g libyaml-0-2 libgnutls30 libcrypt1 libjansson4 libsystemd0; do
 	[[ ", $depends," =~ ,\ ${lib}[\ ,] ]] && ok "Depends on $lib (shlibs)" || fail "Depends lacks $lib: $depends"
 done
 
