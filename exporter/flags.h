@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #define FLAGS_MAX_COLLECTORS 16
-#define FLAGS_MAX_LISTEN_ADDRESSES 8 /* = HTTP_MAX_LISTENERS */
+#define FLAGS_MAX_LISTEN_ADDRESSES 8 /* = HTTP_MAX_LISTENERS (asserted in main.c) */
 
 struct flags {
 	/* --web.listen-address, each one given (default ":9978"); none with --web.systemd-socket */

@@ -281,27 +281,19 @@ static int bind_listen_socket(const struct sockaddr_storage *addr, socklen_t len
 /* "127.0.0.1:9978", "[::]:9978": where a listening socket is bound, for the log. */
 static void describe_socket(int fd, char *out, size_t size)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
+	struct client_address a;
 	char host[INET6_ADDRSTRLEN] = "?";
+	bool v6 = false;
 	unsigned port = 0;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET) {
-			const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-			port = ntohs(sin->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-			port = ntohs(sin6->sin6_port);
-			snprintf(out, size, "[%s]:%u", host, port);
-			return;
-		}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && address_of((struct sockaddr *)&ss, &a)) {
+		address_text(&a, host, sizeof(host));
+		v6 = ss.ss_family == AF_INET6;
+		port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
 	}
-	snprintf(out, size, "%s:%u", host, port);
+	snprintf(out, size, v6 ? "[%s]:%u" : "%s:%u", host, port);
 }
 
 /* --web.listen-address, each given one: parsed and bound in order. */

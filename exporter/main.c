@@ -8,6 +8,9 @@
 #include "../lib/procfs.h"
 #include "flags.h"
 #include "http.h"
+
+/* Every --web.listen-address the flags accept gets a listening socket. */
+_Static_assert(FLAGS_MAX_LISTEN_ADDRESSES == HTTP_MAX_LISTENERS, "listen address limits differ");
 #include "scrape.h"
 #include "version.h"
 #include "webconfig.h"
