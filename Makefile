@@ -230,7 +230,8 @@ DOCDIR  ?= $(PREFIX)/share/doc/tcp-health-exporter
 SYSTEMD_UNIT_DIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
 DEFAULTS_FILE := /etc/default/tcp_health_exporter
 UNITS   := tcp_health_exporter.service tcp_health_exporter.socket
-DOCS    := README.md CHANGELOG.md LICENSE docs/runbook.md docs/alerts.md docs/status-api.md docs/architecture.md
+DOCS    := README.md CHANGELOG.md LICENSE docs/runbook.md docs/alerts.md docs/status-api.md docs/architecture.md \
+           docs/serving.md docs/cardinality.md docs/netns.md docs/benchmarks.md docs/development.md
 .PHONY: install uninstall deb package package-deps
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMD_UNIT_DIR) \

@@ -172,6 +172,13 @@ for f in /usr/bin/tcp_health_exporter /usr/share/man/man1/tcp_health_exporter.1.
 	grep -qx -- "$f" "$IT_TMP/dpkg-L" && ok "dpkg -L: $f" || fail "dpkg -L lacks $f"
 done
 grep -q 'CHANGELOG\.md' "$IT_TMP/dpkg-L" && ok "dpkg -L: $DOC/CHANGELOG.md(.gz)" || fail "dpkg -L lacks CHANGELOG.md"
+# Every document of the Makefile's DOCS (README links them) but LICENSE (debian/copyright
+# holds it), compressed or not as dh_compress decides by size.
+for f in $(make -s -C "$IT_ROOT" --no-print-directory print-DOCS); do
+	f=${f##*/}
+	[ "$f" != LICENSE ] || continue
+	grep -qxE -- "$DOC/${f//./\\.}(\.gz)?" "$IT_TMP/dpkg-L" && ok "dpkg -L: $DOC/$f(.gz), of DOCS" || fail "dpkg -L lacks $f of the Makefile's DOCS"
+done
 assert_not_contains "runbook.md is not compressed (the alerts link to it)" "$IT_TMP/dpkg-L" runbook.md.gz
 assert_not_contains "no LICENSE beside copyright" "$IT_TMP/dpkg-L" "$DOC/LICENSE"
 in_ct grep -ho 'file://[^#"]*#' "$SHARE/prometheus/alerts.rules.yml" | sort -u >"$IT_TMP/runbook-links"
@@ -279,6 +286,11 @@ $DEFAULTS
 /usr/local/share/doc/tcp-health-exporter/alerts.md
 /usr/local/share/doc/tcp-health-exporter/status-api.md
 /usr/local/share/doc/tcp-health-exporter/architecture.md
+/usr/local/share/doc/tcp-health-exporter/serving.md
+/usr/local/share/doc/tcp-health-exporter/cardinality.md
+/usr/local/share/doc/tcp-health-exporter/netns.md
+/usr/local/share/doc/tcp-health-exporter/benchmarks.md
+/usr/local/share/doc/tcp-health-exporter/development.md
 EOF
 )
 assert_eq "make install PREFIX=/usr/local: the files" "$(paste -sd ' ' <<<"$expected")" "$(install_list | paste -sd ' ')"
