@@ -36,22 +36,15 @@ t0=$(now_ms)
 bg_start prometheus "$NS" "$PROMETHEUS" --config.file="$CONFIG" --storage.tsdb.path="$IT_TMP/tsdb" \
 	--web.listen-address=127.0.0.1:9090
 prom() { in_ns "$NS" curl -sS --max-time 5 "$PROM$1"; }
-deadline=$(($(now_ms) + 20000))
-until in_ns "$NS" curl -sf -o /dev/null --max-time 1 "$PROM/-/ready"; do
-	bg_running prometheus || die "Prometheus exited: $(tail -n 20 "$(bg_err prometheus)")"
-	[ "$(now_ms)" -lt "$deadline" ] || die "Prometheus not ready within 20 s"
-	sleep 0.1
-done
-ok "Prometheus ready after $(($(now_ms) - t0)) ms"
-
-# The rule files the config names (relative to it) are loaded: the groups of both.
-want_groups=$(cat "$IT_ROOT"/dashboards/prometheus/{recording,alerts}.rules.yml | grep -cE '^  - name:')
-rules=$(prom /api/v1/rules) || die "GET /api/v1/rules failed"
-assert_eq "rule groups loaded from the config's rule_files" "$want_groups" "$(jq '.data.groups | length' <<<"$rules")"
+# Its web server first (http_wait fails the set-up if Prometheus exits meanwhile); the API
+# answers 503 until the configuration is loaded, which the loop below waits out.
+http_wait prometheus "$NS" "$PROM/-/healthy" 20
+ok "Prometheus answers on $PROM after $(($(now_ms) - t0)) ms"
 
 # The first scrape comes within one scrape interval (15 s in the file) of the start.
 deadline=$(($(now_ms) + 40000))
 while :; do
+	bg_running prometheus || die "Prometheus exited: $(tail -n 20 "$(bg_err prometheus)")"
 	targets=$(prom /api/v1/targets 2>/dev/null || true)
 	health=$(jq -r '[.data.activeTargets[]? | "\(.labels.job)/\(.labels.instance)/\(.health)"] | join(" ")' \
 		<<<"$targets" 2>/dev/null || true)
@@ -65,6 +58,11 @@ assert_eq "query up" "tcp_health/$target=1" "$up"
 scraped=$(prom '/api/v1/query?query=count(tcp_health_listener_up)' | jq -r '.data.result[0].value[1] // "none"')
 [[ $scraped =~ ^[1-9][0-9]*$ ]] && ok "the exporter's series are in Prometheus (count(tcp_health_listener_up) = $scraped)" ||
 	fail "no tcp_health_listener_up series in Prometheus: $scraped"
+
+# The rule files the config names (relative to it) are loaded: the groups of both.
+want_groups=$(cat "$IT_ROOT"/dashboards/prometheus/{recording,alerts}.rules.yml | grep -cE '^  - name:')
+rules=$(prom /api/v1/rules) || die "GET /api/v1/rules failed"
+assert_eq "rule groups loaded from the config's rule_files" "$want_groups" "$(jq '.data.groups | length' <<<"$rules")"
 
 # Every rule evaluated at least once (evaluation_interval 15 s), and without error.
 deadline=$(($(now_ms) + 40000))
