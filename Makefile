@@ -230,7 +230,8 @@ DOCDIR  ?= $(PREFIX)/share/doc/tcp-health-exporter
 SYSTEMD_UNIT_DIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
 DEFAULTS_FILE := /etc/default/tcp_health_exporter
 UNITS   := tcp_health_exporter.service tcp_health_exporter.socket
-DOCS    := README.md CHANGELOG.md LICENSE docs/runbook.md docs/alerts.md docs/status-api.md docs/architecture.md
+DOCS    := README.md CHANGELOG.md LICENSE docs/runbook.md docs/alerts.md docs/status-api.md docs/architecture.md \
+           docs/serving.md docs/cardinality.md docs/netns.md docs/benchmarks.md docs/development.md
 .PHONY: install uninstall deb package package-deps
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
@@ -269,19 +270,31 @@ package-deps:
 # make deb: build/tcp-health-exporter_$(VERSION)_ARCH.deb with debhelper. The packaging is
 # in deploy/debian/; the tree (without build/ and .git) is copied to build/deb/ with it as
 # debian/ and a debian/changelog for $(VERSION), so the repository never gains a debian/.
+# MAINTAINER='Name <user@host>' names whoever builds the package, in debian/control's
+# Maintainer (deploy/debian/control holds the placeholder @MAINTAINER@) and in the
+# changelog's trailer line; the default is neutral (.invalid: a host that never exists).
+MAINTAINER ?= tcp_health_exporter developers <developers@tcp-health-exporter.invalid>
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEB      = $(B)/tcp-health-exporter_$(VERSION)_$(DEB_ARCH).deb
 DEB_SRC  = $(B)/deb/tcp-health-exporter-$(VERSION)
+# Through the environment, so that quotes in a name reach the shell intact.
+deb: export TCPH_DEB_MAINTAINER = $(MAINTAINER)
 deb: | deps package-deps
 	@echo "== deb"
+	@printf '%s\n' "$$TCPH_DEB_MAINTAINER" | grep -qxE '[^<>[:cntrl:]]*[^<>[:space:][:cntrl:]] <[^<>@[:space:]]+@[^<>@[:space:]]+>' && \
+	  [ "$$(printf '%s' "$$TCPH_DEB_MAINTAINER" | wc -l)" = 0 ] || \
+	  { echo "make deb: MAINTAINER='$$TCPH_DEB_MAINTAINER' is not 'Name <user@host>'" >&2; exit 2; }
 	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
 	tar -c --exclude=./build --exclude=./.git -f - . | tar -x -C $(DEB_SRC)
 	cp -R deploy/debian $(DEB_SRC)/debian
+	awk '$$0 == "Maintainer: @MAINTAINER@" { $$0 = "Maintainer: " ENVIRON["TCPH_DEB_MAINTAINER"]; n++ } { print } \
+	  END { exit n != 1 }' deploy/debian/control >$(DEB_SRC)/debian/control || \
+	  { echo "make deb: no 'Maintainer: @MAINTAINER@' line in deploy/debian/control" >&2; exit 1; }
 	@date=$$(LC_ALL=C date -R -d "@$$(git log -1 --format=%ct 2>/dev/null || date +%s)") && \
 	{ printf 'tcp-health-exporter (%s) unstable; urgency=medium\n\n' '$(VERSION)'; \
 	  printf '  * tcp_health_exporter %s (git revision %s). What changed is in\n' '$(VERSION)' '$(REVISION)'; \
 	  printf '    CHANGELOG.md in /usr/share/doc/tcp-health-exporter.\n\n'; \
-	  printf ' -- %s  %s\n' "$$(sed -n 's/^Maintainer: //p' deploy/debian/control)" "$$date"; \
+	  printf ' -- %s  %s\n' "$$TCPH_DEB_MAINTAINER" "$$date"; \
 	} >$(DEB_SRC)/debian/changelog
 	cd $(DEB_SRC) && TCPH_REVISION=$(REVISION) dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; echo "dpkg-buildpackage failed: $(B)/deb/build.log"; exit 1; }
@@ -302,8 +315,11 @@ docs: $(BIN)
 	@echo "== docs"
 	TCPH_BIN=$(BIN) bash tests/docs/check_docs.sh
 
+# make print-VAR: the value of VAR, through the environment so that <, > and quotes in it
+# (MAINTAINER) reach the output as they are.
+print-%: export TCPH_PRINT = $($*)
 print-%:
-	@echo $($*)
+	@printf '%s\n' "$$TCPH_PRINT"
 
 # README's run command on a bare Debian 12 (deploy/bootstrap.sh in a fresh container of the
 # minimal base image): installs make and the build dependencies, builds, serves /metrics.

@@ -76,6 +76,27 @@ echo "-- Prometheus configurations"
 for cfg in deploy/prometheus/prometheus.yml; do
 	if out=$("$PROMTOOL" check config "$cfg" 2>&1); then ok "promtool check config $cfg"; else bad "$cfg: $out"; fi
 done
+# As shipped, only the plain job is live (the TLS job's CA file does not exist on a fresh
+# host, and Prometheus would log an error for it at every start); the TLS job is a
+# commented example whose lines start with "#  ". Uncommented, in a copy at the same depth
+# so that the relative rule_files still resolve, it must be a valid configuration too.
+cfg=deploy/prometheus/prometheus.yml
+live_jobs=$(sed -n 's/^  - job_name: //p' "$cfg" | paste -sd ' ')
+[ "$live_jobs" = tcp_health ] && ok "$cfg: the only live job is tcp_health" ||
+	bad "$cfg: live jobs '$live_jobs', want only tcp_health (the TLS job stays commented)"
+grep -q 'tcp_health_ca\.crt' <(grep -v '^#' "$cfg") &&
+	bad "$cfg: a live line names the example CA certificate" || ok "$cfg: no live line names the example CA certificate"
+mkdir -p "$tmp/tls/deploy/prometheus"
+ln -s "$PWD/dashboards" "$tmp/tls/dashboards"
+sed -E 's/^#(  )/\1/' "$cfg" >"$tmp/tls/deploy/prometheus/prometheus.yml"
+tls_jobs=$(sed -n 's/^  - job_name: //p' "$tmp/tls/deploy/prometheus/prometheus.yml" | paste -sd ' ')
+if [ "$tls_jobs" != "tcp_health tcp_health_tls" ]; then
+	bad "$cfg uncommented: jobs '$tls_jobs', want 'tcp_health tcp_health_tls'"
+elif out=$("$PROMTOOL" check config "$tmp/tls/deploy/prometheus/prometheus.yml" 2>&1); then
+	ok "promtool check config $cfg with the TLS example uncommented (jobs $tls_jobs)"
+else
+	bad "$cfg with the TLS example uncommented: $out"
+fi
 # The compose one names its rules as mounted in the container: check it with them in place.
 mkdir -p "$tmp/compose/rules"
 cp deploy/compose/prometheus.yml "$tmp/compose/"

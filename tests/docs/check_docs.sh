@@ -9,9 +9,12 @@
 #   5. every --flag of `tcp_health_exporter --help` is in README and in the man page
 #   6. README links docs/architecture.md, which exists, and nothing in the repository
 #      points outside it (../shared)
-#   7. README's timing table has a row per step of make check (CHECK_STEPS), in order
+#   7. the timing table of docs/development.md has a row per step of make check
+#      (CHECK_STEPS), in order
 #   8. VERSION, the CHANGELOG's newest release heading and the binary's --version agree,
 #      and deploy/'s image tags and app.kubernetes.io/version name that version
+#   9. every relative link in README.md and docs/*.md points at a file that exists, and
+#      its #anchor (also a link within the page) at a heading of that file
 # usage: tests/docs/check_docs.sh   (TCPH_BIN: the built binary, default build/tcp_health_exporter)
 # Exit status 0 when every check passes, 1 otherwise.
 set -uo pipefail
@@ -96,15 +99,46 @@ if [ "$version" = "$changelog" ] && [ "$version" = "$binary" ]; then
 else
 	bad "versions disagree: VERSION $version, CHANGELOG $changelog, --version $binary"
 fi
-# README's timing table has a row for every step of make check (CHECK_STEPS), in order.
+# The timing table (docs/development.md, linked from README's quick start) has a row for
+# every step of make check (CHECK_STEPS), in order.
 steps=$(make_var CHECK_STEPS)
-table=$(awk '/^`make check` runs/ { on = 1 } on && /^\| `make [a-z-]+`/ { s = $0; sub(/^\| `make /, "", s); sub(/`.*/, "", s); printf "%s ", s } on && /^$/ && seen { exit } on && /^\|/ { seen = 1 }' README.md | sed 's/ $//')
-[ "$table" = "$steps" ] && ok "README's timing table has one row per make check step, in order ($steps)" ||
-	bad "README's timing table rows '$table' are not CHECK_STEPS '$steps'"
+table=$(awk '/^`make check` runs/ { on = 1 } on && /^\| `make [a-z-]+`/ { s = $0; sub(/^\| `make /, "", s); sub(/`.*/, "", s); printf "%s ", s } on && /^$/ && seen { exit } on && /^\|/ { seen = 1 }' docs/development.md | sed 's/ $//')
+[ "$table" = "$steps" ] && ok "docs/development.md's timing table has one row per make check step, in order ($steps)" ||
+	bad "docs/development.md's timing table rows '$table' are not CHECK_STEPS '$steps'"
 
 # The example deployments run this version's image.
 stale=$(grep -rnoE 'tcp_health_exporter:[0-9][0-9.]*|app.kubernetes.io/version: "[0-9.]+"' deploy |
 	grep -v -e "tcp_health_exporter:$version\$" -e "version: \"$version\"" || true)
 [ -z "$stale" ] && ok "deploy/ names version $version everywhere" || bad "deploy/ names another version: $stale"
+# Links between the documents: README's sections moved to docs/ and back must stay
+# reachable. Outside fenced code blocks; the anchors as GitHub makes them from headings
+# (lower case, punctuation but - and _ dropped, spaces to -, -1, -2 for repeats).
+anchors() { # anchors FILE: one a line
+	awk '/^```/ { code = !code; next }
+	!code && /^#+ / { h = $0; sub(/^#+ +/, "", h); h = tolower(h); gsub(/[^a-z0-9 _-]/, "", h); gsub(/ /, "-", h)
+		n = seen[h]++; print (n ? h "-" n : h) }' "$1"
+}
+links() { # links FILE: the targets of FILE's [text](target) links, one a line
+	awk '/^```/ { code = !code; next }
+	!code { s = $0; while (match(s, /\]\([^) ]+\)/)) { print substr(s, RSTART + 2, RLENGTH - 3); s = substr(s, RSTART + RLENGTH) } }' "$1"
+}
+broken="" n_links=0
+for doc in README.md docs/*.md; do
+	while IFS= read -r target; do
+		case $target in http://* | https://* | mailto:*) continue ;; esac
+		n_links=$((n_links + 1))
+		path=${target%%#*} anchor=""
+		[[ $target != *#* ]] || anchor=${target#*#}
+		if [ -z "$path" ]; then file=$doc; else file=$(dirname "$doc")/$path; fi
+		if [ ! -e "$file" ]; then
+			broken="$broken $doc:($target: no such file)"
+		elif [ -n "$anchor" ] && [[ $file == *.md ]] && ! anchors "$file" | grep -qxF -- "$anchor"; then
+			broken="$broken $doc:($target: no such heading)"
+		fi
+	done < <(links "$doc")
+done
+[ "$n_links" -gt 0 ] && [ -z "$broken" ] && ok "the $n_links relative links of README.md and docs/*.md reach their files and headings" ||
+	bad "broken links (of $n_links):$broken"
+
 echo "docs: $passed passed, $failed failed"
 [ "$failed" = 0 ]

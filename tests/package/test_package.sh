@@ -3,6 +3,8 @@
 #   - the man page against --help and groff (tests/package/check_manpage.sh);
 #   - `make deb` builds build/tcp-health-exporter_VERSION_ARCH.deb, lintian finds no error,
 #     systemd-analyze verify passes on the units as the package installs them;
+#     `make deb MAINTAINER='Name <user@host>'` puts that name in Maintainer and the
+#     changelog, and refuses a value of another shape;
 #   - in a fresh container of the minimal Debian 12 base image (tests/container/base-image.sh):
 #     `apt-get install ./….deb` fetches the dependencies and installs it with systemd not
 #     running (the postinst only enables the service), the installed binary serves /metrics
@@ -54,6 +56,23 @@ section "man page (tests/package/check_manpage.sh)"
 out=$(bash "$IT_ROOT/tests/package/check_manpage.sh" "$TCPH_BIN" "$IT_ROOT/docs/tcp_health_exporter.1" 2>&1) || true
 count_lines "$out"
 
+section "make deb MAINTAINER=..."
+# The Maintainer is set at build time: in the control file and the changelog's trailer.
+maint="Package Test O'Neill <package-test@tcp-health-exporter.invalid>"
+rm -f "$DEB"
+if make -C "$IT_ROOT" --no-print-directory deb MAINTAINER="$maint" >"$IT_TMP/deb-maint.log" 2>&1 && [ -f "$DEB" ]; then
+	assert_eq "make deb MAINTAINER=…: Maintainer" "$maint" "$(dpkg-deb -f "$DEB" Maintainer)"
+	assert_eq "make deb MAINTAINER=…: the changelog's trailer" " -- $maint" \
+		"$(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ".$DOC/changelog.gz" | zcat | sed -n 's/^\( -- .*>\)  .*/\1/p')"
+else
+	tail -n 30 "$IT_TMP/deb-maint.log"
+	fail "make deb MAINTAINER='$maint' did not make build/$DEB_NAME"
+fi
+rc=0
+make -C "$IT_ROOT" --no-print-directory deb MAINTAINER=nobody >"$IT_TMP/deb-bad.log" 2>&1 || rc=$?
+assert_eq "make deb MAINTAINER=nobody: refused, one line" "2 make deb: MAINTAINER='nobody' is not 'Name <user@host>'" \
+	"$rc $(grep -m1 '^make deb:' "$IT_TMP/deb-bad.log")"
+
 section "make deb"
 rm -f "$DEB"
 start=$(now_ms)
@@ -69,6 +88,8 @@ fi
 assert_eq "Package" "$PKG" "$(dpkg-deb -f "$DEB" Package)"
 assert_eq "Version" "$VERSION" "$(dpkg-deb -f "$DEB" Version)"
 assert_eq "Architecture" "$ARCH" "$(dpkg-deb -f "$DEB" Architecture)"
+assert_eq "Maintainer: the Makefile's neutral default" "$(make -s -C "$IT_ROOT" --no-print-directory print-MAINTAINER)" \
+	"$(dpkg-deb -f "$DEB" Maintainer)"
 depends=$(dpkg-deb -f "$DEB" Depends)
 echo "  -- Depends: $depends"
 for lib in libmnl0 libmicrohttpd12 zlib1g libyaml-0-2 libgnutls30 libcrypt1 libjansson4 libsystemd0; do
@@ -151,6 +172,13 @@ for f in /usr/bin/tcp_health_exporter /usr/share/man/man1/tcp_health_exporter.1.
 	grep -qx -- "$f" "$IT_TMP/dpkg-L" && ok "dpkg -L: $f" || fail "dpkg -L lacks $f"
 done
 grep -q 'CHANGELOG\.md' "$IT_TMP/dpkg-L" && ok "dpkg -L: $DOC/CHANGELOG.md(.gz)" || fail "dpkg -L lacks CHANGELOG.md"
+# Every document of the Makefile's DOCS (README links them) but LICENSE (debian/copyright
+# holds it), compressed or not as dh_compress decides by size.
+for f in $(make -s -C "$IT_ROOT" --no-print-directory print-DOCS); do
+	f=${f##*/}
+	[ "$f" != LICENSE ] || continue
+	grep -qxE -- "$DOC/${f//./\\.}(\.gz)?" "$IT_TMP/dpkg-L" && ok "dpkg -L: $DOC/$f(.gz), of DOCS" || fail "dpkg -L lacks $f of the Makefile's DOCS"
+done
 assert_not_contains "runbook.md is not compressed (the alerts link to it)" "$IT_TMP/dpkg-L" runbook.md.gz
 assert_not_contains "no LICENSE beside copyright" "$IT_TMP/dpkg-L" "$DOC/LICENSE"
 in_ct grep -ho 'file://[^#"]*#' "$SHARE/prometheus/alerts.rules.yml" | sort -u >"$IT_TMP/runbook-links"
@@ -258,6 +286,11 @@ $DEFAULTS
 /usr/local/share/doc/tcp-health-exporter/alerts.md
 /usr/local/share/doc/tcp-health-exporter/status-api.md
 /usr/local/share/doc/tcp-health-exporter/architecture.md
+/usr/local/share/doc/tcp-health-exporter/serving.md
+/usr/local/share/doc/tcp-health-exporter/cardinality.md
+/usr/local/share/doc/tcp-health-exporter/netns.md
+/usr/local/share/doc/tcp-health-exporter/benchmarks.md
+/usr/local/share/doc/tcp-health-exporter/development.md
 EOF
 )
 assert_eq "make install PREFIX=/usr/local: the files" "$(paste -sd ' ' <<<"$expected")" "$(install_list | paste -sd ' ')"
