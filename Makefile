@@ -301,10 +301,11 @@ package: $(BIN) $(B)/tools/sockstate | check-deps package-deps
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/package/test_package.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 
 # The documentation against its sources of truth (tests/docs/check_docs.sh): dependency
-# lists, the Dockerfile's packages, flags in README and the man page, versions.
-docs: $(BIN)
+# lists, the Dockerfile's packages, flags in README and the man page (every row of the flag
+# table, printed by the build-only tests/tools/flag_table), versions.
+docs: $(BIN) $(B)/tools/flag_table
 	@echo "== docs"
-	TCPH_BIN=$(BIN) bash tests/docs/check_docs.sh
+	TCPH_BIN=$(BIN) TCPH_FLAG_TABLE=$(B)/tools/flag_table bash tests/docs/check_docs.sh
 
 print-%:
 	@echo $($*)
