@@ -317,12 +317,14 @@ static void help_suffix(const struct flagtab_row *row, char *out, size_t size)
 			out[0] = '\0';
 		return;
 	case FLAGTAB_NUMBER:
-		snprintf(out, size, " (%llu-%llu%s%s)", (unsigned long long)row->min,
-			 (unsigned long long)row->max, def ? ", default " : "", def ? def : "");
-		return;
 	case FLAGTAB_DURATION:
-		duration_text(row->min, low, sizeof(low));
-		duration_text(row->max, high, sizeof(high));
+		if (row->kind == FLAGTAB_NUMBER) {
+			snprintf(low, sizeof(low), "%llu", (unsigned long long)row->min);
+			snprintf(high, sizeof(high), "%llu", (unsigned long long)row->max);
+		} else {
+			duration_text(row->min, low, sizeof(low));
+			duration_text(row->max, high, sizeof(high));
+		}
 		snprintf(out, size, " (%s-%s%s%s)", low, high, def ? ", default " : "", def ? def : "");
 		return;
 	case FLAGTAB_ENUM:

@@ -126,9 +126,15 @@ if [ -z "$problems" ] && [ "$rows" -gt 20 ]; then
 else
 	bad "the flag table ($rows rows) and its descriptions disagree: $(tr '\n' ';' <<<"$problems")"
 fi
-# Each of those checks catches a broken copy: CASE WANT (the problem line it must print).
+# Each of those checks catches a broken copy. flag_case NAME FILE SED WANT: fresh copies of
+# --help, README and the man page, FILE (help, README or man) edited by the sed script SED;
+# WANT is the one problem line the check must print then.
 flag_case() {
-	local name=$1 want=$2 got
+	local name=$1 which=$2 script=$3 want=$4 got
+	cp "$flag_dir/help" "$flag_dir/help.case"
+	cp README.md "$flag_dir/README.case"
+	cp docs/tcp_health_exporter.1 "$flag_dir/man.case"
+	sed -i "$script" "$flag_dir/$which.case"
 	got=$(flag_problems "$flag_dir/table" "$flag_dir/help.case" "$flag_dir/README.case" "$flag_dir/man.case")
 	if [ "$got" = "$want" ]; then
 		echo "  caught: $name"
@@ -137,20 +143,19 @@ flag_case() {
 		return 1
 	fi
 }
-flag_copies() { cp "$flag_dir/help" "$flag_dir/help.case"; cp README.md "$flag_dir/README.case"; cp docs/tcp_health_exporter.1 "$flag_dir/man.case"; }
 caught=0
-flag_copies && sed -i '/^| `--max-ports=N`/d' "$flag_dir/README.case"
-flag_case "a README row dropped" "README's Flags table has no row for --max-ports (tcp)" || caught=1
-flag_copies && sed -i 's/^\(| `--netns.max=N` | \)256 /\125 /' "$flag_dir/README.case"
-flag_case "a README default changed" "README gives --netns.max the default '25', the table '256'" || caught=1
-flag_copies && sed -i 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /' "$flag_dir/README.case"
-flag_case "a bool's default turned over" "README gives --[no-]web.status.exclude-self the default 'off', the table 'on'" || caught=1
-flag_copies && sed -i '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |' "$flag_dir/README.case"
-flag_case "a README row for no flag" "README's Flags table has --web.frobnicate, which no row of the table has" || caught=1
-flag_copies && sed -i 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g' "$flag_dir/man.case"
-flag_case "a flag gone from the man page" "the man page lacks --web.max-connections-per-ip (web)" || caught=1
-flag_copies && sed -i '/^  --idle-threshold=/d' "$flag_dir/help.case"
-flag_case "an entry gone from --help" "--help has no entry for --idle-threshold (tcp)" || caught=1
+flag_case "a README row dropped" README '/^| `--max-ports=N`/d' \
+	"README's Flags table has no row for --max-ports (tcp)" || caught=1
+flag_case "a README default changed" README 's/^\(| `--netns.max=N` | \)256 /\125 /' \
+	"README gives --netns.max the default '25', the table '256'" || caught=1
+flag_case "a bool's default turned over" README 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /' \
+	"README gives --[no-]web.status.exclude-self the default 'off', the table 'on'" || caught=1
+flag_case "a README row for no flag" README '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |' \
+	"README's Flags table has --web.frobnicate, which no row of the table has" || caught=1
+flag_case "a flag gone from the man page" man 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g' \
+	"the man page lacks --web.max-connections-per-ip (web)" || caught=1
+flag_case "an entry gone from --help" help '/^  --idle-threshold=/d' \
+	"--help has no entry for --idle-threshold (tcp)" || caught=1
 [ "$caught" = 0 ] && ok "the flag table checks catch each of 6 broken copies" || bad "a flag table check missed a broken copy"
 rm -rf "$flag_dir"
 
