@@ -22,10 +22,11 @@ CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq pod
 # `make deb` and `make package`: Debian's packaging tools, and groff/man-db for the man page.
 PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 
-LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
+LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
-           exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
+           collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
+           exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
            exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -141,9 +142,12 @@ golden: $(B)/unit_tests
 FUZZ_SECONDS ?= 15
 FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
-# flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
-FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
-                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c lib/log.c lib/procfs.c lib/utf8.c
+# flags.c assembles the modules' flag tables; the collectors' (--[no-]collector.NAME) reads
+# the collectors table, which pulls in the collectors.
+FUZZ_FLAGS_SRC := exporter/flags.c exporter/web_flags.c collectors/tcp_flags.c collectors/netns_flags.c \
+                  collectors/collectors_flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
+                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c \
+                  lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
@@ -310,10 +314,11 @@ package: $(BIN) $(B)/tools/sockstate | check-deps package-deps
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/package/test_package.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 
 # The documentation against its sources of truth (tests/docs/check_docs.sh): dependency
-# lists, the Dockerfile's packages, flags in README and the man page, versions.
-docs: $(BIN)
+# lists, the Dockerfile's packages, flags in README and the man page (every row of the flag
+# table, printed by the build-only tests/tools/flag_table), versions.
+docs: $(BIN) $(B)/tools/flag_table
 	@echo "== docs"
-	TCPH_BIN=$(BIN) bash tests/docs/check_docs.sh
+	TCPH_BIN=$(BIN) TCPH_FLAG_TABLE=$(B)/tools/flag_table bash tests/docs/check_docs.sh
 
 # make print-VAR: the value of VAR, through the environment so that <, > and quotes in it
 # (MAINTAINER) reach the output as they are.

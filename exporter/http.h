@@ -48,6 +48,7 @@ struct http_config {
 	unsigned read_timeout_ms;
 	unsigned write_timeout_ms;
 	unsigned threads; /* serving threads; 0: one per CPU, 2 to 8 */
+	bool status_exclude_self; /* the status page leaves the exporter's own ports out */
 };
 
 /* Parses a listen address. An empty host (":9978") means every address, IPv6 and IPv4

@@ -10,7 +10,7 @@
 #include "http.h"
 
 /* Every --web.listen-address the flags accept gets a listening socket. */
-_Static_assert(FLAGS_MAX_LISTEN_ADDRESSES == HTTP_MAX_LISTENERS, "listen address limits differ");
+_Static_assert(WEB_FLAGS_MAX_LISTEN_ADDRESSES == HTTP_MAX_LISTENERS, "listen address limits differ");
 #include "scrape.h"
 #include "version.h"
 #include "webconfig.h"
@@ -56,7 +56,7 @@ static void fill_stats(void *ctx, struct exporter_stats *out)
 
 	if (h)
 		http_stats(h, out);
-	out->exporter_metrics = !flags->disable_exporter_metrics;
+	out->exporter_metrics = !flags->web.disable_exporter_metrics;
 	if (out->exporter_metrics && process_stats_read(&out->process) < 0)
 		log_debug("cannot read the exporter's own /proc/self figures");
 }
@@ -89,16 +89,16 @@ static void reload(struct http *h, struct webconfig **web)
 	char err[512];
 	int ret;
 
-	if (!flags.web_config_file) {
+	if (!flags.web.config_file) {
 		/* Nothing was loaded: the reload figures keep describing the start. */
 		log_info("SIGHUP: no --web.config.file to re-read");
 		return;
 	}
-	ret = webconfig_load_new(flags.web_config_file, &fresh, err, sizeof(err));
+	ret = webconfig_load_new(flags.web.config_file, &fresh, err, sizeof(err));
 	if (ret == 0)
 		ret = http_reload(h, fresh, err, sizeof(err));
 	else if (ret == -ENOMEM)
-		snprintf(err, sizeof(err), "out of memory reading %s", flags.web_config_file);
+		snprintf(err, sizeof(err), "out of memory reading %s", flags.web.config_file);
 	if (ret < 0) {
 		log_error("SIGHUP: keeping the previous web configuration: %s", err);
 		webconfig_unref(fresh);
@@ -108,7 +108,7 @@ static void reload(struct http *h, struct webconfig **web)
 	webconfig_unref(*web);
 	*web = fresh;
 	http_note_reload(h, true);
-	log_info("SIGHUP: web configuration re-read from %s (%s%s)", flags.web_config_file,
+	log_info("SIGHUP: web configuration re-read from %s (%s%s)", flags.web.config_file,
 		 fresh->tls ? "https" : "http", fresh->n_users ? ", basic auth" : "");
 }
 
@@ -124,19 +124,19 @@ static int check_netns_privileges(char *err, size_t errlen)
 	if (procfs_read_file("/proc/self/status", text, sizeof(text)) < 0 ||
 	    !(line = strstr(text, "\nCapEff:")) || sscanf(line + 8, "%llx", &eff) != 1) {
 		snprintf(err, errlen, "--netns=%s: cannot read this process's capabilities from "
-			 "/proc/self/status", flags.netns_mode == NETNS_ALL ? "all" : "NAMES");
+			 "/proc/self/status", flags.netns.mode == NETNS_ALL ? "all" : "NAMES");
 		return -EPERM;
 	}
 	if (!(eff & (1ull << CAP_SYS_ADMIN_BIT)))
 		strcat(missing, " CAP_SYS_ADMIN");
-	if (flags.netns_mode == NETNS_ALL && !(eff & (1ull << CAP_SYS_PTRACE_BIT)))
+	if (flags.netns.mode == NETNS_ALL && !(eff & (1ull << CAP_SYS_PTRACE_BIT)))
 		strcat(missing, " CAP_SYS_PTRACE");
 	if (!missing[0])
 		return 0;
 	snprintf(err, errlen, "--netns=%s needs CAP_SYS_ADMIN (to enter namespaces)%s; missing:%s "
 		 "(run as root, or see README \"Every network namespace\")",
-		 flags.netns_mode == NETNS_ALL ? "all" : "NAMES",
-		 flags.netns_mode == NETNS_ALL ? " and CAP_SYS_PTRACE (to open other processes' "
+		 flags.netns.mode == NETNS_ALL ? "all" : "NAMES",
+		 flags.netns.mode == NETNS_ALL ? " and CAP_SYS_PTRACE (to open other processes' "
 						 "namespace files)" : "",
 		 missing);
 	return -EPERM;
@@ -160,20 +160,19 @@ int main(int argc, char **argv)
 		print_error(err);
 		return 2;
 	}
-	log_set_level(flags.log_level);
-	log_set_format(flags.log_format);
-	if (flags.netns_mode != NETNS_SELF && check_netns_privileges(err, sizeof(err)) < 0) {
+	log_flags_apply(&flags.log);
+	if (flags.netns.mode != NETNS_SELF && check_netns_privileges(err, sizeof(err)) < 0) {
 		print_error(err);
 		return 2;
 	}
-	if (flags.web_config_file) {
-		ret = webconfig_load_new(flags.web_config_file, &web, err, sizeof(err));
+	if (flags.web.config_file) {
+		ret = webconfig_load_new(flags.web.config_file, &web, err, sizeof(err));
 		if (ret < 0) {
 			print_error(ret == -ENOMEM ? "out of memory reading --web.config.file" : err);
 			return 2;
 		}
 	}
-	fit_connection_limit(&flags.max_connections);
+	fit_connection_limit(&flags.web.max_connections);
 	/* Rendered bodies can be megabytes: a fixed mmap threshold gives each its own mapping,
 	 * returned to the system when the last client is done with it (glibc's dynamic
 	 * threshold would otherwise keep them in the heap), and few arenas keep the serving
@@ -191,23 +190,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&config, 0, sizeof(config));
-	config.classify = (struct classify_config){
-		.listen_ports = flags.listen_ports,
-		.n_listen_ports = flags.n_listen_ports,
-		.client_ports = flags.client_ports,
-		.n_client_ports = flags.n_client_ports,
-		.max_ports = flags.max_ports,
-	};
-	config.idle_threshold_seconds = flags.idle_threshold_seconds;
-	config.proc_root = flags.proc_root;
-	config.netns_mode = flags.netns_mode;
-	config.netns_names = flags.netns_names;
-	config.n_netns_names = flags.n_netns_names;
-	config.netns_max = flags.netns_max;
-	config.workers = flags.netns_workers;
-	config.no_histograms = !flags.tcp_histograms;
-	config.worst_connections = flags.worst_connections;
-	ret = scrape_create(&scrape, flags.collector_enabled, &config, fill_stats, &flags);
+	tcp_flags_apply(&flags.tcp, &config);
+	netns_flags_apply(&flags.netns, &config);
+	collectors_flags_apply(&flags.collectors, &config);
+	ret = scrape_create(&scrape, flags.collectors.enabled, &config, fill_stats, &flags);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));
 		webconfig_unref(web);
@@ -215,15 +201,16 @@ int main(int argc, char **argv)
 	}
 
 	http_config = (struct http_config){
-		.listen_addresses = flags.listen_addresses,
-		.n_listen_addresses = flags.n_listen_addresses,
-		.systemd_socket = flags.systemd_socket,
-		.telemetry_path = flags.telemetry_path,
-		.max_requests = flags.max_requests,
-		.max_connections = flags.max_connections,
-		.max_connections_per_ip = flags.max_connections_per_ip,
-		.read_timeout_ms = flags.read_timeout_ms,
-		.write_timeout_ms = flags.write_timeout_ms,
+		.listen_addresses = flags.web.listen_addresses,
+		.n_listen_addresses = flags.web.n_listen_addresses,
+		.systemd_socket = flags.web.systemd_socket,
+		.telemetry_path = flags.web.telemetry_path,
+		.max_requests = flags.web.max_requests,
+		.max_connections = flags.web.max_connections,
+		.max_connections_per_ip = flags.web.max_connections_per_ip,
+		.read_timeout_ms = flags.web.read_timeout_ms,
+		.write_timeout_ms = flags.web.write_timeout_ms,
+		.status_exclude_self = flags.web.status_exclude_self,
 	};
 	ret = http_start(&http, &http_config, scrape, web, err, sizeof(err));
 	if (ret < 0) {
@@ -235,8 +222,8 @@ int main(int argc, char **argv)
 	atomic_store(&stats_http, http);
 	http_listen_addresses(http, addresses, sizeof(addresses));
 	log_info("tcp_health_exporter %s (revision %s) serving %s on %s%s (%s%s)", TCPH_VERSION,
-		 TCPH_REVISION, flags.telemetry_path, addresses,
-		 flags.systemd_socket ? " (from systemd)" : "",
+		 TCPH_REVISION, flags.web.telemetry_path, addresses,
+		 flags.web.systemd_socket ? " (from systemd)" : "",
 		 web && web->tls ? "https" : "http", web && web->n_users ? ", basic auth" : "");
 
 	for (;;) {

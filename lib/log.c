@@ -3,9 +3,9 @@
  * threads never interleave) and flushed at once for container runtimes and journald. */
 #include "log.h"
 
+#include "flagtab.h"
 #include "utf8.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,38 +14,42 @@
 /* Set once by main before any thread starts; read-only afterwards. */
 static enum log_level current_level = LOG_LEVEL_INFO;
 static enum log_format current_format = LOG_FORMAT_LOGFMT;
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
-
-int log_parse_level(const char *name, enum log_level *out)
-{
-	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcmp(name, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
+static const char *const level_names[] = { "debug", "info", "warn", "error", NULL };
 
 void log_set_level(enum log_level level)
 {
 	current_level = level;
 }
 
-int log_parse_format(const char *name, enum log_format *out)
-{
-	if (strcmp(name, "logfmt") == 0)
-		*out = LOG_FORMAT_LOGFMT;
-	else if (strcmp(name, "json") == 0)
-		*out = LOG_FORMAT_JSON;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 void log_set_format(enum log_format format)
 {
 	current_format = format;
+}
+
+/* An enum row stores an unsigned index: the values are the index into its choices. */
+_Static_assert(sizeof(enum log_level) == sizeof(unsigned) && sizeof(enum log_format) == sizeof(unsigned),
+	       "enums stored as unsigned");
+static const char *const format_names[] = { "logfmt", "json", NULL };
+static const struct flagtab_row rows[] = {
+	{ .name = "log.level", .kind = FLAGTAB_ENUM, .arg = "LEVEL",
+	  .at = offsetof(struct log_flags, level), .choices = level_names, .def = "info",
+	  .help = "the least severe messages written" },
+	{ .name = "log.format", .kind = FLAGTAB_ENUM, .arg = "FORMAT",
+	  .at = offsetof(struct log_flags, format), .choices = format_names, .def = "logfmt",
+	  .help = "one line a message on stderr" },
+};
+
+const struct flagtab log_flags_table = {
+	.owner = "log",
+	.title = "Logging",
+	.rows = rows,
+	.n_rows = sizeof(rows) / sizeof(rows[0]),
+};
+
+void log_flags_apply(const struct log_flags *flags)
+{
+	log_set_level(flags->level);
+	log_set_format(flags->format);
 }
 
 /* `text` as the inside of a JSON string: quote, backslash and control characters escaped

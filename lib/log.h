@@ -4,15 +4,22 @@
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
-/* Parses "debug", "info", "warn" or "error"; returns 0 or -EINVAL. */
-int log_parse_level(const char *name, enum log_level *out);
 void log_set_level(enum log_level level);
 
 /* logfmt (ts=... level=... msg="..."), or one JSON object a line, as --log.format of the
  * Prometheus exporters. */
 enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
-int log_parse_format(const char *name, enum log_format *out);
 void log_set_format(enum log_format format);
+/* --log.level and --log.format (rows in log.c). */
+struct log_flags {
+	enum log_level level;
+	enum log_format format;
+};
+struct flagtab;
+extern const struct flagtab log_flags_table;
+/* Sets the level and format; before any thread starts. */
+void log_flags_apply(const struct log_flags *flags);
+
 /* Writes one line (see enum log_format) when level is at or above the configured one. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

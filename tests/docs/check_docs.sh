@@ -7,6 +7,10 @@
 #   4. the Dockerfile's runtime packages = the Debian packages of the shared libraries the
 #      built binary loads (ldd + dpkg -S), so the image neither misses nor carries one
 #   5. every --flag of `tcp_health_exporter --help` is in README and in the man page
+#   5b. every row of the flag table (tests/tools/flag_table) has an entry in --help, a row in
+#      README's Flags table stating the same default (where the README states one) and a
+#      place in the man page, and README's Flags table has no row the table lacks; each of
+#      these is shown to catch a broken copy
 #   6. README links docs/architecture.md, which exists, and nothing in the repository
 #      points outside it (../shared)
 #   7. the timing table of docs/development.md has a row per step of make check
@@ -15,13 +19,16 @@
 #      and deploy/'s image tags and app.kubernetes.io/version name that version
 #   9. every relative link in README.md and docs/*.md points at a file that exists, and
 #      its #anchor (also a link within the page) at a heading of that file
-# usage: tests/docs/check_docs.sh   (TCPH_BIN: the built binary, default build/tcp_health_exporter)
+# usage: tests/docs/check_docs.sh   (TCPH_BIN: the built binary, default build/tcp_health_exporter;
+#        TCPH_FLAG_TABLE: the table printer, default build/tools/flag_table)
 # Exit status 0 when every check passes, 1 otherwise.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root" || exit 2
 BIN=${TCPH_BIN:-build/tcp_health_exporter}
 [ -x "$BIN" ] || { echo "check_docs.sh: '$BIN' is not built" >&2; exit 2; }
+FLAG_TABLE=${TCPH_FLAG_TABLE:-build/tools/flag_table}
+[ -x "$FLAG_TABLE" ] || { echo "check_docs.sh: '$FLAG_TABLE' is not built (make $FLAG_TABLE)" >&2; exit 2; }
 passed=0 failed=0
 ok() { echo "  ok   $1"; passed=$((passed + 1)); }
 bad() { echo "  FAIL: $1"; failed=$((failed + 1)); }
@@ -82,6 +89,78 @@ done
 rm -f "${TMPDIR:-/tmp}/tcph-man.$$"
 [ -z "$missing_readme" ] && ok "every --help flag is in README" || bad "flags missing from README:$missing_readme"
 [ -z "$missing_man" ] && ok "every --help flag is in the man page" || bad "flags missing from docs/tcp_health_exporter.1:$missing_man"
+
+# The flag table against its three descriptions. flag_problems TABLE HELP README MAN prints
+# one line per problem: TABLE is flag_table's output (display name, kind, placeholder,
+# default, owner, help), HELP the --help text, README the README, MAN the man page.
+strip_roff() { sed -e '/^\.\\"/d' -e 's/\\-/-/g' -e 's/\\f\[[^]]*\]//g' -e 's/\\f[BIRP1-4]//g' -e 's/\\[&c|^%]//g' "$1"; }
+flag_problems() {
+	local table=$1 help=$2 readme=$3 man=$4 man_text readme_rows name kind arg def owner text cell
+	man_text=$(mktemp)
+	strip_roff "$man" >"$man_text"
+	# README's Flags table: "flag<TAB>default" for every flag named in a row's first cell.
+	readme_rows=$(awk '/^## Flags/ { on = 1; next } on && /^## / { exit } on && /^\| `--/' "$readme" |
+		awk -F'|' '{ def = $3; gsub(/`/, "", def); gsub(/^ +| +$/, "", def)
+			n = split($2, w, /[` ,]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^--/) { sub(/=.*/, "", w[i]); print w[i] "\t" def } }')
+	[ -n "$readme_rows" ] || echo "README: no Flags table found"
+	# A unit separator, not the tab: read would merge the empty fields between tabs.
+	while IFS=$'\037' read -r name kind arg def owner text; do
+		grep -qE -- "^  $(printf '%s' "$name" | sed 's/[].[]/\\&/g')(=| |$)" "$help" ||
+			echo "--help has no entry for $name ($owner)"
+		whole "$name" "$man_text" || echo "the man page lacks $name ($owner)"
+		cell=$(awk -F'\t' -v n="$name" '$1 == n { print $2; found = 1; exit } END { if (!found) print "\001" }' <<<"$readme_rows")
+		if [ "$cell" = $'\001' ]; then
+			echo "README's Flags table has no row for $name ($owner)"
+		elif [ -n "$cell" ] && [ "$cell" != "$def" ]; then
+			echo "README gives $name the default '$cell', the table '$def'"
+		fi
+	done < <(tr '\t' '\037' <"$table")
+	while IFS=$'\t' read -r name def; do
+		cut -f1 "$table" | grep -qxF -- "$name" || echo "README's Flags table has $name, which no row of the table has"
+	done <<<"$readme_rows"
+	rm -f "$man_text"
+}
+flag_dir=$(mktemp -d)
+"$FLAG_TABLE" >"$flag_dir/table" && "$BIN" --help >"$flag_dir/help" || bad "flag_table or --help failed"
+rows=$(wc -l <"$flag_dir/table")
+problems=$(flag_problems "$flag_dir/table" "$flag_dir/help" README.md docs/tcp_health_exporter.1)
+if [ -z "$problems" ] && [ "$rows" -gt 20 ]; then
+	ok "all $rows rows of the flag table are in --help, README's Flags table (same defaults) and the man page"
+else
+	bad "the flag table ($rows rows) and its descriptions disagree: $(tr '\n' ';' <<<"$problems")"
+fi
+# Each of those checks catches a broken copy. flag_case NAME FILE SED WANT: fresh copies of
+# --help, README and the man page, FILE (help, README or man) edited by the sed script SED;
+# WANT is the one problem line the check must print then.
+flag_case() {
+	local name=$1 which=$2 script=$3 want=$4 got
+	cp "$flag_dir/help" "$flag_dir/help.case"
+	cp README.md "$flag_dir/README.case"
+	cp docs/tcp_health_exporter.1 "$flag_dir/man.case"
+	sed -i "$script" "$flag_dir/$which.case"
+	got=$(flag_problems "$flag_dir/table" "$flag_dir/help.case" "$flag_dir/README.case" "$flag_dir/man.case")
+	if [ "$got" = "$want" ]; then
+		echo "  caught: $name"
+	else
+		echo "  missed: $name: want '$want', got '$(tr '\n' ';' <<<"$got")'"
+		return 1
+	fi
+}
+caught=0
+flag_case "a README row dropped" README '/^| `--max-ports=N`/d' \
+	"README's Flags table has no row for --max-ports (tcp)" || caught=1
+flag_case "a README default changed" README 's/^\(| `--netns.max=N` | \)256 /\125 /' \
+	"README gives --netns.max the default '25', the table '256'" || caught=1
+flag_case "a bool's default turned over" README 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /' \
+	"README gives --[no-]web.status.exclude-self the default 'off', the table 'on'" || caught=1
+flag_case "a README row for no flag" README '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |' \
+	"README's Flags table has --web.frobnicate, which no row of the table has" || caught=1
+flag_case "a flag gone from the man page" man 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g' \
+	"the man page lacks --web.max-connections-per-ip (web)" || caught=1
+flag_case "an entry gone from --help" help '/^  --idle-threshold=/d' \
+	"--help has no entry for --idle-threshold (tcp)" || caught=1
+[ "$caught" = 0 ] && ok "the flag table checks catch each of 6 broken copies" || bad "a flag table check missed a broken copy"
+rm -rf "$flag_dir"
 
 if [ -f docs/architecture.md ] && grep -q '](docs/architecture.md)' README.md; then
 	ok "README links docs/architecture.md"

@@ -4,7 +4,6 @@
 #include "../../exporter/flags.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +50,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	argv[argc] = NULL;
 
-	/* flags_parse resets getopt itself (optind = 0); reset here too, so a harness run never
-	 * depends on the state the previous input left behind. */
-	optind = 0;
-	opterr = 0;
 	err[0] = '\0';
 	ret = flags_parse(argc, argv, flags, devnull, err, sizeof(err));
 	if (ret == -EINVAL) {
@@ -62,30 +57,32 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			abort(); /* every refusal names the problem */
 	} else if (ret == FLAGS_RUN) {
 		/* What it accepted is within the documented bounds. */
-		if (flags->max_ports < 1 || flags->max_ports > CLASSIFY_MAX_PORTS_LIMIT ||
-		    flags->n_listen_ports > flags->max_ports || flags->n_client_ports > flags->max_ports ||
-		    flags->idle_threshold_seconds < 1 || flags->read_timeout_ms < 100 ||
-		    flags->write_timeout_ms < 100 || flags->max_connections < 1 ||
-		    flags->telemetry_path[0] != '/' ||
-		    (flags->systemd_socket ? flags->n_listen_addresses != 0
-					   : flags->n_listen_addresses < 1) ||
-		    flags->n_listen_addresses > FLAGS_MAX_LISTEN_ADDRESSES)
+		if (flags->tcp.max_ports < 1 || flags->tcp.max_ports > CLASSIFY_MAX_PORTS_LIMIT ||
+		    flags->tcp.listen_ports.n > flags->tcp.max_ports ||
+		    flags->tcp.client_ports.n > flags->tcp.max_ports ||
+		    flags->tcp.idle_threshold_seconds < 1 || flags->web.read_timeout_ms < 100 ||
+		    flags->web.write_timeout_ms < 100 || flags->web.max_connections < 1 ||
+		    flags->web.telemetry_path[0] != '/' ||
+		    (flags->web.systemd_socket ? flags->web.n_listen_addresses != 0
+					   : flags->web.n_listen_addresses < 1) ||
+		    flags->web.n_listen_addresses > WEB_FLAGS_MAX_LISTEN_ADDRESSES)
 			abort();
-		for (unsigned i = 0; i < flags->n_listen_addresses; i++)
-			if (!flags->listen_addresses[i])
+		for (unsigned i = 0; i < flags->web.n_listen_addresses; i++)
+			if (!flags->web.listen_addresses[i])
 				abort();
-		for (unsigned i = 0; i < flags->n_listen_ports; i++)
-			if (flags->listen_ports[i] == 0 ||
-			    (i > 0 && flags->listen_ports[i] <= flags->listen_ports[i - 1]))
+		for (unsigned i = 0; i < flags->tcp.listen_ports.n; i++)
+			if (flags->tcp.listen_ports.ports[i] == 0 ||
+			    (i > 0 && flags->tcp.listen_ports.ports[i] <=
+					  flags->tcp.listen_ports.ports[i - 1]))
 				abort(); /* sorted, unique, non-zero */
 	} else if (ret != FLAGS_EXIT_OK) {
 		abort();
 	}
 
 	for (int i = 1; i < argc; i++) {
-		if (flags_parse_duration(argv[i], 0, 30ull * 86400000, &ms) == 0 && ms > 30ull * 86400000)
+		if (flagtab_parse_duration(argv[i], 0, 30ull * 86400000, &ms) == 0 && ms > 30ull * 86400000)
 			abort();
-		if (flags_parse_port_list(argv[i], ports, 64, &n, err, sizeof(err)) == 0 && n > 64)
+		if (flagtab_parse_port_list(argv[i], ports, 64, &n, err, sizeof(err)) == 0 && n > 64)
 			abort();
 	}
 

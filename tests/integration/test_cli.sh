@@ -48,6 +48,12 @@ rejected() {
 section "rejected flags and addresses"
 rejected "unknown flag" "--no-such-flag" --no-such-flag
 rejected "unknown short flag" "-x" -x
+# getopt_long took unique prefixes: --lis was --listen-ports. Whole names only now.
+rejected "abbreviated flag --lis" "unknown flag '--lis' (see --help)" --lis 3720
+rejected "abbreviated flag --listen-port" "unknown flag '--listen-port'" --listen-port 3720
+rejected "abbreviated flag --listen=3720" "unknown flag '--listen'" --listen=3720
+rejected "abbreviated negation --no-collector.tcp.hist" "'--no-collector.tcp.hist'" --no-collector.tcp.hist
+rejected "a switch given a value" "--web.systemd-socket takes no value" --web.systemd-socket=yes
 rejected "stray argument" "stray" stray
 rejected "--listen-ports without a value" "--listen-ports" --listen-ports
 rejected "--listen-ports 0" "'0'" --listen-ports 0
@@ -102,7 +108,8 @@ for flag in --help --version; do
 		for word in Usage --web.listen-address --web.telemetry-path --listen-ports --client-ports \
 			--max-ports --log.level --log.format --web.disable-exporter-metrics \
 			--collector.disable-defaults --version --web.max-requests --web.max-connections \
-			--web.max-connections-per-ip --web.read-timeout --web.write-timeout SIGHUP; do
+			--web.max-connections-per-ip --web.read-timeout --web.write-timeout SIGHUP \
+			'--[no-]web.status.exclude-self'; do
 			assert_contains "--help mentions $word" "$IT_TMP/cli.out" "$word"
 		done
 	else
@@ -113,11 +120,11 @@ done
 
 section "durations with units are accepted"
 exporter_start durations "$NS" "$TCPH_BIN" 127.0.0.1:9978 --idle-threshold 5m \
-	--web.read-timeout 1m30s --web.write-timeout 500ms
+	--web.read-timeout 1m30s --web.write-timeout=500ms --no-web.status.exclude-self
 if scrape "$NS" http://127.0.0.1:9978/metrics "$IT_TMP/durations.prom"; then
-	ok "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout 500ms: serves"
+	ok "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout=500ms --no-web.status.exclude-self: serves"
 else
-	fail "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout 500ms: scrape failed"
+	fail "--idle-threshold 5m --web.read-timeout 1m30s --web.write-timeout=500ms --no-web.status.exclude-self: scrape failed"
 fi
 it_stop durations TERM 5
 

@@ -213,28 +213,28 @@ START_TEST(netns_flag)
 
 	ck_assert_ptr_nonnull(flags);
 	ck_assert_int_eq(parse(flags, NULL, err, sizeof(err)), FLAGS_RUN);
-	ck_assert_int_eq(flags->netns_mode, NETNS_SELF);
-	ck_assert_uint_eq(flags->netns_max, 256);
-	ck_assert_uint_eq(flags->netns_workers, 0);
-	ck_assert(flags->tcp_histograms);
-	ck_assert_str_eq(flags->proc_root, "/proc");
+	ck_assert_int_eq(flags->netns.mode, NETNS_SELF);
+	ck_assert_uint_eq(flags->netns.max, 256);
+	ck_assert_uint_eq(flags->netns.workers, 0);
+	ck_assert(flags->tcp.histograms);
+	ck_assert_str_eq(flags->collectors.proc_root, "/proc");
 	ck_assert_int_eq(parse(flags, "--netns=all", err, sizeof(err)), FLAGS_RUN);
-	ck_assert_int_eq(flags->netns_mode, NETNS_ALL);
+	ck_assert_int_eq(flags->netns.mode, NETNS_ALL);
 	ck_assert_int_eq(parse(flags, "--netns=self", err, sizeof(err)), FLAGS_RUN);
-	ck_assert_int_eq(flags->netns_mode, NETNS_SELF);
+	ck_assert_int_eq(flags->netns.mode, NETNS_SELF);
 	ck_assert_int_eq(parse(flags, "--netns=blue,red", err, sizeof(err)), FLAGS_RUN);
-	ck_assert_int_eq(flags->netns_mode, NETNS_NAMES);
-	ck_assert_uint_eq(flags->n_netns_names, 2);
-	ck_assert_str_eq(flags->netns_names[0], "blue");
-	ck_assert_str_eq(flags->netns_names[1], "red");
+	ck_assert_int_eq(flags->netns.mode, NETNS_NAMES);
+	ck_assert_uint_eq(flags->netns.n_names, 2);
+	ck_assert_str_eq(flags->netns.names[0], "blue");
+	ck_assert_str_eq(flags->netns.names[1], "red");
 	ck_assert_int_eq(parse(flags, "--no-collector.tcp.histograms", err, sizeof(err)), FLAGS_RUN);
-	ck_assert(!flags->tcp_histograms);
+	ck_assert(!flags->tcp.histograms);
 	ck_assert_int_eq(parse(flags, "--netns.max=3", err, sizeof(err)), FLAGS_RUN);
-	ck_assert_uint_eq(flags->netns_max, 3);
+	ck_assert_uint_eq(flags->netns.max, 3);
 	ck_assert_int_eq(parse(flags, "--netns.workers=4", err, sizeof(err)), FLAGS_RUN);
-	ck_assert_uint_eq(flags->netns_workers, 4);
+	ck_assert_uint_eq(flags->netns.workers, 4);
 	ck_assert_int_eq(parse(flags, "--path.procfs=/host/proc", err, sizeof(err)), FLAGS_RUN);
-	ck_assert_str_eq(flags->proc_root, "/host/proc");
+	ck_assert_str_eq(flags->collectors.proc_root, "/host/proc");
 
 	static const char *const bad[] = {
 		"--netns=",	    "--netns=a,,b",	"--netns=,a",	  "--netns=a,",
