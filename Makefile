@@ -25,7 +25,8 @@ PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
-           exporter/expfmt.c exporter/flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
+           exporter/expfmt.c exporter/flags.c exporter/http.c exporter/listen.c exporter/conns.c \
+           exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
            exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -141,8 +142,9 @@ golden: $(B)/unit_tests
 FUZZ_SECONDS ?= 15
 FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
-# flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors.
-FUZZ_FLAGS_SRC := exporter/flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
+# flags.c reads the collectors table (for --[no-]collector.NAME), which pulls in the collectors,
+# and the route table (routes.c, for the paths --web.telemetry-path may not be).
+FUZZ_FLAGS_SRC := exporter/flags.c exporter/routes.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
                   collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c lib/log.c lib/procfs.c lib/utf8.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)

@@ -2,6 +2,7 @@
 #include "flags.h"
 
 #include "../collectors/collectors.h"
+#include "routes.h"
 #include "version.h"
 
 #include <errno.h>
@@ -415,8 +416,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 					 optarg);
 				return -EINVAL;
 			}
-			if (strcmp(optarg, "/-/healthy") == 0 || strcmp(optarg, "/-/ready") == 0 ||
-			    strcmp(optarg, "/api/v1/status") == 0) {
+			if (http_route_reserved(optarg)) {
 				snprintf(err, errlen, "invalid --web.telemetry-path '%s': the exporter serves "
 					 "it already", optarg);
 				return -EINVAL;

@@ -1,0 +1,408 @@
+/* conns.c — the accept policy, the connection table, phases and deadline cuts, and the
+ * refusal counters (see conns.h).
+ *
+ * Connections are counted once libmicrohttpd has set them up (NOTIFY_STARTED) and released
+ * when they close (NOTIFY_CLOSED); the accept policy only refuses. libmicrohttpd can drop
+ * an accepted connection without either notification (allocation or TLS set-up failure),
+ * and a count taken at accept would then never be released. Concurrent accepts on the
+ * pool's threads can overshoot a limit by at most one connection per thread. */
+#include "conns.h"
+
+#include "../lib/clock.h"
+#include "../lib/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#define CLIENT_SLACK 256 /* client table entries beyond the limit, for concurrent accepts */
+
+/* Open connections of one client address; a slot with none is free. */
+struct client {
+	struct client_address address;
+	unsigned connections;
+};
+
+/* One open connection (libmicrohttpd's socket context). */
+struct conn {
+	struct conn *prev, *next;
+	struct conns_group *group;
+	int fd;
+	struct client_address address;
+	enum conns_phase phase;
+	long long phase_start_ms;
+	unsigned requests; /* answered on this connection so far */
+	bool cut;	   /* shut down by the reaper */
+};
+
+struct conns_group {
+	struct conns *conns;
+	unsigned connections; /* (conns.lock) open now */
+};
+
+struct conns {
+	struct conns_config config;
+	pthread_mutex_t lock;
+	struct conn *list; /* (lock) every open connection */
+	unsigned n_conns;  /* (lock) */
+	/* (lock) Per-address counts: open addressing with linear probing, at most half full
+	 * (capacity >= 2 * max_clients), so a probe always ends at a free slot. The seed keeps
+	 * a client from choosing addresses that collide. */
+	struct client *clients;
+	size_t capacity; /* a power of two */
+	unsigned n_clients, max_clients;
+	uint64_t seed;
+	struct client_address last_refused[STATS_REFUSALS]; /* (lock) */
+	atomic_uint_fast64_t refused[STATS_REFUSALS];
+	uint64_t refusals_logged[STATS_REFUSALS]; /* conns_log_refusals' own */
+};
+
+/* ---- the per-address table --------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static size_t home_slot(const struct conns *t, const struct client_address *a)
+{
+	uint64_t lo, hi;
+
+	memcpy(&lo, a->addr, 8);
+	memcpy(&hi, a->addr + 8, 8);
+	return (size_t)mix(mix(t->seed ^ lo ^ a->family) ^ hi) & (t->capacity - 1);
+}
+
+/* (lock) The slot holding `a`, or the free slot where it would go. */
+static size_t client_slot(const struct conns *t, const struct client_address *a)
+{
+	size_t i = home_slot(t, a);
+
+	while (t->clients[i].connections && !address_equal(&t->clients[i].address, a))
+		i = (i + 1) & (t->capacity - 1);
+	return i;
+}
+
+/* (lock) Frees slot `i`, moving later entries of its probe run back so that every entry
+ * stays reachable from its home slot (no tombstones). */
+static void client_remove(struct conns *t, size_t i)
+{
+	size_t mask = t->capacity - 1;
+
+	for (size_t j = (i + 1) & mask; t->clients[j].connections; j = (j + 1) & mask) {
+		size_t home = home_slot(t, &t->clients[j].address);
+
+		/* Stays when its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t->clients[i] = t->clients[j];
+		i = j;
+	}
+	t->clients[i].connections = 0;
+}
+
+/* (lock) Counts an open connection of `a` in `g`. */
+static void count_client(struct conns *t, struct conns_group *g, const struct client_address *a)
+{
+	size_t i = client_slot(t, a);
+
+	t->n_conns++;
+	g->connections++;
+	if (!t->clients[i].connections) {
+		if (t->n_clients == t->max_clients)
+			return; /* beyond the overshoot the table allows for: counted in all only */
+		t->n_clients++;
+		t->clients[i].address = *a;
+	}
+	t->clients[i].connections++;
+}
+
+/* (lock) Undoes count_client. */
+static void release_client(struct conns *t, struct conns_group *g, const struct client_address *a)
+{
+	size_t i = client_slot(t, a);
+
+	t->n_conns--;
+	g->connections--;
+	if (t->clients[i].connections && --t->clients[i].connections == 0) {
+		t->n_clients--;
+		client_remove(t, i);
+	}
+}
+
+int conns_create(struct conns **out, const struct conns_config *config)
+{
+	struct conns *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->config = *config;
+	t->max_clients = config->max_connections + CLIENT_SLACK;
+	t->capacity = 16;
+	while (t->capacity < 2 * (size_t)t->max_clients)
+		t->capacity *= 2;
+	t->clients = calloc(t->capacity, sizeof(*t->clients));
+	if (!t->clients) {
+		free(t);
+		return -ENOMEM;
+	}
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+		t->seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)(uintptr_t)t;
+	pthread_mutex_init(&t->lock, NULL);
+	*out = t;
+	return 0;
+}
+
+void conns_destroy(struct conns *t)
+{
+	if (!t)
+		return;
+	while (t->list) { /* none when every daemon has stopped */
+		struct conn *c = t->list;
+
+		t->list = c->next;
+		free(c);
+	}
+	free(t->clients);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+struct conns_group *conns_group_new(struct conns *t)
+{
+	struct conns_group *g = calloc(1, sizeof(*g));
+
+	if (g)
+		g->conns = t;
+	return g;
+}
+
+void conns_group_free(struct conns_group *g)
+{
+	free(g);
+}
+
+unsigned conns_group_open(struct conns_group *g)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&g->conns->lock);
+	n = g->connections;
+	pthread_mutex_unlock(&g->conns->lock);
+	return n;
+}
+
+void conns_group_cut(struct conns_group *g)
+{
+	struct conns *t = g->conns;
+
+	pthread_mutex_lock(&t->lock);
+	for (struct conn *c = t->list; c; c = c->next)
+		if (c->group == g && c->fd >= 0 && !c->cut) {
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+		}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- refusals ------------------------------------------------------------------------------ */
+
+/* (lock, when `address` is given) */
+static void record_refusal(struct conns *t, enum stats_refusal reason, const struct client_address *address)
+{
+	if (address)
+		t->last_refused[reason] = *address;
+	atomic_fetch_add_explicit(&t->refused[reason], 1, memory_order_relaxed);
+}
+
+void conns_refuse(struct conns *t, enum stats_refusal reason, const struct client_address *address)
+{
+	if (!address) {
+		record_refusal(t, reason, NULL);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	record_refusal(t, reason, address);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_log_refusals(struct conns *t, unsigned interval_seconds)
+{
+	for (unsigned r = 0; r < STATS_REFUSALS; r++) {
+		uint64_t now = atomic_load_explicit(&t->refused[r], memory_order_relaxed);
+		char address[INET6_ADDRSTRLEN];
+
+		if (now == t->refusals_logged[r])
+			continue;
+		pthread_mutex_lock(&t->lock);
+		address_text(&t->last_refused[r], address, sizeof(address));
+		pthread_mutex_unlock(&t->lock);
+		if (r == STATS_REFUSED_UNAUTHORIZED || r == STATS_REFUSED_AUTH_THROTTLED ||
+		    r == STATS_REFUSED_AUTH_QUEUE_FULL || r == STATS_REFUSED_MAX_REQUESTS)
+			log_warn("http: refused %llu requests (%s) in the last %u s",
+				 (unsigned long long)(now - t->refusals_logged[r]), stats_refusal_names[r],
+				 interval_seconds);
+		else
+			log_warn("http: refused or cut %llu connections (%s) in the last %u s, the last "
+				 "from %s",
+				 (unsigned long long)(now - t->refusals_logged[r]), stats_refusal_names[r],
+				 interval_seconds, address);
+		t->refusals_logged[r] = now;
+	}
+}
+
+void conns_stats(struct conns *t, struct exporter_stats *out)
+{
+	for (unsigned r = 0; r < STATS_REFUSALS; r++)
+		out->refused[r] = atomic_load_explicit(&t->refused[r], memory_order_relaxed);
+	pthread_mutex_lock(&t->lock);
+	out->connections_open = t->n_conns;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- libmicrohttpd's callbacks ------------------------------------------------------------- */
+
+enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct conns_group *g = cls;
+	struct conns *t = g->conns;
+	struct client_address a;
+	size_t i;
+	enum stats_refusal reason = STATS_REFUSALS;
+
+	(void)len;
+	if (!address_of(sa, &a))
+		return MHD_YES; /* not an IP client (cannot happen on a TCP socket) */
+	pthread_mutex_lock(&t->lock);
+	i = client_slot(t, &a);
+	if (t->n_conns >= t->config.max_connections)
+		reason = STATS_REFUSED_CONNECTION_LIMIT;
+	else if (t->config.max_connections_per_ip &&
+		 t->clients[i].connections >= t->config.max_connections_per_ip)
+		reason = STATS_REFUSED_CLIENT_CONNECTION_LIMIT;
+	if (reason != STATS_REFUSALS)
+		record_refusal(t, reason, &a);
+	pthread_mutex_unlock(&t->lock);
+	return reason == STATS_REFUSALS ? MHD_YES : MHD_NO;
+}
+
+void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+		  enum MHD_ConnectionNotificationCode toe)
+{
+	struct conns_group *g = cls;
+	struct conns *t = g->conns;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd_info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *addr_info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return; /* out of memory: served untracked and uncounted */
+		pthread_mutex_lock(&t->lock);
+		c->group = g;
+		c->fd = fd_info ? fd_info->connect_fd : -1;
+		if (addr_info)
+			address_of(addr_info->client_addr, &c->address);
+		count_client(t, g, &c->address);
+		c->phase = CONNS_READ;
+		c->phase_start_ms = clock_monotonic_ms();
+		c->next = t->list;
+		if (t->list)
+			t->list->prev = c;
+		t->list = c;
+		pthread_mutex_unlock(&t->lock);
+		*socket_context = c;
+		return;
+	}
+	/* MHD_CONNECTION_NOTIFY_CLOSED comes before libmicrohttpd closes the socket, so the
+	 * reaper (which shuts sockets down under the lock) never touches a reused fd. */
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	release_client(t, g, &c->address);
+	pthread_mutex_unlock(&t->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase)
+{
+	struct conn *c = conn_of(connection);
+	struct conns *t;
+
+	if (!c)
+		return;
+	t = c->group->conns;
+	pthread_mutex_lock(&t->lock);
+	if (phase == CONNS_READ && c->phase == CONNS_WRITE)
+		c->requests++; /* a response was sent: the connection waits for the next request */
+	c->phase = phase;
+	c->phase_start_ms = clock_monotonic_ms();
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_note_timeout(struct MHD_Connection *connection)
+{
+	struct conn *c = conn_of(connection);
+	struct conns *t;
+
+	if (!c)
+		return;
+	t = c->group->conns;
+	pthread_mutex_lock(&t->lock);
+	record_refusal(t, c->phase == CONNS_READ ? STATS_REFUSED_READ_TIMEOUT : STATS_REFUSED_WRITE_TIMEOUT,
+		       &c->address);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- deadlines ----------------------------------------------------------------------------- */
+
+void conns_cut_late(struct conns *t, long long now)
+{
+	pthread_mutex_lock(&t->lock);
+	for (struct conn *c = t->list; c; c = c->next) {
+		long long limit = c->phase == CONNS_READ    ? (long long)t->config.read_timeout_ms
+				  : c->phase == CONNS_WRITE ? (long long)t->config.write_timeout_ms
+							    : -1;
+
+		if (c->cut || limit < 0 || now - c->phase_start_ms <= limit || c->fd < 0)
+			continue;
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = true;
+		/* A kept-alive connection that has served requests and waits for the next one is
+		 * simply closed when idle too long: that is ordinary, not a refusal. */
+		if (c->phase == CONNS_READ && c->requests > 0)
+			continue;
+		record_refusal(t, c->phase == CONNS_READ ? STATS_REFUSED_READ_TIMEOUT
+							 : STATS_REFUSED_WRITE_TIMEOUT,
+			       &c->address);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
