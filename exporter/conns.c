@@ -344,42 +344,46 @@ void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_co
 	*socket_context = NULL;
 }
 
-static struct conn *conn_of(struct MHD_Connection *connection)
+/* The connection's entry with its table's lock taken, or NULL (untracked: out of memory at
+ * set-up). */
+static struct conn *lock_conn(struct MHD_Connection *connection)
 {
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *c = info ? info->socket_context : NULL;
 
-	return info ? info->socket_context : NULL;
+	if (c)
+		pthread_mutex_lock(&c->group->conns->lock);
+	return c;
+}
+
+/* A connection late in its phase: a read or a write timeout. */
+static enum stats_refusal timeout_reason(const struct conn *c)
+{
+	return c->phase == CONNS_READ ? STATS_REFUSED_READ_TIMEOUT : STATS_REFUSED_WRITE_TIMEOUT;
 }
 
 void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase)
 {
-	struct conn *c = conn_of(connection);
-	struct conns *t;
+	struct conn *c = lock_conn(connection);
 
 	if (!c)
 		return;
-	t = c->group->conns;
-	pthread_mutex_lock(&t->lock);
 	if (phase == CONNS_READ && c->phase == CONNS_WRITE)
 		c->requests++; /* a response was sent: the connection waits for the next request */
 	c->phase = phase;
 	c->phase_start_ms = clock_monotonic_ms();
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&c->group->conns->lock);
 }
 
 void conns_note_timeout(struct MHD_Connection *connection)
 {
-	struct conn *c = conn_of(connection);
-	struct conns *t;
+	struct conn *c = lock_conn(connection);
 
 	if (!c)
 		return;
-	t = c->group->conns;
-	pthread_mutex_lock(&t->lock);
-	record_refusal(t, c->phase == CONNS_READ ? STATS_REFUSED_READ_TIMEOUT : STATS_REFUSED_WRITE_TIMEOUT,
-		       &c->address);
-	pthread_mutex_unlock(&t->lock);
+	record_refusal(c->group->conns, timeout_reason(c), &c->address);
+	pthread_mutex_unlock(&c->group->conns->lock);
 }
 
 /* ---- deadlines ----------------------------------------------------------------------------- */
@@ -400,9 +404,7 @@ void conns_cut_late(struct conns *t, long long now)
 		 * simply closed when idle too long: that is ordinary, not a refusal. */
 		if (c->phase == CONNS_READ && c->requests > 0)
 			continue;
-		record_refusal(t, c->phase == CONNS_READ ? STATS_REFUSED_READ_TIMEOUT
-							 : STATS_REFUSED_WRITE_TIMEOUT,
-			       &c->address);
+		record_refusal(t, timeout_reason(c), &c->address);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
