@@ -25,7 +25,7 @@ PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
-           exporter/expfmt.c exporter/flags.c exporter/http.c exporter/listen.c exporter/conns.c \
+           exporter/expfmt.c exporter/flags.c exporter/http.c exporter/listen.c exporter/conns.c exporter/clients.c \
            exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
            exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h

@@ -10,22 +10,16 @@
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
+#include "clients.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #define CLIENT_SLACK 256 /* client table entries beyond the limit, for concurrent accepts */
-
-/* Open connections of one client address; a slot with none is free. */
-struct client {
-	struct client_address address;
-	unsigned connections;
-};
 
 /* One open connection (libmicrohttpd's socket context). */
 struct conn {
@@ -49,94 +43,26 @@ struct conns {
 	pthread_mutex_t lock;
 	struct conn *list; /* (lock) every open connection */
 	unsigned n_conns;  /* (lock) */
-	/* (lock) Per-address counts: open addressing with linear probing, at most half full
-	 * (capacity >= 2 * max_clients), so a probe always ends at a free slot. The seed keeps
-	 * a client from choosing addresses that collide. */
-	struct client *clients;
-	size_t capacity; /* a power of two */
-	unsigned n_clients, max_clients;
-	uint64_t seed;
+	struct clients *clients; /* (lock) */
 	struct client_address last_refused[STATS_REFUSALS]; /* (lock) */
 	atomic_uint_fast64_t refused[STATS_REFUSALS];
 	uint64_t refusals_logged[STATS_REFUSALS]; /* conns_log_refusals' own */
 };
 
-/* ---- the per-address table --------------------------------------------------------------- */
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static size_t home_slot(const struct conns *t, const struct client_address *a)
-{
-	uint64_t lo, hi;
-
-	memcpy(&lo, a->addr, 8);
-	memcpy(&hi, a->addr + 8, 8);
-	return (size_t)mix(mix(t->seed ^ lo ^ a->family) ^ hi) & (t->capacity - 1);
-}
-
-/* (lock) The slot holding `a`, or the free slot where it would go. */
-static size_t client_slot(const struct conns *t, const struct client_address *a)
-{
-	size_t i = home_slot(t, a);
-
-	while (t->clients[i].connections && !address_equal(&t->clients[i].address, a))
-		i = (i + 1) & (t->capacity - 1);
-	return i;
-}
-
-/* (lock) Frees slot `i`, moving later entries of its probe run back so that every entry
- * stays reachable from its home slot (no tombstones). */
-static void client_remove(struct conns *t, size_t i)
-{
-	size_t mask = t->capacity - 1;
-
-	for (size_t j = (i + 1) & mask; t->clients[j].connections; j = (j + 1) & mask) {
-		size_t home = home_slot(t, &t->clients[j].address);
-
-		/* Stays when its home lies cyclically in (i, j]. */
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		t->clients[i] = t->clients[j];
-		i = j;
-	}
-	t->clients[i].connections = 0;
-}
-
 /* (lock) Counts an open connection of `a` in `g`. */
 static void count_client(struct conns *t, struct conns_group *g, const struct client_address *a)
 {
-	size_t i = client_slot(t, a);
-
 	t->n_conns++;
 	g->connections++;
-	if (!t->clients[i].connections) {
-		if (t->n_clients == t->max_clients)
-			return; /* beyond the overshoot the table allows for: counted in all only */
-		t->n_clients++;
-		t->clients[i].address = *a;
-	}
-	t->clients[i].connections++;
+	clients_add(t->clients, a); /* beyond the overshoot the table allows for: counted in all only */
 }
 
 /* (lock) Undoes count_client. */
 static void release_client(struct conns *t, struct conns_group *g, const struct client_address *a)
 {
-	size_t i = client_slot(t, a);
-
 	t->n_conns--;
 	g->connections--;
-	if (t->clients[i].connections && --t->clients[i].connections == 0) {
-		t->n_clients--;
-		client_remove(t, i);
-	}
+	clients_release(t->clients, a);
 }
 
 int conns_create(struct conns **out, const struct conns_config *config)
@@ -146,17 +72,10 @@ int conns_create(struct conns **out, const struct conns_config *config)
 	if (!t)
 		return -ENOMEM;
 	t->config = *config;
-	t->max_clients = config->max_connections + CLIENT_SLACK;
-	t->capacity = 16;
-	while (t->capacity < 2 * (size_t)t->max_clients)
-		t->capacity *= 2;
-	t->clients = calloc(t->capacity, sizeof(*t->clients));
-	if (!t->clients) {
+	if (clients_create(&t->clients, config->max_connections + CLIENT_SLACK) < 0) {
 		free(t);
 		return -ENOMEM;
 	}
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		t->seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)(uintptr_t)t;
 	pthread_mutex_init(&t->lock, NULL);
 	*out = t;
 	return 0;
@@ -172,7 +91,7 @@ void conns_destroy(struct conns *t)
 		t->list = c->next;
 		free(c);
 	}
-	free(t->clients);
+	clients_destroy(t->clients);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -276,18 +195,16 @@ enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len
 	struct conns_group *g = cls;
 	struct conns *t = g->conns;
 	struct client_address a;
-	size_t i;
 	enum stats_refusal reason = STATS_REFUSALS;
 
 	(void)len;
 	if (!address_of(sa, &a))
 		return MHD_YES; /* not an IP client (cannot happen on a TCP socket) */
 	pthread_mutex_lock(&t->lock);
-	i = client_slot(t, &a);
 	if (t->n_conns >= t->config.max_connections)
 		reason = STATS_REFUSED_CONNECTION_LIMIT;
 	else if (t->config.max_connections_per_ip &&
-		 t->clients[i].connections >= t->config.max_connections_per_ip)
+		 clients_count(t->clients, &a) >= t->config.max_connections_per_ip)
 		reason = STATS_REFUSED_CLIENT_CONNECTION_LIMIT;
 	if (reason != STATS_REFUSALS)
 		record_refusal(t, reason, &a);

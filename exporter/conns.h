@@ -2,8 +2,8 @@
  * --web.max-connections-per-ip), the table of connections with their phase and deadline,
  * the reaper's deadline cuts, and every refusal's count.
  *
- * The per-address counts live in a hash table, so an accept costs the same with 4,000
- * connections open as with one. Each server generation (http.c) has a group: its
+ * The per-address counts live in a hash table (clients.c), so an accept costs the same
+ * with 4,000 connections open as with one. Each server generation (http.c) has a group: its
  * connections, counted so that a retired one is stopped once drained. libmicrohttpd calls
  * conns_accept and conns_notify directly, with the group as their context.
  *
