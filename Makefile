@@ -26,7 +26,8 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c \
            collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
            collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
-           exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/scrape.c exporter/snapshot.c \
+           exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
+           exporter/clients.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
            exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -143,8 +144,9 @@ FUZZ_SECONDS ?= 15
 FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c assembles the modules' flag tables; the collectors' (--[no-]collector.NAME) reads
-# the collectors table, which pulls in the collectors.
-FUZZ_FLAGS_SRC := exporter/flags.c exporter/web_flags.c collectors/tcp_flags.c collectors/netns_flags.c \
+# the collectors table, which pulls in the collectors; the route table (routes.c) names the
+# paths --web.telemetry-path may not be.
+FUZZ_FLAGS_SRC := exporter/flags.c exporter/web_flags.c exporter/routes.c collectors/tcp_flags.c collectors/netns_flags.c \
                   collectors/collectors_flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
                   collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c \
                   lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c

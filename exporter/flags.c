@@ -3,6 +3,8 @@
  * and --help printed from the rows. */
 #include "flags.h"
 
+#include "routes.h"
+
 #include "version.h"
 
 #include <errno.h>
@@ -52,12 +54,6 @@ static int assemble(struct flags *f, struct part *parts, unsigned *n, char *err,
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* The paths the exporter serves itself, which --web.telemetry-path must not take. */
-static bool path_is_served(const char *path)
-{
-	return !strcmp(path, "/-/healthy") || !strcmp(path, "/-/ready") || !strcmp(path, "/api/v1/status");
 }
 
 static void usage(const struct part *parts, unsigned n, FILE *out)
@@ -169,7 +165,8 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		if (parts[p].table->finish &&
 		    parts[p].table->finish(parts[p].config, given + base, err, errlen) < 0)
 			return -EINVAL;
-	if (path_is_served(flags->web.telemetry_path)) {
+	/* The paths the route table serves itself are not the telemetry path's to take. */
+	if (http_route_reserved(flags->web.telemetry_path)) {
 		snprintf(err, errlen, "invalid --web.telemetry-path '%s': the exporter serves it already",
 			 flags->web.telemetry_path);
 		return -EINVAL;

@@ -10,31 +10,22 @@
 #ifndef TCPH_HTTP_H
 #define TCPH_HTTP_H
 
+#include "bodies.h"   /* http_accepts_gzip */
+#include "listen.h"   /* http_parse_listen_address, HTTP_MAX_LISTENERS */
+#include "requests.h" /* HTTP_STATUS_MAX_AGE_SECONDS, HTTP_RESPONSE_MEMORY_BOUND */
+#include "routes.h"   /* the paths served */
 #include "scrape.h"
 #include "stats.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define HTTP_CONNECTION_MEMORY 32768 /* request headers beyond this get 431 */
-/* While responses still being sent for older snapshots hold more than this, a scrape is
- * answered from the latest snapshot instead of a new scan (see README). */
-#define HTTP_RESPONSE_MEMORY_BOUND (8u << 20)
-
-/* The status page (/) and HTTP_STATUS_API_PATH show the latest snapshot while it is younger
- * than this; older, they wait for a scan as a scrape does. */
-#define HTTP_STATUS_MAX_AGE_SECONDS 5.0
-#define HTTP_STATUS_API_PATH "/api/v1/status"
-#define HTTP_HEALTHY_PATH "/-/healthy" /* 200 while the server answers; no scan */
-#define HTTP_READY_PATH "/-/ready"     /* 200 once a scan has been published (waits for the first) */
 
 struct webconfig;
 struct http;
-
-/* Listening sockets served at once: --web.listen-address given repeatedly, or the sockets
- * of --web.systemd-socket. */
-#define HTTP_MAX_LISTENERS 8
 
 struct http_config {
 	/* ":9978", "127.0.0.1:9978", "[::1]:9978", "host:port": each is bound and served */
@@ -51,14 +42,6 @@ struct http_config {
 	bool status_exclude_self; /* the status page leaves the exporter's own ports out */
 };
 
-/* Parses a listen address. An empty host (":9978") means every address, IPv6 and IPv4
- * (`*wildcard` set). 0 or -EINVAL with a reason in `err`. */
-int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
-			      int *wildcard, char *err, size_t errlen);
-
-/* True when an Accept-Encoding header value admits gzip (q > 0). */
-int http_accepts_gzip(const char *accept_encoding);
-
 /* Binds (or takes systemd's sockets) and starts serving snapshots of `scrape`, with TLS
  * and basic auth from `web` (NULL: neither; a reference is taken). Refused, with one line
  * in `err`, when systemd passed sockets but config->systemd_socket is false, or the
@@ -68,6 +51,12 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 
 /* "127.0.0.1:9978, [::]:9978": the addresses served, for the start-up log line. */
 void http_listen_addresses(struct http *h, char *out, size_t size);
+/* The distinct TCP ports of the listening sockets served, in their order: how many were
+ * stored in `ports` (at most `max`). */
+unsigned http_listen_ports(struct http *h, uint16_t *ports, unsigned max);
+/* "http://localhost:9978/", "https://127.0.0.1:9978/": the status page of the first
+ * listening socket, for the start-up log (a wildcard address is given as localhost). */
+void http_status_url(struct http *h, char *out, size_t size);
 
 /* Serves with a new web configuration: a new server on the same listening socket takes
  * the new connections, the old one finishes the ones it has (SIGHUP). 0 or -errno. */
@@ -81,8 +70,8 @@ void http_stats(struct http *h, struct exporter_stats *out);
 /* Stops accepting connections and serving; every connection is closed. The scrape must
  * have been stopped first (scrape_stop), so that no request is left waiting for it. */
 void http_stop(struct http *h);
-/* Frees what is left; after http_stop and after the snapshots are gone (scrape_destroy),
- * since their rendered bodies account to `h`. */
+/* Frees what is left; after http_stop. Snapshots may outlive it: their rendered bodies
+ * account to bodies.c's own counter, which the last of them frees. */
 void http_free(struct http *h);
 
 #endif

@@ -225,6 +225,8 @@ int main(int argc, char **argv)
 		 TCPH_REVISION, flags.web.telemetry_path, addresses,
 		 flags.web.systemd_socket ? " (from systemd)" : "",
 		 web && web->tls ? "https" : "http", web && web->n_users ? ", basic auth" : "");
+	http_status_url(http, addresses, sizeof(addresses));
+	log_info("status page on %s", addresses);
 
 	for (;;) {
 		ret = sigwait(&signals, &sig);
@@ -236,12 +238,14 @@ int main(int argc, char **argv)
 	}
 	log_info("received signal %d, shutting down", sig);
 	/* Stop the scanner first: requests waiting for it get a 503 and are resumed, so that
-	 * no connection is left suspended when the servers stop. */
+	 * no connection is left suspended when the servers stop. Then each is undone in the
+	 * reverse order of its start: the snapshots' rendered bodies need nothing of the
+	 * server (they account to a counter of their own, freed with the last of them). */
 	scrape_stop(scrape);
 	atomic_store(&stats_http, NULL);
 	http_stop(http);
-	scrape_destroy(scrape); /* the last snapshots' bodies account to `http` */
 	http_free(http);
+	scrape_destroy(scrape);
 	webconfig_unref(web);
 	return 0;
 }

@@ -203,6 +203,9 @@ section "--web.listen-address=:9980 answers on IPv4 and IPv6"
 exporter_start any "$NS" "$TCPH_ASAN_BIN" :9980
 assert_eq "GET http://127.0.0.1:9980/metrics" 200 "$(request "$NS" http://127.0.0.1:9980/metrics)"
 assert_eq "GET http://[::1]:9980/metrics" 200 "$(request "$NS" 'http://[::1]:9980/metrics')"
+# The start-up log's last line says where a person opens the status page: the wildcard
+# address as localhost, which that person can type.
+assert_contains "start-up log names the status page" "$(bg_err any)" "status page on http://localhost:9980/"
 # Shutting down with a client connected (idle, mid-request) must still be quick and clean.
 bg_start idle "$NS" timeout 8 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9980 && printf "GET / HTTP/1.1\r\n" >&3 && sleep 6'
 sleep 0.2

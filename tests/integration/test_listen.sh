@@ -57,6 +57,7 @@ pid=$(bg_pid two)
 assert_eq "listening sockets of the exporter's process" 2 \
 	"$(in_ns "$NS" ss -Htlnp | grep -c "pid=$pid,")"
 assert_contains "one start-up line names both addresses" "$(bg_err two)" "serving /metrics on 127.0.0.1:$P4, [::1]:$P6 (http)"
+assert_contains "the next names the status page on the first" "$(bg_err two)" "status page on http://127.0.0.1:$P4/"
 scrape "$NS" "http://127.0.0.1:$P4/metrics" "$IT_TMP/v4.prom" || fail "scrape over IPv4"
 scrape "$NS" "http://[::1]:$P6/metrics" "$IT_TMP/v6.prom" || fail "scrape over IPv6"
 # It sees itself listen on both: the listener metrics of the two ports.

@@ -87,6 +87,7 @@ CA=(--cacert "$PKI/ca.crt")
 
 section "TLS with basic auth"
 start_tls tls tls.yml
+assert_contains "the start-up log gives the status page as https" "$(bg_err tls)" "status page on https://127.0.0.1:$PORT/"
 assert_eq "right password over TLS" 200 "$(code "${CA[@]}" -u prom:s3cret "$BASE/metrics")"
 assert_eq "wrong password" 401 "$(code "${CA[@]}" -u prom:wrong "$BASE/metrics")"
 sleep 1.1 # a client with a wrong password waits a second for its next check (below)

@@ -1,0 +1,132 @@
+/* clients.c — the per-address connection counts (see clients.h). */
+#include "clients.h"
+
+#include "../lib/clock.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+/* Open connections of one client address; a slot with none is free. */
+struct client {
+	struct client_address address;
+	unsigned connections;
+};
+
+struct clients {
+	struct client *slots;
+	size_t capacity; /* a power of two, >= 2 * max: a probe always ends at a free slot */
+	unsigned used, max;
+	uint64_t seed;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static size_t home_slot(const struct clients *c, const struct client_address *a)
+{
+	uint64_t lo, hi;
+
+	memcpy(&lo, a->addr, 8);
+	memcpy(&hi, a->addr + 8, 8);
+	return (size_t)mix(mix(c->seed ^ lo ^ a->family) ^ hi) & (c->capacity - 1);
+}
+
+/* The slot holding `a`, or the free slot where it would go. */
+static size_t slot_of(const struct clients *c, const struct client_address *a)
+{
+	size_t i = home_slot(c, a);
+
+	while (c->slots[i].connections && !address_equal(&c->slots[i].address, a))
+		i = (i + 1) & (c->capacity - 1);
+	return i;
+}
+
+/* Frees slot `i`, moving later entries of its probe run back so that every entry stays
+ * reachable from its home slot (no tombstones). */
+static void remove_slot(struct clients *c, size_t i)
+{
+	size_t mask = c->capacity - 1;
+
+	for (size_t j = (i + 1) & mask; c->slots[j].connections; j = (j + 1) & mask) {
+		size_t home = home_slot(c, &c->slots[j].address);
+
+		/* Stays when its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		c->slots[i] = c->slots[j];
+		i = j;
+	}
+	c->slots[i].connections = 0;
+}
+
+int clients_create(struct clients **out, unsigned max_clients)
+{
+	struct clients *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->max = max_clients;
+	c->capacity = 16;
+	while (c->capacity < 2 * (size_t)max_clients)
+		c->capacity *= 2;
+	c->slots = calloc(c->capacity, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return -ENOMEM;
+	}
+	if (getrandom(&c->seed, sizeof(c->seed), GRND_NONBLOCK) != sizeof(c->seed))
+		c->seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)(uintptr_t)c;
+	*out = c;
+	return 0;
+}
+
+void clients_destroy(struct clients *c)
+{
+	if (!c)
+		return;
+	free(c->slots);
+	free(c);
+}
+
+unsigned clients_count(const struct clients *c, const struct client_address *a)
+{
+	return c->slots[slot_of(c, a)].connections;
+}
+
+bool clients_add(struct clients *c, const struct client_address *a)
+{
+	size_t i = slot_of(c, a);
+
+	if (!c->slots[i].connections) {
+		if (c->used == c->max)
+			return false;
+		c->used++;
+		c->slots[i].address = *a;
+	}
+	c->slots[i].connections++;
+	return true;
+}
+
+void clients_release(struct clients *c, const struct client_address *a)
+{
+	size_t i = slot_of(c, a);
+
+	if (c->slots[i].connections && --c->slots[i].connections == 0) {
+		c->used--;
+		remove_slot(c, i);
+	}
+}
+
+unsigned clients_used(const struct clients *c)
+{
+	return c->used;
+}

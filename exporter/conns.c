@@ -1,0 +1,327 @@
+/* conns.c — the accept policy, the connection table, phases and deadline cuts, and the
+ * refusal counters (see conns.h).
+ *
+ * Connections are counted once libmicrohttpd has set them up (NOTIFY_STARTED) and released
+ * when they close (NOTIFY_CLOSED); the accept policy only refuses. libmicrohttpd can drop
+ * an accepted connection without either notification (allocation or TLS set-up failure),
+ * and a count taken at accept would then never be released. Concurrent accepts on the
+ * pool's threads can overshoot a limit by at most one connection per thread. */
+#include "conns.h"
+
+#include "../lib/clock.h"
+#include "../lib/log.h"
+#include "clients.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#define CLIENT_SLACK 256 /* client table entries beyond the limit, for concurrent accepts */
+
+/* One open connection (libmicrohttpd's socket context). */
+struct conn {
+	struct conn *prev, *next;
+	struct conns_group *group;
+	int fd;
+	struct client_address address;
+	enum conns_phase phase;
+	long long phase_start_ms;
+	unsigned requests; /* answered on this connection so far */
+	bool cut;	   /* shut down by the reaper */
+};
+
+struct conns_group {
+	struct conns *conns;
+	unsigned connections; /* (conns.lock) open now */
+};
+
+struct conns {
+	struct conns_config config;
+	pthread_mutex_t lock;
+	struct conn *list; /* (lock) every open connection */
+	unsigned n_conns;  /* (lock) */
+	struct clients *clients; /* (lock) */
+	struct client_address last_refused[STATS_REFUSALS]; /* (lock) */
+	atomic_uint_fast64_t refused[STATS_REFUSALS];
+	uint64_t refusals_logged[STATS_REFUSALS]; /* conns_log_refusals' own */
+};
+
+/* (lock) Counts an open connection of `a` in `g`. */
+static void count_client(struct conns *t, struct conns_group *g, const struct client_address *a)
+{
+	t->n_conns++;
+	g->connections++;
+	clients_add(t->clients, a); /* beyond the overshoot the table allows for: counted in all only */
+}
+
+/* (lock) Undoes count_client. */
+static void release_client(struct conns *t, struct conns_group *g, const struct client_address *a)
+{
+	t->n_conns--;
+	g->connections--;
+	clients_release(t->clients, a);
+}
+
+int conns_create(struct conns **out, const struct conns_config *config)
+{
+	struct conns *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->config = *config;
+	if (clients_create(&t->clients, config->max_connections + CLIENT_SLACK) < 0) {
+		free(t);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	*out = t;
+	return 0;
+}
+
+void conns_destroy(struct conns *t)
+{
+	if (!t)
+		return;
+	while (t->list) { /* none when every daemon has stopped */
+		struct conn *c = t->list;
+
+		t->list = c->next;
+		free(c);
+	}
+	clients_destroy(t->clients);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+struct conns_group *conns_group_new(struct conns *t)
+{
+	struct conns_group *g = calloc(1, sizeof(*g));
+
+	if (g)
+		g->conns = t;
+	return g;
+}
+
+void conns_group_free(struct conns_group *g)
+{
+	free(g);
+}
+
+unsigned conns_group_open(struct conns_group *g)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&g->conns->lock);
+	n = g->connections;
+	pthread_mutex_unlock(&g->conns->lock);
+	return n;
+}
+
+void conns_group_cut(struct conns_group *g)
+{
+	struct conns *t = g->conns;
+
+	pthread_mutex_lock(&t->lock);
+	for (struct conn *c = t->list; c; c = c->next)
+		if (c->group == g && c->fd >= 0 && !c->cut) {
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+		}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- refusals ------------------------------------------------------------------------------ */
+
+/* (lock, when `address` is given) */
+static void record_refusal(struct conns *t, enum stats_refusal reason, const struct client_address *address)
+{
+	if (address)
+		t->last_refused[reason] = *address;
+	atomic_fetch_add_explicit(&t->refused[reason], 1, memory_order_relaxed);
+}
+
+void conns_refuse(struct conns *t, enum stats_refusal reason, const struct client_address *address)
+{
+	if (!address) {
+		record_refusal(t, reason, NULL);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	record_refusal(t, reason, address);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_log_refusals(struct conns *t, unsigned interval_seconds)
+{
+	for (unsigned r = 0; r < STATS_REFUSALS; r++) {
+		uint64_t now = atomic_load_explicit(&t->refused[r], memory_order_relaxed);
+		char address[INET6_ADDRSTRLEN];
+
+		if (now == t->refusals_logged[r])
+			continue;
+		pthread_mutex_lock(&t->lock);
+		address_text(&t->last_refused[r], address, sizeof(address));
+		pthread_mutex_unlock(&t->lock);
+		if (r == STATS_REFUSED_UNAUTHORIZED || r == STATS_REFUSED_AUTH_THROTTLED ||
+		    r == STATS_REFUSED_AUTH_QUEUE_FULL || r == STATS_REFUSED_MAX_REQUESTS)
+			log_warn("http: refused %llu requests (%s) in the last %u s",
+				 (unsigned long long)(now - t->refusals_logged[r]), stats_refusal_names[r],
+				 interval_seconds);
+		else
+			log_warn("http: refused or cut %llu connections (%s) in the last %u s, the last "
+				 "from %s",
+				 (unsigned long long)(now - t->refusals_logged[r]), stats_refusal_names[r],
+				 interval_seconds, address);
+		t->refusals_logged[r] = now;
+	}
+}
+
+void conns_stats(struct conns *t, struct exporter_stats *out)
+{
+	for (unsigned r = 0; r < STATS_REFUSALS; r++)
+		out->refused[r] = atomic_load_explicit(&t->refused[r], memory_order_relaxed);
+	pthread_mutex_lock(&t->lock);
+	out->connections_open = t->n_conns;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- libmicrohttpd's callbacks ------------------------------------------------------------- */
+
+enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct conns_group *g = cls;
+	struct conns *t = g->conns;
+	struct client_address a;
+	enum stats_refusal reason = STATS_REFUSALS;
+
+	(void)len;
+	if (!address_of(sa, &a))
+		return MHD_YES; /* not an IP client (cannot happen on a TCP socket) */
+	pthread_mutex_lock(&t->lock);
+	if (t->n_conns >= t->config.max_connections)
+		reason = STATS_REFUSED_CONNECTION_LIMIT;
+	else if (t->config.max_connections_per_ip &&
+		 clients_count(t->clients, &a) >= t->config.max_connections_per_ip)
+		reason = STATS_REFUSED_CLIENT_CONNECTION_LIMIT;
+	if (reason != STATS_REFUSALS)
+		record_refusal(t, reason, &a);
+	pthread_mutex_unlock(&t->lock);
+	return reason == STATS_REFUSALS ? MHD_YES : MHD_NO;
+}
+
+void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+		  enum MHD_ConnectionNotificationCode toe)
+{
+	struct conns_group *g = cls;
+	struct conns *t = g->conns;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd_info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *addr_info =
+			MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return; /* out of memory: served untracked and uncounted */
+		pthread_mutex_lock(&t->lock);
+		c->group = g;
+		c->fd = fd_info ? fd_info->connect_fd : -1;
+		if (addr_info)
+			address_of(addr_info->client_addr, &c->address);
+		count_client(t, g, &c->address);
+		c->phase = CONNS_READ;
+		c->phase_start_ms = clock_monotonic_ms();
+		c->next = t->list;
+		if (t->list)
+			t->list->prev = c;
+		t->list = c;
+		pthread_mutex_unlock(&t->lock);
+		*socket_context = c;
+		return;
+	}
+	/* MHD_CONNECTION_NOTIFY_CLOSED comes before libmicrohttpd closes the socket, so the
+	 * reaper (which shuts sockets down under the lock) never touches a reused fd. */
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	release_client(t, g, &c->address);
+	pthread_mutex_unlock(&t->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* The connection's entry with its table's lock taken, or NULL (untracked: out of memory at
+ * set-up). */
+static struct conn *lock_conn(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *c = info ? info->socket_context : NULL;
+
+	if (c)
+		pthread_mutex_lock(&c->group->conns->lock);
+	return c;
+}
+
+/* A connection late in its phase: a read or a write timeout. */
+static enum stats_refusal timeout_reason(const struct conn *c)
+{
+	return c->phase == CONNS_READ ? STATS_REFUSED_READ_TIMEOUT : STATS_REFUSED_WRITE_TIMEOUT;
+}
+
+void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase)
+{
+	struct conn *c = lock_conn(connection);
+
+	if (!c)
+		return;
+	if (phase == CONNS_READ && c->phase == CONNS_WRITE)
+		c->requests++; /* a response was sent: the connection waits for the next request */
+	c->phase = phase;
+	c->phase_start_ms = clock_monotonic_ms();
+	pthread_mutex_unlock(&c->group->conns->lock);
+}
+
+void conns_note_timeout(struct MHD_Connection *connection)
+{
+	struct conn *c = lock_conn(connection);
+
+	if (!c)
+		return;
+	record_refusal(c->group->conns, timeout_reason(c), &c->address);
+	pthread_mutex_unlock(&c->group->conns->lock);
+}
+
+/* ---- deadlines ----------------------------------------------------------------------------- */
+
+void conns_cut_late(struct conns *t, long long now)
+{
+	pthread_mutex_lock(&t->lock);
+	for (struct conn *c = t->list; c; c = c->next) {
+		long long limit = c->phase == CONNS_READ    ? (long long)t->config.read_timeout_ms
+				  : c->phase == CONNS_WRITE ? (long long)t->config.write_timeout_ms
+							    : -1;
+
+		if (c->cut || limit < 0 || now - c->phase_start_ms <= limit || c->fd < 0)
+			continue;
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = true;
+		/* A kept-alive connection that has served requests and waits for the next one is
+		 * simply closed when idle too long: that is ordinary, not a refusal. */
+		if (c->phase == CONNS_READ && c->requests > 0)
+			continue;
+		record_refusal(t, timeout_reason(c), &c->address);
+	}
+	pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,81 @@
+/* conns.h — open connections: the accept policy (--web.max-connections in all and
+ * --web.max-connections-per-ip), the table of connections with their phase and deadline,
+ * the reaper's deadline cuts, and every refusal's count.
+ *
+ * The per-address counts live in a hash table (clients.c), so an accept costs the same
+ * with 4,000 connections open as with one. Each server generation (http.c) has a group: its
+ * connections, counted so that a retired one is stopped once drained. libmicrohttpd calls
+ * conns_accept and conns_notify directly, with the group as their context.
+ *
+ * conns.lock (in conns.c) guards the table, the groups' counts and the last refused
+ * addresses; nothing else is taken while it is held. Counters are atomics. */
+#ifndef TCPH_CONNS_H
+#define TCPH_CONNS_H
+
+#include "address.h"
+#include "stats.h"
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+struct conns;
+struct conns_group;
+
+struct conns_config {
+	unsigned max_connections;	 /* in all */
+	unsigned max_connections_per_ip; /* per client address; 0: no limit */
+	unsigned read_timeout_ms;
+	unsigned write_timeout_ms;
+};
+
+/* Where a connection is: which deadline runs. */
+enum conns_phase {
+	CONNS_READ,  /* receiving a request (or waiting for the next one): read deadline */
+	CONNS_WAIT,  /* the request is being answered (suspended or rendering): no deadline */
+	CONNS_WRITE, /* the response is queued: write deadline */
+};
+
+/* 0 or -ENOMEM. */
+int conns_create(struct conns **out, const struct conns_config *config);
+/* After every group's daemons have stopped. NULL is ignored. */
+void conns_destroy(struct conns *t);
+
+/* A server generation's connections. NULL when out of memory. */
+struct conns_group *conns_group_new(struct conns *t);
+/* Once the group's daemons have stopped (every connection of it is closed). */
+void conns_group_free(struct conns_group *g);
+/* Connections of the group open now. */
+unsigned conns_group_open(struct conns_group *g);
+/* Shuts down every connection of the group (a retired server past its grace time). */
+void conns_group_cut(struct conns_group *g);
+
+/* libmicrohttpd's accept policy (MHD_AcceptPolicyCallback), `cls` a group: refuses a
+ * connection over a limit (counted as a refusal). */
+enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION, `cls` a group: counts a connection once it
+ * is set up, releases it when it closes. */
+void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+		  enum MHD_ConnectionNotificationCode toe);
+
+/* The connection enters `phase`: its deadline starts now. Untracked connections (out of
+ * memory at set-up) are ignored. */
+void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase);
+/* libmicrohttpd's own inactivity timeout ended a request on the connection (a client that
+ * stopped reading or sending): a read or write timeout refusal, by the phase it was in. */
+void conns_note_timeout(struct MHD_Connection *connection);
+
+/* Counts a refusal, and remembers `address` (NULL: the reason is a request's, logged
+ * without one) as its last. The one place refusals are counted. */
+void conns_refuse(struct conns *t, enum stats_refusal reason, const struct client_address *address);
+
+/* The reaper: shuts down connections past their deadline (libmicrohttpd then sees the
+ * socket fail and closes it). Suspended requests (CONNS_WAIT) are never cut. */
+void conns_cut_late(struct conns *t, long long now_ms);
+/* The reaper: one log line per reason with refusals since the last call. Only the reaper
+ * (or http_stop once it has stopped) calls it. */
+void conns_log_refusals(struct conns *t, unsigned interval_seconds);
+
+/* The refusal counters and the connections open. */
+void conns_stats(struct conns *t, struct exporter_stats *out);
+
+#endif

@@ -1,0 +1,171 @@
+/* test_serving.c — the pieces of the HTTP server that stand alone: the per-address
+ * connection counts (clients.c) against a model, through wrap-around, deletion inside probe
+ * runs and a full table; the route table; the listening sockets' ports and URL. */
+#include "../../exporter/clients.h"
+#include "../../exporter/listen.h"
+#include "../../exporter/routes.h"
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MODEL_ADDRESSES 12
+#define MODEL_MAX 8 /* the smallest table: 16 slots, half of them used at most */
+
+static struct client_address model_address(int i)
+{
+	struct client_address a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = i % 2 ? AF_INET : AF_INET6;
+	a.addr[0] = (uint8_t)i;
+	a.addr[15] = (uint8_t)(i * 7);
+	return a;
+}
+
+START_TEST(clients_agree_with_a_model)
+{
+	struct clients *c;
+	unsigned model[MODEL_ADDRESSES] = { 0 }, used = 0;
+	unsigned refused = 0;
+
+	ck_assert_int_eq(clients_create(&c, MODEL_MAX), 0);
+	srand(17);
+	for (int step = 0; step < 20000; step++) {
+		int i = rand() % MODEL_ADDRESSES;
+		struct client_address a = model_address(i);
+
+		if (rand() % 2) {
+			bool room = model[i] > 0 || used < MODEL_MAX;
+
+			ck_assert(clients_add(c, &a) == room);
+			if (!room) {
+				refused++;
+				continue;
+			}
+			if (model[i]++ == 0)
+				used++;
+		} else {
+			clients_release(c, &a); /* also for an address not counted: ignored */
+			if (model[i] && --model[i] == 0)
+				used--;
+		}
+		ck_assert_uint_eq(clients_used(c), used);
+		for (int k = 0; k < MODEL_ADDRESSES; k++) {
+			struct client_address b = model_address(k);
+
+			ck_assert_uint_eq(clients_count(c, &b), model[k]);
+		}
+	}
+	ck_assert_uint_gt(refused, 0); /* the table was full at times */
+	clients_destroy(c);
+}
+END_TEST
+
+START_TEST(routes_table)
+{
+	const struct route *r;
+
+	ck_assert_ptr_nonnull(r = http_route_find("/metrics", "/metrics"));
+	ck_assert_int_eq(r->kind, ROUTE_VIEW);
+	ck_assert_int_eq(r->view, SNAPSHOT_VIEW_METRICS_TEXT);
+	ck_assert_ptr_nonnull(r = http_route_find("/custom", "/custom"));
+	ck_assert_int_eq(r->view, SNAPSHOT_VIEW_METRICS_TEXT);
+	ck_assert_ptr_null(http_route_find("/metrics", "/custom"));
+	ck_assert_int_eq(http_route_find("/", "/metrics")->view, SNAPSHOT_VIEW_STATUS_HTML);
+	ck_assert_int_eq(http_route_find(HTTP_STATUS_API_PATH, "/metrics")->view, SNAPSHOT_VIEW_STATUS_JSON);
+	ck_assert_int_eq(http_route_find(HTTP_HEALTHY_PATH, "/metrics")->kind, ROUTE_HEALTHY);
+	ck_assert_int_eq(http_route_find(HTTP_READY_PATH, "/metrics")->kind, ROUTE_READY);
+	ck_assert_ptr_null(http_route_find("/-/healthy/", "/metrics"));
+	ck_assert(http_route_reserved("/-/healthy"));
+	ck_assert(http_route_reserved("/-/ready"));
+	ck_assert(http_route_reserved("/api/v1/status"));
+	ck_assert(!http_route_reserved("/metrics"));
+	ck_assert(!http_route_reserved("/api/v1/status/x"));
+}
+END_TEST
+
+/* A listening socket on loopback (IPv4, or IPv6 when `v6`), any port; its port in *port. */
+static int listening(bool v6, const char *host, uint16_t *port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		ck_assert_int_eq(inet_pton(AF_INET6, host, &sin6->sin6_addr), 1);
+		len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		ck_assert_int_eq(inet_pton(AF_INET, host, &sin->sin_addr), 1);
+		len = sizeof(*sin);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1) < 0) {
+		close(fd);
+		return -1; /* no IPv6 here */
+	}
+	len = sizeof(ss);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+START_TEST(listen_ports_and_url)
+{
+	uint16_t loop_port, any_port, v6_port, ports[4];
+	int loop = listening(false, "127.0.0.1", &loop_port);
+	int any = listening(false, "0.0.0.0", &any_port);
+	int v6 = listening(true, "::1", &v6_port);
+	struct listeners l = { .fds = { loop, any }, .n = 2 };
+	char text[128], expected[128];
+
+	ck_assert_int_ge(loop, 0);
+	ck_assert_int_ge(any, 0);
+	ck_assert_uint_eq(listen_ports(&l, ports, 4), 2);
+	ck_assert_uint_eq(ports[0], loop_port);
+	ck_assert_uint_eq(ports[1], any_port);
+	ck_assert_uint_eq(listen_ports(&l, ports, 1), 1); /* at most max */
+	listen_describe(&l, text, sizeof(text));
+	snprintf(expected, sizeof(expected), "127.0.0.1:%u, 0.0.0.0:%u", loop_port, any_port);
+	ck_assert_str_eq(text, expected);
+	/* The URL is the first socket's: its address, or localhost for the wildcard. */
+	listen_url(&l, false, text, sizeof(text));
+	snprintf(expected, sizeof(expected), "http://127.0.0.1:%u/", loop_port);
+	ck_assert_str_eq(text, expected);
+	l.fds[0] = any;
+	listen_url(&l, true, text, sizeof(text));
+	snprintf(expected, sizeof(expected), "https://localhost:%u/", any_port);
+	ck_assert_str_eq(text, expected);
+	if (v6 >= 0) { /* the machine has IPv6 loopback */
+		l.fds[0] = v6;
+		listen_url(&l, false, text, sizeof(text));
+		snprintf(expected, sizeof(expected), "http://[::1]:%u/", v6_port);
+		ck_assert_str_eq(text, expected);
+		close(v6);
+	}
+	close(loop);
+	close(any);
+}
+END_TEST
+
+Suite *serving_suite(void)
+{
+	Suite *s = suite_create("serving");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, clients_agree_with_a_model);
+	tcase_add_test(tc, routes_table);
+	tcase_add_test(tc, listen_ports_and_url);
+	suite_add_tcase(s, tc);
+	return s;
+}
