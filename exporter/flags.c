@@ -49,6 +49,8 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_DISABLE_DEFAULTS,
 	OPT_SYSTEMD_SOCKET,
+	OPT_EXCLUDE_SELF_ON,
+	OPT_EXCLUDE_SELF_OFF,
 	OPT_COLLECTOR_ON = 512,	 /* + collector index */
 	OPT_COLLECTOR_OFF = 768, /* + collector index */
 };
@@ -104,6 +106,7 @@ static void usage(FILE *out)
 		"                              series per port label set)\n"
 		"  --web.disable-exporter-metrics\n"
 		"                              leave out process_* and tcp_health_exporter_http_*\n"
+		"  --[no-]web.status.exclude-self  the status page hides the exporter's own port(s) (default on)\n"
 		"  --collector.tcp.worst-connections=N\n"
 		"                              connections listed per problem kind on the status page\n"
 		"                              and /api/v1/status, 1-%d (default %d); never labels\n"
@@ -346,6 +349,8 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		{ "no-collector.tcp.histograms", no_argument, NULL, OPT_HISTOGRAMS_OFF },
 		{ "collector.tcp.worst-connections", required_argument, NULL, OPT_WORST_CONNECTIONS },
 		{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER_METRICS },
+		{ "web.status.exclude-self", no_argument, NULL, OPT_EXCLUDE_SELF_ON },
+		{ "no-web.status.exclude-self", no_argument, NULL, OPT_EXCLUDE_SELF_OFF },
 		{ "log.format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "collector.disable-defaults", no_argument, NULL, OPT_DISABLE_DEFAULTS },
 	};
@@ -361,6 +366,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 	flags->read_timeout_ms = DEFAULT_READ_TIMEOUT_MS;
 	flags->write_timeout_ms = DEFAULT_WRITE_TIMEOUT_MS;
 	flags->tcp_histograms = true;
+	flags->status_exclude_self = true;
 	flags->worst_connections = TCPAGG_WORST_DEFAULT;
 	flags->proc_root = "/proc";
 	flags->netns_mode = NETNS_SELF;
@@ -510,6 +516,10 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		case OPT_HISTOGRAMS_ON:
 		case OPT_HISTOGRAMS_OFF:
 			flags->tcp_histograms = opt == OPT_HISTOGRAMS_ON;
+			break;
+		case OPT_EXCLUDE_SELF_ON:
+		case OPT_EXCLUDE_SELF_OFF:
+			flags->status_exclude_self = opt == OPT_EXCLUDE_SELF_ON;
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_parse_level(optarg, &flags->log_level) < 0) {

@@ -38,6 +38,7 @@ struct flags {
 	bool tcp_histograms;		/* --[no-]collector.tcp.histograms */
 	unsigned worst_connections;	/* --collector.tcp.worst-connections */
 	bool disable_exporter_metrics;	/* --web.disable-exporter-metrics */
+	bool status_exclude_self;	/* --[no-]web.status.exclude-self */
 	const char *proc_root;		/* --path.procfs */
 	enum netns_mode netns_mode;	/* --netns */
 	const char *netns_names[NETNS_NAMES_MAX]; /* --netns=a,b: point into netns_text */

@@ -1515,6 +1515,24 @@ void http_stats(struct http *h, struct exporter_stats *out)
 	out->reload_successful = h->reload_successful;
 	out->reload_success_time = h->reload_success_time;
 	pthread_mutex_unlock(&h->lock);
+	/* The exporter's own TCP ports, for the status page (listen_fds are fixed after start). */
+	out->n_self_ports = 0;
+	for (unsigned i = 0; i < h->n_listen_fds && out->n_self_ports < STATS_SELF_PORTS; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		uint16_t port;
+
+		if (getsockname(h->listen_fds[i], (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+						       ((struct sockaddr_in6 *)&ss)->sin6_port);
+		for (unsigned k = 0; k < out->n_self_ports && port; k++)
+			if (out->self_ports[k] == port)
+				port = 0; /* one entry per port: [::]:9978 and 0.0.0.0:9978 */
+		if (port)
+			out->self_ports[out->n_self_ports++] = port;
+	}
 }
 
 void http_stop(struct http *h)
