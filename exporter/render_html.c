@@ -17,59 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char style[] =
-	"<style>\n"
-	":root{--ok:#1b7f3b;--bad:#c62828;--warn:#b26a00;--warnline:#f9a825;--info:#1565c0;--bg:#f6f7f9;--line:#d9dde3}\n"
-	"*{box-sizing:border-box}\n"
-	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-	"margin:0;background:var(--bg);color:#1d232b}\n"
-	"header{background:#1d232b;color:#fff;padding:12px 16px}\n"
-	"header h1{font-size:20px;margin:0 0 4px}\n"
-	"header a{color:#9fd0ff}\n"
-	".meta{margin:0;color:#c9d1da;font-size:13px}\n"
-	"main{padding:12px 16px;max-width:1400px}\n"
-	"h2{font-size:18px;margin:20px 0 8px;border-bottom:2px solid var(--line);padding-bottom:4px}\n"
-	"h3{font-size:15px;margin:16px 0 6px}\n"
-	"h4{font-size:14px;margin:10px 0 4px}\n"
-	".banner{border-radius:6px;padding:8px 12px;margin:10px 0;background:#e8f5e9;border:1px solid #a5d6a7}\n"
-	".banner.bad{background:#ffebee;border-color:#ef9a9a}\n"
-	".banner.warn{background:#fff8e1;border-color:#ffe082}\n"
-	".banner ul{margin:4px 0 0;padding-left:20px}\n"
-	".tiles{display:flex;flex-wrap:wrap;gap:10px}\n"
-	".tile{background:#fff;border:1px solid var(--line);border-left:8px solid var(--ok);"
-	"border-radius:6px;padding:8px 12px;min-width:210px;flex:1 1 210px;max-width:340px}\n"
-	".tile.down,.tile.critical{border-left-color:var(--bad);background:#fff5f5}\n"
-	".tile.warning{border-left-color:var(--warnline);background:#fffbea}\n"
-	".tile .port{font-size:22px;font-weight:700}\n"
-	".tile .state{font-weight:700;float:right;font-size:16px}\n"
-	".tile.up .state{color:var(--ok)}.tile.down .state{color:var(--bad)}\n"
-	".tile div{margin:2px 0;overflow-wrap:anywhere}\n"
-	".flag{display:inline-block;background:#fff3e0;color:#8a4b00;border:1px solid #ffcc80;"
-	"border-radius:4px;padding:0 5px;font-size:12px;font-weight:600}\n"
-	".proc{font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:pre-wrap}\n"
-	".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}\n"
-	"table{border-collapse:collapse;background:#fff;font-size:13px;min-width:100%}\n"
-	"th,td{border:1px solid var(--line);padding:3px 7px;text-align:right;white-space:nowrap}\n"
-	"th{background:#eef1f5;position:sticky;top:0}\n"
-	"td.l,th.l{text-align:left}\n"
-	"td.alert{font-weight:700}\n"
-	"td.alert.critical{background:#ffcdd2;color:#8e0000}\n"
-	"td.alert.warning{background:#fff3c4;color:#6d4c00}\n"
-	"td.alert.info{background:#e3f2fd;color:#0d47a1}\n"
-	".banner li.critical{color:var(--bad);font-weight:700}\n"
-	".banner li.warning{color:#6d4c00}\n"
-	".banner li.info{color:#0d47a1}\n"
-	"td.zero{color:#9aa3ad}\n"
-	"tr.down td{background:#fff5f5}\n"
-	".none{color:#5f6b77;margin:4px 0}\n"
-	".legend{color:#3d4651;margin:4px 0;font-size:13px}\n"
-	"details.ns{background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 12px;margin:10px 0}\n"
-	"details.ns>summary{cursor:pointer;font-size:17px;font-weight:700}\n"
-	"ul.kernel{margin:4px 0;padding-left:20px}\n"
-	"footer{padding:12px 16px;color:#5f6b77;font-size:12px}\n"
-	"@media (max-width:600px){main{padding:8px}.tile{max-width:none}header h1{font-size:17px}}\n"
-	"</style>\n";
-
 /* Optional: keeps "N s ago" current between reloads. */
 const char render_html_script[] =
 	"(function(){var e=document.getElementById('age');if(!e)return;"
@@ -668,7 +615,7 @@ int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf
 		      RENDER_HTML_REFRESH_SECONDS);
 	esc(out, str(exporter, "hostname"));
 	text(out, "</title>\n");
-	text(out, style);
+	text(out, render_html_style);
 	expfmt_printf(out, "</head>\n<body>\n<header id=\"top\" data-scan=\"%lld\"><h1>TCP health of ",
 		      num(scan, "number"));
 	esc(out, str(exporter, "hostname"));
