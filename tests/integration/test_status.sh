@@ -500,7 +500,7 @@ assert_eq "namespaces[].netns" "$want" "$(jqr "$J" '.namespaces[].netns' | sort 
 assert_eq "the page's details.ns[data-netns]" "$want" "$(q "$H" 'details.ns' attr:data-netns | sort | tr '\n' ' ')"
 assert_eq "netns.found, netns.scanned" "2 2" "$(jqr "$J" '"\(.netns.found) \(.netns.scanned)"')"
 # shellcheck disable=SC2016 # $ns is jq's
-assert_eq "peer: its listeners" "7000 7001 7002 7101" \
+assert_eq "peer: its listeners" "7000 7001 7002 7101 $NAMES_PORT" \
 	"$(jqr "$J" --arg ns "$peer" '[.namespaces[] | select(.netns == $ns) | .tcp.listeners[].port] | sort | map(tostring) | join(" ")')"
 assert_eq "peer: 7101 expected and down (tile)" down "$(q "$H" "details.ns[data-netns=$peer] div.tile[data-port=7101]" attr:data-state)"
 assert_eq "host: 7101 up (tile), its process" "up svc_known" \
