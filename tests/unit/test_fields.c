@@ -48,27 +48,6 @@ static char *render(const struct snapshot *s, const json_t *doc)
 	return text;
 }
 
-static unsigned count(const char *text, const char *needle)
-{
-	unsigned n = 0;
-
-	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
-/* The value of sample `name{labels}`; fails when it is missing. */
-static double sample(const char *metrics, const char *name, const char *labels)
-{
-	char prefix[256];
-	const char *p;
-
-	snprintf(prefix, sizeof(prefix), "\n%s{%s} ", name, labels);
-	p = strstr(metrics, prefix);
-	ck_assert_msg(p != NULL, "no sample %s", prefix + 1);
-	return strtod(p + strlen(prefix), NULL);
-}
-
 /* The value at `key` ("a.b": b inside a) of `o`; fails when it is missing. */
 static const json_t *at(const json_t *o, const char *key)
 {
@@ -128,12 +107,12 @@ static void slot_row_in_document(const struct fields_row *row, const json_t *tcp
 				char with_state[192];
 
 				snprintf(with_state, sizeof(with_state), "%s,state=\"%s\"", labels, fields_state_name(st));
-				ck_assert_msg(sample(metrics, row->metric, with_state) ==
+				ck_assert_msg(unit_sample(metrics, row->metric, with_state) ==
 						      (double)json_integer_value(at(at(p, row->json), fields_state_name(st))),
 					      "%s{%s}", row->metric, with_state);
 			}
 		} else {
-			ck_assert_msg(sample(metrics, row->metric, labels) == (double)json_integer_value(at(p, row->json)),
+			ck_assert_msg(unit_sample(metrics, row->metric, labels) == (double)json_integer_value(at(p, row->json)),
 				      "%s{%s} differs from ports[].%s", row->metric, labels, row->json);
 		}
 	}
@@ -151,11 +130,11 @@ static void listener_row_in_document(const struct fields_row *row, const json_t 
 
 		snprintf(labels, sizeof(labels), "port=\"%lld\"", (long long)json_integer_value(at(l, "port")));
 		if (row->kind == FIELD_LISTENER_UP)
-			ck_assert_int_eq(sample(metrics, row->metric, labels), json_is_true(at(l, row->json)));
+			ck_assert_int_eq(unit_sample(metrics, row->metric, labels), json_is_true(at(l, row->json)));
 		else if (row->kind == FIELD_LISTENER_INFO)
 			ck_assert(json_is_array(at(l, row->json)));
 		else if (json_is_true(at(l, "up")))
-			ck_assert_int_eq(sample(metrics, row->metric, labels), json_integer_value(at(l, row->json)));
+			ck_assert_int_eq(unit_sample(metrics, row->metric, labels), json_integer_value(at(l, row->json)));
 	}
 }
 
@@ -179,9 +158,9 @@ START_TEST(every_row_in_every_view)
 		/* /metrics: the family, and samples of it. */
 		ck_assert_msg(row->metric && row->type && row->help, "row %u is incomplete", f);
 		snprintf(text, sizeof(text), "\n# TYPE %s %s\n", row->metric, row->type);
-		ck_assert_msg(count(metrics, text) == 1, "/metrics lacks %s", text + 1);
+		ck_assert_msg(unit_count(metrics, text) == 1, "/metrics lacks %s", text + 1);
 		snprintf(text, sizeof(text), "\n%s%s", row->metric, row->kind == FIELD_SLOT_HISTOGRAM ? "_bucket{" : "");
-		ck_assert_msg(count(metrics, text) >= 1, "/metrics has no sample of %s", row->metric);
+		ck_assert_msg(unit_count(metrics, text) >= 1, "/metrics has no sample of %s", row->metric);
 
 		/* The document: under the row's key, with the numbers of /metrics. */
 		if (row->json) {
@@ -204,11 +183,11 @@ START_TEST(every_row_in_every_view)
 				for (unsigned i = 0; i < fields_page_states_count; i++) {
 					snprintf(text, sizeof(text), "<th>%s</th>", fields_state_name(fields_page_states[i].state));
 					if (fields_page_states[i].always)
-						ck_assert_msg(count(table, text) == 1, "no column %s", text);
+						ck_assert_msg(unit_count(table, text) == 1, "no column %s", text);
 				}
 			} else {
 				snprintf(text, sizeof(text), ">%s</th>", row->column);
-				ck_assert_msg(count(table, text) == 1, "no column %s for %s", text, row->metric);
+				ck_assert_msg(unit_count(table, text) == 1, "no column %s for %s", text, row->metric);
 			}
 		}
 
@@ -233,12 +212,12 @@ START_TEST(every_row_in_every_view)
 	/* Each row of the per-port table has one cell per column of its header. */
 	{
 		char *header = section(ports_table, "<tr>", "</tr>");
-		unsigned columns = count(header, "<th"), rows = 0;
+		unsigned columns = unit_count(header, "<th"), rows = 0;
 
 		for (const char *tr = strstr(ports_table, "<tr data-role="); tr; tr = strstr(tr + 1, "<tr data-role=")) {
 			char *one = section(tr, "<tr", "</tr>");
 
-			ck_assert_msg(count(one, "<td") == columns, "%u cells, %u columns: %s", count(one, "<td"),
+			ck_assert_msg(unit_count(one, "<td") == columns, "%u cells, %u columns: %s", unit_count(one, "<td"),
 				      columns, one);
 			free(one);
 			rows++;
@@ -296,9 +275,9 @@ START_TEST(exporter_port_hidden_by_default)
 	ck_assert(!page_has_port_row(page, "server", 3720));
 	ck_assert(!page_has_port_row(page, "client", 3720));
 	ck_assert(page_has_port_row(page, "server", 1202));
-	ck_assert_uint_eq(count(page, "<p class=\"none self-hidden\" data-ports=\"3720\">Not shown: port 3720, "
+	ck_assert_uint_eq(unit_count(page, "<p class=\"none self-hidden\" data-ports=\"3720\">Not shown: port 3720, "
 				      "this exporter's own"), 1);
-	ck_assert_uint_eq(count(page, "--no-web.status.exclude-self"), 1);
+	ck_assert_uint_eq(unit_count(page, "--no-web.status.exclude-self"), 1);
 	/* Still a listener: the listening ports table shows it. */
 	ck_assert_ptr_nonnull(strstr(page, "<tr data-port=\"3720\">"));
 	free(page);
@@ -357,22 +336,22 @@ START_TEST(alerts_coloured_by_severity)
 	ck_assert(critical && warning);
 	page = render(NULL, doc);
 	/* The cells. */
-	ck_assert_uint_eq(count(page, "<td class=\"alert warning\" data-alert=\"TcpHealthKeepaliveProbesUnanswered\""), 1);
-	ck_assert_uint_eq(count(page, "<td class=\"alert info\" data-alert=\"TcpHealthUnprotectedIdleConnections\""), 1);
-	ck_assert_uint_eq(count(page, "<td class=\"alert critical\" data-alert=\"TcpHealthListenerDown\""), 1);
+	ck_assert_uint_eq(unit_count(page, "<td class=\"alert warning\" data-alert=\"TcpHealthKeepaliveProbesUnanswered\""), 1);
+	ck_assert_uint_eq(unit_count(page, "<td class=\"alert info\" data-alert=\"TcpHealthUnprotectedIdleConnections\""), 1);
+	ck_assert_uint_eq(unit_count(page, "<td class=\"alert critical\" data-alert=\"TcpHealthListenerDown\""), 1);
 	ck_assert_ptr_nonnull(strstr(page, "td.alert.critical{background:#ffcdd2"));
 	ck_assert_ptr_nonnull(strstr(page, "td.alert.warning{background:#fff3c4"));
 	/* The tile. */
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile down critical\" data-port=\"5060\""));
 	/* The alert list: red for the critical one, and a red banner around it. */
 	list = section(page, "<div class=\"banner bad\">Over an alert threshold", "</div>");
-	ck_assert_uint_eq(count(list, "<li data-alert=\"TcpHealthListenerDown\" data-severity=\"critical\" "
+	ck_assert_uint_eq(unit_count(list, "<li data-alert=\"TcpHealthListenerDown\" data-severity=\"critical\" "
 				      "class=\"critical\">"), 1);
-	ck_assert_uint_eq(count(list, "<li data-alert=\"TcpHealthKeepaliveProbesUnanswered\" "
+	ck_assert_uint_eq(unit_count(list, "<li data-alert=\"TcpHealthKeepaliveProbesUnanswered\" "
 				      "data-severity=\"warning\" class=\"warning\">"), 1);
 	free(list);
 	/* The role legend, once, above the per-port table. */
-	ck_assert_uint_eq(count(page, "<p class=\"legend\" id=\"role-legend\">Role &mdash; server: the local port is "
+	ck_assert_uint_eq(unit_count(page, "<p class=\"legend\" id=\"role-legend\">Role &mdash; server: the local port is "
 				      "a listening or expected port; client: the remote service port of an outgoing "
 				      "connection.</p>"), 1);
 	ck_assert(strstr(page, "id=\"role-legend\"") < strstr(page, "<table class=\"ports\">"));
@@ -385,7 +364,7 @@ START_TEST(alerts_coloured_by_severity)
 	doc = status_document(s);
 	page = render(NULL, doc);
 	ck_assert_ptr_null(strstr(page, "data-severity=\"critical\""));
-	ck_assert_uint_eq(count(page, "<div class=\"banner warn\">Over an alert threshold"), 1);
+	ck_assert_uint_eq(unit_count(page, "<div class=\"banner warn\">Over an alert threshold"), 1);
 	free(page);
 	json_decref(doc);
 	snapshot_unref(s);

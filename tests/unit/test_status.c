@@ -436,27 +436,6 @@ static const json_t *explained(const json_t *ns, const char *setting)
 	return NULL;
 }
 
-/* The value of the sample `name{labels}` in an exposition; fails when it is missing. */
-static double sample(const char *text, const char *name, const char *labels)
-{
-	char prefix[256];
-	const char *p;
-
-	snprintf(prefix, sizeof(prefix), "\n%s{%s} ", name, labels);
-	p = strstr(text, prefix);
-	ck_assert_msg(p != NULL, "no sample %s", prefix + 1);
-	return strtod(p + strlen(prefix), NULL);
-}
-
-static unsigned count(const char *text, const char *needle)
-{
-	unsigned n = 0;
-
-	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 /* The exposition of `s`, NUL-terminated, with a leading newline so every sample line
  * follows one. */
 static char *metrics_text(const struct snapshot *s)
@@ -549,11 +528,11 @@ START_TEST(document_of_real_snapshot)
 		char labels[32];
 
 		snprintf(labels, sizeof(labels), "port=\"%lld\"", get_int(l, "port"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_listener_up", labels), get_bool(l, "up"));
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_listener_up", labels), get_bool(l, "up"));
 		if (get_bool(l, "up")) {
-			ck_assert_int_eq(sample(metrics, "tcp_health_listen_queue_length", labels),
+			ck_assert_int_eq(unit_sample(metrics, "tcp_health_listen_queue_length", labels),
 					 get_int(get(l, "accept_queue"), "length"));
-			ck_assert_int_eq(sample(metrics, "tcp_health_listen_queue_max", labels),
+			ck_assert_int_eq(unit_sample(metrics, "tcp_health_listen_queue_max", labels),
 					 get_int(get(l, "accept_queue"), "max"));
 		}
 	}
@@ -585,7 +564,7 @@ START_TEST(document_of_real_snapshot)
 
 			snprintf(labels, sizeof(labels), "port=\"%s\",role=\"%s\",state=\"%s\"", port,
 				 get_str(p, "role"), key);
-			ck_assert_msg(sample(metrics, "tcp_health_connections", labels) ==
+			ck_assert_msg(unit_sample(metrics, "tcp_health_connections", labels) ==
 					      (double)json_integer_value(v),
 				      "%s: document %lld", labels, (long long)json_integer_value(v));
 			for (state = 1; state <= TCPH_STATE_MAX; state++)
@@ -596,24 +575,24 @@ START_TEST(document_of_real_snapshot)
 			samples++;
 		}
 		snprintf(labels, sizeof(labels), "port=\"%s\",role=\"%s\"", port, get_str(p, "role"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_retransmitting_connections", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_retransmitting_connections", labels),
 				 get_int(p, "retransmitting"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_retransmit_backoff_max", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_retransmit_backoff_max", labels),
 				 get_int(p, "retransmit_backoff_max"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_keepalive_connections", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_keepalive_connections", labels),
 				 get_int(p, "keepalive"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_keepalive_probes_outstanding", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_keepalive_probes_outstanding", labels),
 				 get_int(p, "keepalive_probes_outstanding"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_keepalive_probes_max", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_keepalive_probes_max", labels),
 				 get_int(p, "keepalive_probes_max"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_unprotected_idle_connections", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_unprotected_idle_connections", labels),
 				 get_int(p, "unprotected_idle"));
 		retransmitting += (uint64_t)get_int(p, "retransmitting");
 		unprotected_idle += (uint64_t)get_int(p, "unprotected_idle");
 		keepalive_probes += (uint64_t)get_int(p, "keepalive_probes_outstanding");
 	}
 	/* ... and no label set of /metrics is missing from the document. */
-	ck_assert_uint_eq(count(metrics, "\ntcp_health_connections{"), samples);
+	ck_assert_uint_eq(unit_count(metrics, "\ntcp_health_connections{"), samples);
 
 	/* The golden numbers (tests/data/golden/metrics.prom): 12 sockets, 6 established, one
 	 * CLOSE_WAIT on server port 3720, 3 listening, one TIME_WAIT on client port 3720. */
@@ -820,18 +799,18 @@ START_TEST(page_of_real_snapshot)
 	ck_assert_uint_ge(strlen(page), 7);
 	ck_assert_str_eq(page + strlen(page) - 8, "</html>\n");
 	snprintf(scan_attr, sizeof(scan_attr), "data-scan=\"%d\"", SCAN_NUMBER);
-	ck_assert_uint_eq(count(page, scan_attr), 1);
+	ck_assert_uint_eq(unit_count(page, scan_attr), 1);
 	ck_assert(utf8_valid(page));
 	ck_assert_ptr_nonnull(strstr(page, "<a href=\"/metrics\">metrics</a>"));
 
 	/* One tile per expected port, up or down. */
-	ck_assert_uint_eq(count(page, "<div class=\"tile "), 3);
+	ck_assert_uint_eq(unit_count(page, "<div class=\"tile "), 3);
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile up\" data-port=\"1202\" data-state=\"up\">"));
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile up\" data-port=\"3720\" data-state=\"up\">"));
 	/* Down is TcpHealthListenerDown, critical in the rules: red. */
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile down critical\" data-port=\"5060\" "
 					   "data-state=\"down\" data-severity=\"critical\">"));
-	ck_assert_uint_eq(count(page, "data-state=\"down\""), 1);
+	ck_assert_uint_eq(unit_count(page, "data-state=\"down\""), 1);
 	ck_assert_ptr_null(strstr(page, "data-port=\"1720\" data-state="));
 	/* The listener table lists 1720 too, and 5060 as down. */
 	ck_assert_ptr_nonnull(strstr(page, "<tr data-port=\"1720\">"));
@@ -845,12 +824,12 @@ START_TEST(page_of_real_snapshot)
 		char h[64];
 
 		snprintf(h, sizeof(h), "<h4 data-kind=\"%s\">", tcpagg_worst_name(k));
-		ck_assert_msg(count(page, h) == 1, "no heading %s", h);
+		ck_assert_msg(unit_count(page, h) == 1, "no heading %s", h);
 	}
 	ck_assert_ptr_nonnull(strstr(page, "<table class=\"worst\" data-kind=\"close_wait\">"));
 	/* The page's own script, and no other. */
 	ck_assert_uint_eq(count_script_tags(page), 1);
-	ck_assert_uint_eq(count(page, "</script>"), 1);
+	ck_assert_uint_eq(unit_count(page, "</script>"), 1);
 	free(page);
 
 	/* Hostile strings in the document are escaped wherever they appear. */
@@ -872,12 +851,12 @@ START_TEST(page_of_real_snapshot)
 	}
 	page = render(doc);
 	/* The tile and the listener table both name the process. */
-	ck_assert_uint_eq(count(page, "&lt;script&gt;alert(1)&lt;/script&gt;"), 2);
-	ck_assert_uint_eq(count(page, "&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), 2);
-	ck_assert_uint_eq(count(page, "&lt;SCRIPT&gt;alert(3)&lt;/SCRIPT&gt;"), 1);
+	ck_assert_uint_eq(unit_count(page, "&lt;script&gt;alert(1)&lt;/script&gt;"), 2);
+	ck_assert_uint_eq(unit_count(page, "&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), 2);
+	ck_assert_uint_eq(unit_count(page, "&lt;SCRIPT&gt;alert(3)&lt;/SCRIPT&gt;"), 1);
 	ck_assert_ptr_null(strstr(page, "alert(1)</script>"));
 	ck_assert_uint_eq(count_script_tags(page), 1);
-	ck_assert_uint_eq(count(page, "</script>"), 1);
+	ck_assert_uint_eq(unit_count(page, "</script>"), 1);
 	free(page);
 
 	json_decref(doc);
@@ -912,7 +891,7 @@ START_TEST(page_escapes_process_from_snapshot)
 	ck_assert_str_eq(get_str(json_array_get(get(l, "addresses"), 0), "process"), hostile);
 	page = render(doc);
 	/* Once in the tile, once in the listener table: the distinct processes. */
-	ck_assert_uint_eq(count(page, "<span class=\"proc\">&lt;b&gt;&amp;&quot;&#39;x&lt;/b&gt;</span>"), 2);
+	ck_assert_uint_eq(unit_count(page, "<span class=\"proc\">&lt;b&gt;&amp;&quot;&#39;x&lt;/b&gt;</span>"), 2);
 	ck_assert_ptr_null(strstr(page, hostile));
 	ck_assert_ptr_null(strstr(page, "<b>&"));
 	ck_assert_uint_eq(count_script_tags(page), 1);
