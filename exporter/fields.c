@@ -109,8 +109,8 @@ const struct fields_row fields_tcp[FIELDS_TCP_COUNT] = {
 	[FIELD_CONNECTIONS] = { "tcp_health_connections", "gauge",
 		"TCP sockets by state, labelled by service port and role (server: local port is a "
 		"listening or expected port; client: remote service port).",
-		FIELD_SLOT_STATES, SLOT(states), NULL, 0, "states", "established",
-		/* judged per state: fields_page_states */ NONE },
+		FIELD_SLOT_STATES, SLOT(states), NULL, 0, "states", "state",
+		/* one column and one judgement per state: fields_page_states */ NONE },
 	[FIELD_LISTENER_UP_ROW] = { "tcp_health_listener_up", "gauge",
 		"1 for every port with a listening socket; 0 for an expected port (--listen-ports) "
 		"where nothing listens.",

@@ -152,7 +152,8 @@ struct fields_row {
 	 * listeners[] entry, or the namespace's "tcp"), "a.b" inside a sub-object; NULL: not in
 	 * the document. */
 	const char *json;
-	/* the page: the column title (HTML) in the table of its kind; NULL: not on the page */
+	/* the page: the column title (HTML) in the table of its kind; NULL: not on the page.
+	 * FIELD_SLOT_STATES has a column per state of fields_page_states, titled by its name. */
 	const char *column;
 	/* the alert rules */
 	enum threshold_id threshold;

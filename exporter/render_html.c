@@ -165,7 +165,7 @@ static void endpoint(struct expfmt_buf *out, const json_t *c, const char *which)
 	char key[32];
 
 	snprintf(key, sizeof(key), "%s_address", which);
-	if (strcmp(str(c, "family"), "ipv6") == 0) {
+	if (strcmp(str(c, "family"), fields_family_names[TCPAGG_IPV6]) == 0) {
 		text(out, "[");
 		esc(out, str(c, key));
 		text(out, "]");
@@ -394,7 +394,7 @@ static void ports_table(struct expfmt_buf *out, const json_t *doc, const json_t 
 	bool any = false;
 
 	/* The states that matter most always; the others only when some port has them. */
-	for (unsigned s = 0; s < fields_page_states_count; s++) {
+	for (unsigned s = 0; s < fields_page_states_count && fields_tcp[FIELD_CONNECTIONS].column; s++) {
 		const char *name = fields_state_name(fields_page_states[s].state);
 		bool used = fields_page_states[s].always;
 

@@ -359,7 +359,7 @@ START_TEST(alerts_coloured_by_severity)
 	json_decref(doc);
 
 	/* Warnings only: a yellow banner. */
-	for (unsigned i = 0; i + 1 < tcp->n_ports[CLASSIFY_SERVER]; i++)
+	for (unsigned i = 0; i < fields_named_ports(tcp, CLASSIFY_SERVER); i++)
 		tcp->ports[CLASSIFY_SERVER][i].expected = false;
 	doc = status_document(s);
 	page = render(NULL, doc);

@@ -876,7 +876,7 @@ START_TEST(page_escapes_process_from_snapshot)
 	bool set = false;
 
 	ck_assert_uint_lt(sizeof(hostile), TCPAGG_PROCESS_NAME);
-	for (unsigned i = 0; i + 1 < tcp->n_ports[CLASSIFY_SERVER]; i++) {
+	for (unsigned i = 0; i < fields_named_ports(tcp, CLASSIFY_SERVER); i++) {
 		if (tcp->ports[CLASSIFY_SERVER][i].port != 3720)
 			continue;
 		ck_assert_uint_ge(tcp->listeners[i].n_addresses, 1);
