@@ -28,7 +28,8 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c \
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
            exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
            exporter/clients.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
-           exporter/render_metrics.c exporter/render_html.c exporter/status.c exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
+           exporter/render_metrics.c exporter/render_html.c exporter/render_html_style.c exporter/status.c exporter/fields.c \
+           exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \
@@ -74,13 +75,12 @@ $(B)/gen/revision.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-# The alert rules' thresholds, for the status page (exporter/status.c): generated, so that
-# the page highlights what the shipped rules alert on. STATUS_THRESHOLDS: those status.c
-# judges by name; the build fails if the rules file loses one.
-STATUS_THRESHOLDS := close_wait_count,accept_queue_fill,syn_recv_count,time_wait_port_range_ratio,retransmit_backoff,keepalive_probes_outstanding,unprotected_idle_connections,folded_sockets
+# The alert rules (name, severity, for:) and their thresholds, for the views' field table
+# (exporter/fields.c): generated, so that the views judge by what the shipped rules alert
+# on. fields.h makes enums of them; a row naming a threshold the rules lose does not compile.
 $(B)/gen/alert_thresholds.h: dashboards/prometheus/alerts.rules.yml exporter/alert_thresholds.awk
 	@mkdir -p $(dir $@)
-	awk -v required=$(STATUS_THRESHOLDS) -f exporter/alert_thresholds.awk $< > $@.tmp && mv $@.tmp $@
+	awk -f exporter/alert_thresholds.awk $< > $@.tmp && mv $@.tmp $@
 
 $(PROMTOOL):
 	@mkdir -p $(B)/prometheus && cd $(B)/prometheus && rm -f prometheus_*.deb && \
@@ -163,10 +163,10 @@ $(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/l
 $(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c
-$(B)/fuzz/fuzz_names: tests/fuzz/fuzz_names.c exporter/render_html.c exporter/status.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
+$(B)/fuzz/fuzz_names: tests/fuzz/fuzz_names.c exporter/render_html.c exporter/render_html_style.c exporter/status.c exporter/fields.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl jansson) -o $@ \
-	  tests/fuzz/fuzz_names.c exporter/render_html.c exporter/status.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) \
+	  tests/fuzz/fuzz_names.c exporter/render_html.c exporter/render_html_style.c exporter/status.c exporter/fields.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) \
 	  $$(pkg-config --libs libmnl jansson)
 $(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)

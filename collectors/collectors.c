@@ -617,6 +617,7 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 	for (unsigned i = 0; i < n; i++) {
 		job[i]->out = &out->targets[i];
 		out->targets[i].labels = job[i]->labels;
+		out->targets[i].self = !out->per_netns || job[i]->ino == c->self_ino;
 	}
 	run_job(c, job, n);
 

@@ -51,6 +51,7 @@ struct collectors_config {
 /* The data of one target (network namespace). */
 struct target_result {
 	struct netns_labels labels; /* only rendered when collectors_result.per_netns */
+	bool self;		    /* the exporter's own network namespace */
 	struct tcp_result *tcp;	    /* NULL when the tcp collector is disabled */
 	struct sysctl_result sysctl;
 	struct netstat_result netstat;

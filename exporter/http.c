@@ -445,6 +445,8 @@ void http_stats(struct http *h, struct exporter_stats *out)
 	out->reload_successful = h->reload_successful;
 	out->reload_success_time = h->reload_success_time;
 	pthread_mutex_unlock(&h->lock);
+	/* The exporter's own TCP ports, for the status page (the listeners are fixed after start). */
+	out->n_self_ports = listen_ports(&h->listeners, out->self_ports, STATS_SELF_PORTS);
 }
 
 void http_stop(struct http *h)

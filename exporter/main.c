@@ -57,6 +57,7 @@ static void fill_stats(void *ctx, struct exporter_stats *out)
 	if (h)
 		http_stats(h, out);
 	out->exporter_metrics = !flags->web.disable_exporter_metrics;
+	out->status_exclude_self = flags->web.status_exclude_self;
 	if (out->exporter_metrics && process_stats_read(&out->process) < 0)
 		log_debug("cannot read the exporter's own /proc/self figures");
 }

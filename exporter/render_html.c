@@ -3,61 +3,19 @@
  * Layout, top to bottom: what is wrong (collector failures, thresholds crossed), then per
  * network namespace: expected services as tiles (the red light), every listening port, the
  * per-port table with the cells the alert rules would fire on highlighted, the worst
- * connections, and the kernel's settings in words. Elements carry data-* attributes so that
- * tests and scripts can find them without parsing text. */
+ * connections, and the kernel's settings in words. The tables' columns are the rows of the
+ * views' field table (fields.h) that name a column; what a cell is judged by comes from the
+ * same rows, its colour from the alert's severity in the rules (critical red, warning
+ * yellow, info blue). Elements carry data-* attributes so that tests and scripts can find
+ * them without parsing text. */
 #include "render_html.h"
 
+#include "fields.h"
 #include "status.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-static const char style[] =
-	"<style>\n"
-	":root{--ok:#1b7f3b;--bad:#c62828;--warn:#b26a00;--info:#1565c0;--bg:#f6f7f9;--line:#d9dde3}\n"
-	"*{box-sizing:border-box}\n"
-	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-	"margin:0;background:var(--bg);color:#1d232b}\n"
-	"header{background:#1d232b;color:#fff;padding:12px 16px}\n"
-	"header h1{font-size:20px;margin:0 0 4px}\n"
-	"header a{color:#9fd0ff}\n"
-	".meta{margin:0;color:#c9d1da;font-size:13px}\n"
-	"main{padding:12px 16px;max-width:1400px}\n"
-	"h2{font-size:18px;margin:20px 0 8px;border-bottom:2px solid var(--line);padding-bottom:4px}\n"
-	"h3{font-size:15px;margin:16px 0 6px}\n"
-	"h4{font-size:14px;margin:10px 0 4px}\n"
-	".banner{border-radius:6px;padding:8px 12px;margin:10px 0;background:#e8f5e9;border:1px solid #a5d6a7}\n"
-	".banner.bad{background:#ffebee;border-color:#ef9a9a}\n"
-	".banner.warn{background:#fff8e1;border-color:#ffe082}\n"
-	".banner ul{margin:4px 0 0;padding-left:20px}\n"
-	".tiles{display:flex;flex-wrap:wrap;gap:10px}\n"
-	".tile{background:#fff;border:1px solid var(--line);border-left:8px solid var(--ok);"
-	"border-radius:6px;padding:8px 12px;min-width:210px;flex:1 1 210px;max-width:340px}\n"
-	".tile.down{border-left-color:var(--bad);background:#fff5f5}\n"
-	".tile .port{font-size:22px;font-weight:700}\n"
-	".tile .state{font-weight:700;float:right;font-size:16px}\n"
-	".tile.up .state{color:var(--ok)}.tile.down .state{color:var(--bad)}\n"
-	".tile div{margin:2px 0;overflow-wrap:anywhere}\n"
-	".flag{display:inline-block;background:#fff3e0;color:#8a4b00;border:1px solid #ffcc80;"
-	"border-radius:4px;padding:0 5px;font-size:12px;font-weight:600}\n"
-	".proc{font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:pre-wrap}\n"
-	".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}\n"
-	"table{border-collapse:collapse;background:#fff;font-size:13px;min-width:100%}\n"
-	"th,td{border:1px solid var(--line);padding:3px 7px;text-align:right;white-space:nowrap}\n"
-	"th{background:#eef1f5;position:sticky;top:0}\n"
-	"td.l,th.l{text-align:left}\n"
-	"td.alert{background:#ffcdd2;font-weight:700;color:#8e0000}\n"
-	"td.alert.info{background:#e3f2fd;color:#0d47a1}\n"
-	"td.zero{color:#9aa3ad}\n"
-	"tr.down td{background:#fff5f5}\n"
-	".none{color:#5f6b77;margin:4px 0}\n"
-	"details.ns{background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 12px;margin:10px 0}\n"
-	"details.ns>summary{cursor:pointer;font-size:17px;font-weight:700}\n"
-	"ul.kernel{margin:4px 0;padding-left:20px}\n"
-	"footer{padding:12px 16px;color:#5f6b77;font-size:12px}\n"
-	"@media (max-width:600px){main{padding:8px}.tile{max-width:none}header h1{font-size:17px}}\n"
-	"</style>\n";
 
 /* Optional: keeps "N s ago" current between reloads. */
 const char render_html_script[] =
@@ -164,19 +122,41 @@ static void alert_title(struct expfmt_buf *out, const json_t *doc, const char *a
 	}
 }
 
-/* One numeric cell, highlighted when the row crosses `alert`'s threshold. */
-static void cell(struct expfmt_buf *out, const json_t *doc, const json_t *row, long long value,
-		 const char *alert, bool info)
+/* The severity of `alert` in the rules, as the document gives it: in its thresholds, or in
+ * an entry of the namespace's alerts (those judged without a threshold, ListenerDown). */
+static const char *severity(const json_t *doc, const json_t *ns, const char *alert)
 {
-	bool hot = alert && has_alert(row, alert);
+	const json_t *lists[2] = { json_object_get(doc, "thresholds"), json_object_get(ns, "alerts") };
+	const json_t *t;
+	size_t i;
 
+	for (unsigned l = 0; l < 2; l++)
+		json_array_foreach(lists[l], i, t)
+			if (strcmp(str(t, "alert"), alert) == 0 && *str(t, "severity"))
+				return str(t, "severity");
+	return "warning";
+}
+
+/* The attributes of a cell or tile the row's `alert` marks: class "alert SEVERITY". */
+static void alert_attributes(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const char *alert)
+{
+	text(out, " class=\"alert ");
+	esc(out, severity(doc, ns, alert));
+	text(out, "\" data-alert=\"");
+	esc(out, alert);
+	text(out, "\"");
+	alert_title(out, doc, alert);
+}
+
+/* One numeric cell, highlighted when the row crosses `alert`'s threshold. */
+static void cell(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *row,
+		 long long value, const char *alert)
+{
 	text(out, "<td");
-	if (hot) {
-		expfmt_printf(out, " class=\"alert%s\" data-alert=\"%s\"", info ? " info" : "", alert);
-		alert_title(out, doc, alert);
-	} else if (value == 0) {
+	if (alert && has_alert(row, alert))
+		alert_attributes(out, doc, ns, alert);
+	else if (value == 0)
 		text(out, " class=\"zero\"");
-	}
 	expfmt_printf(out, ">%lld</td>", value);
 }
 
@@ -185,7 +165,7 @@ static void endpoint(struct expfmt_buf *out, const json_t *c, const char *which)
 	char key[32];
 
 	snprintf(key, sizeof(key), "%s_address", which);
-	if (strcmp(str(c, "family"), "ipv6") == 0) {
+	if (strcmp(str(c, "family"), fields_family_names[TCPAGG_IPV6]) == 0) {
 		text(out, "[");
 		esc(out, str(c, key));
 		text(out, "]");
@@ -255,17 +235,16 @@ static void processes(struct expfmt_buf *out, const json_t *listener)
 			  "CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH\">unknown</span>");
 }
 
-static void accept_queue(struct expfmt_buf *out, const json_t *doc, const json_t *listener, bool td)
+static void accept_queue(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listener,
+			 bool td)
 {
 	const json_t *q = json_object_get(listener, "accept_queue");
-	bool hot = has_alert(listener, "TcpHealthAcceptQueueNearFull");
+	const char *alert = fields_row_alert(&fields_tcp[FIELD_LISTEN_QUEUE_LENGTH]);
 
 	if (td) {
 		text(out, "<td");
-		if (hot) {
-			text(out, " class=\"alert\" data-alert=\"TcpHealthAcceptQueueNearFull\"");
-			alert_title(out, doc, "TcpHealthAcceptQueueNearFull");
-		}
+		if (has_alert(listener, alert))
+			alert_attributes(out, doc, ns, alert);
 		text(out, ">");
 	}
 	expfmt_printf(out, "%lld / %lld (%.0f%%)", num(q, "length"), num(q, "max"), real(q, "fill") * 100);
@@ -273,7 +252,21 @@ static void accept_queue(struct expfmt_buf *out, const json_t *doc, const json_t
 		text(out, "</td>");
 }
 
-static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *listeners)
+/* "critical", "warning" or "info": the most severe alert of a row; NULL for none. */
+static const char *worst_severity(const json_t *doc, const json_t *ns, const json_t *row)
+{
+	static const char *const order[] = { "critical", "warning", "info" };
+	const json_t *a;
+	size_t i;
+
+	for (unsigned o = 0; o < 3; o++)
+		json_array_foreach(json_object_get(row, "alerts"), i, a)
+			if (json_is_string(a) && strcmp(severity(doc, ns, json_string_value(a)), order[o]) == 0)
+				return order[o];
+	return NULL;
+}
+
+static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listeners)
 {
 	const json_t *l;
 	size_t i;
@@ -281,15 +274,19 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *liste
 
 	json_array_foreach(listeners, i, l) {
 		bool up = flag(l, "up");
+		const char *sev = worst_severity(doc, ns, l);
 
 		if (!flag(l, "expected"))
 			continue;
 		if (!any)
 			text(out, "<h3>Expected services</h3>\n<div class=\"tiles\">\n");
 		any = true;
-		expfmt_printf(out, "<div class=\"tile %s\" data-port=\"%lld\" data-state=\"%s\">",
-			      up ? "up" : "down", num(l, "port"), up ? "up" : "down");
-		expfmt_printf(out, "<span class=\"state\">%s</span><div class=\"port\">%lld</div>",
+		expfmt_printf(out, "<div class=\"tile %s%s%s\" data-port=\"%lld\" data-state=\"%s\"",
+			      up ? "up" : "down", sev ? " " : "", sev ? sev : "", num(l, "port"),
+			      up ? "up" : "down");
+		if (sev)
+			expfmt_printf(out, " data-severity=\"%s\"", sev);
+		expfmt_printf(out, "><span class=\"state\">%s</span><div class=\"port\">%lld</div>",
 			      up ? "UP" : "DOWN", num(l, "port"));
 		if (!up) {
 			text(out, "<div>Nothing listens on this port: connections are refused.</div>");
@@ -299,7 +296,7 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *liste
 			text(out, "</div><div>Bound to: ");
 			addresses(out, l);
 			text(out, "</div><div>Accept queue: ");
-			accept_queue(out, doc, l, false);
+			accept_queue(out, doc, ns, l, false);
 			text(out, "</div>");
 		}
 		text(out, "</div>\n");
@@ -308,31 +305,39 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *liste
 		text(out, "</div>\n");
 }
 
-static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *listeners)
+static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listeners)
 {
+	const char *down_alert = fields_row_alert(&fields_tcp[FIELD_LISTENER_UP_ROW]);
 	const json_t *l;
 	size_t i;
 	bool any = false;
 
 	text(out, "<h3>Listening ports</h3>\n");
 	json_array_foreach(listeners, i, l) {
-		if (!flag(l, "up") && !flag(l, "expected"))
+		bool up = flag(l, "up");
+
+		if (!up && !flag(l, "expected"))
 			continue;
 		if (!any)
-			text(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>"
-				  "<th>State</th><th class=\"l\">Process</th><th class=\"l\">Bound to</th>"
-				  "<th>Accept queue</th><th>Sockets</th></tr>\n");
+			expfmt_printf(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>"
+					   "<th>%s</th><th class=\"l\">Process</th><th class=\"l\">%s</th>"
+					   "<th>%s</th><th>Sockets</th></tr>\n",
+				      fields_tcp[FIELD_LISTENER_UP_ROW].column,
+				      fields_tcp[FIELD_LISTENER_INFO_ROW].column,
+				      fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].column);
 		any = true;
-		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td><td>%s</td><td class=\"l\">",
-			      num(l, "port"), flag(l, "up") ? "" : " class=\"down\"", num(l, "port"),
-			      flag(l, "expected") ? " &#9733;" : "", flag(l, "up") ? "up" : "<b>DOWN</b>");
-		if (flag(l, "up"))
+		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td><td", num(l, "port"),
+			      up ? "" : " class=\"down\"", num(l, "port"), flag(l, "expected") ? " &#9733;" : "");
+		if (has_alert(l, down_alert))
+			alert_attributes(out, doc, ns, down_alert);
+		expfmt_printf(out, ">%s</td><td class=\"l\">", up ? "up" : "<b>DOWN</b>");
+		if (up)
 			processes(out, l);
 		text(out, "</td><td class=\"l\">");
 		addresses(out, l);
 		text(out, "</td>");
-		if (flag(l, "up"))
-			accept_queue(out, doc, l, true);
+		if (up)
+			accept_queue(out, doc, ns, l, true);
 		else
 			text(out, "<td>&ndash;</td>");
 		expfmt_printf(out, "<td>%lld</td></tr>\n", num(l, "sockets"));
@@ -343,40 +348,79 @@ static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *l
 		text(out, "<p class=\"none\">No listening TCP socket.</p>\n");
 }
 
-static void ports_table(struct expfmt_buf *out, const json_t *doc, const json_t *ports)
+/* Whether the page leaves `port` (a ports[] row) out: the exporter's own, by default. */
+static bool hidden(const json_t *doc, const json_t *port)
 {
-	/* The states that matter most always; the others only when some port has them. */
-	static const char *const states_all[] = { "established", "syn_recv", "close_wait", "time_wait",
-						  "syn_sent", "fin_wait1", "fin_wait2", "last_ack",
-						  "closing", "close" };
-	const char *shown[sizeof(states_all) / sizeof(states_all[0])];
-	unsigned n_shown = 0;
+	return flag(json_object_get(doc, "exporter"), "status_exclude_self") && flag(port, "exporter_port");
+}
+
+/* The one line saying which of the exporter's own ports the table leaves out. */
+static void hidden_note(struct expfmt_buf *out, const json_t *doc, const json_t *ports)
+{
+	long long seen[16];
+	unsigned n = 0;
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(ports, i, p) {
+		bool dup = false;
+
+		if (!hidden(doc, p))
+			continue;
+		for (unsigned k = 0; k < n; k++)
+			dup |= seen[k] == num(p, "port");
+		if (!dup && n < sizeof(seen) / sizeof(seen[0]))
+			seen[n++] = num(p, "port");
+	}
+	if (!n)
+		return;
+	text(out, "<p class=\"none self-hidden\" data-ports=\"");
+	for (unsigned k = 0; k < n; k++)
+		expfmt_printf(out, "%s%lld", k ? " " : "", seen[k]);
+	expfmt_printf(out, "\">Not shown: port%s ", n == 1 ? "" : "s");
+	for (unsigned k = 0; k < n; k++)
+		expfmt_printf(out, "%s%lld", k ? ", " : "", seen[k]);
+	text(out, ", this exporter's own (its scrape connections); --no-web.status.exclude-self "
+		  "shows them.</p>\n");
+}
+
+/* The per-port table: Role, Port, the states, then each slot row of the field table that
+ * names a column; every value read from the ports[] row under the row's key. */
+static void ports_table(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *ports)
+{
+	unsigned shown[TCPH_STATE_MAX + 1], n_shown = 0;
 	const json_t *p;
 	size_t i;
 	bool any = false;
 
-	for (unsigned s = 0; s < sizeof(states_all) / sizeof(states_all[0]); s++) {
-		bool used = s < 4;
+	/* The states that matter most always; the others only when some port has them. */
+	for (unsigned s = 0; s < fields_page_states_count && fields_tcp[FIELD_CONNECTIONS].column; s++) {
+		const char *name = fields_state_name(fields_page_states[s].state);
+		bool used = fields_page_states[s].always;
 
 		json_array_foreach(ports, i, p)
-			used |= num(json_object_get(p, "states"), states_all[s]) > 0;
-		if (used)
-			shown[n_shown++] = states_all[s];
+			used |= !hidden(doc, p) && num(json_object_get(p, "states"), name) > 0;
+		if (used && n_shown < sizeof(shown) / sizeof(shown[0]))
+			shown[n_shown++] = s;
 	}
 
 	text(out, "<h3>Connections by port</h3>\n");
 	json_array_foreach(ports, i, p) {
 		const json_t *states = json_object_get(p, "states");
 
-		if (num(p, "sockets") == 0 && !flag(p, "expected"))
+		if ((num(p, "sockets") == 0 && !flag(p, "expected")) || hidden(doc, p))
 			continue;
 		if (!any) {
-			text(out, "<div class=\"scroll\"><table class=\"ports\"><tr><th class=\"l\">Role</th>"
+			text(out, "<p class=\"legend\" id=\"role-legend\">Role &mdash; " FIELDS_ROLE_LEGEND ".</p>\n"
+				  "<div class=\"scroll\"><table class=\"ports\"><tr><th class=\"l\">Role</th>"
 				  "<th>Port</th>");
 			for (unsigned s = 0; s < n_shown; s++)
-				expfmt_printf(out, "<th>%s</th>", shown[s]);
-			text(out, "<th>retrans&shy;mitting</th><th>max back-off</th><th>keepalive probes "
-				  "unanswered</th><th>unprotected idle</th></tr>\n");
+				expfmt_printf(out, "<th>%s</th>", fields_state_name(fields_page_states[shown[s]].state));
+			for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++)
+				if (fields_tcp[f].column && (fields_tcp[f].kind == FIELD_SLOT_U32 ||
+							     fields_tcp[f].kind == FIELD_SLOT_U64))
+					expfmt_printf(out, "<th>%s</th>", fields_tcp[f].column);
+			text(out, "</tr>\n");
 		}
 		any = true;
 		expfmt_printf(out, "<tr data-role=\"%s\" data-port=\"", str(p, "role"));
@@ -385,42 +429,38 @@ static void ports_table(struct expfmt_buf *out, const json_t *doc, const json_t 
 		port_label(out, p);
 		text(out, "</td>");
 		for (unsigned s = 0; s < n_shown; s++) {
-			const char *alert = strcmp(shown[s], "close_wait") == 0 ? "TcpHealthCloseWaitLeak" :
-					    strcmp(shown[s], "syn_recv") == 0 ? "TcpHealthSynRecvFlood" : NULL;
+			const struct fields_state *st = &fields_page_states[shown[s]];
+			const char *alert = st->threshold == THRESHOLD_NONE ? NULL :
+					    fields_alerts[fields_thresholds[st->threshold].alert].name;
 
-			cell(out, doc, p, num(states, shown[s]), alert, false);
+			cell(out, doc, ns, p, num(states, fields_state_name(st->state)), alert);
 		}
-		cell(out, doc, p, num(p, "retransmitting"), "TcpHealthRetransmittingToDeadPeer", false);
-		cell(out, doc, p, num(p, "retransmit_backoff_max"), "TcpHealthRetransmittingToDeadPeer", false);
-		cell(out, doc, p, num(p, "keepalive_probes_outstanding"), "TcpHealthKeepaliveProbesUnanswered",
-		     false);
-		cell(out, doc, p, num(p, "unprotected_idle"), "TcpHealthUnprotectedIdleConnections", true);
+		for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+			const struct fields_row *row = &fields_tcp[f];
+
+			if (row->column && (row->kind == FIELD_SLOT_U32 || row->kind == FIELD_SLOT_U64))
+				cell(out, doc, ns, p, num(p, row->json), fields_row_alert(row));
+		}
 		text(out, "</tr>\n");
 	}
 	if (any)
 		text(out, "</table></div>\n");
 	else
 		text(out, "<p class=\"none\">No TCP connections.</p>\n");
+	hidden_note(out, doc, ports);
 }
 
 static void worst(struct expfmt_buf *out, const json_t *worst_connections)
 {
-	static const char *const titles[][2] = {
-		{ "retransmitting", "Retransmitting into a silent peer" },
-		{ "keepalive_unanswered", "Keepalive probes unanswered" },
-		{ "unprotected_idle", "Unprotected idle (no keepalive, nothing in flight)" },
-		{ "close_wait", "CLOSE_WAIT (the process has not called close())" },
-		{ "syn_recv", "SYN_RECV (half-open)" },
-	};
-
 	text(out, "<h3>Worst connections</h3>\n");
-	for (unsigned k = 0; k < sizeof(titles) / sizeof(titles[0]); k++) {
-		const json_t *kind = json_object_get(worst_connections, titles[k][0]), *c;
+	for (unsigned k = 0; k < TCPAGG_WORST_KINDS; k++) {
+		const char *name = tcpagg_worst_name(k);
+		const json_t *kind = json_object_get(worst_connections, name), *c;
 		const json_t *list = json_object_get(kind, "connections");
 		bool seconds = strcmp(str(kind, "unit"), "seconds") == 0;
 		size_t i;
 
-		expfmt_printf(out, "<h4 data-kind=\"%s\">%s: %lld</h4>\n", titles[k][0], titles[k][1],
+		expfmt_printf(out, "<h4 data-kind=\"%s\">%s: %lld</h4>\n", name, fields_worst[k].title,
 			      num(kind, "total"));
 		if (json_array_size(list) == 0)
 			continue;
@@ -432,7 +472,7 @@ static void worst(struct expfmt_buf *out, const json_t *worst_connections)
 		expfmt_printf(out, "<div class=\"scroll\"><table class=\"worst\" data-kind=\"%s\"><tr>"
 				   "<th class=\"l\">Local</th><th class=\"l\">Remote</th><th class=\"l\">State</th>"
 				   "<th>%s</th><th>Silent for</th><th>Send queue</th><th class=\"l\">Process</th>"
-				   "</tr>\n", titles[k][0], seconds ? "For" : str(kind, "unit"));
+				   "</tr>\n", name, seconds ? "For" : str(kind, "unit"));
 		json_array_foreach(list, i, c) {
 			const json_t *silent = json_object_get(c, "silent_seconds");
 
@@ -482,15 +522,22 @@ static void kernel(struct expfmt_buf *out, const json_t *ns)
 	text(out, "</table></div></details>\n");
 }
 
-static void alert_list(struct expfmt_buf *out, const json_t *alerts)
+/* The namespace's alerts, each in its severity's colour. */
+static void alert_list(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *alerts)
 {
 	const json_t *a;
 	size_t i;
 
 	text(out, "<ul>");
 	json_array_foreach(alerts, i, a) {
+		const char *sev = severity(doc, ns, str(a, "alert"));
+
 		text(out, "<li data-alert=\"");
 		esc(out, str(a, "alert"));
+		text(out, "\" data-severity=\"");
+		esc(out, sev);
+		text(out, "\" class=\"");
+		esc(out, sev);
 		text(out, "\">");
 		esc(out, str(a, "alert"));
 		if (json_object_get(a, "port")) {
@@ -530,18 +577,24 @@ static void namespace(struct expfmt_buf *out, const json_t *doc, const json_t *n
 		text(out, "</summary>\n");
 	}
 	if (json_array_size(alerts)) {
-		text(out, "<div class=\"banner warn\">Over an alert threshold now (the alert fires if it "
-			  "lasts for the rule's duration):");
-		alert_list(out, alerts);
+		const json_t *a;
+		size_t i;
+		bool critical = false;
+
+		json_array_foreach(alerts, i, a)
+			critical |= strcmp(severity(doc, ns, str(a, "alert")), "critical") == 0;
+		expfmt_printf(out, "<div class=\"banner %s\">Over an alert threshold now (the alert fires "
+				   "if it lasts for the rule's duration):", critical ? "bad" : "warn");
+		alert_list(out, doc, ns, alerts);
 		text(out, "</div>\n");
 	}
 	if (!json_is_object(tcp)) {
 		text(out, "<div class=\"banner bad\">No socket data: the tcp collector failed or is "
 			  "disabled.</div>\n");
 	} else {
-		tiles(out, doc, json_object_get(tcp, "listeners"));
-		listening(out, doc, json_object_get(tcp, "listeners"));
-		ports_table(out, doc, json_object_get(tcp, "ports"));
+		tiles(out, doc, ns, json_object_get(tcp, "listeners"));
+		listening(out, doc, ns, json_object_get(tcp, "listeners"));
+		ports_table(out, doc, ns, json_object_get(tcp, "ports"));
 		worst(out, json_object_get(tcp, "worst_connections"));
 	}
 	kernel(out, ns);
@@ -562,7 +615,7 @@ int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf
 		      RENDER_HTML_REFRESH_SECONDS);
 	esc(out, str(exporter, "hostname"));
 	text(out, "</title>\n");
-	text(out, style);
+	text(out, render_html_style);
 	expfmt_printf(out, "</head>\n<body>\n<header id=\"top\" data-scan=\"%lld\"><h1>TCP health of ",
 		      num(scan, "number"));
 	esc(out, str(exporter, "hostname"));

@@ -13,6 +13,9 @@
 
 #define RENDER_HTML_REFRESH_SECONDS 15
 
+/* The page's style sheet, a <style> element (render_html_style.c). */
+extern const char render_html_style[];
+
 /* The page's only script (its Content-Security-Policy allows this one by its hash). */
 extern const char render_html_script[];
 

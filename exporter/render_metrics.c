@@ -1,10 +1,12 @@
 /* render_metrics.c — the Prometheus text view of a snapshot, driven by tables of metric
- * families: a new per-socket metric is one field in struct tcpagg_slot and one row in
- * tcp_families[]. No number is computed here; every value is read from the snapshot. */
+ * families: the tcp collector's are the rows of the views' field table (fields.h), so a new
+ * per-socket metric is one field in struct tcpagg_slot and one row in fields_tcp[]. No
+ * number is computed here; every value is read from the snapshot. */
 #include "render_metrics.h"
 
 #include "../collectors/diag_compat.h"
 #include "expfmt.h"
+#include "fields.h"
 #include "version.h"
 
 #include <arpa/inet.h>
@@ -14,136 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* ---- the tcp collector's families ------------------------------------------------------ */
-
-enum row_kind {
-	ROW_SLOT_U32,	    /* one sample per (port, role): a uint32_t field of the slot */
-	ROW_SLOT_U64,	    /* ... a uint64_t field */
-	ROW_SLOT_STATES,    /* per (port, role, state): the slot's states[] */
-	ROW_SLOT_TIMERS,    /* per (port, role, timer): the slot's timers[] */
-	ROW_SLOT_HISTOGRAM, /* per (port, role): a struct tcpagg_histogram field */
-	ROW_LISTENER_UP,    /* per server port with a listener or expected: 1 or 0 */
-	ROW_LISTENER_INFO,  /* per (port, address, family) a listener is bound to */
-	ROW_LISTENER_U64,   /* per server port with a listener: a uint64_t listener field */
-	ROW_SOCKETS_SCANNED,
-	ROW_PORTS_FOLDED,
-	ROW_DUMP_RETRIES,
-};
-
-struct family_row {
-	const char *name;
-	const char *type;
-	const char *help;
-	enum row_kind kind;
-	size_t offset;	      /* of the field in struct tcpagg_slot or struct tcpagg_listener */
-	const double *bounds; /* ROW_SLOT_HISTOGRAM */
-	unsigned nbounds;
-};
-
-#define SLOT(field) offsetof(struct tcpagg_slot, field)
-#define LISTENER(field) offsetof(struct tcpagg_listener, field)
-
-static const struct family_row tcp_families[] = {
-	{ "tcp_health_connections", "gauge",
-	  "TCP sockets by state, labelled by service port and role (server: local port is a "
-	  "listening or expected port; client: remote service port).",
-	  ROW_SLOT_STATES, SLOT(states), NULL, 0 },
-	{ "tcp_health_listener_up", "gauge",
-	  "1 for every port with a listening socket; 0 for an expected port (--listen-ports) "
-	  "where nothing listens.",
-	  ROW_LISTENER_UP, 0, NULL, 0 },
-	{ "tcp_health_listener_info", "gauge",
-	  "1 for each address a listening port is bound to (0.0.0.0 or :: is every address; "
-	  "127.0.0.1 or ::1 is reachable from this host only), with the command name of the "
-	  "process that owns it when known.",
-	  ROW_LISTENER_INFO, 0, NULL, 0 },
-	{ "tcp_health_listen_queue_length", "gauge",
-	  "Connections waiting in the accept queue of the port's listening sockets, summed over "
-	  "SO_REUSEPORT groups and addresses.",
-	  ROW_LISTENER_U64, LISTENER(queue_length), NULL, 0 },
-	{ "tcp_health_listen_queue_max", "gauge",
-	  "Accept queue limit (listen backlog, capped by net.core.somaxconn) of the port's "
-	  "listening sockets, summed over SO_REUSEPORT groups and addresses.",
-	  ROW_LISTENER_U64, LISTENER(queue_max), NULL, 0 },
-	{ "tcp_health_timer_connections", "gauge",
-	  "Sockets by the kernel timer pending on them (idiag_timer).", ROW_SLOT_TIMERS,
-	  SLOT(timers), NULL, 0 },
-	{ "tcp_health_retransmitting_connections", "gauge",
-	  "Sockets past the handshake with the retransmit timer pending and at least one "
-	  "consecutive retransmission: data in flight that the peer is not acknowledging.",
-	  ROW_SLOT_U32, SLOT(retransmitting), NULL, 0 },
-	{ "tcp_health_retransmit_backoff_max", "gauge",
-	  "Largest consecutive-retransmission count among the port's retransmitting sockets; "
-	  "the kernel gives up after a time budget derived from net.ipv4.tcp_retries2 (15: about "
-	  "15 minutes, reached near 15 retransmissions).",
-	  ROW_SLOT_U32, SLOT(retransmit_backoff_max), NULL, 0 },
-	{ "tcp_health_retransmitted_segments", "gauge",
-	  "Sum of tcpi_total_retrans over the sockets alive now. A gauge: it falls when sockets "
-	  "close.",
-	  ROW_SLOT_U64, SLOT(retransmitted_segments), NULL, 0 },
-	{ "tcp_health_lost_segments", "gauge",
-	  "Sum of tcpi_lost (segments presumed lost) over the sockets alive now. A gauge: it "
-	  "falls when sockets close.",
-	  ROW_SLOT_U64, SLOT(lost_segments), NULL, 0 },
-	{ "tcp_health_unacked_segments", "gauge",
-	  "Sum of tcpi_unacked (segments sent, not yet acknowledged) over the sockets alive now. "
-	  "A gauge.",
-	  ROW_SLOT_U64, SLOT(unacked_segments), NULL, 0 },
-	{ "tcp_health_keepalive_connections", "gauge",
-	  "Sockets (other than FIN_WAIT2) with the keepalive timer armed: SO_KEEPALIVE is set.",
-	  ROW_SLOT_U32, SLOT(keepalive), NULL, 0 },
-	{ "tcp_health_keepalive_probes_outstanding", "gauge",
-	  "Sum of unanswered keepalive probes; above 0 means a peer is not answering.",
-	  ROW_SLOT_U64, SLOT(keepalive_probes), NULL, 0 },
-	{ "tcp_health_keepalive_probes_max", "gauge",
-	  "Most unanswered keepalive probes on one socket; the kernel gives up at "
-	  "net.ipv4.tcp_keepalive_probes.",
-	  ROW_SLOT_U32, SLOT(keepalive_probes_max), NULL, 0 },
-	{ "tcp_health_connection_idle_seconds", "histogram",
-	  "ESTABLISHED connections by time since data was last received (tcpi_last_data_recv).",
-	  ROW_SLOT_HISTOGRAM, SLOT(idle), tcpagg_idle_bounds, TCPAGG_IDLE_BUCKETS },
-	{ "tcp_health_unprotected_idle_connections", "gauge",
-	  "ESTABLISHED connections with no timer pending (no keepalive, nothing in flight) that "
-	  "heard nothing from the peer for longer than --idle-threshold: a dead peer or a "
-	  "firewall's idle timeout would go unnoticed.",
-	  ROW_SLOT_U32, SLOT(unprotected_idle), NULL, 0 },
-	{ "tcp_health_rtt_seconds", "histogram",
-	  "ESTABLISHED connections by smoothed round-trip time (tcpi_rtt).", ROW_SLOT_HISTOGRAM,
-	  SLOT(rtt), tcpagg_rtt_bounds, TCPAGG_RTT_BUCKETS },
-	{ "tcp_health_exporter_sockets_scanned", "gauge",
-	  "TCP sockets read from the kernel in the last scan, by address family.",
-	  ROW_SOCKETS_SCANNED, 0, NULL, 0 },
-	{ "tcp_health_exporter_ports_folded_sockets", "gauge",
-	  "Sockets counted under port=\"other\" in the last scan because their role already had "
-	  "--max-ports distinct port values.",
-	  ROW_PORTS_FOLDED, 0, NULL, 0 },
-	{ "tcp_health_exporter_dump_retries_total", "counter",
-	  "Socket dumps restarted because the kernel flagged them inconsistent (NLM_F_DUMP_INTR). "
-	  "Current kernels do not flag TCP dumps, so this stays 0 there; the retry guards kernels "
-	  "that do.",
-	  ROW_DUMP_RETRIES, 0, NULL, 0 },
-};
-
-static const char *const role_names[CLASSIFY_ROLES] = { "server", "client" };
-static const char *const family_names[TCPAGG_FAMILIES] = { "ipv4", "ipv6" };
-
-static void port_text(char text[8], const struct tcp_port *p)
-{
-	if (p->other)
-		snprintf(text, 8, "other");
-	else
-		snprintf(text, 8, "%u", p->port);
-}
-
-static uint64_t field_u64(const void *base, size_t offset)
-{
-	return *(const uint64_t *)((const char *)base + offset);
-}
-
-static uint32_t field_u32(const void *base, size_t offset)
-{
-	return *(const uint32_t *)((const char *)base + offset);
-}
+/* ---- the tcp collector's families (the rows of fields_tcp[]) ----------------------------- */
 
 /* The labels that tell targets apart, first in every sample of a target (none outside
  * --netns=all/names). Empty pod_uid and container_id are left out: Prometheus reads an
@@ -177,7 +50,7 @@ static size_t with_prefix(struct expfmt_label *labels, const struct prefix *p,
 }
 
 /* One row over every (port, role) label set, in port order with "other" last per role. */
-static void write_slot_row(const struct tcp_result *tcp, const struct family_row *row,
+static void write_slot_row(const struct tcp_result *tcp, const struct fields_row *row,
 			   const struct prefix *prefix, struct expfmt_buf *out)
 {
 	char port[8];
@@ -187,38 +60,37 @@ static void write_slot_row(const struct tcp_result *tcp, const struct family_row
 
 	with_prefix(labels, prefix, own, 2);
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
-		labels[k + 1].value = role_names[r];
+		labels[k + 1].value = fields_role_names[r];
 		for (unsigned i = 0; i < tcp->n_ports[r]; i++) {
 			const struct tcp_port *p = &tcp->ports[r][i];
 			const struct tcpagg_slot *slot = &p->counts;
 
-			port_text(port, p);
+			fields_port_text(port, p);
 			switch (row->kind) {
-			case ROW_SLOT_U32:
-				expfmt_sample_u64(out, row->name, labels, k + 2, field_u32(slot, row->offset));
+			case FIELD_SLOT_U32:
+			case FIELD_SLOT_U64:
+				expfmt_sample_u64(out, row->metric, labels, k + 2,
+						  fields_value(slot, row->kind, row->offset));
 				break;
-			case ROW_SLOT_U64:
-				expfmt_sample_u64(out, row->name, labels, k + 2, field_u64(slot, row->offset));
-				break;
-			case ROW_SLOT_STATES:
+			case FIELD_SLOT_STATES:
 				labels[k + 2].name = "state";
 				for (unsigned st = 1; st <= TCPH_STATE_MAX; st++) {
-					labels[k + 2].value = tcpagg_state_name(st);
-					expfmt_sample_u64(out, row->name, labels, k + 3, slot->states[st]);
+					labels[k + 2].value = fields_state_name(st);
+					expfmt_sample_u64(out, row->metric, labels, k + 3, slot->states[st]);
 				}
 				break;
-			case ROW_SLOT_TIMERS:
+			case FIELD_SLOT_TIMERS:
 				labels[k + 2].name = "timer";
 				for (unsigned t = 0; t <= TCPH_TIMER_MAX; t++) {
-					labels[k + 2].value = tcpagg_timer_name(t);
-					expfmt_sample_u64(out, row->name, labels, k + 3, slot->timers[t]);
+					labels[k + 2].value = fields_timer_name(t);
+					expfmt_sample_u64(out, row->metric, labels, k + 3, slot->timers[t]);
 				}
 				break;
-			case ROW_SLOT_HISTOGRAM: {
+			case FIELD_SLOT_HISTOGRAM: {
 				const struct tcpagg_histogram *h =
 					(const void *)((const char *)slot + row->offset);
 
-				expfmt_histogram(out, row->name, labels, k + 2, row->bounds, h->buckets,
+				expfmt_histogram(out, row->metric, labels, k + 2, row->bounds, h->buckets,
 						 row->nbounds, h->count, h->sum);
 				break;
 			}
@@ -230,10 +102,10 @@ static void write_slot_row(const struct tcp_result *tcp, const struct family_row
 }
 
 /* Rows over the server role's ports that are not "other". */
-static void write_listener_row(const struct tcp_result *tcp, const struct family_row *row,
+static void write_listener_row(const struct tcp_result *tcp, const struct fields_row *row,
 			       const struct prefix *prefix, struct expfmt_buf *out)
 {
-	unsigned used = tcp->n_ports[CLASSIFY_SERVER] ? tcp->n_ports[CLASSIFY_SERVER] - 1 : 0;
+	unsigned used = fields_named_ports(tcp, CLASSIFY_SERVER);
 	char port[8], address[INET6_ADDRSTRLEN];
 	struct expfmt_label labels[MAX_LABELS];
 	struct expfmt_label own[4] = { { "port", port },
@@ -247,28 +119,28 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 		const struct tcp_port *p = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *listener = &tcp->listeners[i];
 
-		port_text(port, p);
+		fields_port_text(port, p);
 		switch (row->kind) {
-		case ROW_LISTENER_UP:
+		case FIELD_LISTENER_UP:
 			if (listener->sockets || p->expected)
-				expfmt_sample_u64(out, row->name, labels, k + 1, listener->sockets ? 1 : 0);
+				expfmt_sample_u64(out, row->metric, labels, k + 1, listener->sockets ? 1 : 0);
 			break;
-		case ROW_LISTENER_INFO:
+		case FIELD_LISTENER_INFO:
 			for (unsigned a = 0; a < listener->n_addresses; a++) {
 				const struct tcpagg_listener_address *la = &listener->addresses[a];
-				int v6 = la->family == AF_INET6;
 
-				inet_ntop(v6 ? AF_INET6 : AF_INET, la->addr, address, sizeof(address));
-				labels[k + 2].value = family_names[v6 ? TCPAGG_IPV6 : TCPAGG_IPV4];
+				inet_ntop(la->family == AF_INET6 ? AF_INET6 : AF_INET, la->addr, address,
+					  sizeof(address));
+				labels[k + 2].value = fields_family_of(la->family);
 				/* The owner's comm when known; left out (empty) when not. */
 				labels[k + 3].value = la->process;
-				expfmt_sample_u64(out, row->name, labels, la->process[0] ? k + 4 : k + 3, 1);
+				expfmt_sample_u64(out, row->metric, labels, la->process[0] ? k + 4 : k + 3, 1);
 			}
 			break;
-		case ROW_LISTENER_U64:
+		case FIELD_LISTENER_U64:
 			if (listener->sockets)
-				expfmt_sample_u64(out, row->name, labels, k + 1,
-						  field_u64(listener, row->offset));
+				expfmt_sample_u64(out, row->metric, labels, k + 1,
+						  fields_value(listener, row->kind, row->offset));
 			break;
 		default:
 			break;
@@ -277,7 +149,7 @@ static void write_listener_row(const struct tcp_result *tcp, const struct family
 }
 
 /* The samples of one family for one target. */
-static void write_tcp_samples(const struct tcp_result *tcp, const struct family_row *row,
+static void write_tcp_samples(const struct tcp_result *tcp, const struct fields_row *row,
 			      const struct prefix *prefix, struct expfmt_buf *out)
 {
 	struct expfmt_label labels[MAX_LABELS];
@@ -285,29 +157,29 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct family_
 	size_t k = prefix->n;
 
 	switch (row->kind) {
-	case ROW_LISTENER_UP:
-	case ROW_LISTENER_INFO:
-	case ROW_LISTENER_U64:
+	case FIELD_LISTENER_UP:
+	case FIELD_LISTENER_INFO:
+	case FIELD_LISTENER_U64:
 		write_listener_row(tcp, row, prefix, out);
 		break;
-	case ROW_SOCKETS_SCANNED:
+	case FIELD_SOCKETS_SCANNED:
 		own.name = "family";
 		with_prefix(labels, prefix, &own, 1);
 		for (int f = 0; f < TCPAGG_FAMILIES; f++) {
-			labels[k].value = family_names[f];
-			expfmt_sample_u64(out, row->name, labels, k + 1, tcp->sockets_scanned[f]);
+			labels[k].value = fields_family_names[f];
+			expfmt_sample_u64(out, row->metric, labels, k + 1, tcp->sockets_scanned[f]);
 		}
 		break;
-	case ROW_PORTS_FOLDED:
+	case FIELD_PORTS_FOLDED:
 		own.name = "role";
 		with_prefix(labels, prefix, &own, 1);
 		for (int r = 0; r < CLASSIFY_ROLES; r++) {
-			labels[k].value = role_names[r];
-			expfmt_sample_u64(out, row->name, labels, k + 1, tcp->folded[r]);
+			labels[k].value = fields_role_names[r];
+			expfmt_sample_u64(out, row->metric, labels, k + 1, tcp->folded[r]);
 		}
 		break;
-	case ROW_DUMP_RETRIES:
-		expfmt_sample_u64(out, row->name, prefix->labels, k, tcp->dump_retries_total);
+	case FIELD_DUMP_RETRIES:
+		expfmt_sample_u64(out, row->metric, prefix->labels, k, tcp->dump_retries_total);
 		break;
 	default:
 		write_slot_row(tcp, row, prefix, out);
@@ -316,13 +188,13 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct family_
 }
 
 /* Without a dump only the counters stay true; histograms can be turned off. */
-static bool tcp_row_applies(const struct tcp_result *tcp, const struct family_row *row)
+static bool tcp_row_applies(const struct tcp_result *tcp, const struct fields_row *row)
 {
 	if (!tcp)
 		return false; /* out of memory at the end of the scan: nothing is known */
-	if (row->kind == ROW_DUMP_RETRIES)
+	if (row->kind == FIELD_DUMP_RETRIES)
 		return true;
-	if (row->kind == ROW_SLOT_HISTOGRAM && !tcp->has_histograms)
+	if (row->kind == FIELD_SLOT_HISTOGRAM && !tcp->has_histograms)
 		return false;
 	return tcp->has_sockets;
 }
@@ -331,8 +203,8 @@ static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 {
 	const struct collectors_result *data = &s->data;
 
-	for (unsigned i = 0; i < sizeof(tcp_families) / sizeof(tcp_families[0]); i++) {
-		const struct family_row *row = &tcp_families[i];
+	for (unsigned i = 0; i < FIELDS_TCP_COUNT; i++) {
+		const struct fields_row *row = &fields_tcp[i];
 		bool any = false;
 
 		for (unsigned t = 0; t < data->n_targets && !any; t++)
@@ -340,7 +212,7 @@ static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 		if (!any)
 			continue;
 		/* One HELP/TYPE, then every target's samples: a family must not be split. */
-		expfmt_family(out, row->name, row->type, row->help);
+		expfmt_family(out, row->metric, row->type, row->help);
 		for (unsigned t = 0; t < data->n_targets; t++) {
 			struct prefix prefix;
 

@@ -23,6 +23,8 @@ enum stats_refusal {
 
 extern const char *const stats_refusal_names[STATS_REFUSALS];
 
+#define STATS_SELF_PORTS 8 /* = HTTP_MAX_LISTENERS */
+
 struct exporter_stats {
 	uint64_t refused[STATS_REFUSALS];
 	uint64_t connections_open;
@@ -34,6 +36,12 @@ struct exporter_stats {
 	 * serving ones (tcp_health_exporter_http_*, stale scrapes). */
 	bool exporter_metrics;
 	struct process_stats process;
+	/* The TCP ports the exporter listens on (its listening sockets, by getsockname), in its
+	 * own network namespace; and --[no-]web.status.exclude-self: the status page leaves
+	 * them out of its per-port table (the document marks them, "exporter_port"). */
+	uint16_t self_ports[STATS_SELF_PORTS];
+	unsigned n_self_ports;
+	bool status_exclude_self;
 };
 
 #endif

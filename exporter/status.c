@@ -1,12 +1,14 @@
 /* status.c — the status document of a snapshot (see status.h and docs/status-api.md).
  *
- * Every number is read from the snapshot; the only things computed here are the views'
- * shared judgements: thresholds crossed, accept-queue fill and the kernel's settings in
- * words. Strings from the kernel or /proc are UTF-8 already (owners.c and netns.c see to
+ * Every number is read from the snapshot, and the tcp collector's by the rows of the views'
+ * field table (fields.h); the only things computed here are the views' shared judgements:
+ * thresholds crossed, accept-queue fill, the exporter's own ports, and the kernel's settings
+ * in words. Strings from the kernel or /proc are UTF-8 already (owners.c and netns.c see to
  * it); jansson escapes them. */
 #include "status.h"
 
 #include "../collectors/diag_compat.h"
+#include "fields.h"
 #include "version.h"
 #include "../lib/utf8.h"
 
@@ -16,36 +18,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-const struct status_threshold status_thresholds[] = {
-#include "alert_thresholds.h"
-};
-const unsigned status_thresholds_count = sizeof(status_thresholds) / sizeof(status_thresholds[0]);
-
-const struct status_threshold *status_threshold_find(const char *name)
-{
-	for (unsigned i = 0; i < status_thresholds_count; i++)
-		if (strcmp(status_thresholds[i].name, name) == 0)
-			return &status_thresholds[i];
-	return NULL;
-}
-
-bool status_threshold_crossed(const char *name, double value)
-{
-	const struct status_threshold *t = status_threshold_find(name);
-
-	if (!t)
-		return false;
-	if (strcmp(t->op, ">") == 0)
-		return value > t->value;
-	if (strcmp(t->op, ">=") == 0)
-		return value >= t->value;
-	if (strcmp(t->op, "<") == 0)
-		return value < t->value;
-	if (strcmp(t->op, "<=") == 0)
-		return value <= t->value;
-	return value == t->value;
-}
 
 void status_duration_text(double seconds, char *out, size_t size)
 {
@@ -123,16 +95,18 @@ static bool is_loopback(uint8_t family, const uint8_t *addr)
 	return memcmp(addr, v4_mapped, 12) == 0 && addr[12] == 127;
 }
 
-/* {"alert": ..., "threshold": ..., "value": ...} for the namespace's list; the name of the
- * alert for the row's. */
-static void note_alert(struct builder *b, json_t *row_alerts, json_t *ns_alerts, const char *threshold,
-		       const char *alert, double value, const char *role, int port, bool other)
+/* {"alert": ..., "severity": ..., "threshold": ..., "value": ...} for the namespace's list;
+ * the name of the alert for the row's. */
+static void note_alert(struct builder *b, json_t *row_alerts, json_t *ns_alerts, enum threshold_id threshold,
+		       enum alert_id alert, double value, const char *role, int port, bool other)
 {
 	json_t *a = json_object();
 
-	append(b, row_alerts, json_string(alert));
-	put(b, a, "alert", json_string(alert));
-	put(b, a, "threshold", threshold ? json_string(threshold) : json_null());
+	append(b, row_alerts, json_string(fields_alerts[alert].name));
+	put(b, a, "alert", json_string(fields_alerts[alert].name));
+	put(b, a, "severity", json_string(fields_alerts[alert].severity));
+	put(b, a, "threshold", threshold != THRESHOLD_NONE ? json_string(fields_thresholds[threshold].name) :
+							      json_null());
 	put(b, a, "value", json_real(value));
 	if (role)
 		put(b, a, "role", json_string(role));
@@ -143,30 +117,66 @@ static void note_alert(struct builder *b, json_t *row_alerts, json_t *ns_alerts,
 	append(b, ns_alerts, a);
 }
 
-static bool check(struct builder *b, json_t *row_alerts, json_t *ns_alerts, const char *threshold,
+static bool check(struct builder *b, json_t *row_alerts, json_t *ns_alerts, enum threshold_id threshold,
 		  double value, const char *role, int port, bool other)
 {
-	const struct status_threshold *t = status_threshold_find(threshold);
-
-	if (!t || !status_threshold_crossed(threshold, value))
+	if (!fields_threshold_crossed(threshold, value))
 		return false;
-	note_alert(b, row_alerts, ns_alerts, threshold, t->alert, value, role, port, other);
+	note_alert(b, row_alerts, ns_alerts, threshold, fields_thresholds[threshold].alert, value, role,
+		   port, other);
 	return true;
 }
 
-static const char *const role_names[CLASSIFY_ROLES] = { "server", "client" };
+/* `value` at `key` of `obj`, or at "b" of its sub-object "a" for "a.b" (made on first use). */
+static void put_key(struct builder *b, json_t *obj, const char *key, json_t *value)
+{
+	const char *dot = strchr(key, '.');
+	char outer[32];
+	json_t *sub;
+
+	if (!dot) {
+		put(b, obj, key, value);
+		return;
+	}
+	snprintf(outer, sizeof(outer), "%.*s", (int)(dot - key), key);
+	sub = json_object_get(obj, outer);
+	if (!sub) {
+		sub = json_object();
+		put(b, obj, outer, sub);
+	}
+	if (!json_is_object(sub)) {
+		json_decref(value);
+		b->failed = true;
+		return;
+	}
+	put(b, sub, dot + 1, value);
+}
+
+/* Whether (port, not other) of target `t` is one the exporter itself listens on: only in the
+ * exporter's own network namespace (in another, the same number is someone else's). */
+static bool exporter_port(const struct snapshot *s, const struct target_result *t, const struct tcp_port *p)
+{
+	if (!t->self || p->other)
+		return false;
+	for (unsigned i = 0; i < s->self.n_self_ports && i < STATS_SELF_PORTS; i++)
+		if (s->self.self_ports[i] == p->port)
+			return true;
+	return false;
+}
 
 /* ---- one namespace ------------------------------------------------------------------------ */
 
-static json_t *listeners_json(struct builder *b, const struct tcp_result *tcp, json_t *ns_alerts)
+static json_t *listeners_json(struct builder *b, const struct snapshot *s, const struct target_result *t,
+			      json_t *ns_alerts)
 {
+	const struct tcp_result *tcp = t->tcp;
 	json_t *list = json_array();
-	unsigned n = tcp->n_ports[CLASSIFY_SERVER];
+	unsigned n = fields_named_ports(tcp, CLASSIFY_SERVER);
 
-	for (unsigned i = 0; i + 1 < n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		const struct tcp_port *port = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *l = &tcp->listeners[i];
-		json_t *o, *addresses, *queue, *alerts;
+		json_t *o, *addresses, *alerts;
 		/* Addresses past the first TCPAGG_LISTENER_ADDRESSES are not known: one of them
 		 * may be reachable from elsewhere. */
 		bool loopback_only = l->n_addresses > 0 && !l->more_addresses;
@@ -176,84 +186,115 @@ static json_t *listeners_json(struct builder *b, const struct tcp_result *tcp, j
 			continue; /* a port with connections only: in the ports table */
 		o = json_object();
 		addresses = json_array();
-		queue = json_object();
 		alerts = json_array();
 		put(b, o, "port", json_integer(port->port));
 		put(b, o, "expected", json_boolean(port->expected));
-		put(b, o, "up", json_boolean(l->sockets > 0));
+		put(b, o, fields_tcp[FIELD_LISTENER_UP_ROW].json, json_boolean(l->sockets > 0));
 		put(b, o, "sockets", json_integer(l->sockets));
-		put(b, queue, "length", uint_json(l->queue_length));
-		put(b, queue, "max", uint_json(l->queue_max));
-		put(b, queue, "fill", json_real(fill));
-		put(b, o, "accept_queue", queue);
+		put_key(b, o, fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].json, uint_json(l->queue_length));
+		put_key(b, o, fields_tcp[FIELD_LISTEN_QUEUE_MAX].json, uint_json(l->queue_max));
+		put_key(b, o, "accept_queue.fill", json_real(fill));
 		for (unsigned a = 0; a < l->n_addresses; a++) {
 			const struct tcpagg_listener_address *la = &l->addresses[a];
 			json_t *ao = json_object();
 			bool loopback = is_loopback(la->family, la->addr);
 
 			loopback_only &= loopback;
-			put(b, ao, "family", json_string(la->family == AF_INET6 ? "ipv6" : "ipv4"));
+			put(b, ao, "family", json_string(fields_family_of(la->family)));
 			put(b, ao, "address", address_json(la->family, la->addr));
 			put(b, ao, "loopback", json_boolean(loopback));
 			put(b, ao, "process", json_string(la->process));
 			append(b, addresses, ao);
 		}
-		put(b, o, "addresses", addresses);
+		put(b, o, fields_tcp[FIELD_LISTENER_INFO_ROW].json, addresses);
 		put(b, o, "loopback_only", json_boolean(loopback_only));
+		put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
 		if (port->expected && !l->sockets)
-			note_alert(b, alerts, ns_alerts, NULL, "TcpHealthListenerDown", 0, "server",
-				   port->port, false);
+			note_alert(b, alerts, ns_alerts, THRESHOLD_NONE, fields_tcp[FIELD_LISTENER_UP_ROW].alert, 0,
+				   fields_role_names[CLASSIFY_SERVER], port->port, false);
 		if (l->queue_max)
-			check(b, alerts, ns_alerts, "accept_queue_fill", fill, "server", port->port, false);
+			check(b, alerts, ns_alerts, fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].threshold, fill,
+			      fields_role_names[CLASSIFY_SERVER], port->port, false);
 		put(b, o, "alerts", alerts);
 		append(b, list, o);
 	}
 	return list;
 }
 
-static json_t *ports_json(struct builder *b, const struct tcp_result *tcp, json_t *ns_alerts)
+/* The document's fields of one (port, role) slot, row by row of the field table. */
+static void slot_fields(struct builder *b, json_t *o, const struct tcpagg_slot *c)
 {
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+
+		if (!row->json)
+			continue;
+		if (row->kind == FIELD_SLOT_STATES) {
+			json_t *states = json_object();
+			uint64_t total = 0;
+
+			for (unsigned st = 1; st <= TCPH_STATE_MAX; st++) {
+				const char *name = fields_state_name(st);
+
+				if (!name)
+					continue;
+				put(b, states, name, json_integer(c->states[st]));
+				total += c->states[st];
+			}
+			put(b, o, "sockets", uint_json(total));
+			put(b, o, row->json, states);
+		} else if (row->kind == FIELD_SLOT_U32 || row->kind == FIELD_SLOT_U64) {
+			put(b, o, row->json, uint_json(fields_value(c, row->kind, row->offset)));
+		}
+	}
+}
+
+/* The thresholds the field table judges one (port, role) slot by. */
+static void judge_slot(struct builder *b, json_t *alerts, json_t *ns_alerts, const struct tcp_port *port,
+		       int role)
+{
+	const struct tcpagg_slot *c = &port->counts;
+	const char *name = fields_role_names[role];
+
+	for (unsigned i = 0; i < fields_page_states_count; i++) {
+		const struct fields_state *st = &fields_page_states[i];
+
+		if (st->threshold != THRESHOLD_NONE && (!st->server_only || role == CLASSIFY_SERVER))
+			check(b, alerts, ns_alerts, st->threshold, c->states[st->state], name, port->port,
+			      port->other);
+	}
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+
+		if (row->kind != FIELD_SLOT_U32 && row->kind != FIELD_SLOT_U64)
+			continue;
+		if (row->judge == FIELD_NOT_JUDGED || row->threshold == THRESHOLD_NONE)
+			continue;
+		if (row->judge == FIELD_JUDGED_IF_RETRANSMITTING && c->retransmitting == 0)
+			continue;
+		check(b, alerts, ns_alerts, row->threshold, (double)fields_value(c, row->kind, row->offset),
+		      name, port->port, port->other);
+	}
+}
+
+static json_t *ports_json(struct builder *b, const struct snapshot *s, const struct target_result *t,
+			  json_t *ns_alerts)
+{
+	const struct tcp_result *tcp = t->tcp;
 	json_t *list = json_array();
 
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		for (unsigned i = 0; i < tcp->n_ports[r]; i++) {
 			const struct tcp_port *port = &tcp->ports[r][i];
-			const struct tcpagg_slot *c = &port->counts;
-			json_t *o = json_object(), *states = json_object(), *alerts = json_array();
-			uint64_t total = 0;
+			json_t *o = json_object(), *alerts = json_array();
 
-			put(b, o, "role", json_string(role_names[r]));
+			put(b, o, "role", json_string(fields_role_names[r]));
 			put(b, o, "port", port->other ? json_null() : json_integer(port->port));
 			put(b, o, "other", json_boolean(port->other));
 			put(b, o, "expected", json_boolean(port->expected));
-			for (unsigned s = 1; s <= TCPH_STATE_MAX; s++) {
-				const char *name = tcpagg_state_name(s);
-
-				if (!name)
-					continue;
-				put(b, states, name, json_integer(c->states[s]));
-				total += c->states[s];
-			}
-			put(b, o, "sockets", uint_json(total));
-			put(b, o, "states", states);
-			put(b, o, "retransmitting", json_integer(c->retransmitting));
-			put(b, o, "retransmit_backoff_max", json_integer(c->retransmit_backoff_max));
-			put(b, o, "keepalive", json_integer(c->keepalive));
-			put(b, o, "keepalive_probes_outstanding", uint_json(c->keepalive_probes));
-			put(b, o, "keepalive_probes_max", json_integer(c->keepalive_probes_max));
-			put(b, o, "unprotected_idle", json_integer(c->unprotected_idle));
-			check(b, alerts, ns_alerts, "close_wait_count", c->states[TCPH_CLOSE_WAIT],
-			      role_names[r], port->port, port->other);
-			if (r == CLASSIFY_SERVER)
-				check(b, alerts, ns_alerts, "syn_recv_count", c->states[TCPH_SYN_RECV],
-				      role_names[r], port->port, port->other);
-			if (c->retransmitting > 0)
-				check(b, alerts, ns_alerts, "retransmit_backoff", c->retransmit_backoff_max,
-				      role_names[r], port->port, port->other);
-			check(b, alerts, ns_alerts, "keepalive_probes_outstanding",
-			      (double)c->keepalive_probes, role_names[r], port->port, port->other);
-			check(b, alerts, ns_alerts, "unprotected_idle_connections", c->unprotected_idle,
-			      role_names[r], port->port, port->other);
+			put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
+			slot_fields(b, o, &port->counts);
+			judge_slot(b, alerts, ns_alerts, port, r);
 			put(b, o, "alerts", alerts);
 			append(b, list, o);
 		}
@@ -261,44 +302,23 @@ static json_t *ports_json(struct builder *b, const struct tcp_result *tcp, json_
 	return list;
 }
 
-static const struct {
-	const char *unit;
-	bool milliseconds; /* value is in ms: shown in seconds */
-	const char *description;
-} worst_kinds[TCPAGG_WORST_KINDS] = {
-	[TCPAGG_WORST_RETRANSMITTING] = { "retransmissions", false,
-		"Retransmitting into a silent peer: data in flight, unacknowledged; ranked by "
-		"consecutive retransmissions (back-off)." },
-	[TCPAGG_WORST_KEEPALIVE] = { "probes", false,
-		"Keepalive probes unanswered: an idle peer that stopped answering; ranked by probes "
-		"sent without reply." },
-	[TCPAGG_WORST_IDLE] = { "seconds", true,
-		"Unprotected idle: established, no keepalive, nothing in flight, silent past the "
-		"idle threshold; a dead peer here is never noticed. Ranked by silence." },
-	[TCPAGG_WORST_CLOSE_WAIT] = { "seconds", true,
-		"CLOSE_WAIT: the peer closed, the local process has not called close(); ranked by "
-		"time since the peer last sent data." },
-	[TCPAGG_WORST_SYN_RECV] = { "retransmissions", false,
-		"SYN_RECV: half-open connections waiting for the client's ACK; ranked by SYN-ACK "
-		"retransmissions." },
-};
-
 static json_t *connection_json(struct builder *b, const struct tcpagg_connection *c, unsigned kind)
 {
 	json_t *o = json_object();
-	const char *timer = tcpagg_timer_name(c->timer);
+	const char *timer = fields_timer_name(c->timer);
+	const char *state = fields_state_name(c->state);
 
-	put(b, o, "family", json_string(c->family == AF_INET6 ? "ipv6" : "ipv4"));
+	put(b, o, "family", json_string(fields_family_of(c->family)));
 	put(b, o, "local_address", address_json(c->family, c->saddr));
 	put(b, o, "local_port", json_integer(c->sport));
 	put(b, o, "remote_address", address_json(c->family, c->daddr));
 	put(b, o, "remote_port", json_integer(c->dport));
-	put(b, o, "state", json_string(tcpagg_state_name(c->state) ? tcpagg_state_name(c->state) : "unknown"));
-	put(b, o, "role", json_string(role_names[c->role < CLASSIFY_ROLES ? c->role : 0]));
+	put(b, o, "state", json_string(state ? state : "unknown"));
+	put(b, o, "role", json_string(fields_role_names[c->role < CLASSIFY_ROLES ? c->role : 0]));
 	put(b, o, "port", c->other ? json_null() : json_integer(c->port));
 	put(b, o, "other", json_boolean(c->other));
-	put(b, o, "value", worst_kinds[kind].milliseconds ? json_real((double)c->value / 1000.0) :
-							    uint_json(c->value));
+	put(b, o, "value", fields_worst[kind].milliseconds ? json_real((double)c->value / 1000.0) :
+							     uint_json(c->value));
 	put(b, o, "timer", json_string(timer ? timer : "unknown"));
 	put(b, o, "timer_expires_seconds", json_real(c->timer ? c->expires_ms / 1000.0 : 0));
 	/* idiag_retrans: retransmissions for the retransmit timer, unanswered probes for
@@ -323,8 +343,8 @@ static json_t *worst_json(struct builder *b, const struct tcp_result *tcp)
 		json_t *kind = json_object(), *list = json_array();
 
 		put(b, kind, "total", uint_json(w->total));
-		put(b, kind, "unit", json_string(worst_kinds[k].unit));
-		put(b, kind, "description", json_string(worst_kinds[k].description));
+		put(b, kind, "unit", json_string(fields_worst[k].unit));
+		put(b, kind, "description", json_string(fields_worst[k].description));
 		for (unsigned i = 0; i < w->n; i++)
 			append(b, list, connection_json(b, &w->top[i], k));
 		put(b, kind, "connections", list);
@@ -349,125 +369,167 @@ static double retransmission_budget(long retries, double rto_base)
 	return (double)((2L << thresh) - 1) * rto_base + (double)(retries - thresh) * rto_max;
 }
 
-static void explain(struct builder *b, json_t *list, const char *setting, long value, double seconds,
-		    const char *text)
-{
-	json_t *o = json_object();
+/* ---- the kernel's settings in words: one row per explained setting ----------------------- */
 
-	put(b, o, "setting", json_string(setting));
-	put(b, o, "value", json_integer(value));
-	put(b, o, "seconds", seconds >= 0 ? json_real(seconds) : json_null());
-	put(b, o, "text", json_string(text));
-	append(b, list, o);
+enum kernel_seconds {
+	SECONDS_NONE,	    /* null */
+	SECONDS_VALUE,	    /* the setting is a time in seconds */
+	SECONDS_BUDGET_200MS, /* a retransmission budget from an RTO of 200 ms */
+	SECONDS_BUDGET_1S,  /* ... from 1 s (handshakes) */
+	SECONDS_KEEPALIVE,  /* time + intvl * probes (has_keepalive_detection) */
+};
+
+/* The text's placeholders: %D the seconds as a duration, %V the setting's value, %H its
+ * second value, %N the size of the range, %W tw_reuse in words, %T, %I, %P the keepalive
+ * time, interval (as durations) and probes. */
+static const struct kernel_row {
+	enum sysctl_id id;
+	enum kernel_seconds seconds;
+	bool range; /* "value" is the size of the range %V-%H */
+	const char *text;
+} kernel_rows[] = {
+	{ SYSCTL_RETRIES2, SECONDS_BUDGET_200MS, false,
+	  "A dead peer with data in flight is noticed after about %D of retransmissions "
+	  "(net.ipv4.tcp_retries2 = %V; longer on slow paths); until then writes wait." },
+	{ SYSCTL_KEEPALIVE_TIME, SECONDS_KEEPALIVE, false,
+	  "A dead idle peer is noticed after %D, and only on sockets with SO_KEEPALIVE "
+	  "(tcp_keepalive_time %T, then %P probes %I apart); without keepalive, never." },
+	{ SYSCTL_SYN_RETRIES, SECONDS_BUDGET_1S, false,
+	  "connect() to a peer that does not answer gives up after %D (net.ipv4.tcp_syn_retries = %V)." },
+	{ SYSCTL_SYNACK_RETRIES, SECONDS_BUDGET_1S, false,
+	  "A half-open connection (SYN_RECV) whose client never completes the handshake is dropped "
+	  "after %D (net.ipv4.tcp_synack_retries = %V)." },
+	{ SYSCTL_FIN_TIMEOUT, SECONDS_VALUE, false,
+	  "An orphaned connection in FIN_WAIT2 is closed after %D (net.ipv4.tcp_fin_timeout)." },
+	{ SYSCTL_IP_LOCAL_PORT_RANGE, SECONDS_NONE, true,
+	  "Outgoing connections take local ports %V-%H: %N at once to one destination address and "
+	  "port, TIME_WAIT included (net.ipv4.ip_local_port_range)." },
+	{ SYSCTL_TW_REUSE, SECONDS_NONE, false,
+	  "Ports in TIME_WAIT are reused for new outgoing connections: %W (net.ipv4.tcp_tw_reuse = %V)." },
+	{ SYSCTL_SOMAXCONN, SECONDS_NONE, false,
+	  "An accept queue holds at most %V connections, whatever backlog listen() asks for "
+	  "(net.core.somaxconn)." },
+	{ SYSCTL_MAX_TW_BUCKETS, SECONDS_NONE, false,
+	  "At most %V sockets wait in TIME_WAIT; beyond that the kernel closes them at once "
+	  "(net.ipv4.tcp_max_tw_buckets)." },
+};
+
+static double kernel_seconds(const struct kernel_row *row, const struct sysctl_result *sys)
+{
+	long v = sys->values[row->id][0];
+
+	switch (row->seconds) {
+	case SECONDS_VALUE: return (double)v;
+	case SECONDS_BUDGET_200MS: return retransmission_budget(v, 0.2);
+	case SECONDS_BUDGET_1S: return retransmission_budget(v, 1);
+	case SECONDS_KEEPALIVE: return (double)sys->keepalive_detection_seconds;
+	default: return -1;
+	}
+}
+
+/* Expands the placeholders of `row->text` into `out`. */
+static void kernel_text(const struct kernel_row *row, const struct sysctl_result *sys, double seconds,
+			char *out, size_t size)
+{
+	const long *v = sys->values[row->id];
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (const char *p = row->text; *p && len + 1 < size; p++) {
+		char part[64];
+
+		if (*p != '%' || !p[1]) {
+			out[len++] = *p;
+			out[len] = '\0';
+			continue;
+		}
+		switch (*++p) {
+		case 'D': status_duration_text(seconds, part, sizeof(part)); break;
+		case 'V': snprintf(part, sizeof(part), "%ld", v[0]); break;
+		case 'H': snprintf(part, sizeof(part), "%ld", v[1]); break;
+		case 'N': snprintf(part, sizeof(part), "%ld", v[1] >= v[0] ? v[1] - v[0] + 1 : 0); break;
+		case 'W':
+			snprintf(part, sizeof(part), "%s", v[0] == 0 ? "never" : v[0] == 1 ? "yes" :
+				 v[0] == 2 ? "on loopback only" : "see the kernel's documentation");
+			break;
+		case 'T':
+			status_duration_text((double)sys->values[SYSCTL_KEEPALIVE_TIME][0], part, sizeof(part));
+			break;
+		case 'I':
+			status_duration_text((double)sys->values[SYSCTL_KEEPALIVE_INTVL][0], part, sizeof(part));
+			break;
+		case 'P': snprintf(part, sizeof(part), "%ld", sys->values[SYSCTL_KEEPALIVE_PROBES][0]); break;
+		default: snprintf(part, sizeof(part), "%%%c", *p); break;
+		}
+		len += (size_t)snprintf(out + len, size - len, "%s", part);
+		if (len >= size)
+			len = size - 1;
+	}
+}
+
+/* "net.ipv4.tcp_retries2" for "net/ipv4/tcp_retries2". */
+static void setting_name(enum sysctl_id id, char *name, size_t size)
+{
+	snprintf(name, size, "%s", sysctl_settings[id].path);
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '.';
 }
 
 static json_t *kernel_json(struct builder *b, const struct sysctl_result *sys)
 {
 	json_t *o = json_object(), *settings = json_object(), *explained = json_array();
-	char text[400], d1[48], d2[48], d3[48];
+	char name[128], text[400];
 
 	for (unsigned i = 0; i < SYSCTL_COUNT; i++) {
-		char name[128];
-
 		if (!sys->present[i])
 			continue;
-		snprintf(name, sizeof(name), "%s", sysctl_settings[i].path);
-		for (char *p = name; *p; p++)
-			if (*p == '/')
-				*p = '.';
+		setting_name(i, name, sizeof(name));
 		if (sysctl_settings[i].n_values == 2)
 			put(b, settings, name, json_pack("[I,I]", (json_int_t)sys->values[i][0],
 							 (json_int_t)sys->values[i][1]));
 		else
 			put(b, settings, name, json_integer(sys->values[i][0]));
 	}
-	if (sys->present[SYSCTL_RETRIES2]) {
-		double t = retransmission_budget(sys->values[SYSCTL_RETRIES2][0], 0.2);
+	for (unsigned i = 0; i < sizeof(kernel_rows) / sizeof(kernel_rows[0]); i++) {
+		const struct kernel_row *row = &kernel_rows[i];
+		const long *v = sys->values[row->id];
+		double seconds;
+		json_t *e;
 
-		status_duration_text(t, d1, sizeof(d1));
-		snprintf(text, sizeof(text),
-			 "A dead peer with data in flight is noticed after about %s of retransmissions "
-			 "(net.ipv4.tcp_retries2 = %ld; longer on slow paths); until then writes wait.",
-			 d1, sys->values[SYSCTL_RETRIES2][0]);
-		explain(b, explained, "net.ipv4.tcp_retries2", sys->values[SYSCTL_RETRIES2][0], t, text);
-	}
-	if (sys->has_keepalive_detection) {
-		status_duration_text((double)sys->keepalive_detection_seconds, d1, sizeof(d1));
-		status_duration_text((double)sys->values[SYSCTL_KEEPALIVE_TIME][0], d2, sizeof(d2));
-		status_duration_text((double)sys->values[SYSCTL_KEEPALIVE_INTVL][0], d3, sizeof(d3));
-		snprintf(text, sizeof(text),
-			 "A dead idle peer is noticed after %s, and only on sockets with SO_KEEPALIVE "
-			 "(tcp_keepalive_time %s, then %ld probes %s apart); without keepalive, never.",
-			 d1, d2, sys->values[SYSCTL_KEEPALIVE_PROBES][0], d3);
-		explain(b, explained, "net.ipv4.tcp_keepalive_time", sys->values[SYSCTL_KEEPALIVE_TIME][0],
-			(double)sys->keepalive_detection_seconds, text);
-	}
-	if (sys->present[SYSCTL_SYN_RETRIES]) {
-		double t = retransmission_budget(sys->values[SYSCTL_SYN_RETRIES][0], 1);
-
-		status_duration_text(t, d1, sizeof(d1));
-		snprintf(text, sizeof(text),
-			 "connect() to a peer that does not answer gives up after %s "
-			 "(net.ipv4.tcp_syn_retries = %ld).", d1, sys->values[SYSCTL_SYN_RETRIES][0]);
-		explain(b, explained, "net.ipv4.tcp_syn_retries", sys->values[SYSCTL_SYN_RETRIES][0], t, text);
-	}
-	if (sys->present[SYSCTL_SYNACK_RETRIES]) {
-		double t = retransmission_budget(sys->values[SYSCTL_SYNACK_RETRIES][0], 1);
-
-		status_duration_text(t, d1, sizeof(d1));
-		snprintf(text, sizeof(text),
-			 "A half-open connection (SYN_RECV) whose client never completes the handshake "
-			 "is dropped after %s (net.ipv4.tcp_synack_retries = %ld).", d1,
-			 sys->values[SYSCTL_SYNACK_RETRIES][0]);
-		explain(b, explained, "net.ipv4.tcp_synack_retries", sys->values[SYSCTL_SYNACK_RETRIES][0],
-			t, text);
-	}
-	if (sys->present[SYSCTL_FIN_TIMEOUT]) {
-		status_duration_text((double)sys->values[SYSCTL_FIN_TIMEOUT][0], d1, sizeof(d1));
-		snprintf(text, sizeof(text),
-			 "An orphaned connection in FIN_WAIT2 is closed after %s (net.ipv4.tcp_fin_timeout).", d1);
-		explain(b, explained, "net.ipv4.tcp_fin_timeout", sys->values[SYSCTL_FIN_TIMEOUT][0],
-			(double)sys->values[SYSCTL_FIN_TIMEOUT][0], text);
-	}
-	if (sys->present[SYSCTL_IP_LOCAL_PORT_RANGE]) {
-		long low = sys->values[SYSCTL_IP_LOCAL_PORT_RANGE][0], high = sys->values[SYSCTL_IP_LOCAL_PORT_RANGE][1];
-
-		snprintf(text, sizeof(text),
-			 "Outgoing connections take local ports %ld-%ld: %ld at once to one destination "
-			 "address and port, TIME_WAIT included (net.ipv4.ip_local_port_range).",
-			 low, high, high >= low ? high - low + 1 : 0);
-		explain(b, explained, "net.ipv4.ip_local_port_range", high >= low ? high - low + 1 : 0, -1, text);
-	}
-	if (sys->present[SYSCTL_TW_REUSE]) {
-		long v = sys->values[SYSCTL_TW_REUSE][0];
-
-		snprintf(text, sizeof(text),
-			 "Ports in TIME_WAIT are reused for new outgoing connections: %s "
-			 "(net.ipv4.tcp_tw_reuse = %ld).", v == 0 ? "never" : v == 1 ? "yes" :
-			 v == 2 ? "on loopback only" : "see the kernel's documentation", v);
-		explain(b, explained, "net.ipv4.tcp_tw_reuse", v, -1, text);
-	}
-	if (sys->present[SYSCTL_SOMAXCONN]) {
-		snprintf(text, sizeof(text),
-			 "An accept queue holds at most %ld connections, whatever backlog listen() "
-			 "asks for (net.core.somaxconn).", sys->values[SYSCTL_SOMAXCONN][0]);
-		explain(b, explained, "net.core.somaxconn", sys->values[SYSCTL_SOMAXCONN][0], -1, text);
-	}
-	if (sys->present[SYSCTL_MAX_TW_BUCKETS]) {
-		snprintf(text, sizeof(text),
-			 "At most %ld sockets wait in TIME_WAIT; beyond that the kernel closes them at "
-			 "once (net.ipv4.tcp_max_tw_buckets).", sys->values[SYSCTL_MAX_TW_BUCKETS][0]);
-		explain(b, explained, "net.ipv4.tcp_max_tw_buckets", sys->values[SYSCTL_MAX_TW_BUCKETS][0],
-			-1, text);
+		if (row->seconds == SECONDS_KEEPALIVE ? !sys->has_keepalive_detection : !sys->present[row->id])
+			continue;
+		seconds = kernel_seconds(row, sys);
+		kernel_text(row, sys, seconds, text, sizeof(text));
+		setting_name(row->id, name, sizeof(name));
+		e = json_object();
+		put(b, e, "setting", json_string(name));
+		put(b, e, "value", json_integer(row->range ? (v[1] >= v[0] ? v[1] - v[0] + 1 : 0) : v[0]));
+		put(b, e, "seconds", seconds >= 0 ? json_real(seconds) : json_null());
+		put(b, e, "text", json_string(text));
+		append(b, explained, e);
 	}
 	put(b, o, "settings", settings);
 	put(b, o, "explained", explained);
 	return o;
 }
 
-static json_t *namespace_json(struct builder *b, const struct collectors_result *data,
-			      const struct target_result *t)
+/* The per-family and per-role counts of the scan, under their rows' keys. */
+static void scan_counts(struct builder *b, json_t *tj, const struct tcp_result *tcp)
 {
+	json_t *scanned = json_object(), *folded = json_object();
+
+	for (int f = 0; f < TCPAGG_FAMILIES; f++)
+		put(b, scanned, fields_family_names[f], uint_json(tcp->sockets_scanned[f]));
+	for (int r = 0; r < CLASSIFY_ROLES; r++)
+		put(b, folded, fields_role_names[r], uint_json(tcp->folded[r]));
+	put(b, tj, fields_tcp[FIELD_SOCKETS_SCANNED_ROW].json, scanned);
+	put(b, tj, fields_tcp[FIELD_PORTS_FOLDED_ROW].json, folded);
+}
+
+static json_t *namespace_json(struct builder *b, const struct snapshot *s, const struct target_result *t)
+{
+	const struct collectors_result *data = &s->data;
 	json_t *o = json_object(), *alerts = json_array(), *ns_row_alerts = json_array();
 	json_t *counters = json_object();
 	const struct tcp_result *tcp = t->tcp;
@@ -479,13 +541,10 @@ static json_t *namespace_json(struct builder *b, const struct collectors_result 
 		json_t *tj = json_object();
 		uint64_t tw_client = 0;
 
-		put(b, tj, "sockets_scanned", json_pack("{s:I,s:I}", "ipv4", (json_int_t)tcp->sockets_scanned[TCPAGG_IPV4],
-							"ipv6", (json_int_t)tcp->sockets_scanned[TCPAGG_IPV6]));
-		put(b, tj, "ports_folded", json_pack("{s:I,s:I}", "server", (json_int_t)tcp->folded[CLASSIFY_SERVER],
-						     "client", (json_int_t)tcp->folded[CLASSIFY_CLIENT]));
+		scan_counts(b, tj, tcp);
 		put(b, tj, "ephemeral_port_range", json_pack("[i,i]", tcp->eph_low, tcp->eph_high));
-		put(b, tj, "listeners", listeners_json(b, tcp, alerts));
-		put(b, tj, "ports", ports_json(b, tcp, alerts));
+		put(b, tj, "listeners", listeners_json(b, s, t, alerts));
+		put(b, tj, "ports", ports_json(b, s, t, alerts));
 		put(b, tj, "worst_connections", worst_json(b, tcp));
 		for (unsigned i = 0; i < tcp->n_ports[CLASSIFY_CLIENT]; i++)
 			tw_client += tcp->ports[CLASSIFY_CLIENT][i].counts.states[TCPH_TIME_WAIT];
@@ -495,12 +554,13 @@ static json_t *namespace_json(struct builder *b, const struct collectors_result 
 				     t->sysctl.values[SYSCTL_IP_LOCAL_PORT_RANGE][0] + 1;
 
 			if (range > 0)
-				check(b, ns_row_alerts, alerts, "time_wait_port_range_ratio",
-				      (double)tw_client / (double)range, "client", -1, false);
+				check(b, ns_row_alerts, alerts, THRESHOLD_time_wait_port_range_ratio,
+				      (double)tw_client / (double)range, fields_role_names[CLASSIFY_CLIENT], -1,
+				      false);
 		}
 		for (int r = 0; r < CLASSIFY_ROLES; r++)
-			check(b, ns_row_alerts, alerts, "folded_sockets", (double)tcp->folded[r], role_names[r],
-			      -1, false);
+			check(b, ns_row_alerts, alerts, fields_tcp[FIELD_PORTS_FOLDED_ROW].threshold,
+			      (double)tcp->folded[r], fields_role_names[r], -1, false);
 		put(b, o, "tcp", tj);
 	} else {
 		put(b, o, "tcp", json_null());
@@ -534,6 +594,7 @@ json_t *status_document(const struct snapshot *s)
 	struct builder b = { false };
 	json_t *doc = json_object(), *exporter = json_object(), *scan = json_object();
 	json_t *collectors = json_array(), *thresholds = json_array(), *namespaces = json_array();
+	json_t *self_ports = json_array();
 	char host[256];
 	double seconds = 0;
 
@@ -545,6 +606,10 @@ json_t *status_document(const struct snapshot *s)
 	put(&b, exporter, "version", json_string(TCPH_VERSION));
 	put(&b, exporter, "revision", json_string(TCPH_REVISION));
 	put(&b, exporter, "hostname", json_string(host));
+	for (unsigned i = 0; i < s->self.n_self_ports && i < STATS_SELF_PORTS; i++)
+		append(&b, self_ports, json_integer(s->self.self_ports[i]));
+	put(&b, exporter, "web_listen_ports", self_ports);
+	put(&b, exporter, "status_exclude_self", json_boolean(s->self.status_exclude_self));
 	put(&b, doc, "exporter", exporter);
 
 	for (unsigned i = 0; i < collectors_count; i++) {
@@ -571,11 +636,13 @@ json_t *status_document(const struct snapshot *s)
 	put(&b, doc, "scan", scan);
 	put(&b, doc, "collectors", collectors);
 
-	for (unsigned i = 0; i < status_thresholds_count; i++) {
-		const struct status_threshold *t = &status_thresholds[i];
+	for (unsigned i = 0; i < THRESHOLDS_COUNT; i++) {
+		const struct fields_threshold *t = &fields_thresholds[i];
+		const struct fields_alert *a = &fields_alerts[t->alert];
 
-		append(&b, thresholds, json_pack("{s:s,s:s,s:s,s:f,s:s}", "name", t->name, "alert", t->alert,
-						 "op", t->op, "value", t->value, "for", t->for_duration));
+		append(&b, thresholds, json_pack("{s:s,s:s,s:s,s:f,s:s,s:s}", "name", t->name, "alert", a->name,
+						 "op", t->op, "value", t->value, "for", a->for_duration,
+						 "severity", a->severity));
 	}
 	put(&b, doc, "thresholds", thresholds);
 
@@ -598,7 +665,7 @@ json_t *status_document(const struct snapshot *s)
 		put(&b, doc, "owners", json_null());
 
 	for (unsigned t = 0; t < data->n_targets; t++)
-		append(&b, namespaces, namespace_json(&b, data, &data->targets[t]));
+		append(&b, namespaces, namespace_json(&b, s, &data->targets[t]));
 	put(&b, doc, "namespaces", namespaces);
 	if (b.failed) {
 		json_decref(doc);

@@ -2,10 +2,12 @@
  * /api/v1/status show, as one JSON tree (jansson).
  *
  * Built from the snapshot alone, so the page, the JSON and /metrics agree by construction;
- * the page is rendered from this same tree (render_html.c), never from the snapshot. The
- * document also carries the judgements the views share: which of the alert rules'
- * thresholds (dashboards/prometheus/alerts.rules.yml) a value crosses, and the kernel's
- * settings in words. docs/status-api.md describes the schema. */
+ * the page is rendered from this same tree (render_html.c), never from the snapshot. Its
+ * tcp fields follow the views' field table (fields.h). The document also carries the
+ * judgements the views share: which of the alert rules' thresholds
+ * (dashboards/prometheus/alerts.rules.yml, through fields.h) a value crosses, which ports
+ * are the exporter's own, and the kernel's settings in words. docs/status-api.md describes
+ * the schema. */
 #ifndef TCPH_STATUS_H
 #define TCPH_STATUS_H
 
@@ -15,23 +17,6 @@
 #include <stddef.h>
 
 #define STATUS_SCHEMA "tcp_health_exporter/status/v1"
-
-/* One threshold of the alert rules (generated from the rules file at build time). */
-struct status_threshold {
-	const char *name;  /* its "# threshold: NAME" marker */
-	const char *alert; /* the rule */
-	const char *op;	   /* ">", ">=", ... */
-	double value;
-	const char *for_duration; /* the rule's for: */
-};
-
-extern const struct status_threshold status_thresholds[];
-extern const unsigned status_thresholds_count;
-
-/* The threshold called `name`, or NULL. */
-const struct status_threshold *status_threshold_find(const char *name);
-/* Whether `value` crosses threshold `name` (false for an unknown name). */
-bool status_threshold_crossed(const char *name, double value);
 
 /* "2 h 11 min 15 s", "15 min 25 s", "45 s", "200 ms": a duration for people. */
 void status_duration_text(double seconds, char *out, size_t size);

@@ -524,7 +524,19 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
 
     # -- the page: ports table --
     table = select(part, "table.ports")
-    expected_rows = {k: p for k, p in json_ports.items() if p["sockets"] or p["expected"]}
+    # --web.status.exclude-self (default): the exporter's own ports are marked in the JSON
+    # and left out of the page's table, which says so in one line.
+    exclude = doc["exporter"].get("status_exclude_self", False)
+    hidden = {k for k, p in json_ports.items() if exclude and p.get("exporter_port")}
+    expected_rows = {k: p for k, p in json_ports.items() if (p["sockets"] or p["expected"]) and k not in hidden}
+    note = select(part, "p.self-hidden")
+    want_note = " ".join(sorted({k[1] for k in hidden}, key=int))
+    got_note = note[0].attrs.get("data-ports") if note else ""
+    if len(note) > 1 or got_note != want_note:
+        r.fail("%s: p.self-hidden data-ports %r, JSON's hidden exporter ports %r" % (name, got_note, want_note))
+    else:
+        r.ok("%s: the exporter's own ports hidden from table.ports: %r (exclude-self %s)" % (name, want_note, exclude))
+    severity = {t["alert"]: t["severity"] for t in doc["thresholds"]}
     if not table:
         if expected_rows:
             r.fail("%s: no table.ports on the page, JSON has %d rows to show" % (name, len(expected_rows)))
@@ -560,6 +572,9 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
                 want_hot = alert_of[field] if alert_of.get(field) in p["alerts"] else None
                 if hot != want_hot:
                     r.fail("%s: page %s %s column %r: data-alert %s, JSON alerts %s" % (name, key[0], key[1], h, hot, p["alerts"]))
+                elif hot and td.attrs.get("class") != "alert " + severity[hot]:
+                    r.fail("%s: page %s %s column %r: class %r, %s is %s in the rules" % (
+                        name, key[0], key[1], h, td.attrs.get("class"), hot, severity[hot]))
                 highlighted += hot is not None
             cells += 1
         if seen != set(expected_rows):

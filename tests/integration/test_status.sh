@@ -14,12 +14,22 @@
 #   1. tiles and listeners: down, up with its process, loopback only
 #   2. the dead peer and CLOSE_WAIT in the worst connections (JSON and page)
 #   3. HTTP: content types, HEAD, 404, 405, basic auth
-#   4. screenshots, 1280x800 and 390x844, kept in build/artifacts/ (before the HTML-named
-#      processes exist, once the dead peer's back-off crosses the alert threshold)
+#   1. also: the exporter's own port 19700 marked in the JSON and hidden from the page's
+#      per-port table with a one-line note (--web.status.exclude-self, the default); the
+#      critical TcpHealthListenerDown in red, the role legend
+#   2. also: warnings in yellow (keepalive probes), info in blue (unprotected idle)
+#   4. screenshots, 1280x800 and 390x844, kept in build/artifacts/, and 1280x2200 written to
+#      docs/status-page.png (README's picture, so it always shows this version): the page
+#      then shows the version, a red critical alert, the legend and the hidden-port note
+#      (before the HTML-named processes exist, once the dead peer's back-off crosses the
+#      alert threshold)
 #   5. HTML process names in Chromium's DOM: no injected element, text intact; JSON intact
 #   6. one snapshot through /metrics, the JSON and the page agrees number for number
 #      (status_check.py agree)
-#   7. --netns=NAMES: one JSON entry and one page section per namespace; agreement there
+#   7. --netns=NAMES: one JSON entry and one page section per namespace; agreement there;
+#      only the exporter's own namespace has its port hidden (the peer listens on the same
+#      number, which is not ours)
+#   8. --no-web.status.exclude-self: the exporter's port shown on the page, still marked
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
 it_begin nft jq python3 chromium od
@@ -29,6 +39,9 @@ it_begin nft jq python3 chromium od
 PORT=19700       # the exporter under test
 AUTH_PORT=19701  # the same with basic auth
 NAMES_PORT=19702 # the same with --netns=host,peer
+NOEX_PORT=19703  # the same with --no-web.status.exclude-self
+DOCS_PNG=$IT_ROOT/docs/status-page.png
+VERSION=$(cat "$IT_ROOT/VERSION") || die "cannot read VERSION"
 BASE=http://127.0.0.1:$PORT
 CHECK=$IT_DIR/status_check.py
 ARTIFACTS=$IT_ROOT/build/artifacts
@@ -180,6 +193,42 @@ assert_eq "7100: the page's alert list names it" 1 \
 	"$(q "$H" 'li[data-alert=TcpHealthListenerDown]' text | grep -c 'port 7100$' || true)"
 assert_eq "7100: the listeners row is marked down" DOWN "$(q "$H" 'table.listeners tr[data-port=7100] b' text)"
 assert_metric "$IT_TMP/s1.prom" 'tcp_health_listener_up{port="7100"}' 0
+assert_eq "7100: TcpHealthListenerDown is critical in the JSON" critical \
+	"$(jqr "$J" '.namespaces[0].alerts[] | select(.alert == "TcpHealthListenerDown") | .severity')"
+assert_eq "7100: the alert list shows it red (data-severity, class)" "critical critical" \
+	"$(q "$H" 'li[data-alert=TcpHealthListenerDown]' attr:data-severity) $(q "$H" 'li[data-alert=TcpHealthListenerDown]' attr:class)"
+assert_eq "7100: in the red banner" 1 "$(q "$H" 'div.banner.bad li[data-alert=TcpHealthListenerDown]' count)"
+assert_eq "7100: the tile is red (critical)" "critical" "$(q "$H" 'div.tile[data-port=7100]' attr:data-severity)"
+assert_eq "7100: the listeners row's state cell is red" "alert critical" \
+	"$(q "$H" 'table.listeners tr[data-port=7100] td[data-alert=TcpHealthListenerDown]' attr:class)"
+assert_contains "the page's style colours critical cells red, warnings yellow" "$H" \
+	'td.alert.critical{background:#ffcdd2;color:#8e0000}'
+assert_contains "the page's style colours warnings yellow" "$H" 'td.alert.warning{background:#fff3c4;color:#6d4c00}'
+assert_eq "the role legend, once" 1 "$(q "$H" 'p#role-legend' count)"
+assert_eq "the role legend explains server and client" \
+	"Role — server: the local port is a listening or expected port; client: the remote service port of an outgoing connection." \
+	"$(q "$H" 'p#role-legend' text)"
+
+# --web.status.exclude-self (the default): the exporter's own port, whose scrape
+# connections would fill the table, is marked in the JSON and left out of the page's.
+assert_eq "exporter.web_listen_ports, status_exclude_self" "[$PORT] true" \
+	"$(jq -c '.exporter.web_listen_ports' "$J") $(jqr "$J" .exporter.status_exclude_self)"
+assert_eq "ports[]: the exporter's port marked exporter_port (server row)" true \
+	"$(jqr "$J" ".namespaces[0].tcp.ports[] | select(.role == \"server\" and .port == $PORT) | .exporter_port")"
+assert_eq "ports[]: only rows of port $PORT are marked" "$PORT" \
+	"$(jqr "$J" '[.namespaces[0].tcp.ports[] | select(.exporter_port) | .port] | unique | map(tostring) | join(" ")')"
+assert_eq "ports[]: 7101 is not marked" false \
+	"$(jqr "$J" '.namespaces[0].tcp.ports[] | select(.role == "server" and .port == 7101) | .exporter_port')"
+assert_eq "listeners[]: $PORT marked exporter_port" true "$(jqr "$J" "$L | select(.port == $PORT) | .exporter_port")"
+assert_eq "the page: no table.ports row for $PORT" 0 "$(q "$H" "table.ports tr[data-port=$PORT]" count)"
+assert_eq "the page: a table.ports row for 7101" 1 "$(q "$H" 'table.ports tr[data-role=server][data-port=7101]' count)"
+assert_eq "the page: one line says port $PORT is hidden" "$PORT" "$(q "$H" 'p.self-hidden' attr:data-ports)"
+if q "$H" 'p.self-hidden' text | grep -q -- "port $PORT, this exporter's own.*--no-web.status.exclude-self shows them"; then
+	ok "the note names the port and the flag that shows it: $(q "$H" 'p.self-hidden' text)"
+else
+	fail "the note: '$(q "$H" 'p.self-hidden' text)'"
+fi
+assert_eq "the page: $PORT still in the listening ports table" 1 "$(q "$H" "table.listeners tr[data-port=$PORT]" count)"
 
 assert_eq "7101: tile data-state" up "$(q "$H" 'div.tile[data-port=7101]' attr:data-state)"
 assert_eq "7101: tile span.proc" svc_known "$(q "$H" 'div.tile[data-port=7101] span.proc' text)"
@@ -252,6 +301,14 @@ assert_eq "the page: unprotected idle cell of client 7002 highlighted" TcpHealth
 	"$(q "$H" 'table.ports tr[data-role=client][data-port=7002] td[data-alert]' attr:data-alert)"
 assert_eq "the page: keepalive probes cell of client 7000 highlighted" TcpHealthKeepaliveProbesUnanswered \
 	"$(q "$H" 'table.ports tr[data-role=client][data-port=7000] td[data-alert]' attr:data-alert)"
+assert_eq "the page: that warning is yellow (class)" "alert warning" \
+	"$(q "$H" 'table.ports tr[data-role=client][data-port=7000] td[data-alert]' attr:class)"
+assert_eq "the page: the alert list shows the warning yellow" "warning warning" \
+	"$(q "$H" 'li[data-alert=TcpHealthKeepaliveProbesUnanswered]' attr:data-severity | head -n 1) $(q "$H" 'li[data-alert=TcpHealthKeepaliveProbesUnanswered]' attr:class | head -n 1)"
+assert_eq "the page: the unprotected idle cell is info (blue)" "alert info" \
+	"$(q "$H" 'table.ports tr[data-role=client][data-port=7002] td[data-alert]' attr:class)"
+assert_eq "JSON: the rules' severities in thresholds[]" "warning info" \
+	"$(jqr "$J" '[.thresholds[] | select(.name == "keepalive_probes_outstanding" or .name == "unprotected_idle_connections") | .severity] | join(" ")')"
 
 # ---- 3 ------------------------------------------------------------------------------------
 section "3. HTTP: content types, HEAD, 404, 405, basic auth"
@@ -300,13 +357,20 @@ section "4. screenshots (build/artifacts)"
 # page shows it (the page reuses a snapshot younger than 5 s).
 wait_backoff 5 20
 mkdir -p "$ARTIFACTS"
-# 1280x2200: the whole page (every section) for README's picture (docs/status-page.png).
+# 1280x2200: the whole page (every section), README's picture: written to
+# docs/status-page.png on every run, so that it shows the current version. What it shows is
+# checked in the DOM Chromium renders from the same snapshot (the page reuses one younger
+# than 5 s, so the screenshot and the dump below see one scan).
 for size in 1280x800 390x844 1280x2200; do
 	png=$ARTIFACTS/status-$size.png
 	rm -f "$png"
 	scrape "$host" "$BASE/metrics" "$IT_TMP/shot.prom" || die "scrape failed"
 	browser "$host" --hide-scrollbars --window-size="${size/x/,}" --screenshot="$png" "$BASE/" >/dev/null ||
 		fail "chromium --screenshot at $size exited with $?"
+	if [ "$size" = 1280x2200 ]; then
+		browser "$host" --dump-dom "$BASE/" >"$IT_TMP/shot-dom.html" || fail "chromium --dump-dom exited with $?"
+		cp "$png" "$DOCS_PNG" || fail "cannot write $DOCS_PNG"
+	fi
 	bytes=$(stat -c %s "$png" 2>/dev/null || echo 0)
 	magic=$(od -An -tx1 -N8 "$png" 2>/dev/null | tr -d ' \n')
 	if [ "$magic" = 89504e470d0a1a0a ] && [ "$bytes" -gt 10240 ]; then
@@ -315,6 +379,19 @@ for size in 1280x800 390x844 1280x2200; do
 		fail "screenshot $size: $png: magic '$magic', $bytes bytes"
 	fi
 done
+
+S=$IT_TMP/shot-dom.html
+if q "$S" 'header#top p.meta' text | grep -qF "tcp_health_exporter $VERSION"; then
+	ok "README's picture: the page shows tcp_health_exporter $VERSION"
+else
+	fail "README's picture: the header does not show version $VERSION: $(q "$S" 'header#top p.meta' text)"
+fi
+assert_eq "README's picture: a red critical alert (TcpHealthListenerDown on 7100)" "critical 7100" \
+	"$(q "$S" 'div.banner.bad li[data-alert=TcpHealthListenerDown]' attr:data-severity) $(q "$S" 'div.tile.critical' attr:data-port)"
+assert_eq "README's picture: the role legend" 1 "$(q "$S" 'p#role-legend' count)"
+assert_eq "README's picture: the hidden-port note" "$PORT" "$(q "$S" 'p.self-hidden' attr:data-ports)"
+assert_eq "README's picture: $DOCS_PNG is the 1280x2200 screenshot" "$(cksum <"$ARTIFACTS/status-1280x2200.png")" \
+	"$(cksum <"$DOCS_PNG" 2>/dev/null)"
 
 # ---- 5 ------------------------------------------------------------------------------------
 section "5. process names that are HTML"
@@ -410,7 +487,10 @@ assert_eq "the page: client 7001's retransmitting and back-off cells highlighted
 
 # ---- 7 ------------------------------------------------------------------------------------
 section "7. --netns=NAMES: one entry and one section per namespace"
-exporter_start names "$host" "$SERVER_BIN" "127.0.0.1:$NAMES_PORT" "--netns=$host,$peer" --listen-ports=7101
+# The peer listens on the exporter's port number too: that one is not the exporter's.
+sockstate_start peer_same_port "$peer" listen 0.0.0.0 "$NAMES_PORT" 16
+exporter_start names "$host" "$SERVER_BIN" "127.0.0.1:$NAMES_PORT" "--netns=$host,$peer" --listen-ports=7101 \
+	--web.status.exclude-self
 fetch_views names "$host" "$NAMES_PORT"
 J=$IT_TMP/names.json
 H=$IT_TMP/names.html
@@ -420,14 +500,37 @@ assert_eq "namespaces[].netns" "$want" "$(jqr "$J" '.namespaces[].netns' | sort 
 assert_eq "the page's details.ns[data-netns]" "$want" "$(q "$H" 'details.ns' attr:data-netns | sort | tr '\n' ' ')"
 assert_eq "netns.found, netns.scanned" "2 2" "$(jqr "$J" '"\(.netns.found) \(.netns.scanned)"')"
 # shellcheck disable=SC2016 # $ns is jq's
-assert_eq "peer: its listeners" "7000 7001 7002 7101" \
+assert_eq "peer: its listeners" "7000 7001 7002 7101 $NAMES_PORT" \
 	"$(jqr "$J" --arg ns "$peer" '[.namespaces[] | select(.netns == $ns) | .tcp.listeners[].port] | sort | map(tostring) | join(" ")')"
 assert_eq "peer: 7101 expected and down (tile)" down "$(q "$H" "details.ns[data-netns=$peer] div.tile[data-port=7101]" attr:data-state)"
 assert_eq "host: 7101 up (tile), its process" "up svc_known" \
 	"$(q "$H" "details.ns[data-netns=$host] div.tile[data-port=7101]" attr:data-state) $(q "$H" "details.ns[data-netns=$host] div.tile[data-port=7101] span.proc" text)"
 assert_eq "host: the retransmitting connection in its section" 1 \
 	"$(q "$H" "details.ns[data-netns=$host] table.worst[data-kind=retransmitting] td.remote" text | grep -cFx 198.18.0.2:7001 || true)"
+# shellcheck disable=SC2016 # $ns is jq's
+assert_eq "host: its $NAMES_PORT (the exporter's) marked, the peer's not" "true false" \
+	"$(jqr "$J" --arg h "$host" --arg p "$peer" "[(.namespaces[] | select(.netns == \$h) | .tcp.ports[] | select(.role == \"server\" and .port == $NAMES_PORT) | .exporter_port), (.namespaces[] | select(.netns == \$p) | .tcp.ports[] | select(.role == \"server\" and .port == $NAMES_PORT) | .exporter_port)] | map(tostring) | join(\" \")")"
+assert_eq "host: $NAMES_PORT hidden from its table, with the note" "0 $NAMES_PORT" \
+	"$(q "$H" "details.ns[data-netns=$host] table.ports tr[data-port=$NAMES_PORT]" count) $(q "$H" "details.ns[data-netns=$host] p.self-hidden" attr:data-ports)"
+assert_eq "peer: its own $NAMES_PORT shown, no note" "1 0" \
+	"$(q "$H" "details.ns[data-netns=$peer] table.ports tr[data-role=server][data-port=$NAMES_PORT]" count) $(q "$H" "details.ns[data-netns=$peer] p.self-hidden" count)"
 pycheck agree "$IT_TMP/names.prom" "$J" "$H"
 stop_clean names
+
+# ---- 8 ------------------------------------------------------------------------------------
+section "8. --no-web.status.exclude-self: the exporter's own port on the page"
+exporter_start noex "$host" "$SERVER_BIN" "127.0.0.1:$NOEX_PORT" --netns=self --listen-ports=7101 \
+	--no-web.status.exclude-self
+scrape "$host" "http://127.0.0.1:$NOEX_PORT/metrics" "$IT_TMP/noex0.prom" || die "GET /metrics failed"
+fetch_views noex "$host" "$NOEX_PORT"
+J=$IT_TMP/noex.json
+H=$IT_TMP/noex.html
+assert_eq "status_exclude_self false, the port still marked in ports[]" "false true" \
+	"$(jqr "$J" .exporter.status_exclude_self) $(jqr "$J" ".namespaces[0].tcp.ports[] | select(.role == \"server\" and .port == $NOEX_PORT) | .exporter_port")"
+assert_eq "the page: a table.ports row for server $NOEX_PORT" 1 \
+	"$(q "$H" "table.ports tr[data-role=server][data-port=$NOEX_PORT]" count)"
+assert_eq "the page: no hidden-port note" 0 "$(q "$H" 'p.self-hidden' count)"
+pycheck agree "$IT_TMP/noex.prom" "$J" "$H"
+stop_clean noex
 stop_clean exporter
 it_end

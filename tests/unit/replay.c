@@ -117,3 +117,23 @@ void replay_free(struct replay *replay)
 		replay->buf[i] = NULL;
 	}
 }
+
+double unit_sample(const char *metrics, const char *name, const char *labels)
+{
+	char prefix[256];
+	const char *p;
+
+	snprintf(prefix, sizeof(prefix), "\n%s{%s} ", name, labels);
+	p = strstr(metrics, prefix);
+	ck_assert_msg(p != NULL, "no sample %s", prefix + 1);
+	return strtod(p + strlen(prefix), NULL);
+}
+
+unsigned unit_count(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}

@@ -33,4 +33,10 @@ struct snapshot *replay_snapshot(struct replay *replay, uint64_t scan_number);
  * be opened. */
 char *replay_load_file(const char *path, size_t *len);
 
+/* The value of the sample `name{labels}` in an exposition that starts with a newline (so
+ * every sample line follows one); the test fails when it is missing. */
+double unit_sample(const char *metrics, const char *name, const char *labels);
+/* How often `needle` occurs in `text`. */
+unsigned unit_count(const char *text, const char *needle);
+
 #endif

@@ -9,6 +9,7 @@
 #include "../../collectors/collectors.h"
 #include "../../collectors/sockdiag.h"
 #include "../../exporter/expfmt.h"
+#include "../../exporter/fields.h"
 #include "../../exporter/render_html.h"
 #include "../../exporter/render_metrics.h"
 #include "../../exporter/snapshot.h"
@@ -204,7 +205,7 @@ START_TEST(thresholds_match_rules_file)
 {
 	FILE *f = fopen(unit_data_path(RULES), "r");
 	char line[1024], alert[128] = "", pending[16][64];
-	unsigned markers = 0, n_pending = 0;
+	unsigned markers = 0, n_pending = 0, alerts = 0, severities = 0;
 
 	ck_assert_msg(f != NULL, "cannot read %s", unit_data_path(RULES));
 	while (fgets(line, sizeof(line), f)) {
@@ -212,17 +213,32 @@ START_TEST(thresholds_match_rules_file)
 		const char *marker = strstr(line, "# threshold: ");
 		char before[256], *word[2] = { NULL, NULL }, *save = NULL, name[64], rest[8];
 
-		if (sscanf(p, "- alert: %127s", alert) == 1)
+		char severity[32];
+
+		if (sscanf(p, "- alert: %127s", alert) == 1) {
+			alerts++;
 			continue;
+		}
+		/* Every rule's severity, as the generated table has it. */
+		if (sscanf(p, "severity: %31s", severity) == 1) {
+			unsigned a = 0;
+
+			while (a < ALERTS_COUNT && strcmp(fields_alerts[a].name, alert) != 0)
+				a++;
+			ck_assert_msg(a < ALERTS_COUNT, "alert %s is not in the generated table", alert);
+			ck_assert_str_eq(fields_alerts[a].severity, severity);
+			severities++;
+			continue;
+		}
 		if (strncmp(p, "for:", 4) == 0) {
 			char dur[32];
 
 			ck_assert_int_eq(sscanf(p, "for: %31s", dur), 1);
 			for (unsigned i = 0; i < n_pending; i++) {
-				const struct status_threshold *t = status_threshold_find(pending[i]);
+				const struct fields_threshold *t = fields_threshold_find(pending[i]);
 
 				ck_assert_ptr_nonnull(t);
-				ck_assert_str_eq(t->for_duration, dur);
+				ck_assert_str_eq(fields_alerts[t->alert].for_duration, dur);
 			}
 			n_pending = 0;
 			continue;
@@ -242,12 +258,12 @@ START_TEST(thresholds_match_rules_file)
 		}
 		ck_assert_msg(word[0] && word[1], "no comparison before the marker: %s", line);
 		{
-			const struct status_threshold *t = status_threshold_find(name);
+			const struct fields_threshold *t = fields_threshold_find(name);
 
 			ck_assert_msg(t != NULL, "threshold %s is not in the generated table", name);
 			ck_assert_str_eq(t->op, word[0]);
 			ck_assert_double_eq(t->value, strtod(word[1], NULL));
-			ck_assert_str_eq(t->alert, alert);
+			ck_assert_str_eq(fields_alerts[t->alert].name, alert);
 		}
 		ck_assert_uint_lt(n_pending, 16);
 		snprintf(pending[n_pending++], sizeof(pending[0]), "%s", name);
@@ -255,71 +271,82 @@ START_TEST(thresholds_match_rules_file)
 	fclose(f);
 	ck_assert_uint_eq(n_pending, 0); /* every marker had its for: */
 	ck_assert_uint_ge(markers, 10);
-	ck_assert_uint_eq(status_thresholds_count, markers);
+	ck_assert_uint_eq(THRESHOLDS_COUNT, markers);
+	ck_assert_uint_eq(ALERTS_COUNT, alerts);
+	ck_assert_uint_eq(severities, alerts);
 
 	/* Names are unique, and every entry is complete. */
-	for (unsigned i = 0; i < status_thresholds_count; i++) {
-		const struct status_threshold *t = &status_thresholds[i];
+	for (unsigned i = 0; i < THRESHOLDS_COUNT; i++) {
+		const struct fields_threshold *t = &fields_thresholds[i];
 
-		ck_assert_ptr_eq(status_threshold_find(t->name), t);
-		ck_assert_msg(strncmp(t->alert, "TcpHealth", 9) == 0, "alert %s", t->alert);
-		ck_assert(*t->for_duration);
+		ck_assert_ptr_eq(fields_threshold_find(t->name), t);
+		ck_assert_uint_lt(t->alert, ALERTS_COUNT);
+		ck_assert_msg(strncmp(fields_alerts[t->alert].name, "TcpHealth", 9) == 0, "alert %s",
+			      fields_alerts[t->alert].name);
+		ck_assert(*fields_alerts[t->alert].for_duration);
 	}
 
 	/* The defaults docs/alerts.md gives. */
 	{
-		const struct status_threshold *t = status_threshold_find("close_wait_count");
+		const struct fields_threshold *t = fields_threshold_find("close_wait_count");
 
-		ck_assert_ptr_nonnull(t);
+		ck_assert_ptr_eq(t, &fields_thresholds[THRESHOLD_close_wait_count]);
 		ck_assert_str_eq(t->op, ">");
 		ck_assert_double_eq(t->value, 50);
-		ck_assert_str_eq(t->alert, "TcpHealthCloseWaitLeak");
-		ck_assert_str_eq(t->for_duration, "15m");
-		t = status_threshold_find("retransmit_backoff");
+		ck_assert_str_eq(fields_alerts[t->alert].name, "TcpHealthCloseWaitLeak");
+		ck_assert_str_eq(fields_alerts[t->alert].for_duration, "15m");
+		ck_assert_str_eq(fields_alerts[t->alert].severity, "warning");
+		t = fields_threshold_find("retransmit_backoff");
 		ck_assert_ptr_nonnull(t);
 		ck_assert_str_eq(t->op, ">=");
 		ck_assert_double_eq(t->value, 5);
-		ck_assert_str_eq(t->alert, "TcpHealthRetransmittingToDeadPeer");
-		t = status_threshold_find("accept_queue_fill");
+		ck_assert_str_eq(fields_alerts[t->alert].name, "TcpHealthRetransmittingToDeadPeer");
+		t = fields_threshold_find("accept_queue_fill");
 		ck_assert_ptr_nonnull(t);
 		ck_assert_double_eq_tol(t->value, 0.8, 1e-12);
-		ck_assert_str_eq(t->alert, "TcpHealthAcceptQueueNearFull");
+		ck_assert_str_eq(fields_alerts[t->alert].name, "TcpHealthAcceptQueueNearFull");
+		t = fields_threshold_find("unprotected_idle_connections");
+		ck_assert_ptr_nonnull(t);
+		ck_assert_str_eq(fields_alerts[t->alert].severity, "info");
+		/* An alert without a threshold, judged by the page too. */
+		ck_assert_str_eq(fields_alerts[ALERT_TcpHealthListenerDown].name, "TcpHealthListenerDown");
+		ck_assert_str_eq(fields_alerts[ALERT_TcpHealthListenerDown].severity, "critical");
+		ck_assert_str_eq(fields_alerts[ALERT_TcpHealthListenerDown].for_duration, "1m");
 	}
-	ck_assert_ptr_null(status_threshold_find("no_such_threshold"));
-	ck_assert_ptr_null(status_threshold_find(""));
-	ck_assert_ptr_null(status_threshold_find("close_wait"));
+	ck_assert_ptr_null(fields_threshold_find("no_such_threshold"));
+	ck_assert_ptr_null(fields_threshold_find(""));
+	ck_assert_ptr_null(fields_threshold_find("close_wait"));
 }
 END_TEST
 
 START_TEST(threshold_crossed)
 {
 	/* > 50 */
-	ck_assert(!status_threshold_crossed("close_wait_count", 0));
-	ck_assert(!status_threshold_crossed("close_wait_count", 50));
-	ck_assert(status_threshold_crossed("close_wait_count", 50.0001));
-	ck_assert(status_threshold_crossed("close_wait_count", 51));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_close_wait_count, 0));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_close_wait_count, 50));
+	ck_assert(fields_threshold_crossed(THRESHOLD_close_wait_count, 50.0001));
+	ck_assert(fields_threshold_crossed(THRESHOLD_close_wait_count, 51));
 	/* >= 5 */
-	ck_assert(!status_threshold_crossed("retransmit_backoff", 4));
-	ck_assert(!status_threshold_crossed("retransmit_backoff", 4.999));
-	ck_assert(status_threshold_crossed("retransmit_backoff", 5));
-	ck_assert(status_threshold_crossed("retransmit_backoff", 6));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_retransmit_backoff, 4));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_retransmit_backoff, 4.999));
+	ck_assert(fields_threshold_crossed(THRESHOLD_retransmit_backoff, 5));
+	ck_assert(fields_threshold_crossed(THRESHOLD_retransmit_backoff, 6));
 	/* > 0.8 */
-	ck_assert(!status_threshold_crossed("accept_queue_fill", 0.8));
-	ck_assert(status_threshold_crossed("accept_queue_fill", 0.81));
-	ck_assert(status_threshold_crossed("accept_queue_fill", 1));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_accept_queue_fill, 0.8));
+	ck_assert(fields_threshold_crossed(THRESHOLD_accept_queue_fill, 0.81));
+	ck_assert(fields_threshold_crossed(THRESHOLD_accept_queue_fill, 1));
 	/* > 0 */
-	ck_assert(!status_threshold_crossed("keepalive_probes_outstanding", 0));
-	ck_assert(status_threshold_crossed("keepalive_probes_outstanding", 1));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_keepalive_probes_outstanding, 0));
+	ck_assert(fields_threshold_crossed(THRESHOLD_keepalive_probes_outstanding, 1));
 	/* > 256 */
-	ck_assert(!status_threshold_crossed("syn_recv_count", 256));
-	ck_assert(status_threshold_crossed("syn_recv_count", 257));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_syn_recv_count, 256));
+	ck_assert(fields_threshold_crossed(THRESHOLD_syn_recv_count, 257));
 	/* NaN crosses nothing. */
-	ck_assert(!status_threshold_crossed("close_wait_count", NAN));
-	ck_assert(!status_threshold_crossed("retransmit_backoff", NAN));
-	/* Unknown names never cross. */
-	ck_assert(!status_threshold_crossed("no_such_threshold", 1e12));
-	ck_assert(!status_threshold_crossed("", 1e12));
-	ck_assert(!status_threshold_crossed("CLOSE_WAIT_COUNT", 1e12));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_close_wait_count, NAN));
+	ck_assert(!fields_threshold_crossed(THRESHOLD_retransmit_backoff, NAN));
+	/* No threshold, or one out of the table, never crosses. */
+	ck_assert(!fields_threshold_crossed(THRESHOLD_NONE, 1e12));
+	ck_assert(!fields_threshold_crossed(THRESHOLDS_COUNT, 1e12));
 }
 END_TEST
 
@@ -409,27 +436,6 @@ static const json_t *explained(const json_t *ns, const char *setting)
 	return NULL;
 }
 
-/* The value of the sample `name{labels}` in an exposition; fails when it is missing. */
-static double sample(const char *text, const char *name, const char *labels)
-{
-	char prefix[256];
-	const char *p;
-
-	snprintf(prefix, sizeof(prefix), "\n%s{%s} ", name, labels);
-	p = strstr(text, prefix);
-	ck_assert_msg(p != NULL, "no sample %s", prefix + 1);
-	return strtod(p + strlen(prefix), NULL);
-}
-
-static unsigned count(const char *text, const char *needle)
-{
-	unsigned n = 0;
-
-	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 /* The exposition of `s`, NUL-terminated, with a leading newline so every sample line
  * follows one. */
 static char *metrics_text(const struct snapshot *s)
@@ -472,7 +478,7 @@ START_TEST(document_of_real_snapshot)
 	ck_assert_int_eq(get_int(get(doc, "scan"), "idle_threshold_seconds"), 300);
 	ck_assert_int_eq(get_int(get(doc, "scan"), "worst_connections_per_kind"), TCPAGG_WORST_DEFAULT);
 	ck_assert(json_is_null(get(doc, "netns")));
-	ck_assert_uint_eq(json_array_size(get(doc, "thresholds")), status_thresholds_count);
+	ck_assert_uint_eq(json_array_size(get(doc, "thresholds")), THRESHOLDS_COUNT);
 
 	/* The collectors: sysctl fails on the junk tcp_fin_timeout of tests/data. */
 	ck_assert_uint_eq(json_array_size(get(doc, "collectors")), collectors_count);
@@ -522,11 +528,11 @@ START_TEST(document_of_real_snapshot)
 		char labels[32];
 
 		snprintf(labels, sizeof(labels), "port=\"%lld\"", get_int(l, "port"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_listener_up", labels), get_bool(l, "up"));
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_listener_up", labels), get_bool(l, "up"));
 		if (get_bool(l, "up")) {
-			ck_assert_int_eq(sample(metrics, "tcp_health_listen_queue_length", labels),
+			ck_assert_int_eq(unit_sample(metrics, "tcp_health_listen_queue_length", labels),
 					 get_int(get(l, "accept_queue"), "length"));
-			ck_assert_int_eq(sample(metrics, "tcp_health_listen_queue_max", labels),
+			ck_assert_int_eq(unit_sample(metrics, "tcp_health_listen_queue_max", labels),
 					 get_int(get(l, "accept_queue"), "max"));
 		}
 	}
@@ -558,7 +564,7 @@ START_TEST(document_of_real_snapshot)
 
 			snprintf(labels, sizeof(labels), "port=\"%s\",role=\"%s\",state=\"%s\"", port,
 				 get_str(p, "role"), key);
-			ck_assert_msg(sample(metrics, "tcp_health_connections", labels) ==
+			ck_assert_msg(unit_sample(metrics, "tcp_health_connections", labels) ==
 					      (double)json_integer_value(v),
 				      "%s: document %lld", labels, (long long)json_integer_value(v));
 			for (state = 1; state <= TCPH_STATE_MAX; state++)
@@ -569,24 +575,24 @@ START_TEST(document_of_real_snapshot)
 			samples++;
 		}
 		snprintf(labels, sizeof(labels), "port=\"%s\",role=\"%s\"", port, get_str(p, "role"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_retransmitting_connections", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_retransmitting_connections", labels),
 				 get_int(p, "retransmitting"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_retransmit_backoff_max", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_retransmit_backoff_max", labels),
 				 get_int(p, "retransmit_backoff_max"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_keepalive_connections", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_keepalive_connections", labels),
 				 get_int(p, "keepalive"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_keepalive_probes_outstanding", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_keepalive_probes_outstanding", labels),
 				 get_int(p, "keepalive_probes_outstanding"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_keepalive_probes_max", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_keepalive_probes_max", labels),
 				 get_int(p, "keepalive_probes_max"));
-		ck_assert_int_eq(sample(metrics, "tcp_health_unprotected_idle_connections", labels),
+		ck_assert_int_eq(unit_sample(metrics, "tcp_health_unprotected_idle_connections", labels),
 				 get_int(p, "unprotected_idle"));
 		retransmitting += (uint64_t)get_int(p, "retransmitting");
 		unprotected_idle += (uint64_t)get_int(p, "unprotected_idle");
 		keepalive_probes += (uint64_t)get_int(p, "keepalive_probes_outstanding");
 	}
 	/* ... and no label set of /metrics is missing from the document. */
-	ck_assert_uint_eq(count(metrics, "\ntcp_health_connections{"), samples);
+	ck_assert_uint_eq(unit_count(metrics, "\ntcp_health_connections{"), samples);
 
 	/* The golden numbers (tests/data/golden/metrics.prom): 12 sockets, 6 established, one
 	 * CLOSE_WAIT on server port 3720, 3 listening, one TIME_WAIT on client port 3720. */
@@ -793,34 +799,37 @@ START_TEST(page_of_real_snapshot)
 	ck_assert_uint_ge(strlen(page), 7);
 	ck_assert_str_eq(page + strlen(page) - 8, "</html>\n");
 	snprintf(scan_attr, sizeof(scan_attr), "data-scan=\"%d\"", SCAN_NUMBER);
-	ck_assert_uint_eq(count(page, scan_attr), 1);
+	ck_assert_uint_eq(unit_count(page, scan_attr), 1);
 	ck_assert(utf8_valid(page));
 	ck_assert_ptr_nonnull(strstr(page, "<a href=\"/metrics\">metrics</a>"));
 
 	/* One tile per expected port, up or down. */
-	ck_assert_uint_eq(count(page, "<div class=\"tile "), 3);
+	ck_assert_uint_eq(unit_count(page, "<div class=\"tile "), 3);
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile up\" data-port=\"1202\" data-state=\"up\">"));
 	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile up\" data-port=\"3720\" data-state=\"up\">"));
-	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile down\" data-port=\"5060\" data-state=\"down\">"));
-	ck_assert_uint_eq(count(page, "data-state=\"down\""), 1);
+	/* Down is TcpHealthListenerDown, critical in the rules: red. */
+	ck_assert_ptr_nonnull(strstr(page, "<div class=\"tile down critical\" data-port=\"5060\" "
+					   "data-state=\"down\" data-severity=\"critical\">"));
+	ck_assert_uint_eq(unit_count(page, "data-state=\"down\""), 1);
 	ck_assert_ptr_null(strstr(page, "data-port=\"1720\" data-state="));
 	/* The listener table lists 1720 too, and 5060 as down. */
 	ck_assert_ptr_nonnull(strstr(page, "<tr data-port=\"1720\">"));
 	ck_assert_ptr_nonnull(strstr(page, "<tr data-port=\"5060\" class=\"down\">"));
 	/* The alert, and the failed collector. */
-	ck_assert_ptr_nonnull(strstr(page, "<li data-alert=\"TcpHealthListenerDown\">"));
+	ck_assert_ptr_nonnull(strstr(page, "<li data-alert=\"TcpHealthListenerDown\" data-severity=\"critical\" "
+					   "class=\"critical\">"));
 	ck_assert_ptr_nonnull(strstr(page, "<li data-collector=\"sysctl\">"));
 	/* Every worst kind has its heading; CLOSE_WAIT lists its one connection. */
 	for (unsigned k = 0; k < TCPAGG_WORST_KINDS; k++) {
 		char h[64];
 
 		snprintf(h, sizeof(h), "<h4 data-kind=\"%s\">", tcpagg_worst_name(k));
-		ck_assert_msg(count(page, h) == 1, "no heading %s", h);
+		ck_assert_msg(unit_count(page, h) == 1, "no heading %s", h);
 	}
 	ck_assert_ptr_nonnull(strstr(page, "<table class=\"worst\" data-kind=\"close_wait\">"));
 	/* The page's own script, and no other. */
 	ck_assert_uint_eq(count_script_tags(page), 1);
-	ck_assert_uint_eq(count(page, "</script>"), 1);
+	ck_assert_uint_eq(unit_count(page, "</script>"), 1);
 	free(page);
 
 	/* Hostile strings in the document are escaped wherever they appear. */
@@ -842,12 +851,12 @@ START_TEST(page_of_real_snapshot)
 	}
 	page = render(doc);
 	/* The tile and the listener table both name the process. */
-	ck_assert_uint_eq(count(page, "&lt;script&gt;alert(1)&lt;/script&gt;"), 2);
-	ck_assert_uint_eq(count(page, "&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), 2);
-	ck_assert_uint_eq(count(page, "&lt;SCRIPT&gt;alert(3)&lt;/SCRIPT&gt;"), 1);
+	ck_assert_uint_eq(unit_count(page, "&lt;script&gt;alert(1)&lt;/script&gt;"), 2);
+	ck_assert_uint_eq(unit_count(page, "&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), 2);
+	ck_assert_uint_eq(unit_count(page, "&lt;SCRIPT&gt;alert(3)&lt;/SCRIPT&gt;"), 1);
 	ck_assert_ptr_null(strstr(page, "alert(1)</script>"));
 	ck_assert_uint_eq(count_script_tags(page), 1);
-	ck_assert_uint_eq(count(page, "</script>"), 1);
+	ck_assert_uint_eq(unit_count(page, "</script>"), 1);
 	free(page);
 
 	json_decref(doc);
@@ -867,7 +876,7 @@ START_TEST(page_escapes_process_from_snapshot)
 	bool set = false;
 
 	ck_assert_uint_lt(sizeof(hostile), TCPAGG_PROCESS_NAME);
-	for (unsigned i = 0; i + 1 < tcp->n_ports[CLASSIFY_SERVER]; i++) {
+	for (unsigned i = 0; i < fields_named_ports(tcp, CLASSIFY_SERVER); i++) {
 		if (tcp->ports[CLASSIFY_SERVER][i].port != 3720)
 			continue;
 		ck_assert_uint_ge(tcp->listeners[i].n_addresses, 1);
@@ -882,7 +891,7 @@ START_TEST(page_escapes_process_from_snapshot)
 	ck_assert_str_eq(get_str(json_array_get(get(l, "addresses"), 0), "process"), hostile);
 	page = render(doc);
 	/* Once in the tile, once in the listener table: the distinct processes. */
-	ck_assert_uint_eq(count(page, "<span class=\"proc\">&lt;b&gt;&amp;&quot;&#39;x&lt;/b&gt;</span>"), 2);
+	ck_assert_uint_eq(unit_count(page, "<span class=\"proc\">&lt;b&gt;&amp;&quot;&#39;x&lt;/b&gt;</span>"), 2);
 	ck_assert_ptr_null(strstr(page, hostile));
 	ck_assert_ptr_null(strstr(page, "<b>&"));
 	ck_assert_uint_eq(count_script_tags(page), 1);
