@@ -39,7 +39,6 @@ struct http_config {
 	unsigned read_timeout_ms;
 	unsigned write_timeout_ms;
 	unsigned threads; /* serving threads; 0: one per CPU, 2 to 8 */
-	bool status_exclude_self; /* the status page leaves the exporter's own ports out */
 };
 
 /* Binds (or takes systemd's sockets) and starts serving snapshots of `scrape`, with TLS

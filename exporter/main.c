@@ -211,7 +211,6 @@ int main(int argc, char **argv)
 		.max_connections_per_ip = flags.web.max_connections_per_ip,
 		.read_timeout_ms = flags.web.read_timeout_ms,
 		.write_timeout_ms = flags.web.write_timeout_ms,
-		.status_exclude_self = flags.web.status_exclude_self,
 	};
 	ret = http_start(&http, &http_config, scrape, web, err, sizeof(err));
 	if (ret < 0) {
