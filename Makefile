@@ -122,7 +122,14 @@ $(B)/tools/%: tests/tools/%.c $(LIB_SRC:%.c=$(B)/%.o) | deps
 run: $(BIN)
 	./$(BIN) $(ARGS)
 
-unit: $(B)/unit_tests $(B)/asan/unit_tests
+# The size limits of source files and functions (tests/lint/sizes.sh), first: a file or a
+# function that outgrew them fails `make unit` before anything is built.
+.PHONY: sizes
+sizes:
+	@echo "== sizes"
+	@bash tests/lint/sizes.sh
+
+unit: sizes $(B)/unit_tests $(B)/asan/unit_tests
 	@echo "== unit tests (ASan/UBSan)"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
 	@echo "== unit tests (valgrind)"
