@@ -1,5 +1,5 @@
-/* workers.h — the threads that scan targets. Private to collectors/ (collectors.c, the
- * collectors' scan functions).
+/* workers.h — the threads that scan targets. Private to collectors/ (collectors.c, whose
+ * collectors scan on a worker's aggregate and buffers).
  *
  * The scan state that is big and reusable (the aggregate, read buffers) belongs to a
  * worker, one thread each, which takes targets of a job in turn and enters their namespaces
