@@ -22,9 +22,10 @@ CHECK_DEPS := check iproute2 nftables curl valgrind procps strace openssl jq pod
 # `make deb` and `make package`: Debian's packaging tools, and groff/man-db for the man page.
 PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 
-LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c \
-           collectors/collectors.c collectors/sockdiag.c collectors/classify.c \
-           collectors/tcpagg.c collectors/sysctl.c collectors/netstat.c collectors/netns.c \
+LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c collectors/owner_names.c \
+           collectors/collectors.c collectors/targets.c collectors/workers.c \
+           collectors/sockdiag.c collectors/classify.c collectors/tcpagg.c collectors/sysctl.c \
+           collectors/netstat.c collectors/netns.c \
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
            exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
            exporter/clients.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
@@ -121,7 +122,14 @@ $(B)/tools/%: tests/tools/%.c $(LIB_SRC:%.c=$(B)/%.o) | deps
 run: $(BIN)
 	./$(BIN) $(ARGS)
 
-unit: $(B)/unit_tests $(B)/asan/unit_tests
+# The size limits of source files and functions (tests/lint/sizes.sh), first: a file or a
+# function that outgrew them fails `make unit` before anything is built.
+.PHONY: sizes
+sizes:
+	@echo "== sizes"
+	@bash tests/lint/sizes.sh
+
+unit: sizes $(B)/unit_tests $(B)/asan/unit_tests
 	@echo "== unit tests (ASan/UBSan)"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
 	@echo "== unit tests (valgrind)"
@@ -147,8 +155,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 # the collectors table, which pulls in the collectors; the route table (routes.c) names the
 # paths --web.telemetry-path may not be.
 FUZZ_FLAGS_SRC := exporter/flags.c exporter/web_flags.c exporter/routes.c collectors/tcp_flags.c collectors/netns_flags.c \
-                  collectors/collectors_flags.c collectors/collectors.c collectors/tcpagg.c collectors/classify.c \
-                  collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c collectors/netns.c collectors/owners.c \
+                  collectors/collectors_flags.c collectors/collectors.c collectors/targets.c collectors/workers.c \
+                  collectors/tcpagg.c collectors/classify.c collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c \
+                  collectors/netns.c collectors/owners.c collectors/owner_names.c \
                   lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
  * Discovery is cheap and done at every scan: one stat of /proc/PID/ns/net per process
  * (de-duplicated by inode: every nsfs inode lives on one device), one readdir of each
  * directory of named namespaces (/run/netns, /var/run/netns, /run/docker/netns). It opens
- * nothing and so pins nothing; the targets table (collectors.c) opens what it keeps.
+ * nothing and so pins nothing; the targets table (targets.c) opens what it keeps.
  *
  * Labels: `netns` is "host" for the namespace of PID 1, else the name under /run/netns (or
  * another directory of named namespaces), else "ino_<inode>". `pod_uid` and `container_id`
