@@ -48,7 +48,7 @@ const char render_html_style[] =
 	"td.zero{color:#9aa3ad}\n"
 	".scan{color:#3d4651;margin:6px 0;font-size:13px}\n"
 	".scan span{font-weight:600;color:#1d232b}\n"
-	".scan span.alert.warning{color:#6d4c00;background:#fff3c4}.scan span.alert.critical{color:#8e0000;background:#ffcdd2}\n"
+	".scan span.alert.warning{color:#6d4c00;background:#fff3c4}.scan span.alert.critical{color:#8e0000;background:#ffcdd2}.scan span.alert.info{color:#0d47a1;background:#e3f2fd}\n"
 	"details.signals{margin:6px 0}details.signals>summary{cursor:pointer;color:#3d4651}\n"
 	"table.signals th{white-space:normal;vertical-align:bottom;max-width:96px}\n"
 	"tr.down td{background:#fff5f5}\n"

@@ -632,6 +632,42 @@ START_TEST(alerts_coloured_by_severity)
 }
 END_TEST
 
+/* Without histograms (--no-collector.tcp.histograms) the document has null and the page a
+ * dash; sockets folded into "other" are highlighted on the scan line as the rule judges them. */
+START_TEST(histograms_off_and_folded)
+{
+	struct snapshot *s = take_snapshot();
+	struct tcp_result *tcp = s->data.targets[0].tcp;
+	json_t *doc;
+	const json_t *p;
+	char *page, *line, *signals;
+	size_t i;
+
+	tcp->has_histograms = false;
+	tcp->folded[CLASSIFY_CLIENT] = 4;
+	doc = status_document(s);
+	ck_assert_ptr_nonnull(doc);
+	json_array_foreach(at(at(ns0(doc), "tcp"), "ports"), i, p) {
+		ck_assert(json_is_null(at(p, fields_tcp[FIELD_IDLE_SECONDS].json)));
+		ck_assert(json_is_null(at(p, fields_tcp[FIELD_RTT_SECONDS].json)));
+	}
+	page = render(NULL, doc);
+	signals = section(page, "<table class=\"signals\">", "</table>");
+	ck_assert_uint_eq(unit_count(signals, "<td data-key=\"idle_seconds\">&ndash;</td>"), 6);
+	ck_assert_uint_eq(unit_count(signals, "<td data-key=\"rtt_seconds\">&ndash;</td>"), 6);
+	line = section(page, "<p class=\"scan\">", "</p>");
+	ck_assert_uint_eq(unit_count(line, "client <span data-key=\"ports_folded.client\" class=\"alert info\" "
+				      "data-alert=\"TcpHealthPortsFolded\""), 1);
+	ck_assert_uint_eq(unit_count(line, "server <span data-key=\"ports_folded.server\">0</span>"), 1);
+	ck_assert_uint_eq(unit_count(line, "class=\"alert"), 1);
+	free(signals);
+	free(line);
+	free(page);
+	json_decref(doc);
+	snapshot_unref(s);
+}
+END_TEST
+
 Suite *fields_suite(void)
 {
 	Suite *s = suite_create("fields");
@@ -641,6 +677,7 @@ Suite *fields_suite(void)
 	tcase_add_test(views, every_row_in_every_view);
 	tcase_add_test(views, exporter_port_hidden_by_default);
 	tcase_add_test(views, alerts_coloured_by_severity);
+	tcase_add_test(views, histograms_off_and_folded);
 	suite_add_tcase(s, views);
 	return s;
 }
