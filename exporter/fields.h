@@ -3,10 +3,11 @@
  * As HAProxy renders CSV, JSON and HTML from one column table (stat_cols), the tcp
  * collector's signals are rows of fields_tcp[]: each says its metric family (name, type,
  * help), where its value lives in the snapshot (kind, offset), its key in the status
- * document, its column title on the status page, and the alert threshold it is judged
- * against. render_metrics.c writes /metrics from the rows, status.c the document, and
- * render_html.c the page's tables from the document by the same rows. A new per-port signal
- * is one field in struct tcpagg_slot and one row here.
+ * document, its title and place on the status page, and the alert threshold it is judged
+ * against. render_metrics.c writes /metrics from the rows, status_fields.c their values in
+ * the document, and render_html_fields.c the page's cells from the document by the same
+ * rows. A new per-port signal is one field in struct tcpagg_slot and one row here, and it
+ * appears in all three views.
  *
  * Alerts and thresholds come only from the generated table (build/gen/alert_thresholds.h,
  * made by exporter/alert_thresholds.awk from the rules file): rows name them as enum

@@ -1,13 +1,14 @@
 /* render_html.c — the status page, from the status document (see render_html.h).
  *
  * Layout, top to bottom: what is wrong (collector failures, thresholds crossed), then per
- * network namespace: expected services as tiles (the red light), every listening port, the
- * per-port table with the cells the alert rules would fire on highlighted, the worst
- * connections, and the kernel's settings in words. The tables' columns are the rows of the
- * views' field table (fields.h) that name a column; what a cell is judged by comes from the
- * same rows, its colour from the alert's severity in the rules (critical red, warning
- * yellow, info blue). Elements carry data-* attributes so that tests and scripts can find
- * them without parsing text. */
+ * network namespace: the scan line, expected services as tiles (the red light), every
+ * listening port, the per-port table with the cells the alert rules would fire on
+ * highlighted and the "more signals by port" table under it, the worst connections, and the
+ * kernel's settings in words. The scan line and the per-port tables are drawn from the rows
+ * of the views' field table (fields.h) by render_html_fields.c; what a cell is judged by
+ * comes from the same rows, its colour from the alert's severity in the rules (critical red,
+ * warning yellow, info blue). Elements carry data-* attributes so that tests and scripts can
+ * find them without parsing text. */
 #include "render_html.h"
 
 #include "fields.h"

@@ -1,9 +1,9 @@
 /* status.c — the status document of a snapshot (see status.h and docs/status-api.md).
  *
  * Every number is read from the snapshot, and the tcp collector's by the rows of the views'
- * field table (fields.h); the only things computed here are the views' shared judgements:
- * thresholds crossed, accept-queue fill, the exporter's own ports, and the kernel's settings
- * in words. Strings from the kernel or /proc are UTF-8 already (owners.c and netns.c see to
+ * field table (fields.h; status_fields.c puts them in the document); the only things
+ * computed here are the views' shared judgements: thresholds crossed, accept-queue fill, the
+ * exporter's own ports, and the kernel's settings in words. Strings from the kernel or /proc are UTF-8 already (owners.c and netns.c see to
  * it); jansson escapes them. */
 #include "status.h"
 
