@@ -191,7 +191,7 @@ static void addresses(struct expfmt_buf *out, const json_t *listener)
 	const json_t *a;
 	size_t i;
 
-	json_array_foreach(json_object_get(listener, "addresses"), i, a) {
+	json_array_foreach(json_object_get(listener, fields_tcp[FIELD_LISTENER_INFO_ROW].json), i, a) {
 		if (i)
 			text(out, ", ");
 		text(out, "<span class=\"addr\">");
@@ -206,7 +206,7 @@ static void addresses(struct expfmt_buf *out, const json_t *listener)
 /* The distinct processes of a listener's addresses. */
 static void processes(struct expfmt_buf *out, const json_t *listener)
 {
-	const json_t *addrs = json_object_get(listener, "addresses"), *a, *b;
+	const json_t *addrs = json_object_get(listener, fields_tcp[FIELD_LISTENER_INFO_ROW].json), *a, *b;
 	size_t i, j;
 	bool any = false;
 
@@ -235,19 +235,47 @@ static void processes(struct expfmt_buf *out, const json_t *listener)
 			  "CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH\">unknown</span>");
 }
 
-static void accept_queue(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listener,
-			 bool td)
+/* The value at `key` of `o`, or at "b" of its sub-object "a" for "a.b". */
+static const json_t *at_key(const json_t *o, const char *key)
 {
-	const json_t *q = json_object_get(listener, "accept_queue");
-	const char *alert = fields_row_alert(&fields_tcp[FIELD_LISTEN_QUEUE_LENGTH]);
+	const char *dot = strchr(key, '.');
+	char outer[32];
+
+	if (!dot)
+		return json_object_get(o, key);
+	snprintf(outer, sizeof(outer), "%.*s", (int)(dot - key), key);
+	return json_object_get(json_object_get(o, outer), dot + 1);
+}
+
+/* Whether row `g` shares the listening ports table's cell of row `f` (the same title). */
+static bool same_cell(unsigned f, unsigned g)
+{
+	return g < FIELDS_TCP_COUNT && fields_tcp[g].page == FIELD_PAGE_LISTENERS &&
+	       strcmp(fields_tcp[g].column, fields_tcp[f].column) == 0;
+}
+
+/* The cell of listener numbers: row `f`'s and those of the rows sharing its cell, "0 / 128",
+ * then the share status.c judges beside them in their sub-object, "(0%)". */
+static void listener_numbers(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listener,
+			     unsigned f, bool td)
+{
+	const char *alert = fields_row_alert(&fields_tcp[f]), *dot = strchr(fields_tcp[f].json, '.');
 
 	if (td) {
 		text(out, "<td");
-		if (has_alert(listener, alert))
+		if (alert && has_alert(listener, alert))
 			alert_attributes(out, doc, ns, alert);
 		text(out, ">");
 	}
-	expfmt_printf(out, "%lld / %lld (%.0f%%)", num(q, "length"), num(q, "max"), real(q, "fill") * 100);
+	for (unsigned g = f; same_cell(f, g); g++)
+		expfmt_printf(out, "%s%lld", g > f ? " / " : "",
+			      (long long)json_integer_value(at_key(listener, fields_tcp[g].json)));
+	if (dot) {
+		char outer[32];
+
+		snprintf(outer, sizeof(outer), "%.*s", (int)(dot - fields_tcp[f].json), fields_tcp[f].json);
+		expfmt_printf(out, " (%.0f%%)", real(json_object_get(listener, outer), "fill") * 100);
+	}
 	if (td)
 		text(out, "</td>");
 }
@@ -296,7 +324,7 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *ns, c
 			text(out, "</div><div>Bound to: ");
 			addresses(out, l);
 			text(out, "</div><div>Accept queue: ");
-			accept_queue(out, doc, ns, l, false);
+			listener_numbers(out, doc, ns, l, FIELD_LISTEN_QUEUE_LENGTH, false);
 			text(out, "</div>");
 		}
 		text(out, "</div>\n");
@@ -305,41 +333,79 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *ns, c
 		text(out, "</div>\n");
 }
 
+/* The header cells of the listening ports table's rows: a listener-info row has two columns,
+ * the owners and the addresses. */
+static void listener_heads(struct expfmt_buf *out)
+{
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+
+		if (row->page != FIELD_PAGE_LISTENERS || (f && same_cell(f - 1, f)))
+			continue;
+		if (row->kind == FIELD_LISTENER_INFO)
+			expfmt_printf(out, "<th class=\"l\">Process</th><th class=\"l\">%s</th>", row->column);
+		else
+			expfmt_printf(out, "<th>%s</th>", row->column);
+	}
+}
+
+/* A listener's cells of the rows placed in the listening ports table, by their kind. */
+static void listener_cells(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *l)
+{
+	bool up = flag(l, fields_tcp[FIELD_LISTENER_UP_ROW].json);
+
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+		const char *alert = fields_row_alert(row);
+
+		if (row->page != FIELD_PAGE_LISTENERS || (f && same_cell(f - 1, f)))
+			continue;
+		switch (row->kind) {
+		case FIELD_LISTENER_UP:
+			text(out, "<td");
+			if (alert && has_alert(l, alert))
+				alert_attributes(out, doc, ns, alert);
+			expfmt_printf(out, ">%s</td>", flag(l, row->json) ? "up" : "<b>DOWN</b>");
+			break;
+		case FIELD_LISTENER_INFO:
+			text(out, "<td class=\"l\">");
+			if (up)
+				processes(out, l);
+			text(out, "</td><td class=\"l\">");
+			addresses(out, l);
+			text(out, "</td>");
+			break;
+		default:
+			if (up)
+				listener_numbers(out, doc, ns, l, f, true);
+			else
+				text(out, "<td>&ndash;</td>"); /* nothing listens: no queue */
+			break;
+		}
+	}
+}
+
 static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listeners)
 {
-	const char *down_alert = fields_row_alert(&fields_tcp[FIELD_LISTENER_UP_ROW]);
 	const json_t *l;
 	size_t i;
 	bool any = false;
 
 	text(out, "<h3>Listening ports</h3>\n");
 	json_array_foreach(listeners, i, l) {
-		bool up = flag(l, "up");
+		bool up = flag(l, fields_tcp[FIELD_LISTENER_UP_ROW].json);
 
 		if (!up && !flag(l, "expected"))
 			continue;
-		if (!any)
-			expfmt_printf(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>"
-					   "<th>%s</th><th class=\"l\">Process</th><th class=\"l\">%s</th>"
-					   "<th>%s</th><th>Sockets</th></tr>\n",
-				      fields_tcp[FIELD_LISTENER_UP_ROW].column,
-				      fields_tcp[FIELD_LISTENER_INFO_ROW].column,
-				      fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].column);
+		if (!any) {
+			text(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>");
+			listener_heads(out);
+			text(out, "<th>Sockets</th></tr>\n");
+		}
 		any = true;
-		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td><td", num(l, "port"),
+		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td>", num(l, "port"),
 			      up ? "" : " class=\"down\"", num(l, "port"), flag(l, "expected") ? " &#9733;" : "");
-		if (has_alert(l, down_alert))
-			alert_attributes(out, doc, ns, down_alert);
-		expfmt_printf(out, ">%s</td><td class=\"l\">", up ? "up" : "<b>DOWN</b>");
-		if (up)
-			processes(out, l);
-		text(out, "</td><td class=\"l\">");
-		addresses(out, l);
-		text(out, "</td>");
-		if (up)
-			accept_queue(out, doc, ns, l, true);
-		else
-			text(out, "<td>&ndash;</td>");
+		listener_cells(out, doc, ns, l);
 		expfmt_printf(out, "<td>%lld</td></tr>\n", num(l, "sockets"));
 	}
 	if (any)

@@ -14,10 +14,8 @@
 #include "version.h"
 #include "../lib/utf8.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,27 +47,6 @@ void status_duration_text(double seconds, char *out, size_t size)
 			len += (size_t)snprintf(out + len, size - len, "%s%lld %s", len ? " " : "", n,
 						parts[i].unit);
 	}
-}
-
-static json_t *address_json(uint8_t family, const uint8_t *addr)
-{
-	char text[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text)))
-		snprintf(text, sizeof(text), "?");
-	return json_string(text);
-}
-
-static bool is_loopback(uint8_t family, const uint8_t *addr)
-{
-	static const uint8_t v6_loopback[16] = { [15] = 1 };
-	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (family == AF_INET)
-		return addr[0] == 127;
-	if (memcmp(addr, v6_loopback, 16) == 0)
-		return true;
-	return memcmp(addr, v4_mapped, 12) == 0 && addr[12] == 127;
 }
 
 /* {"alert": ..., "severity": ..., "threshold": ..., "value": ...} for the namespace's list;
@@ -128,7 +105,7 @@ static json_t *listeners_json(struct status_builder *b, const struct snapshot *s
 	for (unsigned i = 0; i < n; i++) {
 		const struct tcp_port *port = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *l = &tcp->listeners[i];
-		json_t *o, *addresses, *alerts;
+		json_t *o, *alerts;
 		/* Addresses past the first TCPAGG_LISTENER_ADDRESSES are not known: one of them
 		 * may be reachable from elsewhere. */
 		bool loopback_only = l->n_addresses > 0 && !l->more_addresses;
@@ -137,28 +114,15 @@ static json_t *listeners_json(struct status_builder *b, const struct snapshot *s
 		if (!l->sockets && !port->expected)
 			continue; /* a port with connections only: in the ports table */
 		o = json_object();
-		addresses = json_array();
 		alerts = json_array();
 		status_put(b, o, "port", json_integer(port->port));
 		status_put(b, o, "expected", json_boolean(port->expected));
-		status_put(b, o, fields_tcp[FIELD_LISTENER_UP_ROW].json, json_boolean(l->sockets > 0));
 		status_put(b, o, "sockets", json_integer(l->sockets));
-		status_put_key(b, o, fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].json, status_uint_json(l->queue_length));
-		status_put_key(b, o, fields_tcp[FIELD_LISTEN_QUEUE_MAX].json, status_uint_json(l->queue_max));
+		status_listener_fields(b, o, l);
+		/* the share the accept_queue_fill threshold judges, beside the queue's rows */
 		status_put_key(b, o, "accept_queue.fill", json_real(fill));
-		for (unsigned a = 0; a < l->n_addresses; a++) {
-			const struct tcpagg_listener_address *la = &l->addresses[a];
-			json_t *ao = json_object();
-			bool loopback = is_loopback(la->family, la->addr);
-
-			loopback_only &= loopback;
-			status_put(b, ao, "family", json_string(fields_family_of(la->family)));
-			status_put(b, ao, "address", address_json(la->family, la->addr));
-			status_put(b, ao, "loopback", json_boolean(loopback));
-			status_put(b, ao, "process", json_string(la->process));
-			status_append(b, addresses, ao);
-		}
-		status_put(b, o, fields_tcp[FIELD_LISTENER_INFO_ROW].json, addresses);
+		for (unsigned a = 0; a < l->n_addresses; a++)
+			loopback_only &= status_is_loopback(l->addresses[a].family, l->addresses[a].addr);
 		status_put(b, o, "loopback_only", json_boolean(loopback_only));
 		status_put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
 		if (port->expected && !l->sockets)
@@ -233,9 +197,9 @@ static json_t *connection_json(struct status_builder *b, const struct tcpagg_con
 	const char *state = fields_state_name(c->state);
 
 	status_put(b, o, "family", json_string(fields_family_of(c->family)));
-	status_put(b, o, "local_address", address_json(c->family, c->saddr));
+	status_put(b, o, "local_address", status_address_json(c->family, c->saddr));
 	status_put(b, o, "local_port", json_integer(c->sport));
-	status_put(b, o, "remote_address", address_json(c->family, c->daddr));
+	status_put(b, o, "remote_address", status_address_json(c->family, c->daddr));
 	status_put(b, o, "remote_port", json_integer(c->dport));
 	status_put(b, o, "state", json_string(state ? state : "unknown"));
 	status_put(b, o, "role", json_string(fields_role_names[c->role < CLASSIFY_ROLES ? c->role : 0]));

@@ -26,6 +26,12 @@ json_t *status_uint_json(uint64_t v);
 /* The document's fields of one (port, role) slot, row by row of the field table (a
  * histogram is null when the scan did not fill them). */
 void status_slot_fields(struct status_builder *b, json_t *o, const struct tcpagg_slot *c, bool histograms);
+/* The listener rows (up, addresses, accept queue) of one listening or expected port. */
+void status_listener_fields(struct status_builder *b, json_t *o, const struct tcpagg_listener *l);
+/* "198.18.0.1", "::1": an address of `family`; whether it is a loopback address (IPv4, IPv6
+ * and IPv4-mapped). */
+json_t *status_address_json(uint8_t family, const uint8_t *addr);
+bool status_is_loopback(uint8_t family, const uint8_t *addr);
 /* The per-target rows (sockets scanned, ports folded, dump retries) into the namespace's
  * "tcp" object. */
 void status_target_fields(struct status_builder *b, json_t *tcp_json, const struct tcp_result *tcp);

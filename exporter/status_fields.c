@@ -6,8 +6,10 @@
 #include "expfmt.h"
 #include "fields.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void status_put(struct status_builder *b, json_t *obj, const char *key, json_t *value)
 {
@@ -109,6 +111,66 @@ void status_slot_fields(struct status_builder *b, json_t *o, const struct tcpagg
 			break;
 		case FIELD_SLOT_HISTOGRAM:
 			status_put(b, o, row->json, histograms ? histogram_json(b, row, at) : json_null());
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+json_t *status_address_json(uint8_t family, const uint8_t *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text)))
+		snprintf(text, sizeof(text), "?");
+	return json_string(text);
+}
+
+bool status_is_loopback(uint8_t family, const uint8_t *addr)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET)
+		return addr[0] == 127;
+	if (memcmp(addr, v6_loopback, 16) == 0)
+		return true;
+	return memcmp(addr, v4_mapped, 12) == 0 && addr[12] == 127;
+}
+
+/* The addresses a listener is bound to: [{family, address, loopback, process}]. */
+static json_t *addresses_json(struct status_builder *b, const struct tcpagg_listener *l)
+{
+	json_t *list = json_array();
+
+	for (unsigned a = 0; a < l->n_addresses; a++) {
+		const struct tcpagg_listener_address *la = &l->addresses[a];
+		json_t *ao = json_object();
+
+		status_put(b, ao, "family", json_string(fields_family_of(la->family)));
+		status_put(b, ao, "address", status_address_json(la->family, la->addr));
+		status_put(b, ao, "loopback", json_boolean(status_is_loopback(la->family, la->addr)));
+		status_put(b, ao, "process", json_string(la->process));
+		status_append(b, list, ao);
+	}
+	return list;
+}
+
+void status_listener_fields(struct status_builder *b, json_t *o, const struct tcpagg_listener *l)
+{
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+
+		switch (row->kind) {
+		case FIELD_LISTENER_UP:
+			status_put_key(b, o, row->json, json_boolean(l->sockets > 0));
+			break;
+		case FIELD_LISTENER_INFO:
+			status_put_key(b, o, row->json, addresses_json(b, l));
+			break;
+		case FIELD_LISTENER_U64:
+			status_put_key(b, o, row->json, status_uint_json(fields_value(l, row->kind, row->offset)));
 			break;
 		default:
 			break;
