@@ -3,10 +3,11 @@
  * As HAProxy renders CSV, JSON and HTML from one column table (stat_cols), the tcp
  * collector's signals are rows of fields_tcp[]: each says its metric family (name, type,
  * help), where its value lives in the snapshot (kind, offset), its key in the status
- * document, its column title on the status page, and the alert threshold it is judged
- * against. render_metrics.c writes /metrics from the rows, status.c the document, and
- * render_html.c the page's tables from the document by the same rows. A new per-port signal
- * is one field in struct tcpagg_slot and one row here.
+ * document, its title and place on the status page, and the alert threshold it is judged
+ * against. render_metrics.c writes /metrics from the rows, status_fields.c their values in
+ * the document, and render_html_fields.c the page's cells from the document by the same
+ * rows. A new per-port signal is one field in struct tcpagg_slot and one row here, and it
+ * appears in all three views.
  *
  * Alerts and thresholds come only from the generated table (build/gen/alert_thresholds.h,
  * made by exporter/alert_thresholds.awk from the rules file): rows name them as enum
@@ -138,6 +139,16 @@ enum fields_tcp_id {
 	FIELDS_TCP_COUNT
 };
 
+/* Where a row is on the status page; every row is somewhere (0 is no place: a missing row). */
+enum fields_page {
+	FIELD_PAGE_PORTS = 1, /* a column of the per-port table (FIELD_SLOT_STATES: one per state
+			       * of fields_page_states) */
+	FIELD_PAGE_SIGNALS,   /* a column of the namespace's "more signals by port" table (one per
+			       * timer for FIELD_SLOT_TIMERS; count and median for a histogram) */
+	FIELD_PAGE_LISTENERS, /* a column of the listening ports table */
+	FIELD_PAGE_SCAN,      /* the namespace's scan line: one figure per label value */
+};
+
 struct fields_row {
 	/* /metrics */
 	const char *metric;
@@ -149,17 +160,24 @@ struct fields_row {
 	const double *bounds; /* FIELD_SLOT_HISTOGRAM */
 	unsigned nbounds;
 	/* /api/v1/status: the key in the object of its kind (a ports[] row for slot kinds, a
-	 * listeners[] entry, or the namespace's "tcp"), "a.b" inside a sub-object; NULL: not in
-	 * the document. */
+	 * listeners[] entry, or the namespace's "tcp"), "a.b" inside a sub-object. */
 	const char *json;
-	/* the page: the column title (HTML) in the table of its kind; NULL: not on the page.
-	 * FIELD_SLOT_STATES has a column per state of fields_page_states, titled by its name. */
+	/* the page: the title (HTML) of its column, or of its figures on the scan line */
 	const char *column;
+	enum fields_page page;
 	/* the alert rules */
 	enum threshold_id threshold;
 	enum fields_judge judge;
 	enum alert_id alert; /* an alert judged without a threshold (ListenerDown); else ALERTS_COUNT */
 };
+
+/* Every row is written with FIELDS_ROW (fields.c): its metric, type, JSON key and page title
+ * must be non-empty string literals, so a row without a key or a place on the page does not
+ * compile; the unit test (test_fields.c) finds every row in all three views. */
+#define FIELDS_LITERAL(s) ((const char *)("" s) + 0 * sizeof(char[sizeof(s) > 1 ? 1 : -1]))
+#define FIELDS_ROW(metric, type, help, kind, offset, bounds, nbounds, json, column, page, ...)       \
+	{ FIELDS_LITERAL(metric), FIELDS_LITERAL(type), FIELDS_LITERAL(help), kind, offset, bounds, \
+	  nbounds, FIELDS_LITERAL(json), FIELDS_LITERAL(column), page, __VA_ARGS__ }
 
 extern const struct fields_row fields_tcp[FIELDS_TCP_COUNT];
 

@@ -1,21 +1,34 @@
 /* render_html.c — the status page, from the status document (see render_html.h).
  *
  * Layout, top to bottom: what is wrong (collector failures, thresholds crossed), then per
- * network namespace: expected services as tiles (the red light), every listening port, the
- * per-port table with the cells the alert rules would fire on highlighted, the worst
- * connections, and the kernel's settings in words. The tables' columns are the rows of the
- * views' field table (fields.h) that name a column; what a cell is judged by comes from the
- * same rows, its colour from the alert's severity in the rules (critical red, warning
- * yellow, info blue). Elements carry data-* attributes so that tests and scripts can find
- * them without parsing text. */
+ * network namespace: the scan line, expected services as tiles (the red light), every
+ * listening port, the per-port table with the cells the alert rules would fire on
+ * highlighted and the "more signals by port" table under it, the worst connections, and the
+ * kernel's settings in words. The scan line and the per-port tables are drawn from the rows
+ * of the views' field table (fields.h) by render_html_fields.c; what a cell is judged by
+ * comes from the same rows, its colour from the alert's severity in the rules (critical red,
+ * warning yellow, info blue). Elements carry data-* attributes so that tests and scripts can
+ * find them without parsing text. */
 #include "render_html.h"
 
 #include "fields.h"
+#include "render_html_doc.h"
 #include "status.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Short names for the shared helpers (render_html_doc.h). */
+#define str render_html_str
+#define num render_html_num
+#define flag render_html_flag
+#define has_alert render_html_has_alert
+#define text render_html_text
+#define esc render_html_escape
+#define port_label render_html_port_label
+#define duration render_html_duration
+#define alert_attributes render_html_alert_attributes
 
 /* Optional: keeps "N s ago" current between reloads. */
 const char render_html_script[] =
@@ -25,14 +38,14 @@ const char render_html_script[] =
 
 /* ---- reading the document --------------------------------------------------------------- */
 
-static const char *str(const json_t *o, const char *key)
+const char *render_html_str(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s ? s : "";
 }
 
-static long long num(const json_t *o, const char *key)
+long long render_html_num(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -44,12 +57,12 @@ static double real(const json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-static bool flag(const json_t *o, const char *key)
+bool render_html_flag(const json_t *o, const char *key)
 {
 	return json_is_true(json_object_get(o, key));
 }
 
-static bool has_alert(const json_t *row, const char *alert)
+bool render_html_has_alert(const json_t *row, const char *alert)
 {
 	const json_t *alerts = json_object_get(row, "alerts"), *a;
 	size_t i;
@@ -84,15 +97,14 @@ void render_html_escape(struct expfmt_buf *out, const char *text)
 	expfmt_append(out, run, strlen(run));
 }
 
-static void text(struct expfmt_buf *out, const char *s)
+void render_html_text(struct expfmt_buf *out, const char *s)
 {
 	expfmt_append(out, s, strlen(s));
 }
 
-#define esc render_html_escape
 
 /* "1720", or "other". */
-static void port_label(struct expfmt_buf *out, const json_t *o)
+void render_html_port_label(struct expfmt_buf *out, const json_t *o)
 {
 	if (flag(o, "other"))
 		text(out, "other");
@@ -138,7 +150,7 @@ static const char *severity(const json_t *doc, const json_t *ns, const char *ale
 }
 
 /* The attributes of a cell or tile the row's `alert` marks: class "alert SEVERITY". */
-static void alert_attributes(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const char *alert)
+void render_html_alert_attributes(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const char *alert)
 {
 	text(out, " class=\"alert ");
 	esc(out, severity(doc, ns, alert));
@@ -146,18 +158,6 @@ static void alert_attributes(struct expfmt_buf *out, const json_t *doc, const js
 	esc(out, alert);
 	text(out, "\"");
 	alert_title(out, doc, alert);
-}
-
-/* One numeric cell, highlighted when the row crosses `alert`'s threshold. */
-static void cell(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *row,
-		 long long value, const char *alert)
-{
-	text(out, "<td");
-	if (alert && has_alert(row, alert))
-		alert_attributes(out, doc, ns, alert);
-	else if (value == 0)
-		text(out, " class=\"zero\"");
-	expfmt_printf(out, ">%lld</td>", value);
 }
 
 static void endpoint(struct expfmt_buf *out, const json_t *c, const char *which)
@@ -176,7 +176,7 @@ static void endpoint(struct expfmt_buf *out, const json_t *c, const char *which)
 	expfmt_printf(out, ":%lld", num(c, key));
 }
 
-static void duration(struct expfmt_buf *out, double seconds)
+void render_html_duration(struct expfmt_buf *out, double seconds)
 {
 	char words[64];
 
@@ -191,7 +191,7 @@ static void addresses(struct expfmt_buf *out, const json_t *listener)
 	const json_t *a;
 	size_t i;
 
-	json_array_foreach(json_object_get(listener, "addresses"), i, a) {
+	json_array_foreach(json_object_get(listener, fields_tcp[FIELD_LISTENER_INFO_ROW].json), i, a) {
 		if (i)
 			text(out, ", ");
 		text(out, "<span class=\"addr\">");
@@ -206,7 +206,7 @@ static void addresses(struct expfmt_buf *out, const json_t *listener)
 /* The distinct processes of a listener's addresses. */
 static void processes(struct expfmt_buf *out, const json_t *listener)
 {
-	const json_t *addrs = json_object_get(listener, "addresses"), *a, *b;
+	const json_t *addrs = json_object_get(listener, fields_tcp[FIELD_LISTENER_INFO_ROW].json), *a, *b;
 	size_t i, j;
 	bool any = false;
 
@@ -235,19 +235,47 @@ static void processes(struct expfmt_buf *out, const json_t *listener)
 			  "CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH\">unknown</span>");
 }
 
-static void accept_queue(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listener,
-			 bool td)
+/* The value at `key` of `o`, or at "b" of its sub-object "a" for "a.b". */
+static const json_t *at_key(const json_t *o, const char *key)
 {
-	const json_t *q = json_object_get(listener, "accept_queue");
-	const char *alert = fields_row_alert(&fields_tcp[FIELD_LISTEN_QUEUE_LENGTH]);
+	const char *dot = strchr(key, '.');
+	char outer[32];
+
+	if (!dot)
+		return json_object_get(o, key);
+	snprintf(outer, sizeof(outer), "%.*s", (int)(dot - key), key);
+	return json_object_get(json_object_get(o, outer), dot + 1);
+}
+
+/* Whether row `g` shares the listening ports table's cell of row `f` (the same title). */
+static bool same_cell(unsigned f, unsigned g)
+{
+	return g < FIELDS_TCP_COUNT && fields_tcp[g].page == FIELD_PAGE_LISTENERS &&
+	       strcmp(fields_tcp[g].column, fields_tcp[f].column) == 0;
+}
+
+/* The cell of listener numbers: row `f`'s and those of the rows sharing its cell, "0 / 128",
+ * then the share status.c judges beside them in their sub-object, "(0%)". */
+static void listener_numbers(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listener,
+			     unsigned f, bool td)
+{
+	const char *alert = fields_row_alert(&fields_tcp[f]), *dot = strchr(fields_tcp[f].json, '.');
 
 	if (td) {
 		text(out, "<td");
-		if (has_alert(listener, alert))
+		if (alert && has_alert(listener, alert))
 			alert_attributes(out, doc, ns, alert);
 		text(out, ">");
 	}
-	expfmt_printf(out, "%lld / %lld (%.0f%%)", num(q, "length"), num(q, "max"), real(q, "fill") * 100);
+	for (unsigned g = f; same_cell(f, g); g++)
+		expfmt_printf(out, "%s%lld", g > f ? " / " : "",
+			      (long long)json_integer_value(at_key(listener, fields_tcp[g].json)));
+	if (dot) {
+		char outer[32];
+
+		snprintf(outer, sizeof(outer), "%.*s", (int)(dot - fields_tcp[f].json), fields_tcp[f].json);
+		expfmt_printf(out, " (%.0f%%)", real(json_object_get(listener, outer), "fill") * 100);
+	}
 	if (td)
 		text(out, "</td>");
 }
@@ -296,7 +324,7 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *ns, c
 			text(out, "</div><div>Bound to: ");
 			addresses(out, l);
 			text(out, "</div><div>Accept queue: ");
-			accept_queue(out, doc, ns, l, false);
+			listener_numbers(out, doc, ns, l, FIELD_LISTEN_QUEUE_LENGTH, false);
 			text(out, "</div>");
 		}
 		text(out, "</div>\n");
@@ -305,149 +333,85 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *ns, c
 		text(out, "</div>\n");
 }
 
+/* The header cells of the listening ports table's rows: a listener-info row has two columns,
+ * the owners and the addresses. */
+static void listener_heads(struct expfmt_buf *out)
+{
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+
+		if (row->page != FIELD_PAGE_LISTENERS || (f && same_cell(f - 1, f)))
+			continue;
+		if (row->kind == FIELD_LISTENER_INFO)
+			expfmt_printf(out, "<th class=\"l\">Process</th><th class=\"l\">%s</th>", row->column);
+		else
+			expfmt_printf(out, "<th>%s</th>", row->column);
+	}
+}
+
+/* A listener's cells of the rows placed in the listening ports table, by their kind. */
+static void listener_cells(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *l)
+{
+	bool up = flag(l, fields_tcp[FIELD_LISTENER_UP_ROW].json);
+
+	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
+		const struct fields_row *row = &fields_tcp[f];
+		const char *alert = fields_row_alert(row);
+
+		if (row->page != FIELD_PAGE_LISTENERS || (f && same_cell(f - 1, f)))
+			continue;
+		switch (row->kind) {
+		case FIELD_LISTENER_UP:
+			text(out, "<td");
+			if (alert && has_alert(l, alert))
+				alert_attributes(out, doc, ns, alert);
+			expfmt_printf(out, ">%s</td>", flag(l, row->json) ? "up" : "<b>DOWN</b>");
+			break;
+		case FIELD_LISTENER_INFO:
+			text(out, "<td class=\"l\">");
+			if (up)
+				processes(out, l);
+			text(out, "</td><td class=\"l\">");
+			addresses(out, l);
+			text(out, "</td>");
+			break;
+		default:
+			if (up)
+				listener_numbers(out, doc, ns, l, f, true);
+			else
+				text(out, "<td>&ndash;</td>"); /* nothing listens: no queue */
+			break;
+		}
+	}
+}
+
 static void listening(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *listeners)
 {
-	const char *down_alert = fields_row_alert(&fields_tcp[FIELD_LISTENER_UP_ROW]);
 	const json_t *l;
 	size_t i;
 	bool any = false;
 
 	text(out, "<h3>Listening ports</h3>\n");
 	json_array_foreach(listeners, i, l) {
-		bool up = flag(l, "up");
+		bool up = flag(l, fields_tcp[FIELD_LISTENER_UP_ROW].json);
 
 		if (!up && !flag(l, "expected"))
 			continue;
-		if (!any)
-			expfmt_printf(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>"
-					   "<th>%s</th><th class=\"l\">Process</th><th class=\"l\">%s</th>"
-					   "<th>%s</th><th>Sockets</th></tr>\n",
-				      fields_tcp[FIELD_LISTENER_UP_ROW].column,
-				      fields_tcp[FIELD_LISTENER_INFO_ROW].column,
-				      fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].column);
+		if (!any) {
+			text(out, "<div class=\"scroll\"><table class=\"listeners\"><tr><th>Port</th>");
+			listener_heads(out);
+			text(out, "<th>Sockets</th></tr>\n");
+		}
 		any = true;
-		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td><td", num(l, "port"),
+		expfmt_printf(out, "<tr data-port=\"%lld\"%s><td>%lld%s</td>", num(l, "port"),
 			      up ? "" : " class=\"down\"", num(l, "port"), flag(l, "expected") ? " &#9733;" : "");
-		if (has_alert(l, down_alert))
-			alert_attributes(out, doc, ns, down_alert);
-		expfmt_printf(out, ">%s</td><td class=\"l\">", up ? "up" : "<b>DOWN</b>");
-		if (up)
-			processes(out, l);
-		text(out, "</td><td class=\"l\">");
-		addresses(out, l);
-		text(out, "</td>");
-		if (up)
-			accept_queue(out, doc, ns, l, true);
-		else
-			text(out, "<td>&ndash;</td>");
+		listener_cells(out, doc, ns, l);
 		expfmt_printf(out, "<td>%lld</td></tr>\n", num(l, "sockets"));
 	}
 	if (any)
 		text(out, "</table></div>\n<p class=\"none\">&#9733; expected (--listen-ports)</p>\n");
 	else
 		text(out, "<p class=\"none\">No listening TCP socket.</p>\n");
-}
-
-/* Whether the page leaves `port` (a ports[] row) out: the exporter's own, by default. */
-static bool hidden(const json_t *doc, const json_t *port)
-{
-	return flag(json_object_get(doc, "exporter"), "status_exclude_self") && flag(port, "exporter_port");
-}
-
-/* The one line saying which of the exporter's own ports the table leaves out. */
-static void hidden_note(struct expfmt_buf *out, const json_t *doc, const json_t *ports)
-{
-	long long seen[16];
-	unsigned n = 0;
-	const json_t *p;
-	size_t i;
-
-	json_array_foreach(ports, i, p) {
-		bool dup = false;
-
-		if (!hidden(doc, p))
-			continue;
-		for (unsigned k = 0; k < n; k++)
-			dup |= seen[k] == num(p, "port");
-		if (!dup && n < sizeof(seen) / sizeof(seen[0]))
-			seen[n++] = num(p, "port");
-	}
-	if (!n)
-		return;
-	text(out, "<p class=\"none self-hidden\" data-ports=\"");
-	for (unsigned k = 0; k < n; k++)
-		expfmt_printf(out, "%s%lld", k ? " " : "", seen[k]);
-	expfmt_printf(out, "\">Not shown: port%s ", n == 1 ? "" : "s");
-	for (unsigned k = 0; k < n; k++)
-		expfmt_printf(out, "%s%lld", k ? ", " : "", seen[k]);
-	text(out, ", this exporter's own (its scrape connections); --no-web.status.exclude-self "
-		  "shows them.</p>\n");
-}
-
-/* The per-port table: Role, Port, the states, then each slot row of the field table that
- * names a column; every value read from the ports[] row under the row's key. */
-static void ports_table(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *ports)
-{
-	unsigned shown[TCPH_STATE_MAX + 1], n_shown = 0;
-	const json_t *p;
-	size_t i;
-	bool any = false;
-
-	/* The states that matter most always; the others only when some port has them. */
-	for (unsigned s = 0; s < fields_page_states_count && fields_tcp[FIELD_CONNECTIONS].column; s++) {
-		const char *name = fields_state_name(fields_page_states[s].state);
-		bool used = fields_page_states[s].always;
-
-		json_array_foreach(ports, i, p)
-			used |= !hidden(doc, p) && num(json_object_get(p, "states"), name) > 0;
-		if (used && n_shown < sizeof(shown) / sizeof(shown[0]))
-			shown[n_shown++] = s;
-	}
-
-	text(out, "<h3>Connections by port</h3>\n");
-	json_array_foreach(ports, i, p) {
-		const json_t *states = json_object_get(p, "states");
-
-		if ((num(p, "sockets") == 0 && !flag(p, "expected")) || hidden(doc, p))
-			continue;
-		if (!any) {
-			text(out, "<p class=\"legend\" id=\"role-legend\">Role &mdash; " FIELDS_ROLE_LEGEND ".</p>\n"
-				  "<div class=\"scroll\"><table class=\"ports\"><tr><th class=\"l\">Role</th>"
-				  "<th>Port</th>");
-			for (unsigned s = 0; s < n_shown; s++)
-				expfmt_printf(out, "<th>%s</th>", fields_state_name(fields_page_states[shown[s]].state));
-			for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++)
-				if (fields_tcp[f].column && (fields_tcp[f].kind == FIELD_SLOT_U32 ||
-							     fields_tcp[f].kind == FIELD_SLOT_U64))
-					expfmt_printf(out, "<th>%s</th>", fields_tcp[f].column);
-			text(out, "</tr>\n");
-		}
-		any = true;
-		expfmt_printf(out, "<tr data-role=\"%s\" data-port=\"", str(p, "role"));
-		port_label(out, p);
-		expfmt_printf(out, "\"><td class=\"l\">%s</td><td>", str(p, "role"));
-		port_label(out, p);
-		text(out, "</td>");
-		for (unsigned s = 0; s < n_shown; s++) {
-			const struct fields_state *st = &fields_page_states[shown[s]];
-			const char *alert = st->threshold == THRESHOLD_NONE ? NULL :
-					    fields_alerts[fields_thresholds[st->threshold].alert].name;
-
-			cell(out, doc, ns, p, num(states, fields_state_name(st->state)), alert);
-		}
-		for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
-			const struct fields_row *row = &fields_tcp[f];
-
-			if (row->column && (row->kind == FIELD_SLOT_U32 || row->kind == FIELD_SLOT_U64))
-				cell(out, doc, ns, p, num(p, row->json), fields_row_alert(row));
-		}
-		text(out, "</tr>\n");
-	}
-	if (any)
-		text(out, "</table></div>\n");
-	else
-		text(out, "<p class=\"none\">No TCP connections.</p>\n");
-	hidden_note(out, doc, ports);
 }
 
 static void worst(struct expfmt_buf *out, const json_t *worst_connections)
@@ -592,9 +556,10 @@ static void namespace(struct expfmt_buf *out, const json_t *doc, const json_t *n
 		text(out, "<div class=\"banner bad\">No socket data: the tcp collector failed or is "
 			  "disabled.</div>\n");
 	} else {
+		render_html_scan_line(out, doc, ns, tcp);
 		tiles(out, doc, ns, json_object_get(tcp, "listeners"));
 		listening(out, doc, ns, json_object_get(tcp, "listeners"));
-		ports_table(out, doc, ns, json_object_get(tcp, "ports"));
+		render_html_port_tables(out, doc, ns, json_object_get(tcp, "ports"));
 		worst(out, json_object_get(tcp, "worst_connections"));
 	}
 	kernel(out, ns);

@@ -1,21 +1,21 @@
 /* status.c — the status document of a snapshot (see status.h and docs/status-api.md).
  *
  * Every number is read from the snapshot, and the tcp collector's by the rows of the views'
- * field table (fields.h); the only things computed here are the views' shared judgements:
- * thresholds crossed, accept-queue fill, the exporter's own ports, and the kernel's settings
- * in words. Strings from the kernel or /proc are UTF-8 already (owners.c and netns.c see to
+ * field table (fields.h; status_fields.c puts them in the document); the only things
+ * computed here are the views' shared judgements: thresholds crossed, accept-queue fill, the
+ * exporter's own ports, and the kernel's settings in words. Strings from the kernel or /proc are UTF-8 already (owners.c and netns.c see to
  * it); jansson escapes them. */
 #include "status.h"
+
+#include "status_build.h"
 
 #include "../collectors/diag_compat.h"
 #include "fields.h"
 #include "version.h"
 #include "../lib/utf8.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,75 +49,29 @@ void status_duration_text(double seconds, char *out, size_t size)
 	}
 }
 
-/* ---- building with one failure flag ----------------------------------------------------- */
-
-struct builder {
-	bool failed; /* an allocation failed: the document is incomplete, not served */
-};
-
-/* json_object_set_new and json_array_append_new take `value` even when they fail (a NULL
- * container included), so nothing leaks on the way to a failed document. */
-static void put(struct builder *b, json_t *obj, const char *key, json_t *value)
-{
-	if (!value || json_object_set_new(obj, key, value) < 0)
-		b->failed = true;
-}
-
-static void append(struct builder *b, json_t *array, json_t *value)
-{
-	if (!value || json_array_append_new(array, value) < 0)
-		b->failed = true;
-}
-
-static json_t *uint_json(uint64_t v)
-{
-	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
-}
-
-static json_t *address_json(uint8_t family, const uint8_t *addr)
-{
-	char text[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text)))
-		snprintf(text, sizeof(text), "?");
-	return json_string(text);
-}
-
-static bool is_loopback(uint8_t family, const uint8_t *addr)
-{
-	static const uint8_t v6_loopback[16] = { [15] = 1 };
-	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (family == AF_INET)
-		return addr[0] == 127;
-	if (memcmp(addr, v6_loopback, 16) == 0)
-		return true;
-	return memcmp(addr, v4_mapped, 12) == 0 && addr[12] == 127;
-}
-
 /* {"alert": ..., "severity": ..., "threshold": ..., "value": ...} for the namespace's list;
  * the name of the alert for the row's. */
-static void note_alert(struct builder *b, json_t *row_alerts, json_t *ns_alerts, enum threshold_id threshold,
+static void note_alert(struct status_builder *b, json_t *row_alerts, json_t *ns_alerts, enum threshold_id threshold,
 		       enum alert_id alert, double value, const char *role, int port, bool other)
 {
 	json_t *a = json_object();
 
-	append(b, row_alerts, json_string(fields_alerts[alert].name));
-	put(b, a, "alert", json_string(fields_alerts[alert].name));
-	put(b, a, "severity", json_string(fields_alerts[alert].severity));
-	put(b, a, "threshold", threshold != THRESHOLD_NONE ? json_string(fields_thresholds[threshold].name) :
+	status_append(b, row_alerts, json_string(fields_alerts[alert].name));
+	status_put(b, a, "alert", json_string(fields_alerts[alert].name));
+	status_put(b, a, "severity", json_string(fields_alerts[alert].severity));
+	status_put(b, a, "threshold", threshold != THRESHOLD_NONE ? json_string(fields_thresholds[threshold].name) :
 							      json_null());
-	put(b, a, "value", json_real(value));
+	status_put(b, a, "value", json_real(value));
 	if (role)
-		put(b, a, "role", json_string(role));
+		status_put(b, a, "role", json_string(role));
 	if (port >= 0)
-		put(b, a, "port", other ? json_null() : json_integer(port));
+		status_put(b, a, "port", other ? json_null() : json_integer(port));
 	if (port >= 0)
-		put(b, a, "other", json_boolean(other));
-	append(b, ns_alerts, a);
+		status_put(b, a, "other", json_boolean(other));
+	status_append(b, ns_alerts, a);
 }
 
-static bool check(struct builder *b, json_t *row_alerts, json_t *ns_alerts, enum threshold_id threshold,
+static bool check(struct status_builder *b, json_t *row_alerts, json_t *ns_alerts, enum threshold_id threshold,
 		  double value, const char *role, int port, bool other)
 {
 	if (!fields_threshold_crossed(threshold, value))
@@ -125,31 +79,6 @@ static bool check(struct builder *b, json_t *row_alerts, json_t *ns_alerts, enum
 	note_alert(b, row_alerts, ns_alerts, threshold, fields_thresholds[threshold].alert, value, role,
 		   port, other);
 	return true;
-}
-
-/* `value` at `key` of `obj`, or at "b" of its sub-object "a" for "a.b" (made on first use). */
-static void put_key(struct builder *b, json_t *obj, const char *key, json_t *value)
-{
-	const char *dot = strchr(key, '.');
-	char outer[32];
-	json_t *sub;
-
-	if (!dot) {
-		put(b, obj, key, value);
-		return;
-	}
-	snprintf(outer, sizeof(outer), "%.*s", (int)(dot - key), key);
-	sub = json_object_get(obj, outer);
-	if (!sub) {
-		sub = json_object();
-		put(b, obj, outer, sub);
-	}
-	if (!json_is_object(sub)) {
-		json_decref(value);
-		b->failed = true;
-		return;
-	}
-	put(b, sub, dot + 1, value);
 }
 
 /* Whether (port, not other) of target `t` is one the exporter itself listens on: only in the
@@ -166,7 +95,7 @@ static bool exporter_port(const struct snapshot *s, const struct target_result *
 
 /* ---- one namespace ------------------------------------------------------------------------ */
 
-static json_t *listeners_json(struct builder *b, const struct snapshot *s, const struct target_result *t,
+static json_t *listeners_json(struct status_builder *b, const struct snapshot *s, const struct target_result *t,
 			      json_t *ns_alerts)
 {
 	const struct tcp_result *tcp = t->tcp;
@@ -176,7 +105,7 @@ static json_t *listeners_json(struct builder *b, const struct snapshot *s, const
 	for (unsigned i = 0; i < n; i++) {
 		const struct tcp_port *port = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *l = &tcp->listeners[i];
-		json_t *o, *addresses, *alerts;
+		json_t *o, *alerts;
 		/* Addresses past the first TCPAGG_LISTENER_ADDRESSES are not known: one of them
 		 * may be reachable from elsewhere. */
 		bool loopback_only = l->n_addresses > 0 && !l->more_addresses;
@@ -185,72 +114,31 @@ static json_t *listeners_json(struct builder *b, const struct snapshot *s, const
 		if (!l->sockets && !port->expected)
 			continue; /* a port with connections only: in the ports table */
 		o = json_object();
-		addresses = json_array();
 		alerts = json_array();
-		put(b, o, "port", json_integer(port->port));
-		put(b, o, "expected", json_boolean(port->expected));
-		put(b, o, fields_tcp[FIELD_LISTENER_UP_ROW].json, json_boolean(l->sockets > 0));
-		put(b, o, "sockets", json_integer(l->sockets));
-		put_key(b, o, fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].json, uint_json(l->queue_length));
-		put_key(b, o, fields_tcp[FIELD_LISTEN_QUEUE_MAX].json, uint_json(l->queue_max));
-		put_key(b, o, "accept_queue.fill", json_real(fill));
-		for (unsigned a = 0; a < l->n_addresses; a++) {
-			const struct tcpagg_listener_address *la = &l->addresses[a];
-			json_t *ao = json_object();
-			bool loopback = is_loopback(la->family, la->addr);
-
-			loopback_only &= loopback;
-			put(b, ao, "family", json_string(fields_family_of(la->family)));
-			put(b, ao, "address", address_json(la->family, la->addr));
-			put(b, ao, "loopback", json_boolean(loopback));
-			put(b, ao, "process", json_string(la->process));
-			append(b, addresses, ao);
-		}
-		put(b, o, fields_tcp[FIELD_LISTENER_INFO_ROW].json, addresses);
-		put(b, o, "loopback_only", json_boolean(loopback_only));
-		put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
+		status_put(b, o, "port", json_integer(port->port));
+		status_put(b, o, "expected", json_boolean(port->expected));
+		status_put(b, o, "sockets", json_integer(l->sockets));
+		status_listener_fields(b, o, l);
+		/* the share the accept_queue_fill threshold judges, beside the queue's rows */
+		status_put_key(b, o, "accept_queue.fill", json_real(fill));
+		for (unsigned a = 0; a < l->n_addresses; a++)
+			loopback_only &= status_is_loopback(l->addresses[a].family, l->addresses[a].addr);
+		status_put(b, o, "loopback_only", json_boolean(loopback_only));
+		status_put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
 		if (port->expected && !l->sockets)
 			note_alert(b, alerts, ns_alerts, THRESHOLD_NONE, fields_tcp[FIELD_LISTENER_UP_ROW].alert, 0,
 				   fields_role_names[CLASSIFY_SERVER], port->port, false);
 		if (l->queue_max)
 			check(b, alerts, ns_alerts, fields_tcp[FIELD_LISTEN_QUEUE_LENGTH].threshold, fill,
 			      fields_role_names[CLASSIFY_SERVER], port->port, false);
-		put(b, o, "alerts", alerts);
-		append(b, list, o);
+		status_put(b, o, "alerts", alerts);
+		status_append(b, list, o);
 	}
 	return list;
 }
 
-/* The document's fields of one (port, role) slot, row by row of the field table. */
-static void slot_fields(struct builder *b, json_t *o, const struct tcpagg_slot *c)
-{
-	for (unsigned f = 0; f < FIELDS_TCP_COUNT; f++) {
-		const struct fields_row *row = &fields_tcp[f];
-
-		if (!row->json)
-			continue;
-		if (row->kind == FIELD_SLOT_STATES) {
-			json_t *states = json_object();
-			uint64_t total = 0;
-
-			for (unsigned st = 1; st <= TCPH_STATE_MAX; st++) {
-				const char *name = fields_state_name(st);
-
-				if (!name)
-					continue;
-				put(b, states, name, json_integer(c->states[st]));
-				total += c->states[st];
-			}
-			put(b, o, "sockets", uint_json(total));
-			put(b, o, row->json, states);
-		} else if (row->kind == FIELD_SLOT_U32 || row->kind == FIELD_SLOT_U64) {
-			put(b, o, row->json, uint_json(fields_value(c, row->kind, row->offset)));
-		}
-	}
-}
-
 /* The thresholds the field table judges one (port, role) slot by. */
-static void judge_slot(struct builder *b, json_t *alerts, json_t *ns_alerts, const struct tcp_port *port,
+static void judge_slot(struct status_builder *b, json_t *alerts, json_t *ns_alerts, const struct tcp_port *port,
 		       int role)
 {
 	const struct tcpagg_slot *c = &port->counts;
@@ -277,7 +165,7 @@ static void judge_slot(struct builder *b, json_t *alerts, json_t *ns_alerts, con
 	}
 }
 
-static json_t *ports_json(struct builder *b, const struct snapshot *s, const struct target_result *t,
+static json_t *ports_json(struct status_builder *b, const struct snapshot *s, const struct target_result *t,
 			  json_t *ns_alerts)
 {
 	const struct tcp_result *tcp = t->tcp;
@@ -288,53 +176,53 @@ static json_t *ports_json(struct builder *b, const struct snapshot *s, const str
 			const struct tcp_port *port = &tcp->ports[r][i];
 			json_t *o = json_object(), *alerts = json_array();
 
-			put(b, o, "role", json_string(fields_role_names[r]));
-			put(b, o, "port", port->other ? json_null() : json_integer(port->port));
-			put(b, o, "other", json_boolean(port->other));
-			put(b, o, "expected", json_boolean(port->expected));
-			put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
-			slot_fields(b, o, &port->counts);
+			status_put(b, o, "role", json_string(fields_role_names[r]));
+			status_put(b, o, "port", port->other ? json_null() : json_integer(port->port));
+			status_put(b, o, "other", json_boolean(port->other));
+			status_put(b, o, "expected", json_boolean(port->expected));
+			status_put(b, o, "exporter_port", json_boolean(exporter_port(s, t, port)));
+			status_slot_fields(b, o, &port->counts, tcp->has_histograms);
 			judge_slot(b, alerts, ns_alerts, port, r);
-			put(b, o, "alerts", alerts);
-			append(b, list, o);
+			status_put(b, o, "alerts", alerts);
+			status_append(b, list, o);
 		}
 	}
 	return list;
 }
 
-static json_t *connection_json(struct builder *b, const struct tcpagg_connection *c, unsigned kind)
+static json_t *connection_json(struct status_builder *b, const struct tcpagg_connection *c, unsigned kind)
 {
 	json_t *o = json_object();
 	const char *timer = fields_timer_name(c->timer);
 	const char *state = fields_state_name(c->state);
 
-	put(b, o, "family", json_string(fields_family_of(c->family)));
-	put(b, o, "local_address", address_json(c->family, c->saddr));
-	put(b, o, "local_port", json_integer(c->sport));
-	put(b, o, "remote_address", address_json(c->family, c->daddr));
-	put(b, o, "remote_port", json_integer(c->dport));
-	put(b, o, "state", json_string(state ? state : "unknown"));
-	put(b, o, "role", json_string(fields_role_names[c->role < CLASSIFY_ROLES ? c->role : 0]));
-	put(b, o, "port", c->other ? json_null() : json_integer(c->port));
-	put(b, o, "other", json_boolean(c->other));
-	put(b, o, "value", fields_worst[kind].milliseconds ? json_real((double)c->value / 1000.0) :
-							     uint_json(c->value));
-	put(b, o, "timer", json_string(timer ? timer : "unknown"));
-	put(b, o, "timer_expires_seconds", json_real(c->timer ? c->expires_ms / 1000.0 : 0));
+	status_put(b, o, "family", json_string(fields_family_of(c->family)));
+	status_put(b, o, "local_address", status_address_json(c->family, c->saddr));
+	status_put(b, o, "local_port", json_integer(c->sport));
+	status_put(b, o, "remote_address", status_address_json(c->family, c->daddr));
+	status_put(b, o, "remote_port", json_integer(c->dport));
+	status_put(b, o, "state", json_string(state ? state : "unknown"));
+	status_put(b, o, "role", json_string(fields_role_names[c->role < CLASSIFY_ROLES ? c->role : 0]));
+	status_put(b, o, "port", c->other ? json_null() : json_integer(c->port));
+	status_put(b, o, "other", json_boolean(c->other));
+	status_put(b, o, "value", fields_worst[kind].milliseconds ? json_real((double)c->value / 1000.0) :
+							     status_uint_json(c->value));
+	status_put(b, o, "timer", json_string(timer ? timer : "unknown"));
+	status_put(b, o, "timer_expires_seconds", json_real(c->timer ? c->expires_ms / 1000.0 : 0));
 	/* idiag_retrans: retransmissions for the retransmit timer, unanswered probes for
 	 * keepalive, SYN-ACK retransmissions for SYN_RECV. */
-	put(b, o, "timer_retries", json_integer(c->retrans));
+	status_put(b, o, "timer_retries", json_integer(c->retrans));
 	/* Request sockets and TIME_WAIT have no tcp_info: their silence is not known. */
-	put(b, o, "silent_seconds", c->state == TCPH_SYN_RECV ? json_null() : json_real(c->silent_ms / 1000.0));
-	put(b, o, "recv_queue_bytes", json_integer(c->rqueue));
-	put(b, o, "send_queue_bytes", json_integer(c->wqueue));
-	put(b, o, "uid", json_integer(c->uid));
-	put(b, o, "inode", json_integer(c->inode));
-	put(b, o, "process", json_string(c->process));
+	status_put(b, o, "silent_seconds", c->state == TCPH_SYN_RECV ? json_null() : json_real(c->silent_ms / 1000.0));
+	status_put(b, o, "recv_queue_bytes", json_integer(c->rqueue));
+	status_put(b, o, "send_queue_bytes", json_integer(c->wqueue));
+	status_put(b, o, "uid", json_integer(c->uid));
+	status_put(b, o, "inode", json_integer(c->inode));
+	status_put(b, o, "process", json_string(c->process));
 	return o;
 }
 
-static json_t *worst_json(struct builder *b, const struct tcp_result *tcp)
+static json_t *worst_json(struct status_builder *b, const struct tcp_result *tcp)
 {
 	json_t *o = json_object();
 
@@ -342,13 +230,13 @@ static json_t *worst_json(struct builder *b, const struct tcp_result *tcp)
 		const struct tcpagg_worst *w = &tcp->worst[k];
 		json_t *kind = json_object(), *list = json_array();
 
-		put(b, kind, "total", uint_json(w->total));
-		put(b, kind, "unit", json_string(fields_worst[k].unit));
-		put(b, kind, "description", json_string(fields_worst[k].description));
+		status_put(b, kind, "total", status_uint_json(w->total));
+		status_put(b, kind, "unit", json_string(fields_worst[k].unit));
+		status_put(b, kind, "description", json_string(fields_worst[k].description));
 		for (unsigned i = 0; i < w->n; i++)
-			append(b, list, connection_json(b, &w->top[i], k));
-		put(b, kind, "connections", list);
-		put(b, o, tcpagg_worst_name(k), kind);
+			status_append(b, list, connection_json(b, &w->top[i], k));
+		status_put(b, kind, "connections", list);
+		status_put(b, o, tcpagg_worst_name(k), kind);
 	}
 	return o;
 }
@@ -476,7 +364,7 @@ static void setting_name(enum sysctl_id id, char *name, size_t size)
 			*p = '.';
 }
 
-static json_t *kernel_json(struct builder *b, const struct sysctl_result *sys)
+static json_t *kernel_json(struct status_builder *b, const struct sysctl_result *sys)
 {
 	json_t *o = json_object(), *settings = json_object(), *explained = json_array();
 	char name[128], text[400];
@@ -486,10 +374,10 @@ static json_t *kernel_json(struct builder *b, const struct sysctl_result *sys)
 			continue;
 		setting_name(i, name, sizeof(name));
 		if (sysctl_settings[i].n_values == 2)
-			put(b, settings, name, json_pack("[I,I]", (json_int_t)sys->values[i][0],
+			status_put(b, settings, name, json_pack("[I,I]", (json_int_t)sys->values[i][0],
 							 (json_int_t)sys->values[i][1]));
 		else
-			put(b, settings, name, json_integer(sys->values[i][0]));
+			status_put(b, settings, name, json_integer(sys->values[i][0]));
 	}
 	for (unsigned i = 0; i < sizeof(kernel_rows) / sizeof(kernel_rows[0]); i++) {
 		const struct kernel_row *row = &kernel_rows[i];
@@ -503,52 +391,39 @@ static json_t *kernel_json(struct builder *b, const struct sysctl_result *sys)
 		kernel_text(row, sys, seconds, text, sizeof(text));
 		setting_name(row->id, name, sizeof(name));
 		e = json_object();
-		put(b, e, "setting", json_string(name));
-		put(b, e, "value", json_integer(row->range ? (v[1] >= v[0] ? v[1] - v[0] + 1 : 0) : v[0]));
-		put(b, e, "seconds", seconds >= 0 ? json_real(seconds) : json_null());
-		put(b, e, "text", json_string(text));
-		append(b, explained, e);
+		status_put(b, e, "setting", json_string(name));
+		status_put(b, e, "value", json_integer(row->range ? (v[1] >= v[0] ? v[1] - v[0] + 1 : 0) : v[0]));
+		status_put(b, e, "seconds", seconds >= 0 ? json_real(seconds) : json_null());
+		status_put(b, e, "text", json_string(text));
+		status_append(b, explained, e);
 	}
-	put(b, o, "settings", settings);
-	put(b, o, "explained", explained);
+	status_put(b, o, "settings", settings);
+	status_put(b, o, "explained", explained);
 	return o;
 }
 
-/* The per-family and per-role counts of the scan, under their rows' keys. */
-static void scan_counts(struct builder *b, json_t *tj, const struct tcp_result *tcp)
-{
-	json_t *scanned = json_object(), *folded = json_object();
-
-	for (int f = 0; f < TCPAGG_FAMILIES; f++)
-		put(b, scanned, fields_family_names[f], uint_json(tcp->sockets_scanned[f]));
-	for (int r = 0; r < CLASSIFY_ROLES; r++)
-		put(b, folded, fields_role_names[r], uint_json(tcp->folded[r]));
-	put(b, tj, fields_tcp[FIELD_SOCKETS_SCANNED_ROW].json, scanned);
-	put(b, tj, fields_tcp[FIELD_PORTS_FOLDED_ROW].json, folded);
-}
-
-static json_t *namespace_json(struct builder *b, const struct snapshot *s, const struct target_result *t)
+static json_t *namespace_json(struct status_builder *b, const struct snapshot *s, const struct target_result *t)
 {
 	const struct collectors_result *data = &s->data;
 	json_t *o = json_object(), *alerts = json_array(), *ns_row_alerts = json_array();
 	json_t *counters = json_object();
 	const struct tcp_result *tcp = t->tcp;
 
-	put(b, o, "netns", json_string(data->per_netns ? t->labels.netns : ""));
-	put(b, o, "pod_uid", json_string(data->per_netns ? t->labels.pod_uid : ""));
-	put(b, o, "container_id", json_string(data->per_netns ? t->labels.container_id : ""));
+	status_put(b, o, "netns", json_string(data->per_netns ? t->labels.netns : ""));
+	status_put(b, o, "pod_uid", json_string(data->per_netns ? t->labels.pod_uid : ""));
+	status_put(b, o, "container_id", json_string(data->per_netns ? t->labels.container_id : ""));
 	if (tcp && tcp->has_sockets) {
 		json_t *tj = json_object();
 		uint64_t tw_client = 0;
 
-		scan_counts(b, tj, tcp);
-		put(b, tj, "ephemeral_port_range", json_pack("[i,i]", tcp->eph_low, tcp->eph_high));
-		put(b, tj, "listeners", listeners_json(b, s, t, alerts));
-		put(b, tj, "ports", ports_json(b, s, t, alerts));
-		put(b, tj, "worst_connections", worst_json(b, tcp));
+		status_target_fields(b, tj, tcp);
+		status_put(b, tj, "ephemeral_port_range", json_pack("[i,i]", tcp->eph_low, tcp->eph_high));
+		status_put(b, tj, "listeners", listeners_json(b, s, t, alerts));
+		status_put(b, tj, "ports", ports_json(b, s, t, alerts));
+		status_put(b, tj, "worst_connections", worst_json(b, tcp));
 		for (unsigned i = 0; i < tcp->n_ports[CLASSIFY_CLIENT]; i++)
 			tw_client += tcp->ports[CLASSIFY_CLIENT][i].counts.states[TCPH_TIME_WAIT];
-		put(b, tj, "client_time_wait", uint_json(tw_client));
+		status_put(b, tj, "client_time_wait", status_uint_json(tw_client));
 		if (t->sysctl.present[SYSCTL_IP_LOCAL_PORT_RANGE]) {
 			long range = t->sysctl.values[SYSCTL_IP_LOCAL_PORT_RANGE][1] -
 				     t->sysctl.values[SYSCTL_IP_LOCAL_PORT_RANGE][0] + 1;
@@ -561,16 +436,16 @@ static json_t *namespace_json(struct builder *b, const struct snapshot *s, const
 		for (int r = 0; r < CLASSIFY_ROLES; r++)
 			check(b, ns_row_alerts, alerts, fields_tcp[FIELD_PORTS_FOLDED_ROW].threshold,
 			      (double)tcp->folded[r], fields_role_names[r], -1, false);
-		put(b, o, "tcp", tj);
+		status_put(b, o, "tcp", tj);
 	} else {
-		put(b, o, "tcp", json_null());
+		status_put(b, o, "tcp", json_null());
 	}
-	put(b, o, "kernel", kernel_json(b, &t->sysctl));
+	status_put(b, o, "kernel", kernel_json(b, &t->sysctl));
 	for (unsigned i = 0; i < NETSTAT_COUNT; i++)
 		if (t->netstat.found[i])
-			put(b, counters, netstat_counters[i].name, json_integer(t->netstat.values[i]));
-	put(b, o, "counters", counters);
-	put(b, o, "alerts", alerts);
+			status_put(b, counters, netstat_counters[i].name, json_integer(t->netstat.values[i]));
+	status_put(b, o, "counters", counters);
+	status_put(b, o, "alerts", alerts);
 	json_decref(ns_row_alerts);
 	return o;
 }
@@ -591,82 +466,82 @@ static json_t *time_json(double unix_time)
 json_t *status_document(const struct snapshot *s)
 {
 	const struct collectors_result *data = &s->data;
-	struct builder b = { false };
+	struct status_builder b = { false };
 	json_t *doc = json_object(), *exporter = json_object(), *scan = json_object();
 	json_t *collectors = json_array(), *thresholds = json_array(), *namespaces = json_array();
 	json_t *self_ports = json_array();
 	char host[256];
 	double seconds = 0;
 
-	put(&b, doc, "schema", json_string(STATUS_SCHEMA));
+	status_put(&b, doc, "schema", json_string(STATUS_SCHEMA));
 	if (gethostname(host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "?");
 	host[sizeof(host) - 1] = '\0';
 	utf8_sanitize(host);
-	put(&b, exporter, "version", json_string(TCPH_VERSION));
-	put(&b, exporter, "revision", json_string(TCPH_REVISION));
-	put(&b, exporter, "hostname", json_string(host));
+	status_put(&b, exporter, "version", json_string(TCPH_VERSION));
+	status_put(&b, exporter, "revision", json_string(TCPH_REVISION));
+	status_put(&b, exporter, "hostname", json_string(host));
 	for (unsigned i = 0; i < s->self.n_self_ports && i < STATS_SELF_PORTS; i++)
-		append(&b, self_ports, json_integer(s->self.self_ports[i]));
-	put(&b, exporter, "web_listen_ports", self_ports);
-	put(&b, exporter, "status_exclude_self", json_boolean(s->self.status_exclude_self));
-	put(&b, doc, "exporter", exporter);
+		status_append(&b, self_ports, json_integer(s->self.self_ports[i]));
+	status_put(&b, exporter, "web_listen_ports", self_ports);
+	status_put(&b, exporter, "status_exclude_self", json_boolean(s->self.status_exclude_self));
+	status_put(&b, doc, "exporter", exporter);
 
 	for (unsigned i = 0; i < collectors_count; i++) {
 		const struct snapshot_collector *c = &s->collectors[i];
 		json_t *o = json_object();
 
-		put(&b, o, "name", json_string(collectors_table[i].name));
-		put(&b, o, "enabled", json_boolean(c->enabled));
-		put(&b, o, "success", json_boolean(c->enabled && c->error == 0));
-		put(&b, o, "error", c->enabled && c->error ? json_string(strerror(-c->error)) : json_null());
-		put(&b, o, "duration_seconds", json_real(c->enabled ? c->seconds : 0));
+		status_put(&b, o, "name", json_string(collectors_table[i].name));
+		status_put(&b, o, "enabled", json_boolean(c->enabled));
+		status_put(&b, o, "success", json_boolean(c->enabled && c->error == 0));
+		status_put(&b, o, "error", c->enabled && c->error ? json_string(strerror(-c->error)) : json_null());
+		status_put(&b, o, "duration_seconds", json_real(c->enabled ? c->seconds : 0));
 		if (c->enabled)
 			seconds += c->seconds;
-		append(&b, collectors, o);
+		status_append(&b, collectors, o);
 	}
-	put(&b, scan, "number", uint_json(s->scan_number));
-	put(&b, scan, "time", json_real(s->time));
-	put(&b, scan, "time_utc", time_json(s->time));
-	put(&b, scan, "collectors_seconds", json_real(seconds));
-	put(&b, scan, "netns_mode", json_string(data->netns_mode == NETNS_ALL ? "all" :
+	status_put(&b, scan, "number", status_uint_json(s->scan_number));
+	status_put(&b, scan, "time", json_real(s->time));
+	status_put(&b, scan, "time_utc", time_json(s->time));
+	status_put(&b, scan, "collectors_seconds", json_real(seconds));
+	status_put(&b, scan, "netns_mode", json_string(data->netns_mode == NETNS_ALL ? "all" :
 						 data->netns_mode == NETNS_NAMES ? "names" : "self"));
-	put(&b, scan, "idle_threshold_seconds", json_integer(data->idle_threshold_seconds));
-	put(&b, scan, "worst_connections_per_kind", json_integer(data->worst_max));
-	put(&b, doc, "scan", scan);
-	put(&b, doc, "collectors", collectors);
+	status_put(&b, scan, "idle_threshold_seconds", json_integer(data->idle_threshold_seconds));
+	status_put(&b, scan, "worst_connections_per_kind", json_integer(data->worst_max));
+	status_put(&b, doc, "scan", scan);
+	status_put(&b, doc, "collectors", collectors);
 
 	for (unsigned i = 0; i < THRESHOLDS_COUNT; i++) {
 		const struct fields_threshold *t = &fields_thresholds[i];
 		const struct fields_alert *a = &fields_alerts[t->alert];
 
-		append(&b, thresholds, json_pack("{s:s,s:s,s:s,s:f,s:s,s:s}", "name", t->name, "alert", a->name,
+		status_append(&b, thresholds, json_pack("{s:s,s:s,s:s,s:f,s:s,s:s}", "name", t->name, "alert", a->name,
 						 "op", t->op, "value", t->value, "for", a->for_duration,
 						 "severity", a->severity));
 	}
-	put(&b, doc, "thresholds", thresholds);
+	status_put(&b, doc, "thresholds", thresholds);
 
 	if (data->per_netns) {
 		json_t *skipped = json_object();
 
 		for (unsigned r = 0; r < NETNS_SKIP_REASONS; r++)
-			put(&b, skipped, netns_skip_names[r], uint_json(data->netns.skipped_total[r]));
-		put(&b, doc, "netns", json_pack("{s:i,s:i,s:i,s:o,s:f}", "found", data->netns.found, "scanned",
+			status_put(&b, skipped, netns_skip_names[r], status_uint_json(data->netns.skipped_total[r]));
+		status_put(&b, doc, "netns", json_pack("{s:i,s:i,s:i,s:o,s:f}", "found", data->netns.found, "scanned",
 						data->netns.scanned, "over_limit", data->netns.over_limit,
 						"skipped_total", skipped, "discovery_seconds",
 						data->netns.discovery_seconds));
 	} else {
-		put(&b, doc, "netns", json_null());
+		status_put(&b, doc, "netns", json_null());
 	}
 	if (data->has_owners)
-		put(&b, doc, "owners", json_pack("{s:i,s:i}", "listener_inodes", data->owners.wanted,
+		status_put(&b, doc, "owners", json_pack("{s:i,s:i}", "listener_inodes", data->owners.wanted,
 						 "unresolved", data->owners.unresolved));
 	else
-		put(&b, doc, "owners", json_null());
+		status_put(&b, doc, "owners", json_null());
 
 	for (unsigned t = 0; t < data->n_targets; t++)
-		append(&b, namespaces, namespace_json(&b, s, &data->targets[t]));
-	put(&b, doc, "namespaces", namespaces);
+		status_append(&b, namespaces, namespace_json(&b, s, &data->targets[t]));
+	status_put(&b, doc, "namespaces", namespaces);
 	if (b.failed) {
 		json_decref(doc);
 		return NULL;

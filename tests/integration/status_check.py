@@ -218,7 +218,18 @@ SLOT_FIELDS = {  # ports[] key -> metric
     "keepalive_probes_outstanding": "tcp_health_keepalive_probes_outstanding",
     "keepalive_probes_max": "tcp_health_keepalive_probes_max",
     "unprotected_idle": "tcp_health_unprotected_idle_connections",
+    "retransmitted_segments": "tcp_health_retransmitted_segments",
+    "lost_segments": "tcp_health_lost_segments",
+    "unacked_segments": "tcp_health_unacked_segments",
 }
+
+HISTOGRAMS = {  # ports[] key -> histogram family
+    "idle_seconds": "tcp_health_connection_idle_seconds",
+    "rtt_seconds": "tcp_health_rtt_seconds",
+}
+
+# ports[] keys that are not signals of their own (the label set, the row's judgements)
+PORT_ROW_KEYS = {"role", "port", "other", "expected", "exporter_port", "sockets", "alerts"}
 
 SYSCTL_METRICS = {  # kernel.settings key -> metric(s)
     "net.ipv4.tcp_keepalive_time": ["tcp_health_sysctl_keepalive_time_seconds"],
@@ -339,6 +350,112 @@ def agree(metrics_path, json_path, html_path):
     return r
 
 
+def of_port(fam, metric, role, port):
+    """{other labels: value} of one (role, port) label set's samples of `metric`."""
+    return {tuple(sorted((k, x) for k, x in l.items() if k not in ("role", "port"))): v
+            for l, v in fam.get(metric, []) if l.get("role") == role and l.get("port") == port}
+
+
+def agree_port_signals(r, name, fam, json_ports):
+    """ports[].timers and the histograms against their samples, label set by label set."""
+    before, compared, nonzero = r.failures, 0, 0
+    for (role, port), p in sorted(json_ports.items()):
+        timers = {dict(k)["timer"]: v for k, v in of_port(fam, "tcp_health_timer_connections", role, port).items()}
+        if set(timers) != set(p["timers"]):
+            r.fail("%s: %s %s: timers in metrics %s, in JSON %s" % (name, role, port, sorted(timers), sorted(p["timers"])))
+        for t, v in p["timers"].items():
+            compared += 1
+            nonzero += v != 0
+            if not same(timers.get(t), v):
+                r.fail("%s: tcp_health_timer_connections{port=%s,role=%s,timer=%s} = %s, JSON %s" % (
+                    name, port, role, t, timers.get(t), v))
+        for key, metric in HISTOGRAMS.items():
+            h = p[key]
+            buckets = {dict(k)["le"]: v for k, v in of_port(fam, metric + "_bucket", role, port).items()}
+            if h is None:
+                if buckets:
+                    r.fail("%s: %s %s: %s null in JSON, %d buckets in metrics" % (name, role, port, key, len(buckets)))
+                continue
+            count = of_port(fam, metric + "_count", role, port).get(())
+            total = of_port(fam, metric + "_sum", role, port).get(())
+            if list(buckets) != list(h["buckets"]) or not all(same(buckets[le], h["buckets"][le]) for le in buckets):
+                r.fail("%s: %s{port=%s,role=%s} buckets %s, JSON %s" % (name, metric, port, role, buckets, h["buckets"]))
+            elif not same(count, h["count"]) or not same(total, h["sum"]):
+                r.fail("%s: %s{port=%s,role=%s} count/sum %s/%s, JSON %s/%s" % (
+                    name, metric, port, role, count, total, h["count"], h["sum"]))
+            compared += len(buckets) + 2
+            nonzero += sum(1 for v in h["buckets"].values() if v)
+    if r.failures == before and json_ports:
+        r.ok("%s: timers and histograms of %d (role, port) rows: %d numbers equal the metrics (%d nonzero)" % (
+            name, len(json_ports), compared, nonzero))
+
+
+def json_at(p, key):
+    """ports[] value at "a" or "a.b"."""
+    outer, _, inner = key.partition(".")
+    v = p.get(outer)
+    return v.get(inner) if inner and isinstance(v, dict) else v
+
+
+def agree_signals_table(r, name, part, json_ports, expected_rows, ports_columns):
+    """table.signals: a cell per data-key, equal to the ports[] value; with table.ports every
+    signal of ports[] is on the page."""
+    tables = select(part, "table.signals")
+    if not tables:
+        if expected_rows:
+            r.fail("%s: no table.signals on the page, JSON has %d rows to show" % (name, len(expected_rows)))
+        return
+    heads = [th.attrs["data-key"] for th in select(tables[0], "th[data-key]")]
+    before, cells, seen = r.failures, 0, set()
+    for tr in select(tables[0], "tr[data-role]"):
+        key = (tr.attrs["data-role"], tr.attrs["data-port"])
+        seen.add(key)
+        p = json_ports.get(key)
+        tds = select(tr, "td[data-key]")
+        if p is None or [td.attrs["data-key"] for td in tds] != heads:
+            r.fail("%s: table.signals row %s: %s" % (name, key, "not in JSON" if p is None else "cells differ from the header"))
+            continue
+        for td in tds:
+            k, want, got = td.attrs["data-key"], json_at(p, td.attrs["data-key"]), td.text()
+            cells += 1
+            if isinstance(want, dict):  # a histogram: its count, every bucket in the tooltip
+                first = got.split()[0] if got.split() else ""
+                tip = [int(n) for n in re.findall(r": (\d+)", td.attrs.get("title", ""))]
+                want_tip = list(want["buckets"].values()) if want["count"] else []
+                if first != str(want["count"]) or tip != want_tip:
+                    r.fail("%s: table.signals %s %s %s shows %r (tooltip %s), JSON count %s buckets %s" % (
+                        name, key[0], key[1], k, got, tip, want["count"], want_tip))
+            elif want is None:
+                if got != "\u2013":
+                    r.fail("%s: table.signals %s %s %s shows %r for null" % (name, key[0], key[1], k, got))
+            elif got != str(want):
+                r.fail("%s: table.signals %s %s %s shows %r, JSON %s" % (name, key[0], key[1], k, got, want))
+    if seen != set(expected_rows):
+        r.fail("%s: table.signals rows %s, want %s" % (name, sorted(seen), sorted(expected_rows)))
+    on_page = PORT_ROW_KEYS | {"states"} | set(ports_columns.values()) | {h.split(".")[0] for h in heads}
+    missing = sorted({k for p in json_ports.values() for k in p} - on_page)
+    if missing:
+        r.fail("%s: ports[] keys on neither per-port table: %s" % (name, missing))
+    if r.failures == before:
+        r.ok("%s: table.signals: %d rows, %d cells (%d columns) equal ports[]; every ports[] signal is on the page" % (
+            name, len(seen), cells, len(heads)))
+
+
+def agree_scan_line(r, name, part, tcp):
+    """p.scan: a figure per per-target value of the namespace's tcp object."""
+    want = {}
+    for key in ("sockets_scanned", "ports_folded", "dump_retries_total"):
+        if isinstance(tcp[key], dict):
+            want.update({"%s.%s" % (key, k): v for k, v in tcp[key].items()})
+        else:
+            want[key] = tcp[key]
+    got = {s.attrs["data-key"]: s.text() for s in select(part, "p.scan span[data-key]")}
+    if got == {k: str(v) for k, v in want.items()}:
+        r.ok("%s: p.scan shows %s" % (name, json.dumps(want, sort_keys=True)))
+    else:
+        r.fail("%s: p.scan %s, JSON %s" % (name, got, want))
+
+
 def agree_namespace(r, samples, doc, ns, page, per_netns):
     name = ns["netns"] if per_netns else "self"
     tcp = ns["tcp"]
@@ -449,6 +566,13 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
         else:
             r.fail("%s: tcp.%s %s, %s %s" % (name, fam_key, want, metric, got))
 
+    v = get("tcp_health_exporter_dump_retries_total")
+    if same(v, tcp["dump_retries_total"]):
+        r.ok("%s: tcp.dump_retries_total %d = tcp_health_exporter_dump_retries_total" % (name, v))
+    else:
+        r.fail("%s: tcp.dump_retries_total %s, tcp_health_exporter_dump_retries_total %s" % (
+            name, tcp["dump_retries_total"], v))
+
     # -- ports: states and the per-port gauges --
     before = r.failures
     json_ports = {(p["role"], port_key(p["port"], p["other"])): p for p in tcp["ports"]}
@@ -488,6 +612,7 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
              "(%d nonzero: %s)" % (name, len(json_ports), compared, nonzero, ", ".join(sorted(nonzero_fields))))
     elif not json_ports:
         r.fail("%s: no (role, port) row at all" % name)
+    agree_port_signals(r, name, fam, json_ports)
     tw = sum(p["states"].get("time_wait", 0) for (role, port), p in json_ports.items() if role == "client")
     if same(tw, tcp["client_time_wait"]):
         r.ok("%s: client_time_wait %d = the client rows' time_wait" % (name, tw))
@@ -537,6 +662,7 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
     else:
         r.ok("%s: the exporter's own ports hidden from table.ports: %r (exclude-self %s)" % (name, want_note, exclude))
     severity = {t["alert"]: t["severity"] for t in doc["thresholds"]}
+    fixed = {}
     if not table:
         if expected_rows:
             r.fail("%s: no table.ports on the page, JSON has %d rows to show" % (name, len(expected_rows)))
@@ -582,6 +708,9 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
         if r.failures == before:
             r.ok("%s: table.ports: %d rows, %d cells equal ports[] (%d highlighted as in alerts[])" % (
                 name, cells, compared, highlighted))
+
+    agree_signals_table(r, name, part, json_ports, expected_rows, fixed if table else {})
+    agree_scan_line(r, name, part, tcp)
 
     # -- the page: listening ports, tiles --
     rows = select(part, "table.listeners tr[data-port]")

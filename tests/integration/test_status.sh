@@ -25,7 +25,7 @@
 #      alert threshold)
 #   5. HTML process names in Chromium's DOM: no injected element, text intact; JSON intact
 #   6. one snapshot through /metrics, the JSON and the page agrees number for number
-#      (status_check.py agree)
+#      (status_check.py agree), the "more signals by port" table and the scan line included
 #   7. --netns=NAMES: one JSON entry and one page section per namespace; agreement there;
 #      only the exporter's own namespace has its port hidden (the peer listens on the same
 #      number, which is not ours)
@@ -390,6 +390,17 @@ assert_eq "README's picture: a red critical alert (TcpHealthListenerDown on 7100
 	"$(q "$S" 'div.banner.bad li[data-alert=TcpHealthListenerDown]' attr:data-severity) $(q "$S" 'div.tile.critical' attr:data-port)"
 assert_eq "README's picture: the role legend" 1 "$(q "$S" 'p#role-legend' count)"
 assert_eq "README's picture: the hidden-port note" "$PORT" "$(q "$S" 'p.self-hidden' attr:data-ports)"
+assert_eq "README's picture: the scan line (sockets read, folded, dump retries)" 5 "$(q "$S" 'p.scan span[data-key]' count)"
+# The dead peer in the signals table (folded on the picture): the retransmit timer and
+# retransmitted segments of the client row 7001, as the JSON has them (agreement: section 6).
+R7001='table.signals tr[data-role=client][data-port=7001]'
+retx=$(q "$S" "$R7001 td[data-key=timers.retransmit]" text)
+segs=$(q "$S" "$R7001 td[data-key=retransmitted_segments]" text)
+if [ "${retx:-0}" -ge 1 ] && [ "${segs:-0}" -ge 1 ]; then
+	ok "README's picture: table.signals shows the dead peer's client row 7001: retransmit timer $retx, $segs segments retransmitted"
+else
+	fail "README's picture: table.signals client 7001: retransmit timer '$retx', segments retransmitted '$segs'"
+fi
 assert_eq "README's picture: $DOCS_PNG is the 1280x2200 screenshot" "$(cksum <"$ARTIFACTS/status-1280x2200.png")" \
 	"$(cksum <"$DOCS_PNG" 2>/dev/null)"
 
