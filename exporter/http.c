@@ -382,11 +382,6 @@ void http_listen_addresses(struct http *h, char *out, size_t size)
 	listen_describe(&h->listeners, out, size);
 }
 
-unsigned http_listen_ports(struct http *h, uint16_t *ports, unsigned max)
-{
-	return listen_ports(&h->listeners, ports, max);
-}
-
 void http_status_url(struct http *h, char *out, size_t size)
 {
 	bool tls;

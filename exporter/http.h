@@ -50,9 +50,6 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 
 /* "127.0.0.1:9978, [::]:9978": the addresses served, for the start-up log line. */
 void http_listen_addresses(struct http *h, char *out, size_t size);
-/* The distinct TCP ports of the listening sockets served, in their order: how many were
- * stored in `ports` (at most `max`). */
-unsigned http_listen_ports(struct http *h, uint16_t *ports, unsigned max);
 /* "http://localhost:9978/", "https://127.0.0.1:9978/": the status page of the first
  * listening socket, for the start-up log (a wildcard address is given as localhost). */
 void http_status_url(struct http *h, char *out, size_t size);
