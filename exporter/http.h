@@ -10,10 +10,7 @@
 #ifndef TCPH_HTTP_H
 #define TCPH_HTTP_H
 
-#include "bodies.h"   /* http_accepts_gzip */
 #include "listen.h"   /* http_parse_listen_address, HTTP_MAX_LISTENERS */
-#include "requests.h" /* HTTP_STATUS_MAX_AGE_SECONDS, HTTP_RESPONSE_MEMORY_BOUND */
-#include "routes.h"   /* the paths served */
 #include "scrape.h"
 #include "stats.h"
 
