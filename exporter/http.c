@@ -39,6 +39,9 @@
 #define REFUSAL_LOG_INTERVAL_MS 10000
 #define RETIRE_GRACE_MS 60000 /* an old server is stopped at the latest this long after a reload */
 
+/* http_stats copies the listeners' ports into the snapshot's exporter figures. */
+_Static_assert(STATS_SELF_PORTS == HTTP_MAX_LISTENERS, "every listener's port fits the figures");
+
 /* One libmicrohttpd daemon per listening socket: the current generation, or one retired
  * by a reload. The daemons of a generation share its settings and its callbacks' context.
  * Each daemon is given a duplicate of the listening socket (fds[i]), never the socket
