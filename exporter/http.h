@@ -1,5 +1,6 @@
-/* http.h — the HTTP endpoint (libmicrohttpd): /metrics (or --web.telemetry-path), a
- * landing page on /, 404 elsewhere, 405 for methods other than GET and HEAD.
+/* http.h — the HTTP server (libmicrohttpd): what it serves is routes.h's table (/metrics or
+ * --web.telemetry-path, the status page on /, /api/v1/status, the probes), how each request
+ * is answered requests.h's (404 elsewhere, 405 for methods other than GET and HEAD).
  *
  * Serving model: a pool of libmicrohttpd threads on epoll. No serving thread ever waits
  * for the kernel or for bcrypt: a scrape is suspended until the scanner hands it a
