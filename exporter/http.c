@@ -39,6 +39,9 @@
 #define REFUSAL_LOG_INTERVAL_MS 10000
 #define RETIRE_GRACE_MS 60000 /* an old server is stopped at the latest this long after a reload */
 
+/* http_stats copies the listeners' ports into the snapshot's exporter figures. */
+_Static_assert(STATS_SELF_PORTS == HTTP_MAX_LISTENERS, "every listener's port fits the figures");
+
 /* One libmicrohttpd daemon per listening socket: the current generation, or one retired
  * by a reload. The daemons of a generation share its settings and its callbacks' context.
  * Each daemon is given a duplicate of the listening socket (fds[i]), never the socket
@@ -380,11 +383,6 @@ fail:
 void http_listen_addresses(struct http *h, char *out, size_t size)
 {
 	listen_describe(&h->listeners, out, size);
-}
-
-unsigned http_listen_ports(struct http *h, uint16_t *ports, unsigned max)
-{
-	return listen_ports(&h->listeners, ports, max);
 }
 
 void http_status_url(struct http *h, char *out, size_t size)

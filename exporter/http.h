@@ -1,5 +1,6 @@
-/* http.h — the HTTP endpoint (libmicrohttpd): /metrics (or --web.telemetry-path), a
- * landing page on /, 404 elsewhere, 405 for methods other than GET and HEAD.
+/* http.h — the HTTP server (libmicrohttpd): what it serves is routes.h's table (/metrics or
+ * --web.telemetry-path, the status page on /, /api/v1/status, the probes), how each request
+ * is answered requests.h's (404 elsewhere, 405 for methods other than GET and HEAD).
  *
  * Serving model: a pool of libmicrohttpd threads on epoll. No serving thread ever waits
  * for the kernel or for bcrypt: a scrape is suspended until the scanner hands it a
@@ -10,10 +11,7 @@
 #ifndef TCPH_HTTP_H
 #define TCPH_HTTP_H
 
-#include "bodies.h"   /* http_accepts_gzip */
 #include "listen.h"   /* http_parse_listen_address, HTTP_MAX_LISTENERS */
-#include "requests.h" /* HTTP_STATUS_MAX_AGE_SECONDS, HTTP_RESPONSE_MEMORY_BOUND */
-#include "routes.h"   /* the paths served */
 #include "scrape.h"
 #include "stats.h"
 
@@ -50,9 +48,6 @@ int http_start(struct http **out, const struct http_config *config, struct scrap
 
 /* "127.0.0.1:9978, [::]:9978": the addresses served, for the start-up log line. */
 void http_listen_addresses(struct http *h, char *out, size_t size);
-/* The distinct TCP ports of the listening sockets served, in their order: how many were
- * stored in `ports` (at most `max`). */
-unsigned http_listen_ports(struct http *h, uint16_t *ports, unsigned max);
 /* "http://localhost:9978/", "https://127.0.0.1:9978/": the status page of the first
  * listening socket, for the start-up log (a wildcard address is given as localhost). */
 void http_status_url(struct http *h, char *out, size_t size);

@@ -7,7 +7,6 @@
 
 #include "fields.h"
 #include "render_html.h"
-#include "status.h"
 
 #include <stdio.h>
 #include <string.h>

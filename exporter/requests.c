@@ -16,6 +16,7 @@
 #include "conns.h"
 #include "routes.h"
 #include "scrape.h"
+#include "stats.h"
 #include "webconfig.h"
 
 #include <errno.h>

@@ -13,8 +13,6 @@
 #ifndef TCPH_REQUESTS_H
 #define TCPH_REQUESTS_H
 
-#include "stats.h"
-
 #include <microhttpd.h>
 #include <stdint.h>
 

@@ -1,5 +1,6 @@
 /* stats.h — the exporter's own serving figures, copied into every snapshot so that its
- * views show them as of that scan. The counters are owned and updated by http.c. */
+ * views show them as of that scan. The counters are owned by the serving files that count
+ * them (conns.c, requests.c, bodies.c, http.c); http_stats gathers them. */
 #ifndef TCPH_STATS_H
 #define TCPH_STATS_H
 

@@ -1,5 +1,6 @@
 /* test_flags.c — flag parsing and validation, port lists, the assembled flag table. */
 #include "../../collectors/collectors.h"
+#include "../../exporter/bodies.h"
 #include "../../exporter/flags.h"
 #include "../../exporter/http.h"
 #include "unit.h"

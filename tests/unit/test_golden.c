@@ -1,7 +1,7 @@
 /* test_golden.c — the whole exposition of one scan, compared byte for byte with
  * tests/data/golden/metrics.prom.
  *
- * The collectors run as in production (collectors_init, snapshot_take, render_metrics) with
+ * The collectors run as in production (collectors_create, snapshot_take, render_metrics) with
  * two things replaced: procfs is tests/data/proc, and the netlink dump replays the recorded
  * dumps tests/data/dump_ipv4.bin and dump_ipv6.bin (tests/data/record.sh says what they
  * hold). Only what legitimately varies is normalised: the value of each
