@@ -400,18 +400,8 @@ void http_status_url(struct http *h, char *out, size_t size)
 int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen)
 {
 	struct server *srv, *old;
-	bool handed_back, same;
+	bool handed_back;
 
-	/* The same TLS settings (or plain HTTP again): the server and its connections stay,
-	 * only the users change. A new generation per SIGHUP would cost threads and a TLS
-	 * handshake per kept-alive client for nothing. */
-	pthread_mutex_lock(&h->lock);
-	same = webconfig_same_tls(h->servers->context.tls, web);
-	pthread_mutex_unlock(&h->lock);
-	if (same) {
-		requests_set_web(h->requests, web);
-		return 0;
-	}
 	srv = server_start(h, web);
 	if (!srv) {
 		snprintf(err, errlen, "cannot start an HTTP server with the new configuration");

@@ -57,9 +57,8 @@ unsigned http_listen_ports(struct http *h, uint16_t *ports, unsigned max);
  * listening socket, for the start-up log (a wildcard address is given as localhost). */
 void http_status_url(struct http *h, char *out, size_t size);
 
-/* Serves with a new web configuration (SIGHUP): with other TLS settings a new server on the
- * same listening socket takes the new connections and the old one finishes the ones it
- * has; with the same ones (webconfig_same_tls) only the users change. 0 or -errno. */
+/* Serves with a new web configuration: a new server on the same listening socket takes
+ * the new connections, the old one finishes the ones it has (SIGHUP). 0 or -errno. */
 int http_reload(struct http *h, struct webconfig *web, char *err, size_t errlen);
 /* Records the outcome of a (re)load for tcp_health_exporter_config_last_reload_*. */
 void http_note_reload(struct http *h, bool successful);

@@ -688,22 +688,3 @@ void webconfig_keep_cache(struct webconfig *fresh, struct webconfig *old)
 	pthread_mutex_unlock(&old->cache_lock);
 	free(sorted);
 }
-
-static bool same_bytes(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || (a && b && memcmp(a, b, alen) == 0));
-}
-
-bool webconfig_same_tls(const struct webconfig *a, const struct webconfig *b)
-{
-	bool tls_a = a && a->tls, tls_b = b && b->tls;
-
-	if (!tls_a || !tls_b)
-		return tls_a == tls_b;
-	return a->min_version == b->min_version && a->max_version == b->max_version &&
-	       a->client_auth == b->client_auth &&
-	       same_bytes(a->cert_pem, a->cert_len, b->cert_pem, b->cert_len) &&
-	       same_bytes(a->key_pem, a->key_len, b->key_pem, b->key_len) &&
-	       same_bytes(a->client_ca_pem, a->client_ca_len, b->client_ca_pem, b->client_ca_len) &&
-	       (a->client_ca_pem == NULL) == (b->client_ca_pem == NULL);
-}

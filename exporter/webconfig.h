@@ -76,9 +76,6 @@ void webconfig_unref(struct webconfig *config);
  * (NULL: none) whose name and hash did not change, so that a SIGHUP costs correct clients
  * no bcrypt. */
 void webconfig_keep_cache(struct webconfig *fresh, struct webconfig *old);
-/* True when both serve plain HTTP, or TLS with the same certificate, key, trust list (by
- * content, not by file name), versions and client certificate policy. */
-bool webconfig_same_tls(const struct webconfig *a, const struct webconfig *b);
 
 /* GnuTLS priority string for the configured TLS versions. */
 const char *webconfig_tls_priorities(const struct webconfig *config);
