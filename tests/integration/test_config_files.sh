@@ -57,17 +57,6 @@ for c in "${CASES[@]}"; do
 done
 
 # ---- refused at reload ---------------------------------------------------------------------
-log_lines() { wc -l <"$(bg_err "$1")"; }
-log_since() { tail -n "+$(($2 + 1))" "$(bg_err "$1")"; }
-# wait_log NAME MARK STRING SECONDS: bounded wait for a line after MARK holding STRING.
-wait_log() {
-	local deadline=$(($(now_ms) + $4 * 1000))
-	until log_since "$1" "$2" | grep -qF -- "$3"; do
-		bg_running "$1" || { fail "$1 exited while waiting for '$3'"; return 1; }
-		[ "$(now_ms)" -lt "$deadline" ] || { fail "$1: no '$3' in the log within $4 s"; return 1; }
-		sleep 0.01
-	done
-}
 code() { in_ns "$NS" curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$@" || true; }
 
 cat >"$IT_TMP/good.yml" <<EOF2

@@ -65,19 +65,6 @@ listen_inodes() {
 	in_ns "$NS" ss -tlneH "sport = :$1" 2>/dev/null | grep -o 'ino:[0-9]*' | cut -d: -f2 | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-log_lines() { wc -l <"$(bg_err "$1")"; }
-# log_since NAME MARK: the log lines of NAME after line MARK.
-log_since() { tail -n "+$(($2 + 1))" "$(bg_err "$1")"; }
-# wait_log NAME MARK STRING SECONDS: bounded wait for a line after MARK holding STRING.
-wait_log() {
-	local deadline=$(($(now_ms) + $4 * 1000))
-	until log_since "$1" "$2" | grep -qF -- "$3"; do
-		bg_running "$1" || { fail "$1 exited while waiting for '$3'"; return 1; }
-		[ "$(now_ms)" -lt "$deadline" ] || { fail "$1: no '$3' in the log within $4 s"; return 1; }
-		sleep 0.05
-	done
-}
-
 # greater A B: A > B numerically.
 greater() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 
