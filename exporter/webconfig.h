@@ -50,7 +50,7 @@ struct webconfig {
 	struct webconfig_user *users;
 	unsigned n_users;
 	int max_cost;	      /* highest bcrypt cost among the users */
-	char dummy_hash[128]; /* bcrypt of random bytes at max_cost, checked for unknown users */
+	char dummy_hash[128]; /* bcrypt hash at max_cost, random salt, matching nothing: for unknown users */
 };
 
 /* Loads and validates the file. 0, or -EINVAL/-errno with one line in `err`: not a regular
@@ -58,7 +58,7 @@ struct webconfig {
  * repeated keys, neither TLS nor users (an empty file), unreadable or mismatched
  * certificate and key, weak settings (TLS below 1.2, a password that is not a bcrypt hash
  * of cost >= 10). Relative paths are relative to the file's directory. Never blocks on the
- * file and runs no bcrypt, so a reload takes milliseconds. */
+ * file and runs no bcrypt: a reload of even a 1 MiB file takes well under a second. */
 int webconfig_load(const char *path, struct webconfig *config, char *err, size_t errlen);
 /* The same from text already in memory; `name` names it in messages, relative paths are
  * relative to `dir`. */
