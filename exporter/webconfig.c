@@ -370,13 +370,14 @@ static int make_dummy_hash(struct webconfig *config, char *err, size_t errlen)
 
 /* Walks the YAML events before anything is built: refuses nesting deeper than
  * WEBCONFIG_MAX_DEPTH as soon as it is reached (libyaml's scanner takes time quadratic in
- * the depth: 100,000 '[' took 23 s) and a second document, which the loader would silently
- * ignore. Aliases are single events here and are never expanded. */
+ * the depth: 100,000 '[' took 23 s), more than WEBCONFIG_MAX_NODES nodes (building 200,000
+ * took libyaml up to half a second on a busy machine) and a second document, which the
+ * loader would silently ignore. Aliases are single events here and are never expanded. */
 static int check_structure(const char *text, size_t len, const char *path, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_event_t event;
-	int depth = 0, documents = 0, ret = 0;
+	int depth = 0, documents = 0, nodes = 0, ret = 0;
 	bool end = false;
 
 	if (!yaml_parser_initialize(&parser))
@@ -400,6 +401,13 @@ static int check_structure(const char *text, size_t len, const char *path, char 
 			ret = -EINVAL;
 		} else if (event.type == YAML_SEQUENCE_END_EVENT || event.type == YAML_MAPPING_END_EVENT) {
 			depth--;
+		}
+		if (ret == 0 && (event.type == YAML_SCALAR_EVENT || event.type == YAML_ALIAS_EVENT ||
+				 event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT) &&
+		    ++nodes > WEBCONFIG_MAX_NODES) {
+			snprintf(err, errlen, "%s: line %zu: more than %d YAML nodes (keys and values)", path,
+				 event.start_mark.line + 1, WEBCONFIG_MAX_NODES);
+			ret = -EINVAL;
 		}
 		end = event.type == YAML_STREAM_END_EVENT;
 		yaml_event_delete(&event);

@@ -20,9 +20,12 @@ enum webconfig_client_auth {
 
 /* The file and the PEM files it names are read only when they are regular files of at most
  * this size (a FIFO or /dev/zero is refused, never opened blocking); the YAML is refused
- * when nested deeper than WEBCONFIG_MAX_DEPTH (the exporter-toolkit format needs 3). */
+ * when nested deeper than WEBCONFIG_MAX_DEPTH (the exporter-toolkit format needs 3) or
+ * with more than WEBCONFIG_MAX_NODES keys and values (a user takes 2: 1 MiB holds about
+ * 15,000 users, each with its 60-character hash). */
 #define WEBCONFIG_MAX_FILE_BYTES (1024 * 1024)
 #define WEBCONFIG_MAX_DEPTH 32
+#define WEBCONFIG_MAX_NODES 32768
 
 #define WEBCONFIG_MIN_BCRYPT_COST 10
 /* Each wrong password costs one bcrypt on the password-check thread: 14 is about a second
