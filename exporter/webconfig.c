@@ -5,6 +5,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <libgen.h>
@@ -12,9 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
-
-#define MAX_PEM_BYTES (1024 * 1024)
 
 /* ---- YAML helpers --------------------------------------------------------------------- */
 
@@ -28,19 +29,38 @@ static const char *scalar(yaml_node_t *node)
 	return (const char *)node->data.scalar.value;
 }
 
-/* libyaml keeps repeated mapping keys; the exporter-toolkit's strict parser refuses them, and
- * so do we: a repeated key's last value silently winning hides mistakes. */
-static const char *repeated_key(yaml_document_t *doc, yaml_node_t *map)
+static int compare_keys(const void *a, const void *b)
 {
-	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++)
-		for (yaml_node_pair_t *b = a + 1; b < map->data.mapping.pairs.top; b++) {
-			const char *ka = scalar(yaml_document_get_node(doc, a->key));
-			const char *kb = scalar(yaml_document_get_node(doc, b->key));
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-			if (ka && kb && strcmp(ka, kb) == 0)
-				return ka;
-		}
-	return NULL;
+/* libyaml keeps repeated mapping keys; the exporter-toolkit's strict parser refuses them, and
+ * so do we: a repeated key's last value silently winning hides mistakes. The keys are
+ * sorted (n log n: 100,000 keys take milliseconds, where comparing every pair took 85 s).
+ * 0 with *dup the repeated key or NULL, or -ENOMEM. */
+static int repeated_key(yaml_document_t *doc, yaml_node_t *map, const char **dup)
+{
+	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start), m = 0;
+	const char **keys;
+
+	*dup = NULL;
+	if (n < 2)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(yaml_document_get_node(doc, p->key));
+
+		if (k)
+			keys[m++] = k; /* other keys are refused by the callers */
+	}
+	qsort(keys, m, sizeof(*keys), compare_keys);
+	for (size_t i = 1; i < m && !*dup; i++)
+		if (strcmp(keys[i - 1], keys[i]) == 0)
+			*dup = keys[i];
+	free(keys);
+	return 0;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
@@ -49,44 +69,79 @@ static int fail(char *err, size_t errlen, const char *fmt, const char *a, const 
 	return -EINVAL;
 }
 
-/* Reads a whole (small) file into a NUL-terminated buffer. */
+/* Reads a whole file of at most WEBCONFIG_MAX_FILE_BYTES into a NUL-terminated buffer.
+ * Opening never blocks (a FIFO would, for a writer) and the open descriptor, not the path,
+ * is checked: anything but a regular file (a FIFO, a device such as /dev/zero, a directory)
+ * is refused before a byte is read. `what` names the file in messages. */
+static int read_regular(const char *path, const char *what, char **out, size_t *len, char *err,
+			size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), ret = 0;
+	struct stat st;
+	size_t got = 0;
+
+	*out = NULL;
+	if (fd < 0) {
+		ret = -errno;
+		/* open() of a Unix socket fails with ENXIO: say what it is. */
+		snprintf(err, errlen, "cannot read %s %s: %s", what, path,
+			 ret == -ENXIO ? "not a regular file" : strerror(-ret));
+		return ret == -ENXIO ? -EINVAL : ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(-ret));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot read %s %s: not a regular file (%s)", what, path,
+			 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+			 S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device" :
+			 "a socket");
+		ret = -EINVAL;
+	} else if (st.st_size > WEBCONFIG_MAX_FILE_BYTES) {
+		snprintf(err, errlen, "cannot read %s %s: %lld bytes, more than the limit of 1 MiB", what,
+			 path, (long long)st.st_size);
+		ret = -EFBIG;
+	} else if (!(*out = malloc(WEBCONFIG_MAX_FILE_BYTES + 1))) {
+		ret = -ENOMEM;
+	}
+	/* Read to the end, but never past the limit: the file may grow after fstat. */
+	while (ret == 0) {
+		ssize_t n = read(fd, *out + got, WEBCONFIG_MAX_FILE_BYTES + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(-ret));
+		} else if (n == 0) {
+			break;
+		} else if ((got += (size_t)n) > WEBCONFIG_MAX_FILE_BYTES) {
+			snprintf(err, errlen, "cannot read %s %s: more than the limit of 1 MiB", what, path);
+			ret = -EFBIG;
+		}
+	}
+	close(fd);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+		return ret;
+	}
+	(*out)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
+/* A file named in the configuration, relative to its directory. */
 static int read_file(const char *dir, const char *name, char **out, size_t *len, char *err,
 		     size_t errlen)
 {
 	char path[PATH_MAX];
-	FILE *f;
-	long size;
-	int ret = 0;
 
 	if (name[0] == '/')
 		snprintf(path, sizeof(path), "%s", name);
 	else
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > MAX_PEM_BYTES ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		snprintf(err, errlen, "cannot read %s: not a regular file of at most 1 MiB", path);
-		return -EINVAL;
-	}
-	*out = malloc((size_t)size + 1);
-	if (!*out) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	if (fread(*out, 1, (size_t)size, f) != (size_t)size) {
-		ret = -EIO;
-		snprintf(err, errlen, "cannot read %s", path);
-	}
-	fclose(f);
-	(*out)[size] = '\0';
-	*len = (size_t)size;
-	return ret;
+	return read_regular(path, "file", out, len, err, errlen);
 }
 
 /* ---- tls_server_config ------------------------------------------------------------------ */
@@ -123,10 +178,14 @@ static int parse_tls(yaml_document_t *doc, yaml_node_t *map, const char *dir,
 	gnutls_datum_t cert, key;
 	int ret;
 
+	const char *dup;
+
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(err, errlen, "tls_server_config: want a mapping%s%s", "", "");
-	if (repeated_key(doc, map))
-		return fail(err, errlen, "tls_server_config.%s is given twice%s", repeated_key(doc, map), "");
+	if (repeated_key(doc, map, &dup) < 0)
+		return -ENOMEM;
+	if (dup)
+		return fail(err, errlen, "tls_server_config.%s is given twice%s", dup, "");
 	config->min_version = 12;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const char *k = scalar(yaml_document_get_node(doc, p->key));
@@ -231,14 +290,16 @@ static int bcrypt_cost(const char *hash)
 static int parse_users(yaml_document_t *doc, yaml_node_t *map, struct webconfig *config, char *err,
 		       size_t errlen)
 {
+	const char *dup;
 	size_t n;
 
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(err, errlen, "basic_auth_users: want a mapping of user: bcrypt hash%s%s", "", "");
 	n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
-	if (repeated_key(doc, map))
-		return fail(err, errlen, "basic_auth_users: user '%s' is listed twice%s",
-			    repeated_key(doc, map), "");
+	if (repeated_key(doc, map, &dup) < 0)
+		return -ENOMEM;
+	if (dup)
+		return fail(err, errlen, "basic_auth_users: user '%s' is listed twice%s", dup, "");
 	config->users = calloc(n ? n : 1, sizeof(*config->users));
 	if (!config->users)
 		return -ENOMEM;
@@ -280,41 +341,141 @@ static int parse_users(yaml_document_t *doc, yaml_node_t *map, struct webconfig 
 	return 0;
 }
 
-/* A bcrypt hash of random bytes at the highest configured cost: an unknown user then costs
- * as much time as the slowest real one, so timing does not tell which users exist. */
+/* A bcrypt hash at the highest configured cost, checked for unknown users: they then cost as
+ * much time as the slowest real one, so timing does not tell which users exist. bcrypt reads
+ * only the cost and the salt of the hash it checks against, so a random salt followed by 31
+ * random characters is as good as a real hash and costs no bcrypt to make: a (re)load stays
+ * fast at any cost (cost 14 takes about a second here). It matches no password. */
 static int make_dummy_hash(struct webconfig *config, char *err, size_t errlen)
 {
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE], secret[33];
-	unsigned char random[16];
-	struct crypt_data data;
+	static const char alphabet[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	unsigned char random[16 + 31];
+	size_t n;
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, random, sizeof(random)) < 0)
 		return fail(err, errlen, "cannot get random bytes for the password checks%s%s", "", "");
-	for (unsigned i = 0; i < sizeof(random); i++)
-		snprintf(secret + 2 * i, 3, "%02x", random[i]);
-	memset(&data, 0, sizeof(data));
-	if (!crypt_gensalt_rn("$2b$", (unsigned long)config->max_cost, (const char *)random,
-			      sizeof(random), setting, sizeof(setting)) ||
-	    !crypt_r(secret, setting, &data) || data.output[0] == '*' ||
-	    strlen(data.output) >= sizeof(config->dummy_hash))
+	if (!crypt_gensalt_rn("$2b$", (unsigned long)config->max_cost, (const char *)random, 16,
+			      setting, sizeof(setting)) ||
+	    (n = strlen(setting)) != 29 || n + 31 >= sizeof(config->dummy_hash))
 		return fail(err, errlen, "libcrypt cannot make bcrypt hashes%s%s", "", "");
-	memcpy(config->dummy_hash, data.output, strlen(data.output) + 1);
+	memcpy(config->dummy_hash, setting, n);
+	for (unsigned i = 0; i < 31; i++)
+		config->dummy_hash[n + i] = alphabet[random[16 + i] & 63];
+	config->dummy_hash[n + 31] = '\0';
 	return 0;
 }
 
 /* ---- loading ---------------------------------------------------------------------------- */
+
+/* Walks the YAML events before anything is built: refuses nesting deeper than
+ * WEBCONFIG_MAX_DEPTH as soon as it is reached (libyaml's scanner takes time quadratic in
+ * the depth: 100,000 '[' took 23 s), more than WEBCONFIG_MAX_NODES nodes (building 200,000
+ * took libyaml up to half a second on a busy machine) and a second document, which the
+ * loader would silently ignore. Aliases are single events here and are never expanded. */
+static int check_structure(const char *text, size_t len, const char *path, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_event_t event;
+	int depth = 0, documents = 0, nodes = 0, ret = 0;
+	bool end = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (ret == 0 && !end) {
+		if (!yaml_parser_parse(&parser, &event)) {
+			snprintf(err, errlen, "%s: line %zu: %s", path, parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "malformed YAML");
+			ret = parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+			break;
+		}
+		if (event.type == YAML_DOCUMENT_START_EVENT && ++documents > 1) {
+			snprintf(err, errlen, "%s: line %zu: a second YAML document ('---'): want one", path,
+				 event.start_mark.line + 1);
+			ret = -EINVAL;
+		} else if ((event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT) &&
+			   ++depth > WEBCONFIG_MAX_DEPTH) {
+			snprintf(err, errlen, "%s: line %zu: nested deeper than %d levels", path,
+				 event.start_mark.line + 1, WEBCONFIG_MAX_DEPTH);
+			ret = -EINVAL;
+		} else if (event.type == YAML_SEQUENCE_END_EVENT || event.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		if (ret == 0 && (event.type == YAML_SCALAR_EVENT || event.type == YAML_ALIAS_EVENT ||
+				 event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT) &&
+		    ++nodes > WEBCONFIG_MAX_NODES) {
+			snprintf(err, errlen, "%s: line %zu: more than %d YAML nodes (keys and values)", path,
+				 event.start_mark.line + 1, WEBCONFIG_MAX_NODES);
+			ret = -EINVAL;
+		}
+		end = event.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&event);
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+/* The top-level mapping of a loaded document. */
+static int parse_root(yaml_document_t *doc, const char *path, const char *dir,
+		      struct webconfig *config, char *err, size_t errlen)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	const char *dup;
+	int ret = 0;
+
+	if (root && root->type == YAML_SCALAR_NODE && scalar(root) && !*scalar(root))
+		root = NULL; /* a file holding only "---" or comments */
+	if (root && root->type != YAML_MAPPING_NODE)
+		return fail(err, errlen, "%s: want a mapping at the top%s", path, "");
+	if (root && repeated_key(doc, root, &dup) < 0)
+		return -ENOMEM;
+	if (root && dup)
+		return fail(err, errlen, "%s: '%s' is given twice", path, dup);
+	for (yaml_node_pair_t *p = root ? root->data.mapping.pairs.start : NULL;
+	     root && p < root->data.mapping.pairs.top && ret == 0; p++) {
+		const char *k = scalar(yaml_document_get_node(doc, p->key));
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+
+		if (!k)
+			ret = fail(err, errlen, "%s: keys must be plain text%s", path, "");
+		else if (!v)
+			ret = fail(err, errlen, "%s: '%s' has no value", path, k);
+		else if (strcmp(k, "tls_server_config") == 0)
+			ret = parse_tls(doc, v, dir, config, err, errlen);
+		else if (strcmp(k, "basic_auth_users") == 0)
+			ret = parse_users(doc, v, config, err, errlen);
+		else
+			ret = fail(err, errlen, "%s: '%s' is not supported (tls_server_config, basic_auth_users)",
+				   path, k);
+	}
+	/* Empty, only comments, "---", "{}", no users: read as "no TLS, no auth", a file that
+	 * is truncated, or the wrong one, would switch security off. Plain HTTP without auth is
+	 * had by leaving out --web.config.file. */
+	if (ret == 0 && !config->tls && !config->n_users)
+		ret = fail(err, errlen, "%s: sets up neither TLS nor basic auth: an empty configuration "
+			   "is refused (to serve without either, leave out --web.config.file)%s", path, "");
+	return ret;
+}
 
 int webconfig_parse(const char *text, size_t len, const char *path, const char *dir,
 		    struct webconfig *config, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_node_t *root;
-	int ret = 0;
+	int ret;
 
 	memset(config, 0, sizeof(*config));
 	atomic_init(&config->refs, 1);
 	pthread_mutex_init(&config->cache_lock, NULL);
+	if (len > WEBCONFIG_MAX_FILE_BYTES)
+		ret = fail(err, errlen, "%s: more than the limit of 1 MiB%s", path, "");
+	else
+		ret = check_structure(text, len, path, err, errlen);
+	if (ret < 0) {
+		webconfig_free(config);
+		return ret;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		webconfig_free(config);
 		return -ENOMEM;
@@ -327,39 +488,11 @@ int webconfig_parse(const char *text, size_t len, const char *path, const char *
 		webconfig_free(config);
 		return -EINVAL;
 	}
-	root = yaml_document_get_root_node(&doc);
-	if (root && root->type == YAML_SCALAR_NODE && scalar(root) && !*scalar(root))
-		root = NULL; /* a file holding only "---" or comments */
-	if (root && root->type != YAML_MAPPING_NODE) {
-		ret = fail(err, errlen, "%s: want a mapping at the top%s", path, "");
-		goto out;
-	}
-	if (root && repeated_key(&doc, root)) {
-		ret = fail(err, errlen, "%s: '%s' is given twice", path, repeated_key(&doc, root));
-		goto out;
-	}
-	for (yaml_node_pair_t *p = root ? root->data.mapping.pairs.start : NULL;
-	     root && p < root->data.mapping.pairs.top && ret == 0; p++) {
-		const char *k = scalar(yaml_document_get_node(&doc, p->key));
-		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-
-		if (!k)
-			ret = fail(err, errlen, "%s: keys must be plain text%s", path, "");
-		else if (!v)
-			ret = fail(err, errlen, "%s: '%s' has no value", path, k);
-		else if (strcmp(k, "tls_server_config") == 0)
-			ret = parse_tls(&doc, v, dir, config, err, errlen);
-		else if (strcmp(k, "basic_auth_users") == 0)
-			ret = parse_users(&doc, v, config, err, errlen);
-		else
-			ret = fail(err, errlen, "%s: '%s' is not supported (tls_server_config, basic_auth_users)",
-				   path, k);
-	}
+	ret = parse_root(&doc, path, dir, config, err, errlen);
 	if (ret == 0 && config->n_users)
 		ret = make_dummy_hash(config, err, errlen);
 	if (ret == 0 && config->n_users && !config->tls)
 		log_warn("basic auth without TLS: passwords cross the network in clear text");
-out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (ret < 0)
@@ -377,14 +510,9 @@ int webconfig_load(const char *path, struct webconfig *config, char *err, size_t
 	memset(config, 0, sizeof(*config));
 	snprintf(copy, sizeof(copy), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", dirname(copy)); /* dirname may modify its argument */
-	ret = read_file(".", path, &text, &len, err, errlen);
-	if (ret < 0) {
-		free(text);
-		if (ret != -ENOMEM)
-			snprintf(err, errlen, "cannot read --web.config.file %s: %s", path,
-				 ret == -EINVAL ? "not a regular file of at most 1 MiB" : strerror(-ret));
+	ret = read_regular(path, "--web.config.file", &text, &len, err, errlen);
+	if (ret < 0)
 		return ret;
-	}
 	ret = webconfig_parse(text, len, path, dir, config, err, errlen);
 	free(text);
 	return ret;
@@ -529,4 +657,42 @@ bool webconfig_check_password(struct webconfig *config, const char *user, const 
 		pthread_mutex_unlock(&config->cache_lock);
 	}
 	return found && match;
+}
+
+/* ---- reloading ---------------------------------------------------------------------------- */
+
+static int compare_users(const void *a, const void *b)
+{
+	return strcmp((*(const struct webconfig_user *const *)a)->name,
+		      (*(const struct webconfig_user *const *)b)->name);
+}
+
+void webconfig_keep_cache(struct webconfig *fresh, struct webconfig *old)
+{
+	struct webconfig_user **sorted;
+
+	if (!old || !old->n_users || !fresh->n_users)
+		return;
+	sorted = malloc(old->n_users * sizeof(*sorted));
+	if (!sorted)
+		return; /* the passwords are checked by bcrypt once more: slower, not wrong */
+	for (unsigned i = 0; i < old->n_users; i++)
+		sorted[i] = &old->users[i];
+	qsort(sorted, old->n_users, sizeof(*sorted), compare_users);
+	pthread_mutex_lock(&old->cache_lock);
+	pthread_mutex_lock(&fresh->cache_lock);
+	for (unsigned i = 0; i < fresh->n_users; i++) {
+		struct webconfig_user *u = &fresh->users[i], key = { .name = u->name }, *k = &key, **found;
+
+		found = bsearch(&k, sorted, old->n_users, sizeof(*sorted), compare_users);
+		/* The digest is bound to the hash too (password_digest): a changed hash could not
+		 * match anyway, but it is not carried over either. */
+		if (found && (*found)->has_cached && strcmp((*found)->hash, u->hash) == 0) {
+			memcpy(u->cached, (*found)->cached, sizeof(u->cached));
+			u->has_cached = true;
+		}
+	}
+	pthread_mutex_unlock(&fresh->cache_lock);
+	pthread_mutex_unlock(&old->cache_lock);
+	free(sorted);
 }

@@ -18,6 +18,15 @@ enum webconfig_client_auth {
 	WEBCONFIG_REQUIRE_AND_VERIFY_CLIENT_CERT,
 };
 
+/* The file and the PEM files it names are read only when they are regular files of at most
+ * this size (a FIFO or /dev/zero is refused, never opened blocking); the YAML is refused
+ * when nested deeper than WEBCONFIG_MAX_DEPTH (the exporter-toolkit format needs 3) or
+ * with more than WEBCONFIG_MAX_NODES keys and values (a user takes 2: 1 MiB holds about
+ * 15,000 users, each with its 60-character hash). */
+#define WEBCONFIG_MAX_FILE_BYTES (1024 * 1024)
+#define WEBCONFIG_MAX_DEPTH 32
+#define WEBCONFIG_MAX_NODES 32768
+
 #define WEBCONFIG_MIN_BCRYPT_COST 10
 /* Each wrong password costs one bcrypt on the password-check thread: 14 is about a second
  * here, and a check that slow would keep correct first logins waiting behind a flood. */
@@ -44,13 +53,15 @@ struct webconfig {
 	struct webconfig_user *users;
 	unsigned n_users;
 	int max_cost;	      /* highest bcrypt cost among the users */
-	char dummy_hash[128]; /* bcrypt of random bytes at max_cost, checked for unknown users */
+	char dummy_hash[128]; /* bcrypt hash at max_cost, random salt, matching nothing: for unknown users */
 };
 
-/* Loads and validates the file. 0, or -EINVAL/-errno with one line in `err`: malformed
- * YAML, unknown keys, unreadable or mismatched certificate and key, weak settings (TLS
- * below 1.2, a password that is not a bcrypt hash of cost >= 10). Relative paths are
- * relative to the file's directory. */
+/* Loads and validates the file. 0, or -EINVAL/-errno with one line in `err`: not a regular
+ * file, over 1 MiB, malformed or too deeply nested YAML, more than one document, unknown or
+ * repeated keys, neither TLS nor users (an empty file), unreadable or mismatched
+ * certificate and key, weak settings (TLS below 1.2, a password that is not a bcrypt hash
+ * of cost >= 10). Relative paths are relative to the file's directory. Never blocks on the
+ * file and runs no bcrypt: a reload of even a 1 MiB file takes well under a second. */
 int webconfig_load(const char *path, struct webconfig *config, char *err, size_t errlen);
 /* The same from text already in memory; `name` names it in messages, relative paths are
  * relative to `dir`. */
@@ -63,6 +74,11 @@ int webconfig_load_new(const char *path, struct webconfig **out, char *err, size
 struct webconfig *webconfig_ref(struct webconfig *config);
 /* Drops a reference to a webconfig_load_new() configuration; the last frees it. */
 void webconfig_unref(struct webconfig *config);
+
+/* Reload: copies into `fresh` (not yet shared) the cached password of every user of `old`
+ * (NULL: none) whose name and hash did not change, so that a SIGHUP costs correct clients
+ * no bcrypt. */
+void webconfig_keep_cache(struct webconfig *fresh, struct webconfig *old);
 
 /* GnuTLS priority string for the configured TLS versions. */
 const char *webconfig_tls_priorities(const struct webconfig *config);

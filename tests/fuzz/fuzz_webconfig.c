@@ -46,6 +46,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 		if (config.tls != (config.cert_pem && config.key_pem))
 			abort(); /* TLS on exactly when a certificate and key were loaded */
+		if (!config.tls && !config.n_users)
+			abort(); /* a file that sets up nothing is refused, never "no TLS, no auth" */
+		if (size > WEBCONFIG_MAX_FILE_BYTES)
+			abort();
 		if (config.tls)
 			sum += strlen(config.cert_pem) + strlen(config.key_pem);
 		if (config.client_ca_pem)

@@ -372,6 +372,23 @@ stop_clean() {
 	assert_not_contains "$name: no UBSan runtime error" "$err" "runtime error"
 }
 
+# ---- log lines of a background process ---------------------------------------------------
+
+# log_lines NAME: the lines NAME has logged so far (a mark for log_since and wait_log).
+log_lines() { wc -l <"$(bg_err "$1")"; }
+# log_since NAME MARK: the log lines of NAME after line MARK.
+log_since() { tail -n "+$(($2 + 1))" "$(bg_err "$1")"; }
+# wait_log NAME MARK STRING SECONDS: bounded wait (10 ms polling) for a line after MARK
+# holding STRING; NAME must stay alive meanwhile.
+wait_log() {
+	local deadline=$(($(now_ms) + $4 * 1000))
+	until log_since "$1" "$2" | grep -qF -- "$3"; do
+		bg_running "$1" || { fail "$1 exited while waiting for '$3'"; return 1; }
+		[ "$(now_ms)" -lt "$deadline" ] || { fail "$1: no '$3' in the log within $4 s"; return 1; }
+		sleep 0.01
+	done
+}
+
 # ---- more background-process helpers ---------------------------------------------------
 
 # bg_running NAME: the background process NAME is alive (a zombie, i.e. exited but not yet

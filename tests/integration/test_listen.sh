@@ -48,7 +48,10 @@ refused() {
 }
 
 section "two --web.listen-address: IPv4 and IPv6, both served"
-printf '{}\n' >"$WEB"
+# An empty file would be refused (it sets up neither TLS nor auth): one user, secret0.
+HASH0=$("$TOOLS/bcrypt" secret0) || die "cannot make a bcrypt hash"
+printf 'basic_auth_users:\n  prom: %s\n' "'$HASH0'" >"$WEB"
+scrape0() { in_ns "$NS" curl -gsS --max-time 10 -u prom:secret0 -o "$2" -w '%{http_code}' "$1" | grep -qx 200; }
 bg_start two "$NS" "$TCPH_ASAN_BIN" --web.listen-address=127.0.0.1:$P4 "--web.listen-address=[::1]:$P6" \
 	--web.config.file="$WEB" --listen-ports=$P4,$P6
 http_wait two "$NS" "http://127.0.0.1:$P4/-/healthy" 30
@@ -56,17 +59,17 @@ http_wait two "$NS" "http://[::1]:$P6/-/healthy" 30
 pid=$(bg_pid two)
 assert_eq "listening sockets of the exporter's process" 2 \
 	"$(in_ns "$NS" ss -Htlnp | grep -c "pid=$pid,")"
-assert_contains "one start-up line names both addresses" "$(bg_err two)" "serving /metrics on 127.0.0.1:$P4, [::1]:$P6 (http)"
+assert_contains "one start-up line names both addresses" "$(bg_err two)" "serving /metrics on 127.0.0.1:$P4, [::1]:$P6 (http, basic auth)"
 assert_contains "the next names the status page on the first" "$(bg_err two)" "status page on http://127.0.0.1:$P4/"
-scrape "$NS" "http://127.0.0.1:$P4/metrics" "$IT_TMP/v4.prom" || fail "scrape over IPv4"
-scrape "$NS" "http://[::1]:$P6/metrics" "$IT_TMP/v6.prom" || fail "scrape over IPv6"
+scrape0 "http://127.0.0.1:$P4/metrics" "$IT_TMP/v4.prom" || fail "scrape over IPv4"
+scrape0 "http://[::1]:$P6/metrics" "$IT_TMP/v6.prom" || fail "scrape over IPv6"
 # It sees itself listen on both: the listener metrics of the two ports.
 for f in v4 v6; do
 	assert_metric "$IT_TMP/$f.prom" "tcp_health_listener_up{port=\"$P4\"}" 1
 	assert_metric "$IT_TMP/$f.prom" "tcp_health_listener_up{port=\"$P6\"}" 1
 done
-assert_eq "/-/ready over IPv6" 200 "$(code "http://[::1]:$P6/-/ready")"
-assert_eq "status API over IPv4" 200 "$(code "http://127.0.0.1:$P4/api/v1/status")"
+assert_eq "/-/ready over IPv6" 200 "$(code "http://[::1]:$P6/-/ready" -u prom:secret0)"
+assert_eq "status API over IPv4" 200 "$(code "http://127.0.0.1:$P4/api/v1/status" -u prom:secret0)"
 # One exporter behind both addresses: the scan counter of a scrape over IPv6 continues
 # the one over IPv4 (each scrape here is a scan of its own: they are made one after the
 # other).

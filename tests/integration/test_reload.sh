@@ -4,7 +4,8 @@
 # connection kept alive from before the reload), a 1.8 MB scrape in flight across the
 # reload finishes whole, a broken file keeps the old configuration (one log line, the
 # reload gauges say so), a rotated TLS certificate is presented to new connections, TLS can
-# be switched off, and a SIGHUP without --web.config.file is harmless. Every instance must
+# be switched off (an empty file cannot switch it off: refused), and a SIGHUP without
+# --web.config.file is harmless. Every instance must
 # then exit 0 on SIGTERM with no sanitizer report.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
@@ -62,19 +63,6 @@ metrics() {
 # listen_inodes PORT: the inode of every listening socket on PORT (ss -e shows ino:N).
 listen_inodes() {
 	in_ns "$NS" ss -tlneH "sport = :$1" 2>/dev/null | grep -o 'ino:[0-9]*' | cut -d: -f2 | sort | tr '\n' ' ' | sed 's/ $//'
-}
-
-log_lines() { wc -l <"$(bg_err "$1")"; }
-# log_since NAME MARK: the log lines of NAME after line MARK.
-log_since() { tail -n "+$(($2 + 1))" "$(bg_err "$1")"; }
-# wait_log NAME MARK STRING SECONDS: bounded wait for a line after MARK holding STRING.
-wait_log() {
-	local deadline=$(($(now_ms) + $4 * 1000))
-	until log_since "$1" "$2" | grep -qF -- "$3"; do
-		bg_running "$1" || { fail "$1 exited while waiting for '$3'"; return 1; }
-		[ "$(now_ms)" -lt "$deadline" ] || { fail "$1: no '$3' in the log within $4 s"; return 1; }
-		sleep 0.05
-	done
 }
 
 # greater A B: A > B numerically.
@@ -346,17 +334,34 @@ assert_eq "after: https still verifies" 200 "$(code 127.0.0.21 "${CA[@]}" "$TBAS
 assert_eq "same process" "$tls_proc" "$(process_id "$tls_pid")"
 assert_eq "same listening socket" "$tls_ino" "$(listen_inodes $TLS_PORT)"
 
-section "TLS switched off"
+section "an empty file is refused: TLS stays on"
+# An empty file would read as "no TLS, no auth": refused, the previous configuration kept.
 put_config "$TLSWEB" </dev/null
+mark=$(log_lines tls)
+kill -HUP "$tls_pid"
+wait_log tls "$mark" "keeping the previous web configuration" 10 || true
+log_since tls "$mark" | grep -q "sets up neither TLS nor basic auth" && ok "the error line says why" ||
+	fail "no 'sets up neither TLS nor basic auth' after the empty reload: $(log_since tls "$mark" | tail -n 3)"
+assert_eq "after: https still verifies" 200 "$(code 127.0.0.30 "${CA[@]}" "$TBASE/metrics")"
+assert_eq "after: plain HTTP to the TLS port still fails" "000/52" "$(code 127.0.0.31 "http://127.0.0.1:$TLS_PORT/metrics")"
+metrics 127.0.0.32 "$TBASE/metrics" "$IT_TMP/m3e" "${CA[@]}" || true
+assert_metric "$IT_TMP/m3e" tcp_health_exporter_config_last_reload_successful 0
+
+section "TLS switched off (basic auth instead)"
+put_config "$TLSWEB" <<EOF2
+basic_auth_users:
+  prom: '$HASH_NEW'
+EOF2
 assert_eq "before: plain HTTP to the TLS port fails" "000/52" "$(code 127.0.0.22 "http://127.0.0.1:$TLS_PORT/metrics")"
 mark=$(log_lines tls)
 kill -HUP "$tls_pid"
-wait_log tls "$mark" "SIGHUP: web configuration re-read from $TLSWEB (http)" 10 || true
-assert_eq "after: plain HTTP" 200 "$(code 127.0.0.23 "http://127.0.0.1:$TLS_PORT/metrics")"
+wait_log tls "$mark" "SIGHUP: web configuration re-read from $TLSWEB (http, basic auth)" 10 || true
+assert_eq "after: plain HTTP with the password" 200 "$(code 127.0.0.23 -u prom:new "http://127.0.0.1:$TLS_PORT/metrics")"
+assert_eq "after: plain HTTP without it" 401 "$(code 127.0.0.33 "http://127.0.0.1:$TLS_PORT/metrics")"
 https_after=$(code 127.0.0.24 "${CA[@]}" "$TBASE/metrics")
 [[ $https_after == 000/* ]] && ok "after: https fails ($https_after)" || fail "after: https answered $https_after"
 assert_eq "same listening socket" "$tls_ino" "$(listen_inodes $TLS_PORT)"
-metrics 127.0.0.25 "http://127.0.0.1:$TLS_PORT/metrics" "$IT_TMP/m4" || true
+metrics 127.0.0.25 "http://127.0.0.1:$TLS_PORT/metrics" "$IT_TMP/m4" -u prom:new || true
 assert_metric "$IT_TMP/m4" tcp_health_exporter_config_last_reload_successful 1
 
 # ---- no --web.config.file ------------------------------------------------------------------
