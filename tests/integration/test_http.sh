@@ -161,6 +161,40 @@ for i in $(seq 40); do big+=(-H "X-Filler-$i: $filler"); done
 assert_eq "GET /metrics with 40 KB of headers" 431 "$(request "$NS" "${big[@]}" "$BASE/metrics")"
 assert_eq "GET /metrics after the 431" 200 "$(request "$NS" "$BASE/metrics")"
 
+section "control characters in the path, HTTP/1.1 without Host (400)"
+# libmicrohttpd decodes %00 into the C string it hands over: /metrics%00 was /metrics, 200.
+for path in '/metrics%00' '/metrics%00junk' '/metrics%0a' '/metrics%0D' '/metrics%7f' '/-/healthy%01' '/%1b'; do
+	assert_eq "GET $path (a percent-encoded control character)" 400 "$(request "$NS" --path-as-is "$BASE$path")"
+done
+assert_eq "GET /metrics%00: the body says why" "bad request: a control character in the path" "$(cat "$IT_TMP/b")"
+assert_eq "GET /metrics%20 (encoded, not a control character) is just not found" 404 "$(request "$NS" --path-as-is "$BASE/metrics%20")"
+assert_eq "GET /metrics after them" 200 "$(request "$NS" "$BASE/metrics")"
+# raw_request REQUEST: sends it (printf format) over a new connection; prints the status line.
+raw_request() {
+	in_ns "$NS" python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 9978), timeout=10)
+s.sendall(sys.argv[1].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.split(b"\r\n", 1)[0].decode("latin-1"))' "$1"
+}
+assert_eq "a raw control character (\\x01) in the path" "HTTP/1.1 400 Bad Request" \
+	"$(raw_request 'GET /-/healthy\x01 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')"
+# RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400; HTTP/1.0 need not send one.
+assert_eq "HTTP/1.1 without Host" "HTTP/1.1 400 Bad Request" \
+	"$(raw_request 'GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n')"
+assert_eq "HTTP/1.1 with Host" "HTTP/1.1 200 OK" \
+	"$(raw_request 'GET /-/healthy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')"
+assert_eq "HTTP/1.1 with an empty Host (allowed)" "HTTP/1.1 200 OK" \
+	"$(raw_request 'GET /-/healthy HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')"
+assert_eq "HTTP/1.0 without Host is still served" "HTTP/1.1 200 OK" \
+	"$(raw_request 'GET /-/healthy HTTP/1.0\r\n\r\n')"
+
 section "a stalled client does not hold up scrapes"
 # Half a request line, then silence: the single-threaded server must go on serving.
 bg_start stalled "$NS" timeout 8 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9978 &&
@@ -211,5 +245,19 @@ bg_start idle "$NS" timeout 8 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9980 && printf
 sleep 0.2
 stop_clean any
 it_stop idle TERM 5
+
+# ---- repeated scan errors ----------------------------------------------------------------
+section "the same scan error every scan is logged once a minute, not once a scan"
+# An empty procfs: the sysctl and netstat collectors fail the same way at every scan.
+mkdir -p "$IT_TMP/emptyproc"
+exporter_start emptyproc "$NS" "$TCPH_ASAN_BIN" 127.0.0.1:9981 --path.procfs="$IT_TMP/emptyproc"
+for i in $(seq 12); do request "$NS" http://127.0.0.1:9981/metrics >/dev/null; done
+assert_eq "12 scans: their last has netstat failed" 0 \
+	"$(awk '$1 == "tcp_health_scrape_collector_success{collector=\"netstat\"}" { print $2 }' "$IT_TMP/b")"
+for text in "netstat collector: cannot read $IT_TMP/emptyproc/net/netstat" \
+	"sysctl collector: no setting readable under $IT_TMP/emptyproc/sys"; do
+	assert_eq "12 scans: '$text' logged once" 1 "$(grep -cF -- "$text" "$(bg_err emptyproc)" || true)"
+done
+stop_clean emptyproc
 
 it_end
