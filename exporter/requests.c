@@ -124,8 +124,10 @@ static const struct {
 	[ANSWER_NO_SNAPSHOT] = { MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "no snapshot: the exporter is shutting down or out of memory\n",
 				 ANSWER_RETRY_AFTER, STATS_REFUSALS },
-	[ANSWER_SCRAPE_FAILED] = { MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed: out of memory\n", 0,
-				   STATS_REFUSALS },
+	/* Not a fault of the exporter's to report as 500: memory may be back in a second. */
+	[ANSWER_SCRAPE_FAILED] = { MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "out of memory rendering the answer: retry shortly\n", ANSWER_RETRY_AFTER,
+				   STATS_REFUSED_OUT_OF_MEMORY },
 };
 
 /* Queues answer `a` (counting its refusal); the request is answered. */

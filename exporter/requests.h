@@ -2,7 +2,7 @@
  * basic auth (through auth.c's password thread), the method, the route (routes.h),
  * admission (--web.max-requests, the response memory bound), the scrape (suspended until
  * the scanner hands over a snapshot) and the answer: a view from bodies.c, or one of the
- * fixed answers of the answer table (400, 401, 403, 404, 405, 429, 503, 500, each written
+ * fixed answers of the answer table (400, 401, 403, 404, 405, 429, 503, each written
  * once, with the refusal it counts).
  *
  * libmicrohttpd calls requests_handle and requests_completed directly, with a server

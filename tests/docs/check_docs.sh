@@ -167,28 +167,35 @@ flag_case() {
 		return 1
 	fi
 }
+# The cases, four words each: what is broken, which copy, the sed script, the one line
+# the check must print.
+cases=(
+	"a README row dropped" README '/^| `--max-ports=N`/d'
+		"README's Flags table has no row for --max-ports (tcp)"
+	"a README default changed" README 's/^\(| `--netns.max=N` | \)256 /\125 /'
+		"README gives --netns.max the default '25', the table '256'"
+	"a bool's default turned over" README 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /'
+		"README gives --[no-]web.status.exclude-self the default 'off', the table 'on'"
+	"a README row for no flag" README '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |'
+		"README's Flags table has --web.frobnicate, which no row of the table has"
+	"a flag gone from the man page" man 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g'
+		"the man page lacks --web.max-connections-per-ip (web)"
+	"an entry gone from --help" help '/^  --idle-threshold=/d'
+		"--help has no entry for --idle-threshold (tcp)"
+	"a README row's repeatable mark dropped" README 's/^\(| `--web.listen-address=ADDR` | `:9978` | \)(repeatable) /\1/'
+		"README's Flags table says --web.listen-address is once, the table repeatable"
+	"a README row marked repeatable that is not" README 's/^\(| `--max-ports=N` | 250 | \)/\1(repeatable) /'
+		"README's Flags table says --max-ports is repeatable, the table once"
+	"the man page's repeatable sentence gone" man 's/^May be given several times/May be given/'
+		"the man page says --web.listen-address is once, the table repeatable"
+	"a --help entry claims repeatable" help 's/^\(  --max-ports=N .*\)$/\1 repeatable/'
+		"--help says --max-ports is repeatable, the table once"
+)
 caught=0
-flag_case "a README row dropped" README '/^| `--max-ports=N`/d' \
-	"README's Flags table has no row for --max-ports (tcp)" || caught=1
-flag_case "a README default changed" README 's/^\(| `--netns.max=N` | \)256 /\125 /' \
-	"README gives --netns.max the default '25', the table '256'" || caught=1
-flag_case "a bool's default turned over" README 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /' \
-	"README gives --[no-]web.status.exclude-self the default 'off', the table 'on'" || caught=1
-flag_case "a README row for no flag" README '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |' \
-	"README's Flags table has --web.frobnicate, which no row of the table has" || caught=1
-flag_case "a flag gone from the man page" man 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g' \
-	"the man page lacks --web.max-connections-per-ip (web)" || caught=1
-flag_case "an entry gone from --help" help '/^  --idle-threshold=/d' \
-	"--help has no entry for --idle-threshold (tcp)" || caught=1
-flag_case "a README row's repeatable mark dropped" README 's/^\(| `--web.listen-address=ADDR` | `:9978` | \)(repeatable) /\1/' \
-	"README's Flags table says --web.listen-address is once, the table repeatable" || caught=1
-flag_case "a README row marked repeatable that is not" README 's/^\(| `--max-ports=N` | 250 | \)/\1(repeatable) /' \
-	"README's Flags table says --max-ports is repeatable, the table once" || caught=1
-flag_case "the man page's repeatable sentence gone" man 's/^May be given several times/May be given/' \
-	"the man page says --web.listen-address is once, the table repeatable" || caught=1
-flag_case "a --help entry claims repeatable" help 's/^\(  --max-ports=N .*\)$/\1 repeatable/' \
-	"--help says --max-ports is repeatable, the table once" || caught=1
-[ "$caught" = 0 ] && ok "the flag table checks catch each of 10 broken copies" || bad "a flag table check missed a broken copy"
+for ((i = 0; i < ${#cases[@]}; i += 4)); do
+	flag_case "${cases[@]:i:4}" || caught=1
+done
+[ "$caught" = 0 ] && ok "the flag table checks catch each of $((${#cases[@]} / 4)) broken copies" || bad "a flag table check missed a broken copy"
 rm -rf "$flag_dir"
 
 if [ -f docs/architecture.md ] && grep -q '](docs/architecture.md)' README.md; then
