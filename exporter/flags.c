@@ -62,7 +62,9 @@ static void usage(const struct part *parts, unsigned n, FILE *out)
 		     "Prometheus exporter of per-port TCP connection health (Linux inet_diag).\n");
 	for (unsigned i = 0; i < n; i++)
 		flagtab_help(parts[i].table, out);
-	fprintf(out, "\nDURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n");
+	fprintf(out, "\nDURATION: 500ms, 10s, 5m, 1h, 1d, sums such as 1m30s, or a number of seconds.\n"
+		     "Each flag may be given once (--NAME and --no-NAME count as one flag), except those\n"
+		     "marked repeatable.\n");
 }
 
 /* The row called exactly `name` (`len` bytes; "no-NAME" for a negatable bool), its part
@@ -85,6 +87,21 @@ static const struct flagtab_row *find(const struct part *parts, unsigned n, cons
 			}
 		}
 	return NULL;
+}
+
+/* "--web.listen-address": the rows that may be given more than once, for the message. */
+static const char *repeatable_names(const struct part *parts, unsigned n)
+{
+	static __thread char names[256];
+	size_t len = 0;
+
+	names[0] = '\0';
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned r = 0; r < parts[i].table->n_rows; r++)
+			if (parts[i].table->rows[r].flags & FLAGTAB_REPEATABLE && len < sizeof(names))
+				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s--%s",
+							len ? ", " : "", parts[i].table->rows[r].name);
+	return names;
 }
 
 /* Reads the flag at argv[*i] (and its value, which may be the next argument). FLAGS_RUN,
@@ -129,6 +146,16 @@ static int read_flag(const struct part *parts, unsigned n, int argc, char **argv
 			snprintf(err, errlen, "flag '%s' needs a value", arg);
 			return -EINVAL;
 		}
+	}
+	/* Once each, so that a second value never silently replaces the first; --no-NAME is
+	 * the same row as --NAME. */
+	if (given[index] && !(row->flags & FLAGTAB_REPEATABLE)) {
+		char shown[96];
+
+		flagtab_display_name(row, shown, sizeof(shown));
+		snprintf(err, errlen, "flag '%s' given twice (see --help; only %s may be repeated)",
+			 shown, repeatable_names(parts, n));
+		return -EINVAL;
 	}
 	given[index] = true;
 	return flagtab_set(row, parts[part].config, value, negated, err, errlen);

@@ -269,6 +269,8 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 						(intptr_t)conns_notify, srv->conns };
 	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 						(intptr_t)requests_completed, &srv->context };
+	options[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK,
+						(intptr_t)requests_unescape, NULL };
 	if (srv->context.tls) {
 		flags |= MHD_USE_TLS;
 		options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->context.tls->cert_pem };

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/types.h>
 
 static const char auth_realm[] = "tcp_health_exporter";
 static const char text_plain[] = "text/plain; charset=utf-8";
@@ -75,6 +77,8 @@ struct request {
 enum answer {
 	ANSWER_HEALTHY,
 	ANSWER_READY,
+	ANSWER_BAD_PATH,
+	ANSWER_NO_HOST,
 	ANSWER_CLIENT_CERTIFICATE,
 	ANSWER_UNAUTHORIZED,
 	ANSWER_AUTH_QUEUE_FULL,
@@ -98,6 +102,10 @@ static const struct {
 } answers[] = {
 	[ANSWER_HEALTHY] = { MHD_HTTP_OK, "Healthy.\n", 0, STATS_REFUSALS },
 	[ANSWER_READY] = { MHD_HTTP_OK, "Ready.\n", 0, STATS_REFUSALS },
+	[ANSWER_BAD_PATH] = { MHD_HTTP_BAD_REQUEST, "bad request: a control character in the path\n",
+			      0, STATS_REFUSALS },
+	[ANSWER_NO_HOST] = { MHD_HTTP_BAD_REQUEST, "bad request: HTTP/1.1 without Host\n", 0,
+			     STATS_REFUSALS },
 	[ANSWER_CLIENT_CERTIFICATE] = { MHD_HTTP_FORBIDDEN, "a trusted client certificate is required\n",
 					0, STATS_REFUSALS },
 	[ANSWER_UNAUTHORIZED] = { MHD_HTTP_UNAUTHORIZED, "unauthorized\n", ANSWER_BASIC_AUTH,
@@ -117,8 +125,10 @@ static const struct {
 	[ANSWER_NO_SNAPSHOT] = { MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "no snapshot: the exporter is shutting down or out of memory\n",
 				 ANSWER_RETRY_AFTER, STATS_REFUSALS },
-	[ANSWER_SCRAPE_FAILED] = { MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed: out of memory\n", 0,
-				   STATS_REFUSALS },
+	/* Not a fault of the exporter's to report as 500: memory may be back in a second. */
+	[ANSWER_SCRAPE_FAILED] = { MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "out of memory rendering the answer: retry shortly\n", ANSWER_RETRY_AFTER,
+				   STATS_REFUSED_OUT_OF_MEMORY },
 };
 
 /* Queues answer `a` (counting its refusal); the request is answered. */
@@ -181,11 +191,87 @@ static int check_client_certificate(struct MHD_Connection *connection, const str
 	return 0;
 }
 
+/* The value of one base64 digit, or -1. */
+static int base64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes standard base64 (padding optional, nothing else allowed) into `out`, which has
+ * room for 3/4 of `len`. The decoded length, or -EINVAL. */
+static ssize_t base64_decode(const char *in, size_t len, unsigned char *out)
+{
+	unsigned bits = 0, n_bits = 0;
+	size_t n = 0;
+
+	while (len && in[len - 1] == '=' && n_bits < 2) /* at most two '=' */
+		len--, n_bits++;
+	n_bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		int d = base64_digit((unsigned char)in[i]);
+
+		if (d < 0)
+			return -EINVAL;
+		bits = (bits << 6) | (unsigned)d;
+		n_bits += 6;
+		if (n_bits >= 8) {
+			n_bits -= 8;
+			out[n++] = (unsigned char)(bits >> n_bits);
+		}
+	}
+	return n_bits >= 6 ? -EINVAL : (ssize_t)n; /* a lone digit carries no byte */
+}
+
+/* The credentials of `Authorization: Basic TOKEN`, the scheme in any case (RFC 9110
+ * §11.1), decoded into `buf` (size `size`) as "user\0password\0": 0 with *user and
+ * *password pointing into it. -EINVAL when there are none, the scheme is another, the
+ * token is not base64 or has no ':', or either part holds a NUL (libmicrohttpd's
+ * MHD_basic_auth_get_username_password returned C strings: "secretpw\0junk" passed as
+ * "secretpw"). */
+static int basic_credentials(struct MHD_Connection *connection, char *buf, size_t size,
+			     size_t *used, const char **user, const char **password)
+{
+	const char *header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+							   MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t len;
+	ssize_t n;
+	char *colon;
+
+	*used = 0;
+	if (!header || strncasecmp(header, "Basic", 5) != 0 || (header[5] != ' ' && header[5] != '\t'))
+		return -EINVAL;
+	header += 5 + strspn(header + 5, " \t");
+	for (len = strlen(header); len && (header[len - 1] == ' ' || header[len - 1] == '\t'); len--)
+		;
+	if (len / 4 * 3 + 3 > size - 1)
+		return -EINVAL;
+	n = base64_decode(header, len, (unsigned char *)buf);
+	if (n < 0)
+		return -EINVAL;
+	*used = (size_t)n;
+	buf[n] = '\0';
+	colon = memchr(buf, ':', (size_t)n);
+	if (!colon || memchr(buf, '\0', (size_t)n))
+		return -EINVAL;
+	*colon = '\0';
+	*user = buf;
+	*password = colon + 1;
+	return 0;
+}
+
 /* Basic auth against the current users (auth.c decides; the credentials come from here). */
 static enum auth_outcome check_basic_auth(struct requests *r, struct request *req)
 {
 	struct webconfig *web;
-	char *password = NULL, *user;
+	const char *user = NULL, *password = NULL;
+	char buf[1024]; /* a token longer than the users' limits is refused */
+	size_t used = 0;
 	enum auth_outcome outcome;
 
 	pthread_mutex_lock(&r->lock);
@@ -193,14 +279,10 @@ static enum auth_outcome check_basic_auth(struct requests *r, struct request *re
 	pthread_mutex_unlock(&r->lock);
 	if (!web)
 		return AUTH_OK;
-	user = MHD_basic_auth_get_username_password(req->connection, &password);
+	if (basic_credentials(req->connection, buf, sizeof(buf), &used, &user, &password) < 0)
+		user = password = NULL; /* denied at once */
 	outcome = auth_check(r->auth, web, user, password, &req->auth);
-	if (password) {
-		explicit_bzero(password, strlen(password));
-		MHD_free(password);
-	}
-	if (user)
-		MHD_free(user);
+	explicit_bzero(buf, used + 1 < sizeof(buf) ? used + 1 : sizeof(buf));
 	webconfig_unref(web);
 	return outcome;
 }
@@ -321,12 +403,21 @@ static enum MHD_Result allow(struct request *req, const char *method, bool *answ
 
 /* First call, once the headers are in: everything that can refuse the request is decided
  * here (*answered true), or it is handed to the password thread (*answered false). */
-static enum MHD_Result check_request(struct request *req, const char *method, bool *answered)
+static enum MHD_Result check_request(struct request *req, const char *url, const char *method,
+				     const char *version, bool *answered)
 {
 	struct requests *r = req->server->requests;
 	enum auth_outcome outcome;
 
 	*answered = true;
+	/* requests_unescape empties a path with a control character in it. */
+	if (url[0] == '\0')
+		return answer(req, ANSWER_BAD_PATH);
+	/* RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host; an
+	 * HTTP/1.0 one need not have it. */
+	if (strcmp(version, MHD_HTTP_VERSION_1_0) != 0 &&
+	    !MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
+		return answer(req, ANSWER_NO_HOST);
 	if (req->server->tls && check_client_certificate(req->connection, req->server->tls) < 0)
 		return answer(req, ANSWER_CLIENT_CERTIFICATE);
 	switch ((outcome = check_basic_auth(r, req))) {
@@ -391,7 +482,8 @@ static enum MHD_Result route(struct request *req, const char *url, bool *answere
 
 /* A new request (first call): tracked, then checked. */
 static enum MHD_Result new_request(struct requests_server *srv, struct MHD_Connection *connection,
-				   const char *method, void **req_cls, bool *answered)
+				   const char *url, const char *method, const char *version,
+				   void **req_cls, bool *answered)
 {
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -409,7 +501,7 @@ static enum MHD_Result new_request(struct requests_server *srv, struct MHD_Conne
 	/* Refused unless check_request says otherwise; it may hand the request to another
 	 * thread, after which `req` is not read here. */
 	req->state = REQ_ANSWERED;
-	return check_request(req, method, answered);
+	return check_request(req, url, method, version, answered);
 }
 
 enum MHD_Result requests_handle(void *cls, struct MHD_Connection *connection, const char *url,
@@ -420,10 +512,9 @@ enum MHD_Result requests_handle(void *cls, struct MHD_Connection *connection, co
 	enum MHD_Result ret;
 	bool answered = true;
 
-	(void)version;
 	(void)upload_data;
 	if (!req) {
-		ret = new_request(cls, connection, method, req_cls, &answered);
+		ret = new_request(cls, connection, url, method, version, req_cls, &answered);
 	} else if (*upload_data_size != 0) {
 		*upload_data_size = 0; /* a GET with a body: discard it */
 		return MHD_YES;
@@ -464,6 +555,20 @@ void requests_completed(void *cls, struct MHD_Connection *connection, void **req
 	free(req);
 	*req_cls = NULL;
 	conns_set_phase(connection, CONNS_READ); /* a kept-alive connection now waits for its next request */
+}
+
+size_t requests_unescape(void *cls, struct MHD_Connection *connection, char *s)
+{
+	size_t len = MHD_http_unescape(s);
+
+	(void)cls;
+	(void)connection;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			s[0] = '\0';
+			return 0;
+		}
+	return len;
 }
 
 /* ---- the module -------------------------------------------------------------------------- */

@@ -2,7 +2,7 @@
  * basic auth (through auth.c's password thread), the method, the route (routes.h),
  * admission (--web.max-requests, the response memory bound), the scrape (suspended until
  * the scanner hands over a snapshot) and the answer: a view from bodies.c, or one of the
- * fixed answers of the answer table (401, 403, 404, 405, 429, 503, 500, each written
+ * fixed answers of the answer table (400, 401, 403, 404, 405, 429, 503, each written
  * once, with the refusal it counts).
  *
  * libmicrohttpd calls requests_handle and requests_completed directly, with a server
@@ -60,5 +60,10 @@ enum MHD_Result requests_handle(void *cls, struct MHD_Connection *connection, co
 				size_t *upload_data_size, void **req_cls);
 void requests_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
 			enum MHD_RequestTerminationCode toe);
+/* libmicrohttpd's MHD_OPTION_UNESCAPE_CALLBACK: %HH decoded as libmicrohttpd does, but a
+ * path (or query argument) that holds a control character, raw or encoded (%00, %0A,
+ * %7F), is emptied, and requests_handle answers an empty path 400. Decoded, %00 ended the
+ * C string libmicrohttpd hands over: /metrics%00 was served as /metrics. */
+size_t requests_unescape(void *cls, struct MHD_Connection *connection, char *s);
 
 #endif

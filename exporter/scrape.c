@@ -40,6 +40,9 @@ static void *scanner_main(void *arg)
 {
 	struct scrape *s = arg;
 
+	/* The same failure every scan (EMFILE, ENOMEM, a file gone) is logged once, then at
+	 * most once a minute with a count (lib/log.h). */
+	log_limit_repeats(true);
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct snapshot *snapshot = NULL, *old;

@@ -19,6 +19,7 @@ enum stats_refusal {
 	STATS_REFUSED_AUTH_THROTTLED,	       /* 429: wrong password a moment ago, or one pending */
 	STATS_REFUSED_AUTH_QUEUE_FULL,	       /* 429: too many password checks waiting */
 	STATS_REFUSED_UNAUTHORIZED,	       /* 401: missing or wrong credentials */
+	STATS_REFUSED_OUT_OF_MEMORY,	       /* 503: no memory to render the view asked for */
 	STATS_REFUSALS
 };
 

@@ -26,6 +26,7 @@ static const struct flagtab_row rows[] = {
 	{ .name = "web.listen-address", .kind = FLAGTAB_STRINGS, .arg = "ADDR",
 	  .at = AT(listen_addresses), .count_at = AT(n_listen_addresses),
 	  .max = WEB_FLAGS_MAX_LISTEN_ADDRESSES, .def = WEB_FLAGS_DEFAULT_LISTEN_ADDRESS,
+	  .flags = FLAGTAB_REPEATABLE,
 	  .help = "where to serve HTTP (:PORT = all IPv6 and IPv4 addresses, HOST:PORT, [IPv6]:PORT); "
 		  "repeat it to serve on several" },
 	{ .name = "web.systemd-socket", .kind = FLAGTAB_BOOL, .at = AT(systemd_socket),

@@ -262,6 +262,13 @@ int flagtab_reset(const struct flagtab *t, void *config, char *err, size_t errle
 	for (unsigned i = 0; i < t->n_rows; i++) {
 		const struct flagtab_row *row = &t->rows[i];
 
+		/* Repeatable is exactly "collects its values": any other kind would keep the last. */
+		if (!(row->flags & FLAGTAB_REPEATABLE) != (row->kind != FLAGTAB_STRINGS)) {
+			snprintf(err, errlen, "--%s: a %s", row->name,
+				 row->kind == FLAGTAB_STRINGS ? "strings row not marked repeatable"
+							     : "repeatable row that keeps one value");
+			return -EINVAL;
+		}
 		/* A repeatable flag's default stands only when it is not given: its finish sets it. */
 		if (!row->def || row->kind == FLAGTAB_STRINGS || row->kind == FLAGTAB_ACTION)
 			continue;
@@ -332,8 +339,9 @@ static void help_suffix(const struct flagtab_row *row, char *out, size_t size)
 		snprintf(out, size, " (%s%s%s)", choices, def ? "; default " : "", def ? def : "");
 		return;
 	case FLAGTAB_STRINGS:
-		snprintf(out, size, " (%s%s%sat most %llu)", def ? "default " : "", def ? def : "",
-			 def ? "; " : "", (unsigned long long)row->max);
+		snprintf(out, size, " (%s%s%sat most %llu%s)", def ? "default " : "", def ? def : "",
+			 def ? "; " : "", (unsigned long long)row->max,
+			 row->flags & FLAGTAB_REPEATABLE ? "; repeatable" : "");
 		return;
 	default:
 		if (def)
@@ -396,7 +404,8 @@ void flagtab_dump(const struct flagtab *t, FILE *out)
 		char name[96];
 
 		flagtab_display_name(row, name, sizeof(name));
-		fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", name, kinds[row->kind], row->arg ? row->arg : "",
-			flagtab_default_text(row), t->owner, row->help);
+		fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, kinds[row->kind],
+			row->arg ? row->arg : "", flagtab_default_text(row), t->owner,
+			row->flags & FLAGTAB_REPEATABLE ? "repeatable" : "once", row->help);
 	}
 }

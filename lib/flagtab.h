@@ -20,14 +20,18 @@ enum flagtab_kind {
 	FLAGTAB_DURATION, /* unsigned: a duration of [min, max] ms, stored in units of unit_ms */
 	FLAGTAB_ENUM,	  /* unsigned: the index of the value in `choices` */
 	FLAGTAB_STRING,	  /* const char *, into argv; `parse`, when set, may refuse the value */
-	FLAGTAB_STRINGS,  /* repeatable: const char *[max] at `at`, unsigned count at `count_at`;
-			   * each value once */
+	FLAGTAB_STRINGS,  /* FLAGTAB_REPEATABLE: const char *[max] at `at`, unsigned count at
+			   * `count_at`; each value once */
 	FLAGTAB_PORTS,	  /* struct flagtab_ports: "1202,3720,8000-8010", at most `max` ports */
 	FLAGTAB_CUSTOM,	  /* `parse` reads the value and stores what it makes of it */
 	FLAGTAB_ACTION,	  /* --help, --version: nothing stored; the caller acts on it */
 };
 
 #define FLAGTAB_NEGATABLE 1u /* FLAGTAB_BOOL: --no-NAME too; --help shows --[no-]NAME */
+/* The flag may be given more than once (FLAGTAB_STRINGS collects each value). Any other row
+ * is read at most once: a second --NAME, or --no-NAME after --NAME, is refused. --help,
+ * README and the man page say which rows are repeatable. */
+#define FLAGTAB_REPEATABLE 2u
 
 struct flagtab_row {
 	const char *name; /* without the leading "--" */
@@ -45,7 +49,7 @@ struct flagtab_row {
 			      * the row's own parser; bool: "on" or NULL. NULL: zero, "none" */
 	const char *def_doc; /* the default in words when it is not a value ("one per online CPU") */
 	const char *help;    /* what it does; --help adds bounds and the default */
-	unsigned flags;	     /* FLAGTAB_NEGATABLE */
+	unsigned flags;	     /* FLAGTAB_NEGATABLE, FLAGTAB_REPEATABLE */
 };
 
 /* The rows of one module, and the checks that involve several of them. */
@@ -66,7 +70,8 @@ struct flagtab_ports {
 };
 
 /* Sets every row's default in `config` (which the caller has zeroed). 0, or -EINVAL when
- * a default does not parse (a bug in the table; err says which). */
+ * a default does not parse or a row is marked FLAGTAB_REPEATABLE without being
+ * FLAGTAB_STRINGS or the other way round (bugs in the table; err says which). */
 int flagtab_reset(const struct flagtab *t, void *config, char *err, size_t errlen);
 
 /* Stores `value` for `row` (NULL for a flag without value; `negated` for --no-NAME).
@@ -81,7 +86,8 @@ const char *flagtab_default_text(const struct flagtab_row *row);
 
 /* The table's heading and one entry per row, wrapped to fit 92 columns. */
 void flagtab_help(const struct flagtab *t, FILE *out);
-/* One line per row: display name, kind, placeholder, default, owner, help (tab-separated). */
+/* One line per row: display name, kind, placeholder, default, owner, "repeatable" or
+ * "once", help (tab-separated). */
 void flagtab_dump(const struct flagtab *t, FILE *out);
 
 /* Parses a duration: "500ms", "10s", "5m", "1h", "1d", sums such as "1m30s", or a plain

@@ -6,7 +6,9 @@
 #include "flagtab.h"
 #include "utf8.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -72,6 +74,55 @@ static void json_escape(const char *text, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The lines written lately by threads that limit repeats, by a hash of their text (a
+ * collision only merges two lines' counts). */
+#define REPEAT_SLOTS 64
+static __thread bool limit_repeats;
+static pthread_mutex_t repeat_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint64_t hash; /* 0: free */
+	long long written_ms;
+	unsigned long long suppressed;
+} repeats[REPEAT_SLOTS];
+
+void log_limit_repeats(bool on)
+{
+	limit_repeats = on;
+}
+
+/* Whether `text` is to be written now; *suppressed: how often it was left out since. */
+static bool repeat_write(const char *text, unsigned long long *suppressed, long long *since_ms)
+{
+	uint64_t hash = 1469598103934665603ull; /* FNV-1a */
+	struct timespec ts;
+	long long now;
+	unsigned slot;
+	bool write = true;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		hash = (hash ^ *p) * 1099511628211ull;
+	hash |= 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	slot = (unsigned)(hash % REPEAT_SLOTS);
+	*suppressed = 0;
+	pthread_mutex_lock(&repeat_lock);
+	if (repeats[slot].hash == hash && now - repeats[slot].written_ms < LOG_REPEAT_MS) {
+		repeats[slot].suppressed++;
+		write = false;
+	} else {
+		if (repeats[slot].hash == hash) {
+			*suppressed = repeats[slot].suppressed;
+			*since_ms = now - repeats[slot].written_ms;
+		}
+		repeats[slot].hash = hash;
+		repeats[slot].written_ms = now;
+		repeats[slot].suppressed = 0;
+	}
+	pthread_mutex_unlock(&repeat_lock);
+	return write;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char text[1024];
@@ -82,6 +133,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (limit_repeats && level >= LOG_LEVEL_WARN) {
+		unsigned long long suppressed;
+		long long since_ms = 0;
+		size_t len = strlen(text);
+
+		if (!repeat_write(text, &suppressed, &since_ms))
+			return;
+		if (suppressed && len < sizeof(text))
+			snprintf(text + len, sizeof(text) - len, " (%llu more times in the last %lld s)",
+				 suppressed, since_ms / 1000);
+	}
 	/* Quotes inside the message would break logfmt parsers: replace them. */
 	for (char *p = text; *p; p++)
 		if (*p == '"' || *p == '\n')

@@ -2,6 +2,8 @@
 #ifndef TCPH_LOG_H
 #define TCPH_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
 void log_set_level(enum log_level level);
@@ -22,6 +24,14 @@ void log_flags_apply(const struct log_flags *flags);
 
 /* Writes one line (see enum log_format) when level is at or above the configured one. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Repeated lines of one thread, for the scanner: while on (for the calling thread only), a
+ * warn or error line whose text was written less than LOG_REPEAT_MS ago is not written
+ * again but counted; the next time it comes after that, it is written with "(N more times
+ * in the last S s)". A collector that fails the same way every scan (EMFILE, ENOMEM, an
+ * unreadable file) logs the first failure and then at most one line a minute. */
+#define LOG_REPEAT_MS 60000
+void log_limit_repeats(bool on);
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -9,7 +9,8 @@
 #   5. every --flag of `tcp_health_exporter --help` is in README and in the man page
 #   5b. every row of the flag table (tests/tools/flag_table) has an entry in --help, a row in
 #      README's Flags table stating the same default (where the README states one) and a
-#      place in the man page, and README's Flags table has no row the table lacks; each of
+#      place in the man page, and README's Flags table has no row the table lacks; the
+#      rows marked repeatable, and only they, are said to be so in all three; each of
 #      these is shown to catch a broken copy
 #   6. README links docs/architecture.md, which exists, and nothing in the repository
 #      points outside it (../shared)
@@ -93,6 +94,18 @@ rm -f "${TMPDIR:-/tmp}/tcph-man.$$"
 # The flag table against its three descriptions. flag_problems TABLE HELP README MAN prints
 # one line per problem: TABLE is flag_table's output (display name, kind, placeholder,
 # default, owner, help), HELP the --help text, README the README, MAN the man page.
+# help_entry FLAG HELP: the lines of FLAG's --help entry (its head and the indented rest).
+help_entry() {
+	awk -v n="  $1" 'on && /^   / { print; next } { on = 0 }
+		index($0, n) == 1 && substr($0, length(n) + 1, 1) ~ /^(=| |)$/ { on = 1; print }' "$2"
+}
+# man_entry FLAG MAN: the text of the .TP entry whose head names FLAG (roff stripped).
+man_entry() {
+	awk -v n="$1" '/^\.(TP|SH|SS|PP)/ { on = 0; head = /^\.TP/; next }
+		head { head = 0; i = index($0, n); c = substr($0, i + length(n), 1)
+			if (i && c !~ /[a-z0-9.-]/) on = 1; next }
+		on' "$2"
+}
 strip_roff() { sed -e '/^\.\\"/d' -e 's/\\-/-/g' -e 's/\\f\[[^]]*\]//g' -e 's/\\f[BIRP1-4]//g' -e 's/\\[&c|^%]//g' "$1"; }
 flag_problems() {
 	local table=$1 help=$2 readme=$3 man=$4 man_text readme_rows name kind arg def owner text cell
@@ -100,11 +113,11 @@ flag_problems() {
 	strip_roff "$man" >"$man_text"
 	# README's Flags table: "flag<TAB>default" for every flag named in a row's first cell.
 	readme_rows=$(awk '/^## Flags/ { on = 1; next } on && /^## / { exit } on && /^\| `--/' "$readme" |
-		awk -F'|' '{ def = $3; gsub(/`/, "", def); gsub(/^ +| +$/, "", def)
-			n = split($2, w, /[` ,]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^--/) { sub(/=.*/, "", w[i]); print w[i] "\t" def } }')
+		awk -F'|' '{ def = $3; gsub(/`/, "", def); gsub(/^ +| +$/, "", def); rep = index($4, "(repeatable)") ? "repeatable" : "once"
+			n = split($2, w, /[` ,]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^--/) { sub(/=.*/, "", w[i]); print w[i] "\t" def "\t" rep } }')
 	[ -n "$readme_rows" ] || echo "README: no Flags table found"
 	# A unit separator, not the tab: read would merge the empty fields between tabs.
-	while IFS=$'\037' read -r name kind arg def owner text; do
+	while IFS=$'\037' read -r name kind arg def owner times text; do
 		grep -qE -- "^  $(printf '%s' "$name" | sed 's/[].[]/\\&/g')(=| |$)" "$help" ||
 			echo "--help has no entry for $name ($owner)"
 		whole "$name" "$man_text" || echo "the man page lacks $name ($owner)"
@@ -114,8 +127,16 @@ flag_problems() {
 		elif [ -n "$cell" ] && [ "$cell" != "$def" ]; then
 			echo "README gives $name the default '$cell', the table '$def'"
 		fi
+		# Repeatable or once: the README row says "(repeatable)", the --help entry
+		# "repeatable", the man page entry "May be given several times", each only then.
+		said=$(awk -F'\t' -v n="$name" '$1 == n { print $3; exit }' <<<"$readme_rows")
+		[ -z "$said" ] || [ "$said" = "$times" ] || echo "README's Flags table says $name is $said, the table $times"
+		said=$(help_entry "$name" "$help" | grep -qw repeatable && echo repeatable || echo once)
+		[ "$said" = "$times" ] || echo "--help says $name is $said, the table $times"
+		said=$(man_entry "$name" "$man_text" | tr '\n' ' ' | grep -q 'May be given several times' && echo repeatable || echo once)
+		[ "$said" = "$times" ] || echo "the man page says $name is $said, the table $times"
 	done < <(tr '\t' '\037' <"$table")
-	while IFS=$'\t' read -r name def; do
+	while IFS=$'\t' read -r name def _; do
 		cut -f1 "$table" | grep -qxF -- "$name" || echo "README's Flags table has $name, which no row of the table has"
 	done <<<"$readme_rows"
 	rm -f "$man_text"
@@ -125,7 +146,7 @@ flag_dir=$(mktemp -d)
 rows=$(wc -l <"$flag_dir/table")
 problems=$(flag_problems "$flag_dir/table" "$flag_dir/help" README.md docs/tcp_health_exporter.1)
 if [ -z "$problems" ] && [ "$rows" -gt 20 ]; then
-	ok "all $rows rows of the flag table are in --help, README's Flags table (same defaults) and the man page"
+	ok "all $rows rows of the flag table are in --help, README's Flags table (same defaults) and the man page, the repeatable ones said to be so"
 else
 	bad "the flag table ($rows rows) and its descriptions disagree: $(tr '\n' ';' <<<"$problems")"
 fi
@@ -146,20 +167,35 @@ flag_case() {
 		return 1
 	fi
 }
+# The cases, four words each: what is broken, which copy, the sed script, the one line
+# the check must print.
+cases=(
+	"a README row dropped" README '/^| `--max-ports=N`/d'
+		"README's Flags table has no row for --max-ports (tcp)"
+	"a README default changed" README 's/^\(| `--netns.max=N` | \)256 /\125 /'
+		"README gives --netns.max the default '25', the table '256'"
+	"a bool's default turned over" README 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /'
+		"README gives --[no-]web.status.exclude-self the default 'off', the table 'on'"
+	"a README row for no flag" README '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |'
+		"README's Flags table has --web.frobnicate, which no row of the table has"
+	"a flag gone from the man page" man 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g'
+		"the man page lacks --web.max-connections-per-ip (web)"
+	"an entry gone from --help" help '/^  --idle-threshold=/d'
+		"--help has no entry for --idle-threshold (tcp)"
+	"a README row's repeatable mark dropped" README 's/^\(| `--web.listen-address=ADDR` | `:9978` | \)(repeatable) /\1/'
+		"README's Flags table says --web.listen-address is once, the table repeatable"
+	"a README row marked repeatable that is not" README 's/^\(| `--max-ports=N` | 250 | \)/\1(repeatable) /'
+		"README's Flags table says --max-ports is repeatable, the table once"
+	"the man page's repeatable sentence gone" man 's/^May be given several times/May be given/'
+		"the man page says --web.listen-address is once, the table repeatable"
+	"a --help entry claims repeatable" help 's/^\(  --max-ports=N .*\)$/\1 repeatable/'
+		"--help says --max-ports is repeatable, the table once"
+)
 caught=0
-flag_case "a README row dropped" README '/^| `--max-ports=N`/d' \
-	"README's Flags table has no row for --max-ports (tcp)" || caught=1
-flag_case "a README default changed" README 's/^\(| `--netns.max=N` | \)256 /\125 /' \
-	"README gives --netns.max the default '25', the table '256'" || caught=1
-flag_case "a bool's default turned over" README 's/^\(| `--\[no-\]web.status.exclude-self` | \)on /\1off /' \
-	"README gives --[no-]web.status.exclude-self the default 'off', the table 'on'" || caught=1
-flag_case "a README row for no flag" README '/^| `--help`, `--version`/a | `--web.frobnicate=N` | 3 | not a flag |' \
-	"README's Flags table has --web.frobnicate, which no row of the table has" || caught=1
-flag_case "a flag gone from the man page" man 's/web\.max\\-connections\\-per\\-ip/web.max\\-conns\\-per\\-ip/g' \
-	"the man page lacks --web.max-connections-per-ip (web)" || caught=1
-flag_case "an entry gone from --help" help '/^  --idle-threshold=/d' \
-	"--help has no entry for --idle-threshold (tcp)" || caught=1
-[ "$caught" = 0 ] && ok "the flag table checks catch each of 6 broken copies" || bad "a flag table check missed a broken copy"
+for ((i = 0; i < ${#cases[@]}; i += 4)); do
+	flag_case "${cases[@]:i:4}" || caught=1
+done
+[ "$caught" = 0 ] && ok "the flag table checks catch each of $((${#cases[@]} / 4)) broken copies" || bad "a flag table check missed a broken copy"
 rm -rf "$flag_dir"
 
 if [ -f docs/architecture.md ] && grep -q '](docs/architecture.md)' README.md; then

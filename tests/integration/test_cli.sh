@@ -55,6 +55,18 @@ rejected "abbreviated flag --listen=3720" "unknown flag '--listen'" --listen=372
 rejected "abbreviated negation --no-collector.tcp.hist" "'--no-collector.tcp.hist'" --no-collector.tcp.hist
 rejected "a switch given a value" "--web.systemd-socket takes no value" --web.systemd-socket=yes
 rejected "stray argument" "stray" stray
+# A second value replaced the first (only 23 was watched); each flag once now, but the
+# repeatable --web.listen-address (given once already by rejected itself).
+rejected "--listen-ports given twice" "flag '--listen-ports' given twice (see --help; only --web.listen-address may be repeated)" \
+	--listen-ports=22 --listen-ports=23
+rejected "--max-ports given twice, separate values" "flag '--max-ports' given twice" --max-ports 10 --max-ports 20
+rejected "--netns given twice" "flag '--netns' given twice" --netns=self --netns=self
+rejected "--web.config.file given twice" "flag '--web.config.file' given twice" \
+	--web.config.file=/nonexistent/a --web.config.file=/nonexistent/b
+rejected "--log.level given twice" "flag '--log.level' given twice" --log.level=debug --log.level=error
+rejected "--collector.tcp with --no-collector.tcp" "flag '--[no-]collector.tcp' given twice" \
+	--collector.tcp --no-collector.tcp
+rejected "a switch given twice" "flag '--web.systemd-socket' given twice" --web.systemd-socket --web.systemd-socket
 rejected "--listen-ports without a value" "--listen-ports" --listen-ports
 rejected "--listen-ports 0" "'0'" --listen-ports 0
 rejected "--listen-ports 65536" "65536" --listen-ports 65536

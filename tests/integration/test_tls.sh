@@ -89,6 +89,22 @@ section "TLS with basic auth"
 start_tls tls tls.yml
 assert_contains "the start-up log gives the status page as https" "$(bg_err tls)" "status page on https://127.0.0.1:$PORT/"
 assert_eq "right password over TLS" 200 "$(code "${CA[@]}" -u prom:s3cret "$BASE/metrics")"
+# The scheme is case-insensitive (RFC 9110 §11.1): "basic" used to get 401.
+b64() { printf "$1" | base64 -w0; }
+for scheme in basic BASIC bAsIc; do
+	assert_eq "scheme '$scheme' with the right password" 200 \
+		"$(code "${CA[@]}" -H "Authorization: $scheme $(b64 'prom:s3cret')" "$BASE/metrics")"
+done
+# A NUL in the credentials: libmicrohttpd's C strings cut "s3cret\0junk" to "s3cret", 200.
+assert_eq "password with a NUL (s3cret\\0junk)" 401 \
+	"$(code "${CA[@]}" -H "Authorization: Basic $(b64 'prom:s3cret\0junk')" "$BASE/metrics")"
+assert_eq "user with a NUL (prom\\0x)" 401 \
+	"$(code "${CA[@]}" -H "Authorization: Basic $(b64 'prom\0x:s3cret')" "$BASE/metrics")"
+assert_eq "another scheme (Basicx)" 401 \
+	"$(code "${CA[@]}" -H "Authorization: Basicx $(b64 'prom:s3cret')" "$BASE/metrics")"
+assert_eq "not base64" 401 "$(code "${CA[@]}" -H "Authorization: Basic pr*m" "$BASE/metrics")"
+assert_eq "right password after them (none of them held the client)" 200 \
+	"$(code "${CA[@]}" -u prom:s3cret "$BASE/metrics")"
 assert_eq "wrong password" 401 "$(code "${CA[@]}" -u prom:wrong "$BASE/metrics")"
 sleep 1.1 # a client with a wrong password waits a second for its next check (below)
 assert_eq "unknown user" 401 "$(code "${CA[@]}" -u nobody:s3cret "$BASE/metrics")"

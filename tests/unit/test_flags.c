@@ -113,8 +113,10 @@ START_TEST(disable_defaults)
 	ck_assert_int_eq(parse(2, none), FLAGS_RUN);
 	for (unsigned i = 0; i < collectors_count; i++)
 		ck_assert(!flags->collectors.enabled[i]);
-	ck_assert_int_eq(parse(4, off_again), FLAGS_RUN);
-	ck_assert(!flags->collectors.enabled[collectors_find("tcp")]);
+	/* --collector.NAME and --no-collector.NAME are one row: given both, it is a repeat. */
+	ck_assert_int_eq(parse(4, off_again), -EINVAL);
+	ck_assert_str_eq(err, "flag '--[no-]collector.tcp' given twice (see --help; only "
+			      "--web.listen-address may be repeated)");
 }
 END_TEST
 
@@ -411,6 +413,7 @@ struct dumped {
 	bool negatable, action;
 	char arg[32]; /* "" for a flag without value */
 	char def[64];
+	bool repeatable; /* "repeatable" rather than "once" */
 };
 
 static unsigned dump_rows(struct dumped *rows, unsigned max)
@@ -427,10 +430,14 @@ static unsigned dump_rows(struct dumped *rows, unsigned max)
 	while ((line = strsep(&rest, "\n")) && *line) {
 		char *name = strsep(&line, "\t"), *kind = strsep(&line, "\t");
 		char *arg = strsep(&line, "\t"), *def = strsep(&line, "\t");
+		char *owner = strsep(&line, "\t"), *times = strsep(&line, "\t");
 		struct dumped *d = &rows[n++];
 
 		ck_assert_uint_le(n, max);
-		ck_assert_msg(def && line, "a dump line with fewer than 6 fields: %s", name);
+		ck_assert_msg(owner && times && line, "a dump line with fewer than 7 fields: %s", name);
+		ck_assert_msg(strcmp(times, "repeatable") == 0 || strcmp(times, "once") == 0, "%s: %s",
+			      name, times);
+		d->repeatable = strcmp(times, "repeatable") == 0;
 		d->negatable = strncmp(name, "--[no-]", 7) == 0;
 		ck_assert(d->negatable || strncmp(name, "--", 2) == 0);
 		snprintf(d->name, sizeof(d->name), "%s", name + (d->negatable ? 7 : 2));
@@ -508,6 +515,101 @@ START_TEST(table_rows_parse_whole)
 }
 END_TEST
 
+/* A second value would silently replace the first: every row but the repeatable ones is
+ * refused when given twice, in either value form, and a negatable one also when its --no-
+ * form follows or precedes it. The repeatable rows take two different values. */
+START_TEST(repeats_refused)
+{
+	struct dumped rows[96];
+	unsigned n = dump_rows(rows, 96), refused = 0, repeatable = 0;
+	char only[256] = "", a[160], b[256], no[160], want[512];
+
+	for (unsigned i = 0; i < n; i++)
+		if (rows[i].repeatable)
+			snprintf(only + strlen(only), sizeof(only) - strlen(only), "%s--%.80s",
+				 only[0] ? ", " : "", rows[i].name);
+	ck_assert_str_eq(only, "--web.listen-address");
+	for (unsigned i = 0; i < n; i++) {
+		const char *value = sample_value(&rows[i]);
+
+		if (rows[i].action)
+			continue; /* --help, --version: acted on at once */
+		snprintf(a, sizeof(a), "--%.80s", rows[i].name);
+		snprintf(want, sizeof(want), "flag '--%s%s' given twice (see --help; only %s may be "
+			 "repeated)", rows[i].negatable ? "[no-]" : "", rows[i].name, only);
+		if (rows[i].repeatable) {
+			snprintf(a, sizeof(a), "--%.80s=:1", rows[i].name);
+			snprintf(b, sizeof(b), "--%.80s", rows[i].name);
+			ck_assert_msg(parse(4, (const char *[]){ "x", a, b, ":2", NULL }) == FLAGS_RUN,
+				      "%s: %s", a, err);
+			repeatable++;
+			continue;
+		}
+		if (!rows[i].arg[0]) {
+			snprintf(no, sizeof(no), "--no-%.80s", rows[i].name);
+			const char *forms[][2] = { { a, a }, { a, no }, { no, a }, { no, no } };
+
+			for (unsigned f = 0; f < (rows[i].negatable ? 4u : 1u); f++) {
+				ck_assert_int_eq(parse(3, (const char *[]){ "x", forms[f][0], forms[f][1], NULL }),
+						 -EINVAL);
+				ck_assert_str_eq(err, want);
+				refused++;
+			}
+			continue;
+		}
+		snprintf(b, sizeof(b), "%s=%.60s", a, value);
+		/* =VALUE twice, a separate value twice, and the two forms mixed both ways */
+		ck_assert_int_eq(parse(3, (const char *[]){ "x", b, b, NULL }), -EINVAL);
+		ck_assert_str_eq(err, want);
+		ck_assert_int_eq(parse(5, (const char *[]){ "x", a, value, a, value, NULL }), -EINVAL);
+		ck_assert_str_eq(err, want);
+		ck_assert_int_eq(parse(4, (const char *[]){ "x", b, a, value, NULL }), -EINVAL);
+		ck_assert_str_eq(err, want);
+		ck_assert_int_eq(parse(4, (const char *[]){ "x", a, value, b, NULL }), -EINVAL);
+		ck_assert_str_eq(err, want);
+		/* once is fine */
+		ck_assert_msg(parse(2, (const char *[]){ "x", b, NULL }) == FLAGS_RUN, "%s: %s", b, err);
+		refused += 4;
+	}
+	ck_assert_uint_eq(repeatable, 1);
+	ck_assert_uint_gt(refused, 2 * n);
+	/* The cases of the issue, by name: the first value is never silently replaced. */
+	ck_assert_int_eq(parse(3, (const char *[]){ "x", "--listen-ports=22", "--listen-ports=23", NULL }),
+			 -EINVAL);
+	ck_assert_str_eq(err, "flag '--listen-ports' given twice (see --help; only "
+			      "--web.listen-address may be repeated)");
+	ck_assert_int_eq(parse(3, (const char *[]){ "x", "--log.level=debug", "--log.level=info", NULL }),
+			 -EINVAL);
+	ck_assert_int_eq(parse(5, (const char *[]){ "x", "--netns", "all", "--netns", "self", NULL }),
+			 -EINVAL);
+	ck_assert_int_eq(parse(3, (const char *[]){ "x", "--web.config.file=a", "--web.config.file=b",
+						    NULL }), -EINVAL);
+}
+END_TEST
+
+/* Repeatable means "collects its values": a row that keeps one value cannot be marked so,
+ * nor a collecting row left unmarked. */
+START_TEST(repeatable_marker_checked)
+{
+	struct cfg {
+		const char *one, *many[2];
+		unsigned n;
+	} cfg = { 0 };
+	const struct flagtab_row one = { .name = "one", .kind = FLAGTAB_STRING, .arg = "S",
+					 .at = offsetof(struct cfg, one), .flags = FLAGTAB_REPEATABLE };
+	const struct flagtab_row many = { .name = "many", .kind = FLAGTAB_STRINGS, .arg = "S",
+					  .at = offsetof(struct cfg, many),
+					  .count_at = offsetof(struct cfg, n), .max = 2 };
+	struct flagtab t = { .owner = "t", .title = "T", .rows = &one, .n_rows = 1 };
+
+	ck_assert_int_eq(flagtab_reset(&t, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "--one: a repeatable row that keeps one value");
+	t.rows = &many;
+	ck_assert_int_eq(flagtab_reset(&t, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "--many: a strings row not marked repeatable");
+}
+END_TEST
+
 /* getopt_long would take a unique prefix (--lis for --listen-ports); the table's parser
  * takes whole names only. Every prefix of every flag and every name with one letter
  * deleted is refused, alone, with =VALUE and with a separate value, by a message that
@@ -572,8 +674,9 @@ START_TEST(status_exclude_self)
 	ck_assert_int_eq(parse(2, (const char *[]){ "x", "--no-web.status.exclude-self", NULL }), FLAGS_RUN);
 	ck_assert(!flags->web.status_exclude_self);
 	ck_assert_int_eq(parse(3, (const char *[]){ "x", "--no-web.status.exclude-self",
-						    "--web.status.exclude-self", NULL }), FLAGS_RUN);
-	ck_assert(flags->web.status_exclude_self);
+						    "--web.status.exclude-self", NULL }), -EINVAL);
+	ck_assert_str_eq(err, "flag '--[no-]web.status.exclude-self' given twice (see --help; only "
+			      "--web.listen-address may be repeated)");
 }
 END_TEST
 
@@ -640,6 +743,8 @@ Suite *flags_suite(void)
 	tcase_add_test(tc, accept_encoding_gzip);
 	tcase_add_test(tc, table_rows_parse_whole);
 	tcase_add_test(tc, abbreviations_refused);
+	tcase_add_test(tc, repeats_refused);
+	tcase_add_test(tc, repeatable_marker_checked);
 	tcase_add_test(tc, status_exclude_self);
 	tcase_add_test(tc, help_shows_every_row);
 	suite_add_tcase(s, tc);
