@@ -92,7 +92,7 @@ uint64_t bodies_held_by_older(struct bodies *b, struct snapshot *latest)
 
 /* True when the client accepts gzip: a "gzip" coding in Accept-Encoding whose q-value is
  * not 0, or, when gzip is not named, a "*" whose q-value is not 0 (RFC 9110 12.5.3). */
-int http_accepts_gzip(const char *accept_encoding)
+int bodies_accepts_gzip(const char *accept_encoding)
 {
 	const char *item = accept_encoding;
 	int wildcard = 0;
@@ -278,7 +278,7 @@ struct MHD_Response *bodies_view(struct bodies *b, struct snapshot *s, enum snap
 		return snapshot_view(s, view, make_status_json_view, response_view_free, b);
 	if (view == SNAPSHOT_VIEW_STATUS_HTML)
 		return snapshot_view(s, view, make_status_html_view, response_view_free, b);
-	if (accept_encoding && http_accepts_gzip(accept_encoding))
+	if (accept_encoding && bodies_accepts_gzip(accept_encoding))
 		response = snapshot_view(s, SNAPSHOT_VIEW_METRICS_GZIP, make_gzip_view, response_view_free, b);
 	if (!response) /* no gzip wanted, or it failed: the text */
 		response = snapshot_view(s, SNAPSHOT_VIEW_METRICS_TEXT, make_text_view, response_view_free, b);

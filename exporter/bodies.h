@@ -37,6 +37,6 @@ uint64_t bodies_held(struct bodies *b);
 uint64_t bodies_held_by_older(struct bodies *b, struct snapshot *latest);
 
 /* True when an Accept-Encoding header value admits gzip (q > 0). */
-int http_accepts_gzip(const char *accept_encoding);
+int bodies_accepts_gzip(const char *accept_encoding);
 
 #endif

@@ -193,7 +193,7 @@ int flags_parse(int argc, char **argv, struct flags *flags, FILE *out, char *err
 		    parts[p].table->finish(parts[p].config, given + base, err, errlen) < 0)
 			return -EINVAL;
 	/* The paths the route table serves itself are not the telemetry path's to take. */
-	if (http_route_reserved(flags->web.telemetry_path)) {
+	if (routes_reserved(flags->web.telemetry_path)) {
 		snprintf(err, errlen, "invalid --web.telemetry-path '%s': the exporter serves it already",
 			 flags->web.telemetry_path);
 		return -EINVAL;

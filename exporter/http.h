@@ -11,7 +11,7 @@
 #ifndef TCPH_HTTP_H
 #define TCPH_HTTP_H
 
-#include "listen.h"   /* http_parse_listen_address, HTTP_MAX_LISTENERS */
+#include "listen.h"   /* listen_parse_address, HTTP_MAX_LISTENERS */
 #include "scrape.h"
 #include "stats.h"
 

@@ -15,7 +15,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
+int listen_parse_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
 			      int *wildcard, char *err, size_t errlen)
 {
 	char host[256];
@@ -171,7 +171,7 @@ static int bind_listen_sockets(struct listeners *l, const char *const *addresses
 		struct sockaddr_storage addr;
 		socklen_t len;
 		int wildcard, fd;
-		int ret = http_parse_listen_address(text, &addr, &len, &wildcard, err, errlen);
+		int ret = listen_parse_address(text, &addr, &len, &wildcard, err, errlen);
 
 		if (ret < 0)
 			return ret;

@@ -23,7 +23,7 @@ struct listeners {
 
 /* Parses a listen address. An empty host (":9978") means every address, IPv6 and IPv4
  * (`*wildcard` set). 0 or -EINVAL with a reason in `err`. */
-int http_parse_listen_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
+int listen_parse_address(const char *text, struct sockaddr_storage *addr, socklen_t *len,
 			      int *wildcard, char *err, size_t errlen);
 
 /* Binds each of `addresses` in order, or (systemd) takes systemd's sockets. Refused, with

@@ -457,7 +457,7 @@ static enum MHD_Result check_auth_done(struct request *req, const char *method, 
 static enum MHD_Result route(struct request *req, const char *url, bool *answered)
 {
 	struct requests *r = req->server->requests;
-	const struct route *route = http_route_find(url, r->telemetry_path);
+	const struct route *route = routes_find(url, r->telemetry_path);
 	enum MHD_Result ret = MHD_NO;
 
 	*answered = true;

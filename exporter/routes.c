@@ -14,7 +14,7 @@ static const struct route routes[] = {
 	{ HTTP_STATUS_API_PATH, ROUTE_VIEW, SNAPSHOT_VIEW_STATUS_JSON },
 };
 
-const struct route *http_route_find(const char *path, const char *telemetry_path)
+const struct route *routes_find(const char *path, const char *telemetry_path)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strcmp(path, routes[i].path ? routes[i].path : telemetry_path) == 0)
@@ -22,7 +22,7 @@ const struct route *http_route_find(const char *path, const char *telemetry_path
 	return NULL;
 }
 
-bool http_route_reserved(const char *path)
+bool routes_reserved(const char *path)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (routes[i].path && strcmp(path, routes[i].path) == 0)

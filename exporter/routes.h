@@ -25,8 +25,8 @@ struct route {
 };
 
 /* The route of `path`, the first row that matches; NULL for none (404). */
-const struct route *http_route_find(const char *path, const char *telemetry_path);
+const struct route *routes_find(const char *path, const char *telemetry_path);
 /* True when `path` is one of the table's fixed paths (not to be the telemetry path). */
-bool http_route_reserved(const char *path);
+bool routes_reserved(const char *path);
 
 #endif

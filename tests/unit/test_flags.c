@@ -366,20 +366,20 @@ START_TEST(listen_addresses)
 	socklen_t len;
 	int wildcard;
 
-	ck_assert_int_eq(http_parse_listen_address(":9978", &addr, &len, &wildcard, err, sizeof(err)), 0);
+	ck_assert_int_eq(listen_parse_address(":9978", &addr, &len, &wildcard, err, sizeof(err)), 0);
 	ck_assert(wildcard);
 	ck_assert_int_eq(addr.ss_family, AF_INET6);
 	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&addr)->sin6_port), 9978);
-	ck_assert_int_eq(http_parse_listen_address("127.0.0.1:80", &addr, &len, &wildcard, err, sizeof(err)), 0);
+	ck_assert_int_eq(listen_parse_address("127.0.0.1:80", &addr, &len, &wildcard, err, sizeof(err)), 0);
 	ck_assert(!wildcard);
 	ck_assert_int_eq(addr.ss_family, AF_INET);
-	ck_assert_int_eq(http_parse_listen_address("[::1]:80", &addr, &len, &wildcard, err, sizeof(err)), 0);
+	ck_assert_int_eq(listen_parse_address("[::1]:80", &addr, &len, &wildcard, err, sizeof(err)), 0);
 	ck_assert_int_eq(addr.ss_family, AF_INET6);
 
 	static const char *const invalid[] = { "9978", ":0", ":65536", ":http", "[::1]80", "::1:80",
 					       "[::1", "1.2.3.4:", "300.1.1.1:80", "[127.0.0.1]:80" };
 	for (unsigned i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
-		ck_assert_msg(http_parse_listen_address(invalid[i], &addr, &len, &wildcard, err,
+		ck_assert_msg(listen_parse_address(invalid[i], &addr, &len, &wildcard, err,
 							sizeof(err)) == -EINVAL,
 			      "accepted %s", invalid[i]);
 		ck_assert_msg(strstr(err, invalid[i]) != NULL, "%s: %s", invalid[i], err);
@@ -389,19 +389,19 @@ END_TEST
 
 START_TEST(accept_encoding_gzip)
 {
-	ck_assert(http_accepts_gzip("gzip"));
-	ck_assert(http_accepts_gzip("identity, GZIP"));
-	ck_assert(http_accepts_gzip("br;q=1.0, gzip;q=0.8, *;q=0.1"));
-	ck_assert(http_accepts_gzip("*"));
-	ck_assert(!http_accepts_gzip("gzip;q=0"));
-	ck_assert(!http_accepts_gzip("gzip ; q=0.000"));
-	ck_assert(!http_accepts_gzip("gzipx, deflate"));
-	ck_assert(!http_accepts_gzip("x-gzip2"));
-	ck_assert(!http_accepts_gzip(""));
-	ck_assert(!http_accepts_gzip(" , ,"));
-	ck_assert(!http_accepts_gzip("*;q=1, gzip;q=0")); /* the explicit entry wins */
-	ck_assert(!http_accepts_gzip("*;q=0"));
-	ck_assert(!http_accepts_gzip("gzip;Q=0"));
+	ck_assert(bodies_accepts_gzip("gzip"));
+	ck_assert(bodies_accepts_gzip("identity, GZIP"));
+	ck_assert(bodies_accepts_gzip("br;q=1.0, gzip;q=0.8, *;q=0.1"));
+	ck_assert(bodies_accepts_gzip("*"));
+	ck_assert(!bodies_accepts_gzip("gzip;q=0"));
+	ck_assert(!bodies_accepts_gzip("gzip ; q=0.000"));
+	ck_assert(!bodies_accepts_gzip("gzipx, deflate"));
+	ck_assert(!bodies_accepts_gzip("x-gzip2"));
+	ck_assert(!bodies_accepts_gzip(""));
+	ck_assert(!bodies_accepts_gzip(" , ,"));
+	ck_assert(!bodies_accepts_gzip("*;q=1, gzip;q=0")); /* the explicit entry wins */
+	ck_assert(!bodies_accepts_gzip("*;q=0"));
+	ck_assert(!bodies_accepts_gzip("gzip;Q=0"));
 }
 END_TEST
 

@@ -70,22 +70,22 @@ START_TEST(routes_table)
 {
 	const struct route *r;
 
-	ck_assert_ptr_nonnull(r = http_route_find("/metrics", "/metrics"));
+	ck_assert_ptr_nonnull(r = routes_find("/metrics", "/metrics"));
 	ck_assert_int_eq(r->kind, ROUTE_VIEW);
 	ck_assert_int_eq(r->view, SNAPSHOT_VIEW_METRICS_TEXT);
-	ck_assert_ptr_nonnull(r = http_route_find("/custom", "/custom"));
+	ck_assert_ptr_nonnull(r = routes_find("/custom", "/custom"));
 	ck_assert_int_eq(r->view, SNAPSHOT_VIEW_METRICS_TEXT);
-	ck_assert_ptr_null(http_route_find("/metrics", "/custom"));
-	ck_assert_int_eq(http_route_find("/", "/metrics")->view, SNAPSHOT_VIEW_STATUS_HTML);
-	ck_assert_int_eq(http_route_find(HTTP_STATUS_API_PATH, "/metrics")->view, SNAPSHOT_VIEW_STATUS_JSON);
-	ck_assert_int_eq(http_route_find(HTTP_HEALTHY_PATH, "/metrics")->kind, ROUTE_HEALTHY);
-	ck_assert_int_eq(http_route_find(HTTP_READY_PATH, "/metrics")->kind, ROUTE_READY);
-	ck_assert_ptr_null(http_route_find("/-/healthy/", "/metrics"));
-	ck_assert(http_route_reserved("/-/healthy"));
-	ck_assert(http_route_reserved("/-/ready"));
-	ck_assert(http_route_reserved("/api/v1/status"));
-	ck_assert(!http_route_reserved("/metrics"));
-	ck_assert(!http_route_reserved("/api/v1/status/x"));
+	ck_assert_ptr_null(routes_find("/metrics", "/custom"));
+	ck_assert_int_eq(routes_find("/", "/metrics")->view, SNAPSHOT_VIEW_STATUS_HTML);
+	ck_assert_int_eq(routes_find(HTTP_STATUS_API_PATH, "/metrics")->view, SNAPSHOT_VIEW_STATUS_JSON);
+	ck_assert_int_eq(routes_find(HTTP_HEALTHY_PATH, "/metrics")->kind, ROUTE_HEALTHY);
+	ck_assert_int_eq(routes_find(HTTP_READY_PATH, "/metrics")->kind, ROUTE_READY);
+	ck_assert_ptr_null(routes_find("/-/healthy/", "/metrics"));
+	ck_assert(routes_reserved("/-/healthy"));
+	ck_assert(routes_reserved("/-/ready"));
+	ck_assert(routes_reserved("/api/v1/status"));
+	ck_assert(!routes_reserved("/metrics"));
+	ck_assert(!routes_reserved("/api/v1/status/x"));
 }
 END_TEST
 
