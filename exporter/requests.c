@@ -191,43 +191,6 @@ static int check_client_certificate(struct MHD_Connection *connection, const str
 	return 0;
 }
 
-/* The value of one base64 digit, or -1. */
-static int base64_digit(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decodes standard base64 (padding optional, nothing else allowed) into `out`, which has
- * room for 3/4 of `len`. The decoded length, or -EINVAL. */
-static ssize_t base64_decode(const char *in, size_t len, unsigned char *out)
-{
-	unsigned bits = 0, n_bits = 0;
-	size_t n = 0;
-
-	while (len && in[len - 1] == '=' && n_bits < 2) /* at most two '=' */
-		len--, n_bits++;
-	n_bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		int d = base64_digit((unsigned char)in[i]);
-
-		if (d < 0)
-			return -EINVAL;
-		bits = (bits << 6) | (unsigned)d;
-		n_bits += 6;
-		if (n_bits >= 8) {
-			n_bits -= 8;
-			out[n++] = (unsigned char)(bits >> n_bits);
-		}
-	}
-	return n_bits >= 6 ? -EINVAL : (ssize_t)n; /* a lone digit carries no byte */
-}
-
 /* The credentials of `Authorization: Basic TOKEN`, the scheme in any case (RFC 9110
  * §11.1), decoded into `buf` (size `size`) as "user\0password\0": 0 with *user and
  * *password pointing into it. -EINVAL when there are none, the scheme is another, the
@@ -239,9 +202,10 @@ static int basic_credentials(struct MHD_Connection *connection, char *buf, size_
 {
 	const char *header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 							   MHD_HTTP_HEADER_AUTHORIZATION);
+	gnutls_datum_t token, plain = { NULL, 0 };
 	size_t len;
-	ssize_t n;
 	char *colon;
+	int ret = -EINVAL;
 
 	*used = 0;
 	if (!header || strncasecmp(header, "Basic", 5) != 0 || (header[5] != ' ' && header[5] != '\t'))
@@ -249,20 +213,28 @@ static int basic_credentials(struct MHD_Connection *connection, char *buf, size_
 	header += 5 + strspn(header + 5, " \t");
 	for (len = strlen(header); len && (header[len - 1] == ' ' || header[len - 1] == '\t'); len--)
 		;
-	if (len / 4 * 3 + 3 > size - 1)
-		return -EINVAL;
-	n = base64_decode(header, len, (unsigned char *)buf);
-	if (n < 0)
-		return -EINVAL;
-	*used = (size_t)n;
-	buf[n] = '\0';
-	colon = memchr(buf, ':', (size_t)n);
-	if (!colon || memchr(buf, '\0', (size_t)n))
-		return -EINVAL;
+	/* Padded standard base64, as Go's exporter-toolkit reads it (GnuTLS decodes it). */
+	token = (gnutls_datum_t){ (unsigned char *)header, (unsigned)len };
+	if (len == 0 || len > size || gnutls_base64_decode2(&token, &plain) < 0)
+		goto out;
+	if (plain.size >= size)
+		goto out;
+	memcpy(buf, plain.data, plain.size);
+	*used = plain.size;
+	buf[plain.size] = '\0';
+	colon = memchr(buf, ':', plain.size);
+	if (!colon || memchr(buf, '\0', plain.size))
+		goto out;
 	*colon = '\0';
 	*user = buf;
 	*password = colon + 1;
-	return 0;
+	ret = 0;
+out:
+	if (plain.data) {
+		explicit_bzero(plain.data, plain.size);
+		gnutls_free(plain.data);
+	}
+	return ret;
 }
 
 /* Basic auth against the current users (auth.c decides; the credentials come from here). */
