@@ -44,7 +44,6 @@ struct requests {
 	pthread_mutex_t lock;
 	struct webconfig *web; /* (lock) current: users for basic auth; NULL for none */
 
-	atomic_uint in_flight; /* scrapes being prepared, for --web.max-requests */
 	atomic_uint_fast64_t stale_scrapes;
 };
 
@@ -68,7 +67,7 @@ struct request {
 	/* the scrape */
 	enum snapshot_view_id view; /* what it asks for: the metrics (text or gzip) or a status view */
 	bool ready_probe;	    /* /-/ready: any snapshot will do, no view */
-	bool counted;		    /* in requests.in_flight */
+	bool counted;		    /* holds a --web.max-requests place (conns_take_place) */
 	struct snapshot *snapshot;
 };
 
@@ -140,7 +139,8 @@ static enum MHD_Result answer(struct request *req, enum answer a)
 
 	req->state = REQ_ANSWERED;
 	if (answers[a].refusal != STATS_REFUSALS)
-		conns_refuse(req->server->requests->conns, answers[a].refusal, NULL);
+		conns_refuse(req->server->requests->conns, answers[a].refusal,
+			     req->auth.has_address ? &req->auth.address : NULL);
 	response = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!response)
 		return MHD_NO;
@@ -283,7 +283,8 @@ enum scrape_start { SCRAPE_REFUSED, SCRAPE_SUSPENDED, SCRAPE_READY };
 
 /* Starts a scrape: suspended until the scanner hands over a snapshot, ready at once (the
  * latest snapshot), or refused (*ret holds the queued refusal). Admission is decided here:
- * --web.max-requests places, and the memory bound of responses still being sent. */
+ * --web.max-requests places (shared fairly between addresses), and the memory bound of
+ * responses still being sent. */
 static enum scrape_start start_scrape(struct requests *r, struct request *req, enum MHD_Result *ret)
 {
 	struct snapshot *latest;
@@ -302,14 +303,12 @@ static enum scrape_start start_scrape(struct requests *r, struct request *req, e
 		}
 		snapshot_unref(latest);
 	}
-	if (r->max_requests &&
-	    atomic_fetch_add_explicit(&r->in_flight, 1, memory_order_relaxed) >= r->max_requests) {
-		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
+	/* The places are shared between client addresses (conns_take_place): one address
+	 * asking as fast as it can leaves the others theirs. */
+	if (!conns_take_place(r->conns, req->connection, r->max_requests)) {
 		*ret = answer(req, ANSWER_MAX_REQUESTS);
 		return SCRAPE_REFUSED;
 	}
-	if (!r->max_requests)
-		atomic_fetch_add_explicit(&r->in_flight, 1, memory_order_relaxed);
 	req->counted = true;
 	/* Responses still being sent for older snapshots hold memory that only their clients
 	 * can release: past the bound, answer from the latest snapshot without a new scan. */
@@ -353,7 +352,7 @@ static enum MHD_Result answer_scrape(struct requests *r, struct request *req)
 	/* Prepared: the --web.max-requests place is free again. Sending the shared body to a
 	 * slow client costs no place, or a few never-reading clients would lock scrapes out. */
 	if (req->counted) {
-		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
+		conns_return_place(r->conns, req->connection);
 		req->counted = false;
 	}
 	return ret;
@@ -521,7 +520,7 @@ void requests_completed(void *cls, struct MHD_Connection *connection, void **req
 	if (!req)
 		return;
 	if (req->counted)
-		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
+		conns_return_place(r->conns, connection);
 	snapshot_unref(req->snapshot);
 	auth_request_clear(&req->auth);
 	free(req);
