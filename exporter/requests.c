@@ -372,13 +372,42 @@ static enum MHD_Result allow(struct request *req, const char *method, bool *answ
 	return MHD_YES;
 }
 
+/* Basic auth, then the method: refused (*answered true), allowed (*answered false, state
+ * REQ_READY) or handed to the password thread (*answered false, suspended). */
+static enum MHD_Result authenticate(struct request *req, const char *method, bool *answered,
+				    bool *handed_over)
+{
+	struct requests *r = req->server->requests;
+	enum auth_outcome outcome;
+
+	*answered = true;
+	*handed_over = false;
+	switch ((outcome = check_basic_auth(r, req))) {
+	case AUTH_OK:
+		break;
+	case AUTH_QUEUED:   /* the password thread resumes it */
+	case AUTH_THROTTLED: /* the reaper (or the check it waits behind) resumes it */
+		req->state = REQ_AUTH_WAIT;
+		conns_set_phase(req->connection, CONNS_WAIT); /* waiting on us, not the client */
+		MHD_suspend_connection(req->connection);
+		*answered = false;
+		*handed_over = true; /* from here on `req` is the password thread's or the reaper's */
+		auth_hand_over(r->auth, &req->auth, outcome);
+		return MHD_YES;
+	case AUTH_QUEUE_FULL:
+		return answer(req, ANSWER_AUTH_QUEUE_FULL);
+	case AUTH_DENIED:
+		return answer(req, ANSWER_UNAUTHORIZED);
+	}
+	return allow(req, method, answered);
+}
+
 /* First call, once the headers are in: everything that can refuse the request is decided
  * here (*answered true), or it is handed to the password thread (*answered false). */
 static enum MHD_Result check_request(struct request *req, const char *url, const char *method,
 				     const char *version, bool *answered)
 {
-	struct requests *r = req->server->requests;
-	enum auth_outcome outcome;
+	bool handed_over;
 
 	*answered = true;
 	/* requests_unescape empties a path with a control character in it. */
@@ -391,31 +420,21 @@ static enum MHD_Result check_request(struct request *req, const char *url, const
 		return answer(req, ANSWER_NO_HOST);
 	if (req->server->tls && check_client_certificate(req->connection, req->server->tls) < 0)
 		return answer(req, ANSWER_CLIENT_CERTIFICATE);
-	switch ((outcome = check_basic_auth(r, req))) {
-	case AUTH_OK:
-		break;
-	case AUTH_QUEUED:   /* the password thread resumes it */
-	case AUTH_THROTTLED: /* the reaper resumes it when its time is up */
-		req->state = REQ_AUTH_WAIT;
-		conns_set_phase(req->connection, CONNS_WAIT); /* waiting on us, not the client */
-		MHD_suspend_connection(req->connection);
-		*answered = false;
-		auth_hand_over(r->auth, &req->auth, outcome);
-		return MHD_YES;
-	case AUTH_QUEUE_FULL:
-		return answer(req, ANSWER_AUTH_QUEUE_FULL);
-	case AUTH_DENIED:
-		return answer(req, ANSWER_UNAUTHORIZED);
-	}
-	return allow(req, method, answered);
+	return authenticate(req, method, answered, &handed_over);
 }
 
-/* The password thread or the reaper resumed the request: refused, or allowed (*answered
- * false) to go on. */
-static enum MHD_Result check_auth_done(struct request *req, const char *method, bool *answered)
+/* The password thread or the reaper resumed the request: refused, allowed (*answered
+ * false) to go on, or (checked again) handed over once more (*handed_over). */
+static enum MHD_Result check_auth_done(struct request *req, const char *method, bool *answered,
+				       bool *handed_over)
 {
 	*answered = true;
+	*handed_over = false;
 	auth_request_clear(&req->auth);
+	if (req->auth.recheck) { /* the check it was held behind succeeded: the cache may know it */
+		req->auth.recheck = req->auth.behind = false;
+		return authenticate(req, method, answered, handed_over);
+	}
 	if (req->auth.throttled)
 		return answer(req, ANSWER_AUTH_THROTTLED);
 	if (!req->auth.ok)
@@ -490,10 +509,12 @@ enum MHD_Result requests_handle(void *cls, struct MHD_Connection *connection, co
 		*upload_data_size = 0; /* a GET with a body: discard it */
 		return MHD_YES;
 	} else if (req->state == REQ_AUTH_DONE) {
-		ret = check_auth_done(req, method, &answered);
+		bool handed_over;
+
+		ret = check_auth_done(req, method, &answered, &handed_over);
 		/* The request may not be complete yet (libmicrohttpd calls again when it is): the
 		 * rest of it is the client's to send, under the read deadline. */
-		if (!answered)
+		if (!answered && !handed_over)
 			conns_set_phase(connection, CONNS_READ);
 	} else if (req->state == REQ_READY) { /* the request is complete */
 		conns_set_phase(connection, CONNS_WAIT);
