@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_fair_admission.sh — one address (or a few) asking as fast as they can cannot take the
 # --web.max-requests places a real scraper from another address needs.
-#  1. wrk -c 64 from 127.0.0.1 hammers /metrics for 12 s (defaults: 40 places); a scraper
+#  1. wrk -c 64 from 127.0.0.1 hammers /metrics for 10 s (defaults: 40 places); a scraper
 #     from 127.0.0.2 asks every 0.5 s.
-#  2. 16 client namespaces (198.18.1.11-26 on a bridge) each run wrk -c 8 for 12 s; the
+#  2. 16 client namespaces (198.18.1.11-26 on a bridge) each run wrk -c 8 for 10 s; the
 #     scraper asks from 198.18.1.2 every 0.5 s.
 #  3. The same as 1 with basic auth: wrk with the right password, and then with a wrong one
 #     (held and throttled, never holding a place); the scraper has the right password.
@@ -20,7 +20,7 @@ it_begin awk wrk sort python3
 
 [ -x "$TOOLS/bcrypt" ] || die "'$TOOLS/bcrypt' is not an executable"
 PORT=19640
-DURATION=12 # s of hammering; the scraper asks 2 × (DURATION - 1) times
+DURATION=10 # s of hammering; the scraper asks 2 × (DURATION - 1) times
 SAMPLES=$((2 * (DURATION - 1)))
 HASH=$("$TOOLS/bcrypt" s3cret) || die "cannot make a bcrypt hash"
 
