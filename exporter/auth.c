@@ -76,6 +76,22 @@ static struct failed_client *claim_failed(struct auth *au, const struct client_a
 	return slot;
 }
 
+/* (lock) Takes the requests held behind the check of `a` off the held list, onto *due. */
+static void take_held_behind(struct auth *au, const struct client_address *a, struct auth_request **due)
+{
+	for (struct auth_request **link = &au->held; *link;) {
+		struct auth_request *r = *link;
+
+		if (r->behind && address_equal(&r->address, a)) {
+			*link = r->next;
+			r->next = *due;
+			*due = r;
+		} else {
+			link = &r->next;
+		}
+	}
+}
+
 static void *password_thread(void *arg)
 {
 	struct auth *au = arg;
@@ -102,6 +118,8 @@ static void *password_thread(void *arg)
 		zero_free(r->password);
 		r->password = NULL;
 
+		struct auth_request *due = NULL;
+
 		pthread_mutex_lock(&au->lock);
 		if (r->has_address) {
 			struct failed_client *f = find_failed(au, &r->address);
@@ -110,11 +128,23 @@ static void *password_thread(void *arg)
 				f->pending = false;
 				f->until_ms = ok ? 0 : clock_monotonic_ms() + AUTH_RETRY_MS;
 			}
+			/* A wrong password keeps the others held for their second. */
+			if (ok)
+				take_held_behind(au, &r->address, &due);
 		}
 		pthread_mutex_unlock(&au->lock);
 		r->ok = ok;
 		r->throttled = false;
 		r->done(r);
+		while (due) {
+			struct auth_request *next = due->next;
+
+			due->ok = false;
+			due->throttled = false;
+			due->recheck = true;
+			due->done(due);
+			due = next;
+		}
 		pthread_mutex_lock(&au->lock);
 	}
 	pthread_mutex_unlock(&au->lock);
@@ -185,6 +215,7 @@ enum auth_outcome auth_check(struct auth *au, struct webconfig *web, const char 
 		/* Held, not answered at once: a client that ignores Retry-After would otherwise
 		 * spin on 429s and take CPU from the scrapes. */
 		r->held_until_ms = f->pending ? now + AUTH_RETRY_MS : f->until_ms;
+		r->behind = f->pending;
 		outcome = AUTH_THROTTLED;
 	} else if (au->queued >= AUTH_QUEUE_MAX) {
 		outcome = AUTH_QUEUE_FULL;
@@ -219,6 +250,20 @@ void auth_hand_over(struct auth *au, struct auth_request *r, enum auth_outcome o
 		return;
 	}
 	r->next = NULL;
+	if (outcome == AUTH_THROTTLED && r->behind) {
+		struct failed_client *f = find_failed(au, &r->address);
+
+		/* The check it was held behind ended before it was listed: check it again now,
+		 * unless that check failed. */
+		if (!f || (!f->pending && f->until_ms <= clock_monotonic_ms())) {
+			pthread_mutex_unlock(&au->lock);
+			r->ok = false;
+			r->throttled = false;
+			r->recheck = true;
+			r->done(r);
+			return;
+		}
+	}
 	if (outcome == AUTH_QUEUED) {
 		if (au->tail)
 			au->tail->next = r;

@@ -4,7 +4,10 @@
  * other is checked by one password thread, in a bounded queue. A client address whose
  * password was wrong, or whose check is still pending, is held (its request stays
  * suspended) until its penalty second ends and is then refused: a client that ignores
- * Retry-After cannot spin, and a flood costs at most one core. */
+ * Retry-After cannot spin, and a flood costs at most one core. Requests held behind a
+ * pending check that then succeeds are released at once to be checked again (`recheck`):
+ * a scraper opening several connections at once with a password not yet remembered gets
+ * them all answered, not one answered and the rest 429. */
 #ifndef TCPH_AUTH_H
 #define TCPH_AUTH_H
 
@@ -36,9 +39,11 @@ struct auth_request {
 	struct webconfig *web;
 	char *user, *password;
 	long long held_until_ms;
+	bool behind;	/* held because a check of its address was pending */
 	/* the outcome, set before done() */
 	bool ok;	/* the password matched */
 	bool throttled; /* it was held: answer 429 */
+	bool recheck;	/* the check it was held behind succeeded: check it again (auth_check) */
 	/* Called once, from the password thread or from auth_release_held/auth_stop's
 	 * caller, when the request may be resumed. */
 	void (*done)(struct auth_request *r);

@@ -1,4 +1,4 @@
-/* clients.c — the per-address connection counts (see clients.h). */
+/* clients.c — the per-address connection and place counts (see clients.h). */
 #include "clients.h"
 
 #include "../lib/clock.h"
@@ -8,16 +8,18 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
-/* Open connections of one client address; a slot with none is free. */
+/* What one client address holds; a slot with no connection is free. */
 struct client {
 	struct client_address address;
 	unsigned connections;
+	unsigned places; /* scrapes being prepared (a place needs an open connection) */
 };
 
 struct clients {
 	struct client *slots;
 	size_t capacity; /* a power of two, >= 2 * max: a probe always ends at a free slot */
 	unsigned used, max;
+	unsigned placed; /* addresses with places > 0 */
 	uint64_t seed;
 };
 
@@ -111,6 +113,7 @@ bool clients_add(struct clients *c, const struct client_address *a)
 			return false;
 		c->used++;
 		c->slots[i].address = *a;
+		c->slots[i].places = 0; /* a freed slot keeps what a moved entry left there */
 	}
 	c->slots[i].connections++;
 	return true;
@@ -122,6 +125,8 @@ void clients_release(struct clients *c, const struct client_address *a)
 
 	if (c->slots[i].connections && --c->slots[i].connections == 0) {
 		c->used--;
+		if (c->slots[i].places) /* a connection closed before its request completed */
+			c->placed--;
 		remove_slot(c, i);
 	}
 }
@@ -129,4 +134,50 @@ void clients_release(struct clients *c, const struct client_address *a)
 unsigned clients_used(const struct clients *c)
 {
 	return c->used;
+}
+
+unsigned clients_places(const struct clients *c, const struct client_address *a)
+{
+	const struct client *slot = &c->slots[slot_of(c, a)];
+
+	return slot->connections ? slot->places : 0; /* a free slot keeps stale figures */
+}
+
+unsigned clients_placed(const struct clients *c)
+{
+	return c->placed;
+}
+
+bool clients_take_place(struct clients *c, const struct client_address *a)
+{
+	struct client *slot = &c->slots[slot_of(c, a)];
+
+	if (!slot->connections)
+		return false;
+	if (slot->places++ == 0)
+		c->placed++;
+	return true;
+}
+
+void clients_return_place(struct clients *c, const struct client_address *a)
+{
+	struct client *slot = &c->slots[slot_of(c, a)];
+
+	if (slot->connections && slot->places && --slot->places == 0)
+		c->placed--;
+}
+
+bool clients_place_allowed(unsigned total, unsigned max, unsigned held, unsigned placed)
+{
+	if (!max)
+		return true;
+	if (total >= max)
+		return false;
+	if (!held)
+		return true;
+	/* held ≥ 1, so placed ≥ 1 (this address among them). Places beyond the first ones
+	 * (total − placed; untracked requests count there too) come from the pool of max / 2,
+	 * and one address takes no more than an even split of it: a share taken while it
+	 * was alone is not grown once others come, and the pool is never exceeded. */
+	return total - placed < max / 2 && (unsigned long long)held * placed <= max / 2;
 }

@@ -1,5 +1,6 @@
-/* clients.h — open connections per client address, for --web.max-connections-per-ip: a
- * hash table (open addressing, linear probing, at most half full) of a fixed number of
+/* clients.h — what each client address holds: its open connections (for
+ * --web.max-connections-per-ip) and its places among the scrapes being prepared (for the
+ * fair sharing of --web.max-requests, clients_place_allowed). A hash table (open addressing, linear probing, at most half full) of a fixed number of
  * addresses, so that an accept costs the same with thousands of connections open. A
  * per-process random seed keeps a client from choosing addresses that collide.
  *
@@ -24,5 +25,24 @@ bool clients_add(struct clients *c, const struct client_address *a);
 void clients_release(struct clients *c, const struct client_address *a);
 /* Addresses counted now. */
 unsigned clients_used(const struct clients *c);
+
+/* Places among the scrapes being prepared held by `a` now. */
+unsigned clients_places(const struct clients *c, const struct client_address *a);
+/* Addresses holding at least one place now. */
+unsigned clients_placed(const struct clients *c);
+/* One more place held by `a`; false (not counted) when `a` has no open connection counted
+ * here. */
+bool clients_take_place(struct clients *c, const struct client_address *a);
+/* Undoes one clients_take_place of `a`; ignored when `a` holds none. */
+void clients_return_place(struct clients *c, const struct client_address *a);
+
+/* The admission rule of --web.max-requests (`max` places; 0: no limit): may an address
+ * that holds `held` places take one more, when `total` are taken in all and `placed`
+ * addresses hold one or more? Every address may take a first place while any is free.
+ * Beyond their first, addresses take places only from a pool of max / 2 (total − placed
+ * < max / 2), each no more than an even split of it between the addresses holding places
+ * (held × placed ≤ max / 2). So total ≤ placed + max / 2: a scraper from an address that
+ * holds none gets in unless max / 2 other addresses hold a place each at that moment. */
+bool clients_place_allowed(unsigned total, unsigned max, unsigned held, unsigned placed);
 
 #endif

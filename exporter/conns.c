@@ -31,6 +31,7 @@ struct conn {
 	long long phase_start_ms;
 	unsigned requests; /* answered on this connection so far */
 	bool cut;	   /* shut down by the reaper */
+	bool place;	   /* its request holds a place counted for its address */
 };
 
 struct conns_group {
@@ -44,6 +45,7 @@ struct conns {
 	struct conn *list; /* (lock) every open connection */
 	unsigned n_conns;  /* (lock) */
 	struct clients *clients; /* (lock) */
+	unsigned places;	 /* (lock) scrapes being prepared, tracked connections or not */
 	struct client_address last_refused[STATS_REFUSALS]; /* (lock) */
 	atomic_uint_fast64_t refused[STATS_REFUSALS];
 	uint64_t refusals_logged[STATS_REFUSALS]; /* conns_log_refusals' own */
@@ -166,10 +168,11 @@ void conns_log_refusals(struct conns *t, unsigned interval_seconds)
 		address_text(&t->last_refused[r], address, sizeof(address));
 		pthread_mutex_unlock(&t->lock);
 		if (r == STATS_REFUSED_UNAUTHORIZED || r == STATS_REFUSED_AUTH_THROTTLED ||
-		    r == STATS_REFUSED_AUTH_QUEUE_FULL || r == STATS_REFUSED_MAX_REQUESTS)
-			log_warn("http: refused %llu requests (%s) in the last %u s",
+		    r == STATS_REFUSED_AUTH_QUEUE_FULL || r == STATS_REFUSED_MAX_REQUESTS ||
+		    r == STATS_REFUSED_OUT_OF_MEMORY)
+			log_warn("http: refused %llu requests (%s) in the last %u s, the last from %s",
 				 (unsigned long long)(now - t->refusals_logged[r]), stats_refusal_names[r],
-				 interval_seconds);
+				 interval_seconds, address);
 		else
 			log_warn("http: refused or cut %llu connections (%s) in the last %u s, the last "
 				 "from %s",
@@ -301,6 +304,40 @@ void conns_note_timeout(struct MHD_Connection *connection)
 		return;
 	record_refusal(c->group->conns, timeout_reason(c), &c->address);
 	pthread_mutex_unlock(&c->group->conns->lock);
+}
+
+/* ---- places among the scrapes being prepared ---------------------------------------------- */
+
+bool conns_take_place(struct conns *t, struct MHD_Connection *connection, unsigned max)
+{
+	struct conn *c = lock_conn(connection);
+	bool allowed;
+
+	if (!c) /* untracked (out of memory at set-up): an address holding none */
+		pthread_mutex_lock(&t->lock);
+	allowed = clients_place_allowed(t->places, max, c ? clients_places(t->clients, &c->address) : 0,
+					c ? clients_placed(t->clients) : 0);
+	if (allowed) {
+		t->places++;
+		if (c && !c->place)
+			c->place = clients_take_place(t->clients, &c->address);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return allowed;
+}
+
+void conns_return_place(struct conns *t, struct MHD_Connection *connection)
+{
+	struct conn *c = lock_conn(connection);
+
+	if (!c)
+		pthread_mutex_lock(&t->lock);
+	t->places--;
+	if (c && c->place) {
+		clients_return_place(t->clients, &c->address);
+		c->place = false;
+	}
+	pthread_mutex_unlock(&t->lock);
 }
 
 /* ---- deadlines ----------------------------------------------------------------------------- */

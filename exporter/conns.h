@@ -64,6 +64,13 @@ void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase);
  * stopped reading or sending): a read or write timeout refusal, by the phase it was in. */
 void conns_note_timeout(struct MHD_Connection *connection);
 
+/* Admission to the scrapes being prepared (--web.max-requests: `max` places, 0 no limit),
+ * shared between client addresses by clients_place_allowed. true: the request on
+ * `connection` holds a place until conns_return_place (once). Refusals are the caller's to
+ * count. */
+bool conns_take_place(struct conns *t, struct MHD_Connection *connection, unsigned max);
+void conns_return_place(struct conns *t, struct MHD_Connection *connection);
+
 /* Counts a refusal, and remembers `address` (NULL: the reason is a request's, logged
  * without one) as its last. The one place refusals are counted. */
 void conns_refuse(struct conns *t, enum stats_refusal reason, const struct client_address *address);

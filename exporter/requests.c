@@ -44,7 +44,6 @@ struct requests {
 	pthread_mutex_t lock;
 	struct webconfig *web; /* (lock) current: users for basic auth; NULL for none */
 
-	atomic_uint in_flight; /* scrapes being prepared, for --web.max-requests */
 	atomic_uint_fast64_t stale_scrapes;
 };
 
@@ -68,7 +67,7 @@ struct request {
 	/* the scrape */
 	enum snapshot_view_id view; /* what it asks for: the metrics (text or gzip) or a status view */
 	bool ready_probe;	    /* /-/ready: any snapshot will do, no view */
-	bool counted;		    /* in requests.in_flight */
+	bool counted;		    /* holds a --web.max-requests place (conns_take_place) */
 	struct snapshot *snapshot;
 };
 
@@ -140,7 +139,8 @@ static enum MHD_Result answer(struct request *req, enum answer a)
 
 	req->state = REQ_ANSWERED;
 	if (answers[a].refusal != STATS_REFUSALS)
-		conns_refuse(req->server->requests->conns, answers[a].refusal, NULL);
+		conns_refuse(req->server->requests->conns, answers[a].refusal,
+			     req->auth.has_address ? &req->auth.address : NULL);
 	response = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!response)
 		return MHD_NO;
@@ -283,7 +283,8 @@ enum scrape_start { SCRAPE_REFUSED, SCRAPE_SUSPENDED, SCRAPE_READY };
 
 /* Starts a scrape: suspended until the scanner hands over a snapshot, ready at once (the
  * latest snapshot), or refused (*ret holds the queued refusal). Admission is decided here:
- * --web.max-requests places, and the memory bound of responses still being sent. */
+ * --web.max-requests places (shared fairly between addresses), and the memory bound of
+ * responses still being sent. */
 static enum scrape_start start_scrape(struct requests *r, struct request *req, enum MHD_Result *ret)
 {
 	struct snapshot *latest;
@@ -302,14 +303,12 @@ static enum scrape_start start_scrape(struct requests *r, struct request *req, e
 		}
 		snapshot_unref(latest);
 	}
-	if (r->max_requests &&
-	    atomic_fetch_add_explicit(&r->in_flight, 1, memory_order_relaxed) >= r->max_requests) {
-		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
+	/* The places are shared between client addresses (conns_take_place): one address
+	 * asking as fast as it can leaves the others theirs. */
+	if (!conns_take_place(r->conns, req->connection, r->max_requests)) {
 		*ret = answer(req, ANSWER_MAX_REQUESTS);
 		return SCRAPE_REFUSED;
 	}
-	if (!r->max_requests)
-		atomic_fetch_add_explicit(&r->in_flight, 1, memory_order_relaxed);
 	req->counted = true;
 	/* Responses still being sent for older snapshots hold memory that only their clients
 	 * can release: past the bound, answer from the latest snapshot without a new scan. */
@@ -353,7 +352,7 @@ static enum MHD_Result answer_scrape(struct requests *r, struct request *req)
 	/* Prepared: the --web.max-requests place is free again. Sending the shared body to a
 	 * slow client costs no place, or a few never-reading clients would lock scrapes out. */
 	if (req->counted) {
-		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
+		conns_return_place(r->conns, req->connection);
 		req->counted = false;
 	}
 	return ret;
@@ -373,13 +372,42 @@ static enum MHD_Result allow(struct request *req, const char *method, bool *answ
 	return MHD_YES;
 }
 
+/* Basic auth, then the method: refused (*answered true), allowed (*answered false, state
+ * REQ_READY) or handed to the password thread (*answered false, suspended). */
+static enum MHD_Result authenticate(struct request *req, const char *method, bool *answered,
+				    bool *handed_over)
+{
+	struct requests *r = req->server->requests;
+	enum auth_outcome outcome;
+
+	*answered = true;
+	*handed_over = false;
+	switch ((outcome = check_basic_auth(r, req))) {
+	case AUTH_OK:
+		break;
+	case AUTH_QUEUED:   /* the password thread resumes it */
+	case AUTH_THROTTLED: /* the reaper (or the check it waits behind) resumes it */
+		req->state = REQ_AUTH_WAIT;
+		conns_set_phase(req->connection, CONNS_WAIT); /* waiting on us, not the client */
+		MHD_suspend_connection(req->connection);
+		*answered = false;
+		*handed_over = true; /* from here on `req` is the password thread's or the reaper's */
+		auth_hand_over(r->auth, &req->auth, outcome);
+		return MHD_YES;
+	case AUTH_QUEUE_FULL:
+		return answer(req, ANSWER_AUTH_QUEUE_FULL);
+	case AUTH_DENIED:
+		return answer(req, ANSWER_UNAUTHORIZED);
+	}
+	return allow(req, method, answered);
+}
+
 /* First call, once the headers are in: everything that can refuse the request is decided
  * here (*answered true), or it is handed to the password thread (*answered false). */
 static enum MHD_Result check_request(struct request *req, const char *url, const char *method,
 				     const char *version, bool *answered)
 {
-	struct requests *r = req->server->requests;
-	enum auth_outcome outcome;
+	bool handed_over;
 
 	*answered = true;
 	/* requests_unescape empties a path with a control character in it. */
@@ -392,31 +420,21 @@ static enum MHD_Result check_request(struct request *req, const char *url, const
 		return answer(req, ANSWER_NO_HOST);
 	if (req->server->tls && check_client_certificate(req->connection, req->server->tls) < 0)
 		return answer(req, ANSWER_CLIENT_CERTIFICATE);
-	switch ((outcome = check_basic_auth(r, req))) {
-	case AUTH_OK:
-		break;
-	case AUTH_QUEUED:   /* the password thread resumes it */
-	case AUTH_THROTTLED: /* the reaper resumes it when its time is up */
-		req->state = REQ_AUTH_WAIT;
-		conns_set_phase(req->connection, CONNS_WAIT); /* waiting on us, not the client */
-		MHD_suspend_connection(req->connection);
-		*answered = false;
-		auth_hand_over(r->auth, &req->auth, outcome);
-		return MHD_YES;
-	case AUTH_QUEUE_FULL:
-		return answer(req, ANSWER_AUTH_QUEUE_FULL);
-	case AUTH_DENIED:
-		return answer(req, ANSWER_UNAUTHORIZED);
-	}
-	return allow(req, method, answered);
+	return authenticate(req, method, answered, &handed_over);
 }
 
-/* The password thread or the reaper resumed the request: refused, or allowed (*answered
- * false) to go on. */
-static enum MHD_Result check_auth_done(struct request *req, const char *method, bool *answered)
+/* The password thread or the reaper resumed the request: refused, allowed (*answered
+ * false) to go on, or (checked again) handed over once more (*handed_over). */
+static enum MHD_Result check_auth_done(struct request *req, const char *method, bool *answered,
+				       bool *handed_over)
 {
 	*answered = true;
+	*handed_over = false;
 	auth_request_clear(&req->auth);
+	if (req->auth.recheck) { /* the check it was held behind succeeded: the cache may know it */
+		req->auth.recheck = req->auth.behind = false;
+		return authenticate(req, method, answered, handed_over);
+	}
 	if (req->auth.throttled)
 		return answer(req, ANSWER_AUTH_THROTTLED);
 	if (!req->auth.ok)
@@ -491,10 +509,12 @@ enum MHD_Result requests_handle(void *cls, struct MHD_Connection *connection, co
 		*upload_data_size = 0; /* a GET with a body: discard it */
 		return MHD_YES;
 	} else if (req->state == REQ_AUTH_DONE) {
-		ret = check_auth_done(req, method, &answered);
+		bool handed_over;
+
+		ret = check_auth_done(req, method, &answered, &handed_over);
 		/* The request may not be complete yet (libmicrohttpd calls again when it is): the
 		 * rest of it is the client's to send, under the read deadline. */
-		if (!answered)
+		if (!answered && !handed_over)
 			conns_set_phase(connection, CONNS_READ);
 	} else if (req->state == REQ_READY) { /* the request is complete */
 		conns_set_phase(connection, CONNS_WAIT);
@@ -521,7 +541,7 @@ void requests_completed(void *cls, struct MHD_Connection *connection, void **req
 	if (!req)
 		return;
 	if (req->counted)
-		atomic_fetch_sub_explicit(&r->in_flight, 1, memory_order_relaxed);
+		conns_return_place(r->conns, connection);
 	snapshot_unref(req->snapshot);
 	auth_request_clear(&req->auth);
 	free(req);

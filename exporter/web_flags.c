@@ -39,7 +39,7 @@ static const struct flagtab_row rows[] = {
 		  "basic_auth_users); SIGHUP re-reads it" },
 	{ .name = "web.max-requests", .kind = FLAGTAB_NUMBER, .arg = "N", .at = AT(max_requests),
 	  .min = 0, .max = 100000, .def = "40",
-	  .help = "concurrent scrapes; beyond them 503 at once; 0: no limit" },
+	  .help = "concurrent scrapes, shared fairly between client addresses; beyond 503 at once; 0: no limit" },
 	{ .name = "web.max-connections", .kind = FLAGTAB_NUMBER, .arg = "N", .at = AT(max_connections),
 	  .min = 1, .max = 65536, .def = "4096", .help = "open HTTP connections in all" },
 	{ .name = "web.max-connections-per-ip", .kind = FLAGTAB_NUMBER, .arg = "N",

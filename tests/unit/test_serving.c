@@ -1,6 +1,7 @@
 /* test_serving.c — the pieces of the HTTP server that stand alone: the per-address
- * connection counts (clients.c) against a model, through wrap-around, deletion inside probe
- * runs and a full table; the route table; the listening sockets' ports and URL. */
+ * connection and place counts (clients.c) against a model, through wrap-around, deletion
+ * inside probe runs and a full table; the fair admission rule of --web.max-requests, played
+ * out as a flood would; the route table; the listening sockets' ports and URL. */
 #include "../../exporter/clients.h"
 #include "../../exporter/listen.h"
 #include "../../exporter/routes.h"
@@ -30,8 +31,8 @@ static struct client_address model_address(int i)
 START_TEST(clients_agree_with_a_model)
 {
 	struct clients *c;
-	unsigned model[MODEL_ADDRESSES] = { 0 }, used = 0;
-	unsigned refused = 0;
+	unsigned model[MODEL_ADDRESSES] = { 0 }, places[MODEL_ADDRESSES] = { 0 }, used = 0;
+	unsigned refused = 0, placed_max = 0;
 
 	ck_assert_int_eq(clients_create(&c, MODEL_MAX), 0);
 	srand(17);
@@ -39,7 +40,17 @@ START_TEST(clients_agree_with_a_model)
 		int i = rand() % MODEL_ADDRESSES;
 		struct client_address a = model_address(i);
 
-		if (rand() % 2) {
+		if (rand() % 4 == 0) { /* a place taken or returned */
+			if (rand() % 2) {
+				ck_assert(clients_take_place(c, &a) == (model[i] > 0));
+				if (model[i])
+					places[i]++;
+			} else {
+				clients_return_place(c, &a); /* also when it holds none: ignored */
+				if (places[i])
+					places[i]--;
+			}
+		} else if (rand() % 2) {
 			bool room = model[i] > 0 || used < MODEL_MAX;
 
 			ck_assert(clients_add(c, &a) == room);
@@ -51,18 +62,85 @@ START_TEST(clients_agree_with_a_model)
 				used++;
 		} else {
 			clients_release(c, &a); /* also for an address not counted: ignored */
-			if (model[i] && --model[i] == 0)
+			/* its last connection gone: its places with it */
+			if (model[i] && --model[i] == 0) {
 				used--;
+				places[i] = 0;
+			}
 		}
 		ck_assert_uint_eq(clients_used(c), used);
-		for (int k = 0; k < MODEL_ADDRESSES; k++) {
-			struct client_address b = model_address(k);
+		{
+			unsigned placed = 0;
 
-			ck_assert_uint_eq(clients_count(c, &b), model[k]);
+			for (int k = 0; k < MODEL_ADDRESSES; k++) {
+				struct client_address b = model_address(k);
+
+				ck_assert_uint_eq(clients_count(c, &b), model[k]);
+				ck_assert_uint_eq(clients_places(c, &b), places[k]);
+				placed += places[k] > 0;
+			}
+			ck_assert_uint_eq(clients_placed(c), placed);
+			if (placed > placed_max)
+				placed_max = placed;
 		}
 	}
 	ck_assert_uint_gt(refused, 0); /* the table was full at times */
+	ck_assert_uint_gt(placed_max, 2); /* places were held by several addresses at once */
 	clients_destroy(c);
+}
+END_TEST
+
+START_TEST(place_rule_edges)
+{
+	/* 40 places: a first place while any is free, extra ones from a pool of 20 */
+	ck_assert(clients_place_allowed(39, 40, 0, 39));
+	ck_assert(!clients_place_allowed(40, 40, 0, 0));
+	ck_assert(clients_place_allowed(20, 40, 20, 1));   /* alone: 1 + 20 at most */
+	ck_assert(!clients_place_allowed(21, 40, 21, 1));
+	ck_assert(!clients_place_allowed(22, 40, 11, 2)); /* two: 10 each from the pool */
+	ck_assert(clients_place_allowed(21, 40, 10, 2));
+	ck_assert(!clients_place_allowed(36, 40, 1, 16)); /* the pool is used up */
+	ck_assert(clients_place_allowed(0, 0, 1000, 1));  /* no limit */
+	ck_assert(clients_place_allowed(0, 1, 0, 0));
+	ck_assert(clients_place_allowed(1, 2, 1, 1)); /* 2 places: a pool of 1 */
+	ck_assert(!clients_place_allowed(2, 2, 1, 2)); /* 1 + 1 held: full */
+	ck_assert(clients_place_allowed(1, 3, 1, 1));
+	ck_assert(!clients_place_allowed(2, 3, 2, 1)); /* 3 places: a pool of 1, the third for another */
+	ck_assert(clients_place_allowed(2, 3, 0, 1));
+}
+END_TEST
+
+/* Attackers ask for a place as fast as they can, taking places from every address in turn,
+ * while places are returned at random (scrapes answered): whatever the order, a request
+ * from an address that holds none always finds a place while fewer than max / 2 addresses
+ * hold one, and no address ends up with more than 1 + max / 2. */
+START_TEST(place_rule_under_a_flood)
+{
+	enum { MAX = 40, ADDRESSES = 19 };
+	unsigned held[ADDRESSES] = { 0 }, total = 0, placed = 0;
+
+	srand(7);
+	for (int step = 0; step < 200000; step++) {
+		int i = rand() % ADDRESSES;
+
+		if (rand() % 3 == 0) {
+			if (held[i]) {
+				total--;
+				if (--held[i] == 0)
+					placed--;
+			}
+			continue;
+		}
+		if (clients_place_allowed(total, MAX, held[i], placed)) {
+			total++;
+			if (held[i]++ == 0)
+				placed++;
+		}
+		ck_assert_uint_le(held[i], 1 + MAX / 2);
+		ck_assert_uint_le(total, placed + MAX / 2);
+		/* another address, holding none: never refused */
+		ck_assert(clients_place_allowed(total, MAX, 0, placed));
+	}
 }
 END_TEST
 
@@ -164,6 +242,8 @@ Suite *serving_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, clients_agree_with_a_model);
+	tcase_add_test(tc, place_rule_edges);
+	tcase_add_test(tc, place_rule_under_a_flood);
 	tcase_add_test(tc, routes_table);
 	tcase_add_test(tc, listen_ports_and_url);
 	suite_add_tcase(s, tc);
