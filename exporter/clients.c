@@ -1,17 +1,15 @@
 /* clients.c — the per-address connection counts (see clients.h). */
 #include "clients.h"
 
-#include "../lib/clock.h"
-
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 /* Open connections of one client address; a slot with none is free. */
 struct client {
 	struct client_address address;
 	unsigned connections;
+	unsigned handshakes; /* of them, TLS connections with no request yet */
 };
 
 struct clients {
@@ -21,23 +19,9 @@ struct clients {
 	uint64_t seed;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static size_t home_slot(const struct clients *c, const struct client_address *a)
 {
-	uint64_t lo, hi;
-
-	memcpy(&lo, a->addr, 8);
-	memcpy(&hi, a->addr + 8, 8);
-	return (size_t)mix(mix(c->seed ^ lo ^ a->family) ^ hi) & (c->capacity - 1);
+	return (size_t)address_hash(a, c->seed) & (c->capacity - 1);
 }
 
 /* The slot holding `a`, or the free slot where it would go. */
@@ -83,8 +67,7 @@ int clients_create(struct clients **out, unsigned max_clients)
 		free(c);
 		return -ENOMEM;
 	}
-	if (getrandom(&c->seed, sizeof(c->seed), GRND_NONBLOCK) != sizeof(c->seed))
-		c->seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)(uintptr_t)c;
+	c->seed = address_seed(c);
 	*out = c;
 	return 0;
 }
@@ -111,6 +94,7 @@ bool clients_add(struct clients *c, const struct client_address *a)
 			return false;
 		c->used++;
 		c->slots[i].address = *a;
+		c->slots[i].handshakes = 0;
 	}
 	c->slots[i].connections++;
 	return true;
@@ -124,6 +108,23 @@ void clients_release(struct clients *c, const struct client_address *a)
 		c->used--;
 		remove_slot(c, i);
 	}
+}
+
+unsigned clients_handshakes(const struct clients *c, const struct client_address *a)
+{
+	return c->slots[slot_of(c, a)].handshakes;
+}
+
+void clients_handshake(struct clients *c, const struct client_address *a, bool begins)
+{
+	struct client *e = &c->slots[slot_of(c, a)];
+
+	if (!e->connections)
+		return; /* not counted (the table was full) */
+	if (begins && e->handshakes < e->connections)
+		e->handshakes++;
+	else if (!begins && e->handshakes)
+		e->handshakes--;
 }
 
 unsigned clients_used(const struct clients *c)
