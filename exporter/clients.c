@@ -50,6 +50,7 @@ static void remove_slot(struct clients *c, size_t i)
 		i = j;
 	}
 	c->slots[i].connections = 0;
+	c->slots[i].handshakes = 0;
 }
 
 int clients_create(struct clients **out, unsigned max_clients)
@@ -94,7 +95,6 @@ bool clients_add(struct clients *c, const struct client_address *a)
 			return false;
 		c->used++;
 		c->slots[i].address = *a;
-		c->slots[i].handshakes = 0;
 	}
 	c->slots[i].connections++;
 	return true;
@@ -104,6 +104,8 @@ void clients_release(struct clients *c, const struct client_address *a)
 {
 	size_t i = slot_of(c, a);
 
+	if (c->slots[i].handshakes >= c->slots[i].connections && c->slots[i].handshakes)
+		c->slots[i].handshakes--; /* never more handshakes than connections */
 	if (c->slots[i].connections && --c->slots[i].connections == 0) {
 		c->used--;
 		remove_slot(c, i);

@@ -21,7 +21,8 @@ unsigned clients_count(const struct clients *c, const struct client_address *a);
 /* Counts one more connection of `a`; false (not counted) when `a` is new and the table
  * holds max_clients addresses already. */
 bool clients_add(struct clients *c, const struct client_address *a);
-/* Undoes one clients_add of `a`; an address not counted is ignored. */
+/* Undoes one clients_add of `a` (and one handshake, when all its connections were in one);
+ * an address not counted is ignored. */
 void clients_release(struct clients *c, const struct client_address *a);
 /* Of the connections of `a`, the TLS ones without a request yet (handshakes in progress). */
 unsigned clients_handshakes(const struct clients *c, const struct client_address *a);
