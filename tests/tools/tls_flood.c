@@ -44,7 +44,7 @@ enum mode { ABANDON, FIRE, HOLD, HANDSHAKE };
 
 static enum mode mode;
 static const char *source, *host, *priority = "NORMAL";
-static int port, threads = 8, hold_max = 32;
+static int port, threads, hold_max;
 static long long deadline_ms, count = -1; /* -1: no --count */
 static unsigned char hello[4096];
 static size_t hello_len;
@@ -262,6 +262,21 @@ static void make_hello(gnutls_certificate_credentials_t cred)
 	gnutls_deinit(s);
 }
 
+static void usage(void);
+
+/* A whole number in [min, max], or usage. */
+static long long number(const char *text, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		usage();
+	return v;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: tls_flood [--source ADDR] [--threads N] [--duration SEC] [--count N] "
@@ -274,27 +289,31 @@ int main(int argc, char **argv)
 	pthread_t tids[MAX_THREADS];
 	gnutls_certificate_credentials_t cred;
 	void *(*run)(void *);
-	long long start, duration = 20;
+	const char *threads_text = "8", *hold_text = "32", *duration_text = "20", *count_text = NULL;
+	const struct {
+		const char *name;
+		const char **value;
+	} options[] = {
+		{ "source", &source },	     { "threads", &threads_text }, { "duration", &duration_text },
+		{ "count", &count_text },    { "priority", &priority },	   { "hold", &hold_text },
+	};
+	long long start, duration;
 	int i;
 
 	for (i = 1; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-		if (strcmp(argv[i], "--source") == 0)
-			source = argv[i + 1];
-		else if (strcmp(argv[i], "--threads") == 0)
-			threads = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--duration") == 0)
-			duration = atoll(argv[i + 1]);
-		else if (strcmp(argv[i], "--count") == 0)
-			count = atoll(argv[i + 1]);
-		else if (strcmp(argv[i], "--priority") == 0)
-			priority = argv[i + 1];
-		else if (strcmp(argv[i], "--hold") == 0)
-			hold_max = atoi(argv[i + 1]);
-		else
+		unsigned k = 0;
+
+		while (k < sizeof(options) / sizeof(options[0]) && strcmp(options[k].name, argv[i] + 2) != 0)
+			k++;
+		if (k == sizeof(options) / sizeof(options[0]))
 			usage();
+		*options[k].value = argv[i + 1];
 	}
-	if (argc - i != 3 || threads < 1 || threads > MAX_THREADS || hold_max < 1 ||
-	    hold_max > MAX_HOLD || duration < 1 || count == 0 || count < -1)
+	threads = (int)number(threads_text, 1, MAX_THREADS);
+	hold_max = (int)number(hold_text, 1, MAX_HOLD);
+	duration = number(duration_text, 1, 86400);
+	count = count_text ? number(count_text, 1, (long long)1 << 62) : -1;
+	if (argc - i != 3)
 		usage();
 	mode = strcmp(argv[i], "abandon") == 0 ? ABANDON
 	       : strcmp(argv[i], "fire") == 0  ? FIRE
@@ -305,7 +324,7 @@ int main(int argc, char **argv)
 	if (count < 0)
 		count = mode == HANDSHAKE ? 1000 : (long long)1 << 62;
 	host = argv[i + 1];
-	port = atoi(argv[i + 2]);
+	port = (int)number(argv[i + 2], 1, 65535);
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		die("gnutls", "no credentials");
 	make_hello(cred);
