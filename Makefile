@@ -28,13 +28,13 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c c
            collectors/netstat.c collectors/netns.c \
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
            exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
-           exporter/clients.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
+           exporter/clients.c exporter/buckets.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
            exporter/render_metrics.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/fields.c \
            exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \
-            build/tools/hostile
+            build/tools/hostile build/tools/tls_flood
 
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter
@@ -198,12 +198,15 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
 	  TOOLS=$(B)/tools bash tests/integration/run.sh
 
 # Speed and memory against BENCH_SOCKETS real sockets (tests/bench/bench.sh), then the cost
-# of --netns=all against bare dumps of the same namespaces (tests/bench/bench_netns.sh).
-bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor
+# of --netns=all against bare dumps of the same namespaces (tests/bench/bench_netns.sh), then
+# the server's CPU per TLS handshake by key type (tests/bench/tls_handshake.sh).
+bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor $(B)/tools/tls_flood
 	@echo "== benchmark"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 	@echo "== benchmark: network namespaces"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
+	@echo "== benchmark: TLS handshakes by key type"
+	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/tls_handshake.sh || [ $$? = 77 ]
 
 # Alert rules (promtool check/test), shortened test rules, dashboard lint.
 # The rules and dashboards with runbook links to your copy of docs/runbook.md:

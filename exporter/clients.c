@@ -1,18 +1,16 @@
 /* clients.c — the per-address connection and place counts (see clients.h). */
 #include "clients.h"
 
-#include "../lib/clock.h"
-
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 /* What one client address holds; a slot with no connection is free. */
 struct client {
 	struct client_address address;
 	unsigned connections;
-	unsigned places; /* scrapes being prepared (a place needs an open connection) */
+	unsigned places;     /* scrapes being prepared (a place needs an open connection) */
+	unsigned handshakes; /* of its connections, TLS ones with no request yet */
 };
 
 struct clients {
@@ -23,23 +21,9 @@ struct clients {
 	uint64_t seed;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static size_t home_slot(const struct clients *c, const struct client_address *a)
 {
-	uint64_t lo, hi;
-
-	memcpy(&lo, a->addr, 8);
-	memcpy(&hi, a->addr + 8, 8);
-	return (size_t)mix(mix(c->seed ^ lo ^ a->family) ^ hi) & (c->capacity - 1);
+	return (size_t)address_hash(a, c->seed) & (c->capacity - 1);
 }
 
 /* The slot holding `a`, or the free slot where it would go. */
@@ -68,6 +52,7 @@ static void remove_slot(struct clients *c, size_t i)
 		i = j;
 	}
 	c->slots[i].connections = 0;
+	c->slots[i].handshakes = 0;
 }
 
 int clients_create(struct clients **out, unsigned max_clients)
@@ -85,8 +70,7 @@ int clients_create(struct clients **out, unsigned max_clients)
 		free(c);
 		return -ENOMEM;
 	}
-	if (getrandom(&c->seed, sizeof(c->seed), GRND_NONBLOCK) != sizeof(c->seed))
-		c->seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)(uintptr_t)c;
+	c->seed = address_seed(c);
 	*out = c;
 	return 0;
 }
@@ -123,12 +107,31 @@ void clients_release(struct clients *c, const struct client_address *a)
 {
 	size_t i = slot_of(c, a);
 
+	if (c->slots[i].handshakes >= c->slots[i].connections && c->slots[i].handshakes)
+		c->slots[i].handshakes--; /* never more handshakes than connections */
 	if (c->slots[i].connections && --c->slots[i].connections == 0) {
 		c->used--;
 		if (c->slots[i].places) /* a connection closed before its request completed */
 			c->placed--;
 		remove_slot(c, i);
 	}
+}
+
+unsigned clients_handshakes(const struct clients *c, const struct client_address *a)
+{
+	return c->slots[slot_of(c, a)].handshakes;
+}
+
+void clients_handshake(struct clients *c, const struct client_address *a, bool begins)
+{
+	struct client *e = &c->slots[slot_of(c, a)];
+
+	if (!e->connections)
+		return; /* not counted (the table was full) */
+	if (begins && e->handshakes < e->connections)
+		e->handshakes++;
+	else if (!begins && e->handshakes)
+		e->handshakes--;
 }
 
 unsigned clients_used(const struct clients *c)

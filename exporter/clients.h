@@ -1,8 +1,10 @@
 /* clients.h — what each client address holds: its open connections (for
- * --web.max-connections-per-ip) and its places among the scrapes being prepared (for the
- * fair sharing of --web.max-requests, clients_place_allowed). A hash table (open addressing, linear probing, at most half full) of a fixed number of
- * addresses, so that an accept costs the same with thousands of connections open. A
- * per-process random seed keeps a client from choosing addresses that collide.
+ * --web.max-connections-per-ip), of them its TLS handshakes in progress (for
+ * --web.max-tls-handshakes-per-ip), and its places among the scrapes being prepared (for
+ * the fair sharing of --web.max-requests, clients_place_allowed). A hash table (open
+ * addressing, linear probing, at most half full) of a fixed number of addresses, so that
+ * an accept costs the same with thousands of connections open. A per-process random seed
+ * keeps a client from choosing addresses that collide.
  *
  * No lock of its own: its owner (conns.c) calls it under conns.lock. */
 #ifndef TCPH_CLIENTS_H
@@ -21,8 +23,14 @@ unsigned clients_count(const struct clients *c, const struct client_address *a);
 /* Counts one more connection of `a`; false (not counted) when `a` is new and the table
  * holds max_clients addresses already. */
 bool clients_add(struct clients *c, const struct client_address *a);
-/* Undoes one clients_add of `a`; an address not counted is ignored. */
+/* Undoes one clients_add of `a` (and one handshake, when all its connections were in one);
+ * an address not counted is ignored. */
 void clients_release(struct clients *c, const struct client_address *a);
+/* Of the connections of `a`, the TLS ones without a request yet (handshakes in progress). */
+unsigned clients_handshakes(const struct clients *c, const struct client_address *a);
+/* A counted connection of `a` begins (`begins`) or ends its handshake; ignored for an
+ * address not counted, and never more handshakes than connections nor fewer than none. */
+void clients_handshake(struct clients *c, const struct client_address *a, bool begins);
 /* Addresses counted now. */
 unsigned clients_used(const struct clients *c);
 

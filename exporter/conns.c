@@ -10,9 +10,11 @@
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
+#include "buckets.h"
 #include "clients.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -32,11 +34,14 @@ struct conn {
 	unsigned requests; /* answered on this connection so far */
 	bool cut;	   /* shut down by the reaper */
 	bool place;	   /* its request holds a place counted for its address */
+	bool handshake;	   /* TLS, no request yet: counted in the client's handshakes */
+	bool tls_done;	   /* TLS: the client's Finished message has arrived */
 };
 
 struct conns_group {
 	struct conns *conns;
 	unsigned connections; /* (conns.lock) open now */
+	bool tls;	      /* the handshake limits apply */
 };
 
 struct conns {
@@ -46,6 +51,7 @@ struct conns {
 	unsigned n_conns;  /* (lock) */
 	struct clients *clients; /* (lock) */
 	unsigned places;	 /* (lock) scrapes being prepared, tracked connections or not */
+	struct buckets *tls_rate; /* (lock) NULL: no --web.tls-handshake-rate-per-ip */
 	struct client_address last_refused[STATS_REFUSALS]; /* (lock) */
 	atomic_uint_fast64_t refused[STATS_REFUSALS];
 	uint64_t refusals_logged[STATS_REFUSALS]; /* conns_log_refusals' own */
@@ -67,6 +73,15 @@ static void release_client(struct conns *t, struct conns_group *g, const struct 
 	clients_release(t->clients, a);
 }
 
+/* (lock) `c`'s handshake is over (a request arrived, or it closed). */
+static void end_handshake(struct conns *t, struct conn *c)
+{
+	if (!c->handshake)
+		return;
+	c->handshake = false;
+	clients_handshake(t->clients, &c->address, false);
+}
+
 int conns_create(struct conns **out, const struct conns_config *config)
 {
 	struct conns *t = calloc(1, sizeof(*t));
@@ -74,7 +89,10 @@ int conns_create(struct conns **out, const struct conns_config *config)
 	if (!t)
 		return -ENOMEM;
 	t->config = *config;
-	if (clients_create(&t->clients, config->max_connections + CLIENT_SLACK) < 0) {
+	if (clients_create(&t->clients, config->max_connections + CLIENT_SLACK) < 0 ||
+	    (config->tls_handshake_rate_per_ip &&
+	     buckets_create(&t->tls_rate, config->tls_handshake_rate_per_ip) < 0)) {
+		clients_destroy(t->clients);
 		free(t);
 		return -ENOMEM;
 	}
@@ -94,16 +112,19 @@ void conns_destroy(struct conns *t)
 		free(c);
 	}
 	clients_destroy(t->clients);
+	buckets_destroy(t->tls_rate);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
-struct conns_group *conns_group_new(struct conns *t)
+struct conns_group *conns_group_new(struct conns *t, bool tls)
 {
 	struct conns_group *g = calloc(1, sizeof(*g));
 
-	if (g)
+	if (g) {
 		g->conns = t;
+		g->tls = tls;
+	}
 	return g;
 }
 
@@ -193,6 +214,60 @@ void conns_stats(struct conns *t, struct exporter_stats *out)
 
 /* ---- libmicrohttpd's callbacks ------------------------------------------------------------- */
 
+/* (lock) A TLS connection of `a` over its handshake limits: too many in progress, or its
+ * bucket of new connections empty (a token is taken only when the rest admits it). */
+static bool over_handshake_limits(struct conns *t, const struct client_address *a)
+{
+	struct timespec now;
+
+	if (t->config.max_tls_handshakes_per_ip &&
+	    clients_handshakes(t->clients, a) >= t->config.max_tls_handshakes_per_ip)
+		return true;
+	if (!t->tls_rate)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return !buckets_take(t->tls_rate, a, (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+}
+
+static struct conn *lock_conn(struct MHD_Connection *connection);
+
+/* gnutls's hook after the client's Finished message (TLS 1.2 and 1.3 alike), inside
+ * libmicrohttpd's gnutls_handshake on the serving thread: the handshake is done. */
+static int handshake_finished(gnutls_session_t session, unsigned htype, unsigned when,
+			      unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct conn *c;
+
+	(void)htype;
+	(void)when;
+	(void)msg;
+	if (!incoming)
+		return 0;
+	c = lock_conn(gnutls_session_get_ptr(session));
+	if (c) {
+		c->tls_done = true;
+		pthread_mutex_unlock(&c->group->conns->lock);
+	}
+	return 0;
+}
+
+/* Watches `connection`'s TLS handshake for its end. The session is read only here and in
+ * the hook, never at NOTIFY_CLOSED: libmicrohttpd 0.9 frees it before that notification.
+ * libmicrohttpd keeps the connection as the session's pointer; were it not so, the
+ * handshake is taken as done (no tls_handshake count) rather than guessed. */
+static void watch_handshake(struct conn *c, struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = info ? (gnutls_session_t)info->tls_session : NULL;
+
+	if (session && gnutls_session_get_ptr(session) == connection)
+		gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+						   handshake_finished);
+	else
+		c->tls_done = true;
+}
+
 enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 {
 	struct conns_group *g = cls;
@@ -209,6 +284,8 @@ enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len
 	else if (t->config.max_connections_per_ip &&
 		 clients_count(t->clients, &a) >= t->config.max_connections_per_ip)
 		reason = STATS_REFUSED_CLIENT_CONNECTION_LIMIT;
+	else if (g->tls && over_handshake_limits(t, &a))
+		reason = STATS_REFUSED_TLS_HANDSHAKE_LIMIT;
 	if (reason != STATS_REFUSALS)
 		record_refusal(t, reason, &a);
 	pthread_mutex_unlock(&t->lock);
@@ -237,6 +314,11 @@ void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_co
 		if (addr_info)
 			address_of(addr_info->client_addr, &c->address);
 		count_client(t, g, &c->address);
+		if (g->tls) {
+			c->handshake = true;
+			clients_handshake(t->clients, &c->address, true);
+			watch_handshake(c, connection);
+		}
 		c->phase = CONNS_READ;
 		c->phase_start_ms = clock_monotonic_ms();
 		c->next = t->list;
@@ -258,6 +340,9 @@ void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_co
 		t->list = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (c->handshake && !c->cut && !c->tls_done)
+		record_refusal(t, STATS_REFUSED_TLS_HANDSHAKE, &c->address); /* the reaper's cut counts itself */
+	end_handshake(t, c);
 	release_client(t, g, &c->address);
 	pthread_mutex_unlock(&t->lock);
 	free(c);
@@ -289,6 +374,7 @@ void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase)
 
 	if (!c)
 		return;
+	end_handshake(c->group->conns, c);
 	if (phase == CONNS_READ && c->phase == CONNS_WRITE)
 		c->requests++; /* a response was sent: the connection waits for the next request */
 	c->phase = phase;

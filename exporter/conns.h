@@ -3,7 +3,11 @@
  * the reaper's deadline cuts, and every refusal's count.
  *
  * The per-address counts live in a hash table (clients.c), so an accept costs the same
- * with 4,000 connections open as with one. Each server generation (http.c) has a group: its
+ * with 4,000 connections open as with one. On a TLS server the accept policy also bounds
+ * each address's handshakes in progress (--web.max-tls-handshakes-per-ip: a TLS connection
+ * counts from its set-up until its first request arrives) and its new connections per
+ * second (--web.tls-handshake-rate-per-ip, token buckets in buckets.c): a handshake costs
+ * the server a signature, a refusal at accept almost nothing. Each server generation (http.c) has a group: its
  * connections, counted so that a retired one is stopped once drained. libmicrohttpd calls
  * conns_accept and conns_notify directly, with the group as their context.
  *
@@ -24,6 +28,9 @@ struct conns_group;
 struct conns_config {
 	unsigned max_connections;	 /* in all */
 	unsigned max_connections_per_ip; /* per client address; 0: no limit */
+	unsigned max_tls_handshakes_per_ip; /* TLS handshakes in progress per address; 0: no limit */
+	unsigned tls_handshake_rate_per_ip; /* new TLS connections per second per address (burst
+					     * twice that); 0: no limit */
 	unsigned read_timeout_ms;
 	unsigned write_timeout_ms;
 };
@@ -40,8 +47,9 @@ int conns_create(struct conns **out, const struct conns_config *config);
 /* After every group's daemons have stopped. NULL is ignored. */
 void conns_destroy(struct conns *t);
 
-/* A server generation's connections. NULL when out of memory. */
-struct conns_group *conns_group_new(struct conns *t);
+/* A server generation's connections; `tls`: its connections are TLS (the handshake
+ * limits apply). NULL when out of memory. */
+struct conns_group *conns_group_new(struct conns *t, bool tls);
 /* Once the group's daemons have stopped (every connection of it is closed). */
 void conns_group_free(struct conns_group *g);
 /* Connections of the group open now. */
@@ -53,11 +61,13 @@ void conns_group_cut(struct conns_group *g);
  * connection over a limit (counted as a refusal). */
 enum MHD_Result conns_accept(void *cls, const struct sockaddr *sa, socklen_t len);
 /* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION, `cls` a group: counts a connection once it
- * is set up, releases it when it closes. */
+ * is set up, releases it when it closes; a TLS connection closed before its handshake
+ * finished (abandoned or failed, not cut by the reaper) is counted as `tls_handshake`. */
 void conns_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
 		  enum MHD_ConnectionNotificationCode toe);
 
-/* The connection enters `phase`: its deadline starts now. Untracked connections (out of
+/* The connection enters `phase`: its deadline starts now (and a request has arrived: a
+ * TLS connection's handshake is no longer in progress). Untracked connections (out of
  * memory at set-up) are ignored. */
 void conns_set_phase(struct MHD_Connection *connection, enum conns_phase phase);
 /* libmicrohttpd's own inactivity timeout ended a request on the connection (a client that

@@ -245,7 +245,7 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 		return NULL;
 	if (threads < 1)
 		threads = 1;
-	srv->conns = conns_group_new(h->conns);
+	srv->conns = conns_group_new(h->conns, web && web->tls);
 	if (!srv->conns) {
 		free(srv);
 		return NULL;
@@ -318,6 +318,8 @@ static int http_create_parts(struct http *h, struct scrape *scrape, struct webco
 	const struct conns_config conns_config = {
 		.max_connections = config->max_connections,
 		.max_connections_per_ip = config->max_connections_per_ip,
+		.max_tls_handshakes_per_ip = config->max_tls_handshakes_per_ip,
+		.tls_handshake_rate_per_ip = config->tls_handshake_rate_per_ip,
 		.read_timeout_ms = config->read_timeout_ms,
 		.write_timeout_ms = config->write_timeout_ms,
 	};

@@ -34,6 +34,8 @@ struct http_config {
 	unsigned max_requests;		 /* concurrent scrapes being prepared; 0: no limit */
 	unsigned max_connections;	 /* in all */
 	unsigned max_connections_per_ip; /* per client address; 0: no limit */
+	unsigned max_tls_handshakes_per_ip; /* TLS handshakes in progress per address; 0: no limit */
+	unsigned tls_handshake_rate_per_ip; /* new TLS connections per second per address; 0: none */
 	unsigned read_timeout_ms;
 	unsigned write_timeout_ms;
 	unsigned threads; /* serving threads; 0: one per CPU, 2 to 8 */

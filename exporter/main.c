@@ -213,6 +213,8 @@ int main(int argc, char **argv)
 		.max_requests = flags.web.max_requests,
 		.max_connections = flags.web.max_connections,
 		.max_connections_per_ip = flags.web.max_connections_per_ip,
+		.max_tls_handshakes_per_ip = flags.web.max_tls_handshakes_per_ip,
+		.tls_handshake_rate_per_ip = flags.web.tls_handshake_rate_per_ip,
 		.read_timeout_ms = flags.web.read_timeout_ms,
 		.write_timeout_ms = flags.web.write_timeout_ms,
 	};

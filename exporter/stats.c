@@ -11,4 +11,6 @@ const char *const stats_refusal_names[STATS_REFUSALS] = {
 	[STATS_REFUSED_AUTH_QUEUE_FULL] = "auth_queue_full",
 	[STATS_REFUSED_UNAUTHORIZED] = "unauthorized",
 	[STATS_REFUSED_OUT_OF_MEMORY] = "out_of_memory",
+	[STATS_REFUSED_TLS_HANDSHAKE_LIMIT] = "tls_handshake_limit",
+	[STATS_REFUSED_TLS_HANDSHAKE] = "tls_handshake",
 };

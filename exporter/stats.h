@@ -20,6 +20,8 @@ enum stats_refusal {
 	STATS_REFUSED_AUTH_QUEUE_FULL,	       /* 429: too many password checks waiting */
 	STATS_REFUSED_UNAUTHORIZED,	       /* 401: missing or wrong credentials */
 	STATS_REFUSED_OUT_OF_MEMORY,	       /* 503: no memory to render the view asked for */
+	STATS_REFUSED_TLS_HANDSHAKE_LIMIT,     /* --web.max-tls-handshakes-per-ip or -rate-per-ip */
+	STATS_REFUSED_TLS_HANDSHAKE,	       /* closed before its TLS handshake finished */
 	STATS_REFUSALS
 };
 

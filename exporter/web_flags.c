@@ -1,6 +1,8 @@
 /* web_flags.c — the rows of the --web.* flags and the checks between them. */
 #include "web_flags.h"
 
+#include "buckets.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -45,6 +47,14 @@ static const struct flagtab_row rows[] = {
 	{ .name = "web.max-connections-per-ip", .kind = FLAGTAB_NUMBER, .arg = "N",
 	  .at = AT(max_connections_per_ip), .min = 0, .max = 65536, .def = "128",
 	  .help = "open HTTP connections from one client address; 0: no limit" },
+	{ .name = "web.max-tls-handshakes-per-ip", .kind = FLAGTAB_NUMBER, .arg = "N",
+	  .at = AT(max_tls_handshakes_per_ip), .min = 0, .max = 65536, .def = "8",
+	  .help = "TLS connections from one client address that have not sent a request yet; "
+		  "beyond, refused at accept; 0: no limit" },
+	{ .name = "web.tls-handshake-rate-per-ip", .kind = FLAGTAB_NUMBER, .arg = "N",
+	  .at = AT(tls_handshake_rate_per_ip), .min = 0, .max = BUCKETS_MAX_RATE, .def = "16",
+	  .help = "new TLS connections per second from one client address (bursts of twice "
+		  "that); beyond, refused at accept; 0: no limit" },
 	{ .name = "web.read-timeout", .kind = FLAGTAB_DURATION, .arg = "DURATION",
 	  .at = AT(read_timeout_ms), .min = 100, .max = MAX_HTTP_TIMEOUT_MS, .unit_ms = 1, .def = "10s",
 	  .help = "time to receive a whole request, from the connection or the end of the previous "

@@ -20,6 +20,8 @@ struct web_flags {
 	unsigned max_requests;		 /* concurrent scrapes; 0: no limit */
 	unsigned max_connections;	 /* open HTTP connections in all */
 	unsigned max_connections_per_ip; /* from one client address; 0: no limit */
+	unsigned max_tls_handshakes_per_ip; /* TLS handshakes in progress per address; 0: none */
+	unsigned tls_handshake_rate_per_ip; /* new TLS connections per second per address; 0: none */
 	unsigned read_timeout_ms;	 /* to receive a whole request */
 	unsigned write_timeout_ms;	 /* to send a whole response */
 	bool disable_exporter_metrics;	 /* --web.disable-exporter-metrics */

@@ -1,13 +1,16 @@
 /* test_serving.c — the pieces of the HTTP server that stand alone: the per-address
- * connection and place counts (clients.c) against a model, through wrap-around, deletion
- * inside probe runs and a full table; the fair admission rule of --web.max-requests, played
- * out as a flood would; the route table; the listening sockets' ports and URL. */
+ * connection, handshake and place counts (clients.c) against a model, through wrap-around,
+ * deletion inside probe runs and a full table; the fair admission rule of --web.max-requests,
+ * played out as a flood would; the token buckets of new TLS connections (buckets.c); the
+ * route table; the listening sockets' ports and URL. */
+#include "../../exporter/buckets.h"
 #include "../../exporter/clients.h"
 #include "../../exporter/listen.h"
 #include "../../exporter/routes.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +34,8 @@ static struct client_address model_address(int i)
 START_TEST(clients_agree_with_a_model)
 {
 	struct clients *c;
-	unsigned model[MODEL_ADDRESSES] = { 0 }, places[MODEL_ADDRESSES] = { 0 }, used = 0;
+	unsigned model[MODEL_ADDRESSES] = { 0 }, hs[MODEL_ADDRESSES] = { 0 };
+	unsigned places[MODEL_ADDRESSES] = { 0 }, used = 0;
 	unsigned refused = 0, placed_max = 0;
 
 	ck_assert_int_eq(clients_create(&c, MODEL_MAX), 0);
@@ -40,7 +44,9 @@ START_TEST(clients_agree_with_a_model)
 		int i = rand() % MODEL_ADDRESSES;
 		struct client_address a = model_address(i);
 
-		if (rand() % 4 == 0) { /* a place taken or returned */
+		int op = rand() % 4;
+
+		if (op == 3) { /* a place taken or returned */
 			if (rand() % 2) {
 				ck_assert(clients_take_place(c, &a) == (model[i] > 0));
 				if (model[i])
@@ -50,7 +56,15 @@ START_TEST(clients_agree_with_a_model)
 				if (places[i])
 					places[i]--;
 			}
-		} else if (rand() % 2) {
+		} else if (op == 2) { /* a handshake of one of its connections begins or ends */
+			bool begins = rand() % 2;
+
+			clients_handshake(c, &a, begins); /* ignored for an address not counted */
+			if (begins && hs[i] < model[i])
+				hs[i]++;
+			else if (!begins && hs[i])
+				hs[i]--;
+		} else if (op == 1) {
 			bool room = model[i] > 0 || used < MODEL_MAX;
 
 			ck_assert(clients_add(c, &a) == room);
@@ -62,6 +76,8 @@ START_TEST(clients_agree_with_a_model)
 				used++;
 		} else {
 			clients_release(c, &a); /* also for an address not counted: ignored */
+			if (hs[i] && hs[i] >= model[i])
+				hs[i]--;
 			/* its last connection gone: its places with it */
 			if (model[i] && --model[i] == 0) {
 				used--;
@@ -76,6 +92,7 @@ START_TEST(clients_agree_with_a_model)
 				struct client_address b = model_address(k);
 
 				ck_assert_uint_eq(clients_count(c, &b), model[k]);
+				ck_assert_uint_eq(clients_handshakes(c, &b), hs[k]);
 				ck_assert_uint_eq(clients_places(c, &b), places[k]);
 				placed += places[k] > 0;
 			}
@@ -141,6 +158,42 @@ START_TEST(place_rule_under_a_flood)
 		/* another address, holding none: never refused */
 		ck_assert(clients_place_allowed(total, MAX, 0, placed));
 	}
+}
+END_TEST
+
+/* Rate 10 a second, burst 20: a full bucket gives 20 at once, then one every 100 ms; an
+ * address's bucket is its own; other addresses, however many, do not refill a drained one
+ * (the entry nearest to full is the one given up); a second of rest refills half. */
+START_TEST(buckets_rate_and_burst)
+{
+	struct buckets *b;
+	struct client_address a = model_address(1), other = model_address(2);
+	const long long t0 = 1000000000LL, ms = 1000000LL;
+	unsigned n = 0;
+
+	ck_assert_int_eq(buckets_create(&b, 0), -EINVAL);
+	ck_assert_int_eq(buckets_create(&b, BUCKETS_MAX_RATE + 1), -EINVAL);
+	ck_assert_int_eq(buckets_create(&b, 10), 0);
+	while (buckets_take(b, &a, t0))
+		n++;
+	ck_assert_uint_eq(n, 20);
+	ck_assert(buckets_take(b, &other, t0)); /* another address: a bucket of its own */
+	ck_assert(!buckets_take(b, &a, t0 + 99 * ms));
+	ck_assert(buckets_take(b, &a, t0 + 100 * ms));
+	ck_assert(!buckets_take(b, &a, t0 + 100 * ms));
+	for (unsigned i = 0; i < 100000; i++) { /* 100,000 addresses, far more than the table */
+		struct client_address x = { .family = AF_INET6 };
+
+		memcpy(x.addr, &i, sizeof(i));
+		x.addr[15] = 0xee;
+		ck_assert(buckets_take(b, &x, t0 + 100 * ms));
+	}
+	ck_assert(!buckets_take(b, &a, t0 + 150 * ms)); /* still drained */
+	n = 0;
+	while (buckets_take(b, &a, t0 + 1100 * ms))
+		n++;
+	ck_assert_uint_eq(n, 10);
+	buckets_destroy(b);
 }
 END_TEST
 
@@ -244,6 +297,7 @@ Suite *serving_suite(void)
 	tcase_add_test(tc, clients_agree_with_a_model);
 	tcase_add_test(tc, place_rule_edges);
 	tcase_add_test(tc, place_rule_under_a_flood);
+	tcase_add_test(tc, buckets_rate_and_burst);
 	tcase_add_test(tc, routes_table);
 	tcase_add_test(tc, listen_ports_and_url);
 	suite_add_tcase(s, tc);
