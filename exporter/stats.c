@@ -11,4 +11,5 @@ const char *const stats_refusal_names[STATS_REFUSALS] = {
 	[STATS_REFUSED_AUTH_QUEUE_FULL] = "auth_queue_full",
 	[STATS_REFUSED_UNAUTHORIZED] = "unauthorized",
 	[STATS_REFUSED_OUT_OF_MEMORY] = "out_of_memory",
+	[STATS_REFUSED_CLIENT_CLOSED] = "client_closed",
 };

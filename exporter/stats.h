@@ -20,6 +20,7 @@ enum stats_refusal {
 	STATS_REFUSED_AUTH_QUEUE_FULL,	       /* 429: too many password checks waiting */
 	STATS_REFUSED_UNAUTHORIZED,	       /* 401: missing or wrong credentials */
 	STATS_REFUSED_OUT_OF_MEMORY,	       /* 503: no memory to render the view asked for */
+	STATS_REFUSED_CLIENT_CLOSED,	       /* closed by its client with a request unfinished */
 	STATS_REFUSALS
 };
 
