@@ -195,6 +195,44 @@ assert_eq "HTTP/1.1 with an empty Host (allowed)" "HTTP/1.1 200 OK" \
 assert_eq "HTTP/1.0 without Host is still served" "HTTP/1.1 200 OK" \
 	"$(raw_request 'GET /-/healthy HTTP/1.0\r\n\r\n')"
 
+section "a bad Content-Length: 400 and 413 from libmicrohttpd"
+# libmicrohttpd answers these itself, before any handler of ours runs, and 0.9.75 sends the
+# header block twice (MHD_connection_handle_idle overwrites the state its error answer set;
+# fixed in 1.0.0 by f1bfbe71): tests/upstream/README.md. Asserted exactly, so that a fixed
+# library (one block) or a worse one shows here.
+mhd_version=$(pkg-config --modversion libmicrohttpd)
+blocks=2
+[ "$(printf '%s\n1.0.0\n' "$mhd_version" | sort -V | head -n 1)" = 1.0.0 ] && blocks=1
+# header_blocks REQUEST: "STATUS_LINE BLOCKS OK" for the answer to REQUEST (printf format):
+# BLOCKS identical header blocks before a body of exactly the Content-Length they give.
+header_blocks() {
+	in_ns "$NS" python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 9978), timeout=10)
+s.sendall(sys.argv[1].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+block = data[:data.index(b"\r\n\r\n") + 4]
+length = int([l for l in block.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+n = 0
+while data.startswith(block):
+    data = data[len(block):]
+    n += 1
+print(block.split(b"\r\n")[0].decode("latin-1").replace(" ", "_"), n, "body-ok" if len(data) == length else "body-%d-of-%d" % (len(data), length))' "$1"
+}
+echo "  libmicrohttpd $mhd_version: expecting $blocks header block(s)"
+assert_eq "Content-Length: abc" "HTTP/1.1_400_Bad_Request $blocks body-ok" \
+	"$(header_blocks 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')"
+assert_eq "Content-Length: 10^23" "HTTP/1.1_413_Content_Too_Large $blocks body-ok" \
+	"$(header_blocks 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n')"
+assert_eq "our own 400 (HTTP/1.1 without Host): one header block" "HTTP/1.1_400_Bad_Request 1 body-ok" \
+	"$(header_blocks 'GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n')"
+assert_eq "GET /metrics after them" 200 "$(request "$NS" "$BASE/metrics")"
+
 section "a stalled client does not hold up scrapes"
 # Half a request line, then silence: the single-threaded server must go on serving.
 bg_start stalled "$NS" timeout 8 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9978 &&
