@@ -139,12 +139,7 @@ if mode == "close":
     sys.exit(0)
 s.shutdown(socket.SHUT_WR)
 s.settimeout(15)
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
+data = b"".join(iter(lambda: s.recv(65536), b""))  # until the server closes
 if mode == "whole":
     print("answered", data[9:12].decode() if data.startswith(b"HTTP/1.1 ") else "none", ms())
 else:

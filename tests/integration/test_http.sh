@@ -169,8 +169,9 @@ done
 assert_eq "GET /metrics%00: the body says why" "bad request: a control character in the path" "$(cat "$IT_TMP/b")"
 assert_eq "GET /metrics%20 (encoded, not a control character) is just not found" 404 "$(request "$NS" --path-as-is "$BASE/metrics%20")"
 assert_eq "GET /metrics after them" 200 "$(request "$NS" "$BASE/metrics")"
-# raw_request REQUEST: sends it (printf format) over a new connection; prints the status line.
-raw_request() {
+# raw_answer REQUEST: sends it (printf format) over a new connection; the whole answer,
+# until the server closes, into $IT_TMP/raw.
+raw_answer() {
 	in_ns "$NS" python3 -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", 9978), timeout=10)
@@ -181,7 +182,12 @@ while True:
     if not chunk:
         break
     data += chunk
-print(data.split(b"\r\n", 1)[0].decode("latin-1"))' "$1"
+sys.stdout.buffer.write(data)' "$1" >"$IT_TMP/raw"
+}
+# raw_request REQUEST: raw_answer, and prints the status line.
+raw_request() {
+	raw_answer "$1"
+	head -n 1 "$IT_TMP/raw" | tr -d '\r'
 }
 assert_eq "a raw control character (\\x01) in the path" "HTTP/1.1 400 Bad Request" \
 	"$(raw_request 'GET /-/healthy\x01 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')"
@@ -206,23 +212,17 @@ blocks=2
 # header_blocks REQUEST: "STATUS_LINE BLOCKS OK" for the answer to REQUEST (printf format):
 # BLOCKS identical header blocks before a body of exactly the Content-Length they give.
 header_blocks() {
-	in_ns "$NS" python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", 9978), timeout=10)
-s.sendall(sys.argv[1].encode("latin-1").decode("unicode_escape").encode("latin-1"))
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
+	raw_answer "$1"
+	python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
 block = data[:data.index(b"\r\n\r\n") + 4]
 length = int([l for l in block.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
 n = 0
 while data.startswith(block):
     data = data[len(block):]
     n += 1
-print(block.split(b"\r\n")[0].decode("latin-1").replace(" ", "_"), n, "body-ok" if len(data) == length else "body-%d-of-%d" % (len(data), length))' "$1"
+print(block.split(b"\r\n")[0].decode("latin-1").replace(" ", "_"), n, "body-ok" if len(data) == length else "body-%d-of-%d" % (len(data), length))' "$IT_TMP/raw"
 }
 echo "  libmicrohttpd $mhd_version: expecting $blocks header block(s)"
 assert_eq "Content-Length: abc" "HTTP/1.1_400_Bad_Request $blocks body-ok" \
