@@ -295,6 +295,19 @@ int collectors_create(struct collectors **out, const bool *enabled,
 	return 0;
 }
 
+/* NETNS_SELF: the sock_diag socket, and the scanner's owner walk (/proc, a process's fd
+ * directory and the duplicate it is read through), which also covers the one /proc file
+ * read at a time otherwise. Else each target's namespace file and socket, our own
+ * namespace's file, a /proc file per worker, the scanner's walk or discovery. */
+unsigned collectors_fds_needed(const struct collectors_config *config)
+{
+	unsigned targets = config->netns_max ? config->netns_max : COLLECTORS_NETNS_MAX_DEFAULT;
+
+	if (config->netns_mode == NETNS_SELF)
+		return 1 + 3;
+	return 2 * targets + 1 + workers_threads(config) + 3;
+}
+
 void collectors_destroy(struct collectors *c)
 {
 	if (!c)

@@ -110,6 +110,9 @@ struct collectors;
 int collectors_create(struct collectors **out, const bool *enabled,
 		      const struct collectors_config *config);
 void collectors_destroy(struct collectors *c);
+/* File descriptors a scan can hold open at once with `config`, at most: for main, which
+ * fits the connection limit to the open-file limit. */
+unsigned collectors_fds_needed(const struct collectors_config *config);
 bool collectors_enabled(const struct collectors *c, unsigned i);
 
 /* Scans every target into `out` (zeroed by the caller). 0, or -ENOMEM when not even the

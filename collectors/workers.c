@@ -62,6 +62,9 @@ static void *worker_main(void *arg)
 	struct collectors_worker *w = arg;
 	struct workers *ws = w->ws;
 
+	/* As on the scanner thread: the same failure at every scan (EMFILE, ENOMEM, a file
+	 * gone) is logged once, then at most once a minute with a count (lib/log.h). */
+	log_limit_repeats(true);
 	pthread_mutex_lock(&ws->lock);
 	for (;;) {
 		while (w->generation == ws->generation && !ws->stopping)
@@ -132,6 +135,11 @@ static unsigned online_cpus(void)
 	return n < 1 ? 1 : n > COLLECTORS_WORKERS_MAX ? COLLECTORS_WORKERS_MAX : (unsigned)n;
 }
 
+unsigned workers_threads(const struct collectors_config *config)
+{
+	return config->workers ? config->workers : online_cpus();
+}
+
 void workers_init(struct workers *ws, const struct collectors_config *config, const bool *enabled)
 {
 	ws->config = config;
@@ -159,7 +167,7 @@ int workers_open_home(struct workers *ws, uint64_t *ino)
 
 int workers_start(struct workers *ws, bool threads)
 {
-	unsigned n = !threads ? 0 : ws->config->workers ? ws->config->workers : online_cpus();
+	unsigned n = threads ? workers_threads(ws->config) : 0;
 	int ret;
 
 	ws->all = calloc(n ? n : 1, sizeof(*ws->all));

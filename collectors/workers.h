@@ -54,6 +54,8 @@ int workers_open_home(struct workers *ws, uint64_t *ino);
 /* The workers: with `threads`, --netns.workers (or one per online CPU) threads, else one
  * worker for the scanner. 0 or -errno. */
 int workers_start(struct workers *ws, bool threads);
+/* The threads workers_start(ws, true) starts: --netns.workers, or one per online CPU. */
+unsigned workers_threads(const struct collectors_config *config);
 /* Scans job[0..n) on the workers (or here, for our own namespace) and waits. */
 void workers_run(struct workers *ws, struct collectors_target **job, unsigned n);
 /* Stops and joins the threads, frees the workers, closes our namespace's file. */

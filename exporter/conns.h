@@ -86,7 +86,9 @@ void conns_return_place(struct conns *t, struct MHD_Connection *connection);
 void conns_refuse(struct conns *t, enum stats_refusal reason, const struct client_address *address);
 
 /* The reaper: shuts down connections past their deadline (libmicrohttpd then sees the
- * socket fail and closes it). Suspended requests (CONNS_WAIT) are never cut. */
+ * socket fail and closes it), and connections whose client closed them while a request
+ * was being received (client_closed; libmicrohttpd would keep them until the read
+ * timeout). Suspended requests (CONNS_WAIT) are never cut. */
 void conns_cut_late(struct conns *t, long long now_ms);
 /* The reaper: one log line per reason with refusals since the last call. Only the reaper
  * (or http_stop once it has stopped) calls it. */

@@ -199,14 +199,35 @@ static void *reaper_main(void *arg)
 
 /* ---- servers --------------------------------------------------------------------------- */
 
-static unsigned pool_size(const struct http *h)
+static unsigned pool_size(const struct http_config *config)
 {
 	long cpus;
 
-	if (h->config.threads)
-		return h->config.threads;
+	if (config->threads)
+		return config->threads;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus < 2 ? 2 : cpus > 8 ? 8 : (unsigned)cpus;
+}
+
+/* The serving threads of each listening socket's daemon (at least one each). */
+static unsigned threads_per_listener(const struct http_config *config, unsigned listeners)
+{
+	unsigned threads = pool_size(config) / listeners;
+
+	return threads < 1 ? 1 : threads;
+}
+
+/* Per generation (two while a reload's old one drains): a duplicate of each listening
+ * socket, an epoll and an event fd per serving thread. Once: the sockets bound here
+ * (systemd's are open already), and per serving thread one accepted socket its accept
+ * policy is refusing and one connection over the limit (accepts at the same moment); the
+ * config and TLS files a reload reads, one at a time. */
+unsigned http_fds_needed(const struct http_config *config)
+{
+	unsigned listeners = config->systemd_socket ? HTTP_MAX_LISTENERS : config->n_listen_addresses;
+	unsigned threads = listeners * threads_per_listener(config, listeners ? listeners : 1);
+
+	return (config->systemd_socket ? 0 : listeners) + 2 * (listeners + 2 * threads) + 2 * threads + 2;
 }
 
 /* A server of which only some daemons started: quiesced and retired, so the reaper stops
@@ -236,15 +257,13 @@ static struct server *server_start(struct http *h, struct webconfig *web)
 	struct MHD_OptionItem options[20];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG;
-	unsigned n = 0, threads = pool_size(h) / h->listeners.n, listen_option;
+	unsigned n = 0, threads = threads_per_listener(&h->config, h->listeners.n), listen_option;
 	/* libmicrohttpd's own inactivity timeout, in whole seconds, a little later than our
 	 * read deadline so that ours decides (and counts) first. */
 	unsigned idle_seconds = (h->config.read_timeout_ms + 999) / 1000 + 1;
 
 	if (!srv)
 		return NULL;
-	if (threads < 1)
-		threads = 1;
 	srv->conns = conns_group_new(h->conns, web && web->tls);
 	if (!srv->conns) {
 		free(srv);

@@ -41,6 +41,10 @@ struct http_config {
 	unsigned threads; /* serving threads; 0: one per CPU, 2 to 8 */
 };
 
+/* File descriptors serving with `config` needs besides its connections, at most (main
+ * fits --web.max-connections to the open-file limit with it). */
+unsigned http_fds_needed(const struct http_config *config);
+
 /* Binds (or takes systemd's sockets) and starts serving snapshots of `scrape`, with TLS
  * and basic auth from `web` (NULL: neither; a reference is taken). Refused, with one line
  * in `err`, when systemd passed sockets but config->systemd_socket is false, or the

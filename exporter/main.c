@@ -15,6 +15,7 @@ _Static_assert(WEB_FLAGS_MAX_LISTEN_ADDRESSES == HTTP_MAX_LISTENERS, "listen add
 #include "version.h"
 #include "webconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -24,9 +25,11 @@ _Static_assert(WEB_FLAGS_MAX_LISTEN_ADDRESSES == HTTP_MAX_LISTENERS, "listen add
 #include <string.h>
 #include <sys/resource.h>
 
-/* File descriptors the exporter needs besides its HTTP connections: listening socket,
- * epoll and event fds of the serving threads, netlink, /proc files, stdio. */
-#define FD_RESERVE 256
+/* File descriptors the exporter needs besides its HTTP connections are counted by the
+ * modules that open them (http_fds_needed, collectors_fds_needed) and what is open at start;
+ * these are the libraries' (gnutls, the resolver at start). */
+#define LIBRARY_FDS 4
+#define MIN_CONNECTIONS 4 /* fewer than this under the open-file limit: exit 2 */
 #define CAP_SYS_PTRACE_BIT 19 /* linux/capability.h, without the libcap dependency */
 #define CAP_SYS_ADMIN_BIT 21
 
@@ -62,26 +65,62 @@ static void fill_stats(void *ctx, struct exporter_stats *out)
 		log_debug("cannot read the exporter's own /proc/self figures");
 }
 
-/* Raises the open-file limit to its hard limit (as Go programs do) so that
- * --web.max-connections can be honoured; lowers the connection limit if it cannot. */
-static void fit_connection_limit(unsigned *max_connections)
+/* Descriptors open now (stdio, inherited ones, systemd's sockets), by /proc/self/fd less
+ * the directory's own; 3 when it cannot be read. */
+static unsigned fds_open_now(void)
 {
+	DIR *dir = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	if (!dir)
+		return 3;
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n > 3 ? n - 3 : 3; /* ".", ".." and the directory's own descriptor */
+}
+
+/* Raises the open-file limit to its hard limit (as Go programs do) so that
+ * --web.max-connections can be honoured; below what the connections need besides the
+ * exporter's own descriptors, lowers the connection limit (and a per-address limit above
+ * half of it) with a warning. Refuses (-EMFILE, `err` set) a limit that leaves fewer than
+ * MIN_CONNECTIONS. */
+static int fit_connection_limit(struct http_config *web, const struct collectors_config *collectors,
+				char *err, size_t errlen)
+{
+	unsigned reserve = fds_open_now() + http_fds_needed(web) + collectors_fds_needed(collectors) + LIBRARY_FDS;
+	unsigned fit;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
+		return 0;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)*max_connections + FD_RESERVE) {
-		unsigned fit = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
-
-		log_warn("open-file limit %llu: serving at most %u connections, not %u",
-			 (unsigned long long)rl.rlim_cur, fit, *max_connections);
-		*max_connections = fit;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)web->max_connections + reserve)
+		return 0;
+	if (rl.rlim_cur < (rlim_t)reserve + MIN_CONNECTIONS) {
+		snprintf(err, errlen, "open-file limit %llu leaves no room for connections: the exporter "
+			 "needs %u descriptors itself and at least %u for connections (raise the limit: "
+			 "ulimit -n, LimitNOFILE=; or lower --netns.max)",
+			 (unsigned long long)rl.rlim_cur, reserve, MIN_CONNECTIONS);
+		return -EMFILE;
 	}
+	fit = (unsigned)(rl.rlim_cur - reserve);
+	log_warn("open-file limit %llu, %u of them the exporter's own: serving at most %u connections, "
+		 "not %u (--web.max-connections)", (unsigned long long)rl.rlim_cur, reserve, fit,
+		 web->max_connections);
+	web->max_connections = fit;
+	/* One address must not be able to take every connection; 0 (no limit) stays as given. */
+	if (web->max_connections_per_ip > fit / 2) {
+		log_warn("open-file limit %llu: --web.max-connections-per-ip lowered from %u to %u, half "
+			 "the connection limit of %u", (unsigned long long)rl.rlim_cur,
+			 web->max_connections_per_ip, fit / 2, fit);
+		web->max_connections_per_ip = fit / 2;
+	}
+	return 0;
 }
 
 static void reload(struct http *h, struct webconfig **web)
@@ -177,7 +216,28 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	fit_connection_limit(&flags.web.max_connections);
+	memset(&config, 0, sizeof(config));
+	tcp_flags_apply(&flags.tcp, &config);
+	netns_flags_apply(&flags.netns, &config);
+	collectors_flags_apply(&flags.collectors, &config);
+	http_config = (struct http_config){
+		.listen_addresses = flags.web.listen_addresses,
+		.n_listen_addresses = flags.web.n_listen_addresses,
+		.systemd_socket = flags.web.systemd_socket,
+		.telemetry_path = flags.web.telemetry_path,
+		.max_requests = flags.web.max_requests,
+		.max_connections = flags.web.max_connections,
+		.max_connections_per_ip = flags.web.max_connections_per_ip,
+		.max_tls_handshakes_per_ip = flags.web.max_tls_handshakes_per_ip,
+		.tls_handshake_rate_per_ip = flags.web.tls_handshake_rate_per_ip,
+		.read_timeout_ms = flags.web.read_timeout_ms,
+		.write_timeout_ms = flags.web.write_timeout_ms,
+	};
+	if (fit_connection_limit(&http_config, &config, err, sizeof(err)) < 0) {
+		print_error(err);
+		webconfig_unref(web);
+		return 2;
+	}
 	/* Rendered bodies can be megabytes: a fixed mmap threshold gives each its own mapping,
 	 * returned to the system when the last client is done with it (glibc's dynamic
 	 * threshold would otherwise keep them in the heap), and few arenas keep the serving
@@ -194,10 +254,6 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&config, 0, sizeof(config));
-	tcp_flags_apply(&flags.tcp, &config);
-	netns_flags_apply(&flags.netns, &config);
-	collectors_flags_apply(&flags.collectors, &config);
 	ret = scrape_create(&scrape, flags.collectors.enabled, &config, fill_stats, &flags);
 	if (ret < 0) {
 		fprintf(stderr, "tcp_health_exporter: cannot initialise collectors: %s\n", strerror(-ret));
@@ -205,19 +261,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	http_config = (struct http_config){
-		.listen_addresses = flags.web.listen_addresses,
-		.n_listen_addresses = flags.web.n_listen_addresses,
-		.systemd_socket = flags.web.systemd_socket,
-		.telemetry_path = flags.web.telemetry_path,
-		.max_requests = flags.web.max_requests,
-		.max_connections = flags.web.max_connections,
-		.max_connections_per_ip = flags.web.max_connections_per_ip,
-		.max_tls_handshakes_per_ip = flags.web.max_tls_handshakes_per_ip,
-		.tls_handshake_rate_per_ip = flags.web.tls_handshake_rate_per_ip,
-		.read_timeout_ms = flags.web.read_timeout_ms,
-		.write_timeout_ms = flags.web.write_timeout_ms,
-	};
 	ret = http_start(&http, &http_config, scrape, web, err, sizeof(err));
 	if (ret < 0) {
 		print_error(err);

@@ -498,7 +498,8 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 			"Connections and requests turned away or cut off, by reason: connection_limit, "
 			"client_connection_limit, read_timeout, write_timeout, max_requests (503), "
 			"auth_throttled and auth_queue_full (429), unauthorized (401), out_of_memory (503), "
-			"tls_handshake_limit, tls_handshake.",
+			"tls_handshake_limit, tls_handshake, client_closed (closed by the client with a request "
+			"unfinished).",
 			stats_refusal_names, st->refused, STATS_REFUSALS);
 }
 

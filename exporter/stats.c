@@ -13,4 +13,5 @@ const char *const stats_refusal_names[STATS_REFUSALS] = {
 	[STATS_REFUSED_OUT_OF_MEMORY] = "out_of_memory",
 	[STATS_REFUSED_TLS_HANDSHAKE_LIMIT] = "tls_handshake_limit",
 	[STATS_REFUSED_TLS_HANDSHAKE] = "tls_handshake",
+	[STATS_REFUSED_CLIENT_CLOSED] = "client_closed",
 };

@@ -22,6 +22,7 @@ enum stats_refusal {
 	STATS_REFUSED_OUT_OF_MEMORY,	       /* 503: no memory to render the view asked for */
 	STATS_REFUSED_TLS_HANDSHAKE_LIMIT,     /* --web.max-tls-handshakes-per-ip or -rate-per-ip */
 	STATS_REFUSED_TLS_HANDSHAKE,	       /* closed before its TLS handshake finished */
+	STATS_REFUSED_CLIENT_CLOSED,	       /* closed by its client with a request unfinished */
 	STATS_REFUSALS
 };
 

@@ -85,9 +85,16 @@ static struct {
 	unsigned long long suppressed;
 } repeats[REPEAT_SLOTS];
 
+static _Atomic unsigned repeat_ms = LOG_REPEAT_MS;
+
 void log_limit_repeats(bool on)
 {
 	limit_repeats = on;
+}
+
+void log_set_repeat_ms(unsigned ms)
+{
+	repeat_ms = ms ? ms : LOG_REPEAT_MS;
 }
 
 /* Whether `text` is to be written now; *suppressed: how often it was left out since. */
@@ -107,7 +114,7 @@ static bool repeat_write(const char *text, unsigned long long *suppressed, long 
 	slot = (unsigned)(hash % REPEAT_SLOTS);
 	*suppressed = 0;
 	pthread_mutex_lock(&repeat_lock);
-	if (repeats[slot].hash == hash && now - repeats[slot].written_ms < LOG_REPEAT_MS) {
+	if (repeats[slot].hash == hash && now - repeats[slot].written_ms < (long long)repeat_ms) {
 		repeats[slot].suppressed++;
 		write = false;
 	} else {

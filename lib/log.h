@@ -32,6 +32,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * unreadable file) logs the first failure and then at most one line a minute. */
 #define LOG_REPEAT_MS 60000
 void log_limit_repeats(bool on);
+/* For tests: the interval of the above instead of LOG_REPEAT_MS (0: LOG_REPEAT_MS again). */
+void log_set_repeat_ms(unsigned ms);
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -169,8 +169,9 @@ done
 assert_eq "GET /metrics%00: the body says why" "bad request: a control character in the path" "$(cat "$IT_TMP/b")"
 assert_eq "GET /metrics%20 (encoded, not a control character) is just not found" 404 "$(request "$NS" --path-as-is "$BASE/metrics%20")"
 assert_eq "GET /metrics after them" 200 "$(request "$NS" "$BASE/metrics")"
-# raw_request REQUEST: sends it (printf format) over a new connection; prints the status line.
-raw_request() {
+# raw_answer REQUEST: sends it (printf format) over a new connection; the whole answer,
+# until the server closes, into $IT_TMP/raw.
+raw_answer() {
 	in_ns "$NS" python3 -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", 9978), timeout=10)
@@ -181,7 +182,12 @@ while True:
     if not chunk:
         break
     data += chunk
-print(data.split(b"\r\n", 1)[0].decode("latin-1"))' "$1"
+sys.stdout.buffer.write(data)' "$1" >"$IT_TMP/raw"
+}
+# raw_request REQUEST: raw_answer, and prints the status line.
+raw_request() {
+	raw_answer "$1"
+	head -n 1 "$IT_TMP/raw" | tr -d '\r'
 }
 assert_eq "a raw control character (\\x01) in the path" "HTTP/1.1 400 Bad Request" \
 	"$(raw_request 'GET /-/healthy\x01 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')"
@@ -194,6 +200,38 @@ assert_eq "HTTP/1.1 with an empty Host (allowed)" "HTTP/1.1 200 OK" \
 	"$(raw_request 'GET /-/healthy HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')"
 assert_eq "HTTP/1.0 without Host is still served" "HTTP/1.1 200 OK" \
 	"$(raw_request 'GET /-/healthy HTTP/1.0\r\n\r\n')"
+
+section "a bad Content-Length: 400 and 413 from libmicrohttpd"
+# libmicrohttpd answers these itself, before any handler of ours runs, and 0.9.75 sends the
+# header block twice (MHD_connection_handle_idle overwrites the state its error answer set;
+# fixed in 1.0.0 by f1bfbe71): tests/upstream/README.md. Asserted exactly, so that a fixed
+# library (one block) or a worse one shows here.
+mhd_version=$(pkg-config --modversion libmicrohttpd)
+blocks=2
+[ "$(printf '%s\n1.0.0\n' "$mhd_version" | sort -V | head -n 1)" = 1.0.0 ] && blocks=1
+# header_blocks REQUEST: "STATUS_LINE BLOCKS OK" for the answer to REQUEST (printf format):
+# BLOCKS identical header blocks before a body of exactly the Content-Length they give.
+header_blocks() {
+	raw_answer "$1"
+	python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+block = data[:data.index(b"\r\n\r\n") + 4]
+length = int([l for l in block.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+n = 0
+while data.startswith(block):
+    data = data[len(block):]
+    n += 1
+print(block.split(b"\r\n")[0].decode("latin-1").replace(" ", "_"), n, "body-ok" if len(data) == length else "body-%d-of-%d" % (len(data), length))' "$IT_TMP/raw"
+}
+echo "  libmicrohttpd $mhd_version: expecting $blocks header block(s)"
+assert_eq "Content-Length: abc" "HTTP/1.1_400_Bad_Request $blocks body-ok" \
+	"$(header_blocks 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')"
+assert_eq "Content-Length: 10^23" "HTTP/1.1_413_Content_Too_Large $blocks body-ok" \
+	"$(header_blocks 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n')"
+assert_eq "our own 400 (HTTP/1.1 without Host): one header block" "HTTP/1.1_400_Bad_Request 1 body-ok" \
+	"$(header_blocks 'GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n')"
+assert_eq "GET /metrics after them" 200 "$(request "$NS" "$BASE/metrics")"
 
 section "a stalled client does not hold up scrapes"
 # Half a request line, then silence: the single-threaded server must go on serving.

@@ -1,8 +1,11 @@
 /* test_netns.c — labels from cgroup paths, namespace names and labels, the --netns flag,
- * and one classify shared by targets in turn (classify_carry). */
+ * one classify shared by targets in turn (classify_carry), and the workers' repeated
+ * errors logged once per interval. */
 #include "../../collectors/classify.h"
 #include "../../collectors/collectors.h"
 #include "../../collectors/netns.h"
+#include "../../collectors/workers.h"
+#include "../../lib/log.h"
 #include "../../exporter/snapshot.h"
 #include "../../exporter/flags.h"
 #include "unit.h"
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define UID "0b0d6a1e-3c9f-4d2a-9e1b-7c5f2a8d4e60"
 #define UID_ "0b0d6a1e_3c9f_4d2a_9e1b_7c5f2a8d4e60"
@@ -354,6 +358,68 @@ START_TEST(port_leaves_after_its_last_socket)
 }
 END_TEST
 
+/* ---- the workers' repeated errors: once per interval, then with a count ---------------- */
+
+/* Lines of `path` holding `text`; the last of them into `last`. */
+static unsigned lines_with(const char *path, const char *text, char *last, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, text)) {
+			n++;
+			snprintf(last, size, "%s", line);
+		}
+	fclose(f);
+	return n;
+}
+
+START_TEST(worker_errors_rate_limited)
+{
+	struct collectors_config config = { .proc_root = "/nonexistent", .workers = 2 };
+	bool enabled[COLLECTORS_MAX] = { false };
+	struct collectors_target targets[2], *job[2];
+	struct target_result results[2];
+	struct workers ws;
+	char path[] = "/tmp/tcph-unit-log.XXXXXX", last[2048] = "";
+	const char *text = "netstat collector: cannot read /nonexistent/net/netstat:";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&ws, 0, sizeof(ws));
+	memset(targets, 0, sizeof(targets));
+	memset(results, 0, sizeof(results));
+	for (unsigned i = 0; i < 2; i++) {
+		targets[i].ns_fd = -1; /* our own namespace, scanned in place by a worker thread */
+		targets[i].out = &results[i];
+		job[i] = &targets[i];
+	}
+	enabled[collectors_find("netstat")] = true;
+	log_set_repeat_ms(1000);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	workers_init(&ws, &config, enabled);
+	ck_assert_int_eq(workers_start(&ws, true), 0);
+	for (unsigned scan = 0; scan < 3; scan++) /* 6 failures: the first is written */
+		workers_run(&ws, job, 2);
+	usleep(1100 * 1000);
+	workers_run(&ws, job, 2); /* past the interval: written with the 5 left out */
+	workers_fini(&ws);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	log_set_repeat_ms(0);
+	ck_assert_int_eq(targets[0].error[collectors_find("netstat")], -ENOENT);
+	ck_assert_uint_eq(lines_with(path, text, last, sizeof(last)), 2);
+	ck_assert_ptr_nonnull(strstr(last, "(5 more times in the last 1 s)"));
+	unlink(path);
+}
+END_TEST
+
 Suite *netns_suite(void)
 {
 	Suite *s = suite_create("netns");
@@ -368,6 +434,7 @@ Suite *netns_suite(void)
 	tcase_add_test(tc, netns_flag);
 	tcase_add_test(tc, classify_serves_targets_in_turn);
 	tcase_add_test(tc, port_leaves_after_its_last_socket);
+	tcase_add_test(tc, worker_errors_rate_limited);
 	suite_add_tcase(s, tc);
 	return s;
 }
