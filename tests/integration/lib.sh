@@ -288,6 +288,16 @@ scrape() {
 	[ "$code" = 200 ]
 }
 
+# percentiles FILE: "p50=A p99=B max=C n=N" over the numbers in FILE, one a line (nearest
+# rank; with 20 samples p99 is the max). percentile_field STATS KEY: one of them.
+percentiles() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		p50 = int(NR * 0.50); if (p50 < NR * 0.50) p50++
+		p99 = int(NR * 0.99); if (p99 < NR * 0.99) p99++
+		printf "p50=%d p99=%d max=%d n=%d\n", v[p50], v[p99], v[NR], NR }'
+}
+percentile_field() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
 # metric_value FILE SERIES: the value of the sample whose series is exactly SERIES
 # (name and labels as the exporter writes them), or nothing when absent.
 metric_value() {

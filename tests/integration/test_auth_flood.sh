@@ -65,15 +65,6 @@ check_refusal_series() {
 	done
 }
 
-# percentiles FILE: "p50=A p99=B max=C n=N" over the numbers in FILE (nearest rank; with
-# 20 samples p99 is the max).
-percentiles() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END {
-		p50 = int(NR * 0.50); if (p50 < NR * 0.50) p50++
-		p99 = int(NR * 0.99); if (p99 < NR * 0.99) p99++
-		printf "p50=%d p99=%d max=%d n=%d\n", v[p50], v[p99], v[NR], NR }'
-}
-field() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
 # good_scrapes SAMPLES START_MS PREFIX CURL-ARGS...: the right client, every 0.5 s from
 # START_MS + 250; "CODE MS" lines to $IT_TMP/PREFIX.samples. Calls on_sample K after each
@@ -99,8 +90,8 @@ check_good() {
 	echo "  right client ($prefix): $stats ms; all: $(tr "\n" " " <"$IT_TMP/$prefix.ms")"
 	bad=$(awk '$1 != 200' "$IT_TMP/$prefix.samples" | tr '\n' ' ')
 	assert_eq "$prefix: every scrape with the right password is 200 (the others)" "" "$bad"
-	[ "$(field "$stats" p99)" -lt "$limit" ] && ok "$prefix: p99 $(field "$stats" p99) ms < $limit ms" ||
-		fail "$prefix: p99 $(field "$stats" p99) ms, not under $limit ms ($stats)"
+	[ "$(percentile_field "$stats" p99)" -lt "$limit" ] && ok "$prefix: p99 $(percentile_field "$stats" p99) ms < $limit ms" ||
+		fail "$prefix: p99 $(percentile_field "$stats" p99) ms, not under $limit ms ($stats)"
 }
 
 # ---- plain HTTP ----------------------------------------------------------------------------
