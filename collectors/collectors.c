@@ -308,6 +308,13 @@ unsigned collectors_fds_needed(const struct collectors_config *config)
 	return 2 * targets + 1 + workers_threads(config) + 3;
 }
 
+unsigned collectors_netns_fds(const struct collectors_config *config)
+{
+	unsigned targets = config->netns_max ? config->netns_max : COLLECTORS_NETNS_MAX_DEFAULT;
+
+	return config->netns_mode == NETNS_SELF ? 0 : 2 * targets;
+}
+
 void collectors_destroy(struct collectors *c)
 {
 	if (!c)

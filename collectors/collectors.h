@@ -113,6 +113,9 @@ void collectors_destroy(struct collectors *c);
 /* File descriptors a scan can hold open at once with `config`, at most: for main, which
  * fits the connection limit to the open-file limit. */
 unsigned collectors_fds_needed(const struct collectors_config *config);
+/* Of those, the ones that grow with the namespaces found (--netns=all: two per namespace,
+ * up to --netns.max; 0 otherwise): a host may have far fewer than --netns.max. */
+unsigned collectors_netns_fds(const struct collectors_config *config);
 bool collectors_enabled(const struct collectors *c, unsigned i);
 
 /* Scans every target into `out` (zeroed by the caller). 0, or -ENOMEM when not even the

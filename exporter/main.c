@@ -84,12 +84,17 @@ static unsigned fds_open_now(void)
  * --web.max-connections can be honoured; below what the connections need besides the
  * exporter's own descriptors, lowers the connection limit (and a per-address limit above
  * half of it) with a warning. Refuses (-EMFILE, `err` set) a limit that leaves fewer than
- * MIN_CONNECTIONS. */
+ * MIN_CONNECTIONS besides the fixed descriptors. The namespaces' descriptors of
+ * --netns=all (two per namespace, up to --netns.max, but a host may have far fewer) never
+ * refuse a start: when connections and --netns.max namespaces cannot both fit, each gets
+ * at least half of what is left, and the warning says how many namespaces fit. */
 static int fit_connection_limit(struct http_config *web, const struct collectors_config *collectors,
 				char *err, size_t errlen)
 {
-	unsigned reserve = fds_open_now() + http_fds_needed(web) + collectors_fds_needed(collectors) + LIBRARY_FDS;
-	unsigned fit;
+	unsigned netns_fds = collectors_netns_fds(collectors);
+	unsigned fixed = fds_open_now() + http_fds_needed(web) + collectors_fds_needed(collectors) -
+			 netns_fds + LIBRARY_FDS;
+	unsigned reserve = fixed + netns_fds, left, fit;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -101,14 +106,34 @@ static int fit_connection_limit(struct http_config *web, const struct collectors
 	}
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)web->max_connections + reserve)
 		return 0;
-	if (rl.rlim_cur < (rlim_t)reserve + MIN_CONNECTIONS) {
+	if (rl.rlim_cur < (rlim_t)fixed + MIN_CONNECTIONS) {
 		snprintf(err, errlen, "open-file limit %llu leaves no room for connections: the exporter "
 			 "needs %u descriptors itself and at least %u for connections (raise the limit: "
-			 "ulimit -n, LimitNOFILE=; or lower --netns.max)",
-			 (unsigned long long)rl.rlim_cur, reserve, MIN_CONNECTIONS);
+			 "ulimit -n, LimitNOFILE=)",
+			 (unsigned long long)rl.rlim_cur, fixed, MIN_CONNECTIONS);
 		return -EMFILE;
 	}
+	left = (unsigned)(rl.rlim_cur - fixed);
+	if (netns_fds && left < netns_fds + MIN_CONNECTIONS + web->max_connections) {
+		/* Both cannot fit: connections get what --netns.max leaves, but at least half
+		 * (never more than asked for); namespaces the rest. */
+		fit = left > netns_fds ? left - netns_fds : 0;
+		if (fit < left / 2)
+			fit = left / 2;
+		if (fit > web->max_connections)
+			fit = web->max_connections;
+		if (fit < MIN_CONNECTIONS)
+			fit = MIN_CONNECTIONS;
+		if (left - fit < netns_fds)
+			log_warn("open-file limit %llu: descriptors for %u namespaces, not the %u of "
+				 "--netns.max (more found are scanned until a scan hits the limit, which "
+				 "then reports collector_success 0)",
+				 (unsigned long long)rl.rlim_cur, (left - fit) / 2, netns_fds / 2);
+		reserve = (unsigned)(rl.rlim_cur - fit);
+	}
 	fit = (unsigned)(rl.rlim_cur - reserve);
+	if (fit >= web->max_connections)
+		return 0; /* only the namespaces were short */
 	log_warn("open-file limit %llu, %u of them the exporter's own: serving at most %u connections, "
 		 "not %u (--web.max-connections)", (unsigned long long)rl.rlim_cur, reserve, fit,
 		 web->max_connections);

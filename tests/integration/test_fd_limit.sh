@@ -11,6 +11,8 @@
 #   4  a half-closed partial request (half a request, then shutdown(SHUT_WR) or close(),
 #      the FIN in the same segment as the bytes) is released within 2 s, no CLOSE_WAIT left,
 #      counted as client_closed; a whole request ended by the FIN is still answered 200
+#   5  --netns=all --netns.max=4096 under nofile=8192 (two descriptors per namespace would
+#      not fit with the connections): it starts, warns how many namespaces fit, and serves
 # On the base of issue 18 the exporter kept 256 connections, accept() hit EMFILE, the
 # flood's connections sat in the backlog and scrapes waited 60 s and more; a half-closed
 # request waited out the 10 s read timeout in CLOSE_WAIT.
@@ -169,4 +171,20 @@ assert_eq "client_closed counted for the two partial requests (not the answered 
 section "SIGTERM"
 it_stop main TERM 10
 assert_eq "exit status after SIGTERM" 0 "$IT_STOP_RC"
+
+# --netns=all: two descriptors per namespace up to --netns.max would need more than the
+# limit, but a host has far fewer namespaces: the start is never refused for them;
+# connections keep half of what is left and a warning says how many namespaces fit.
+section "5: --netns=all --netns.max=4096 under --nofile=8192"
+bg_start all "$NS" prlimit --nofile=8192 "$TCPH_BIN" --web.listen-address=127.0.0.1:$PORT \
+	--netns=all --netns.max=4096
+http_wait all "$NS" "http://127.0.0.1:$PORT/-/healthy" 10
+grep "open-file limit 8192" "$(bg_err all)" | sed 's/^/  | /'
+assert_contains "the namespaces' warning" "$(bg_err all)" \
+	"open-file limit 8192: descriptors for"
+scrape "$NS" "http://127.0.0.1:$PORT/metrics" "$IT_TMP/all.prom" && ok "--netns=all scrape 200" ||
+	fail "--netns=all scrape failed"
+assert_metric "$IT_TMP/all.prom" 'tcp_health_scrape_collector_success{collector="tcp"}' 1
+it_stop all TERM 10
+assert_eq "--netns=all: exit status after SIGTERM" 0 "$IT_STOP_RC"
 it_end
