@@ -148,7 +148,7 @@ golden: $(B)/unit_tests
 # /proc/net text, /proc/PID/cgroup paths) and of what operators type (the web config YAML,
 # the command line); `make check` runs each for FUZZ_SECONDS on its corpus,
 # `make fuzz FUZZ_SECONDS=600` for longer.
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c assembles the modules' flag tables; the collectors' (--[no-]collector.NAME) reads

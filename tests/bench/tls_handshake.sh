@@ -10,13 +10,13 @@
 # handshake; handshakes per second is over the wall time. Reported, never asserted (it
 # depends on the machine), except that every handshake succeeded.
 #
-# Environment: TCPH_BIN, TOOLS (as for the integration tests), BENCH_HANDSHAKES (2000),
+# Environment: TCPH_BIN, TOOLS (as for the integration tests), BENCH_HANDSHAKES (1000),
 # BENCH_TLS_THREADS (4).
 source "$(dirname "$0")/../integration/lib.sh"
 it_begin openssl awk
 
 [ -x "$TOOLS/tls_flood" ] || die "'$TOOLS/tls_flood' is not an executable"
-N=${BENCH_HANDSHAKES:-2000}
+N=${BENCH_HANDSHAKES:-1000}
 THREADS=${BENCH_TLS_THREADS:-4}
 PORT=$((30000 + RANDOM % 20000))
 TICKS=$(getconf CLK_TCK)
