@@ -74,9 +74,12 @@ static void json_escape(const char *text, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* The lines written lately by threads that limit repeats, by a hash of their text (a
- * collision only merges two lines' counts). */
+/* The lines written lately by threads that limit repeats, by a hash of their text, in
+ * sets of REPEAT_WAYS: a line takes a free way of its set or the one written longest ago,
+ * so a few lines repeating at once never evict each other (with one way per hash, two
+ * lines sharing a slot were each written every time). */
 #define REPEAT_SLOTS 64
+#define REPEAT_WAYS 8
 static __thread bool limit_repeats;
 static pthread_mutex_t repeat_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -111,9 +114,22 @@ static bool repeat_write(const char *text, unsigned long long *suppressed, long 
 	hash |= 1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	slot = (unsigned)(hash % REPEAT_SLOTS);
 	*suppressed = 0;
 	pthread_mutex_lock(&repeat_lock);
+	{
+		unsigned set = (unsigned)(hash % (REPEAT_SLOTS / REPEAT_WAYS)) * REPEAT_WAYS;
+
+		slot = set;
+		for (unsigned w = set; w < set + REPEAT_WAYS; w++) {
+			if (repeats[w].hash == hash) {
+				slot = w;
+				break;
+			}
+			if (!repeats[w].hash ? repeats[slot].hash != 0
+					     : repeats[slot].hash && repeats[w].written_ms < repeats[slot].written_ms)
+				slot = w;
+		}
+	}
 	if (repeats[slot].hash == hash && now - repeats[slot].written_ms < (long long)repeat_ms) {
 		repeats[slot].suppressed++;
 		write = false;
