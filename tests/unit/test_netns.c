@@ -420,6 +420,48 @@ START_TEST(worker_errors_rate_limited)
 }
 END_TEST
 
+/* lib/log.c's hash of a line (FNV-1a, low bit set), to find two lines that share a set. */
+static uint64_t line_hash(const char *text)
+{
+	uint64_t hash = 1469598103934665603ull;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		hash = (hash ^ *p) * 1099511628211ull;
+	return hash | 1;
+}
+
+/* Two lines repeating at once whose hashes share one of the 64 slots (so also a set of
+ * the 8-way table) are each written once: with one way per slot they evicted each other
+ * and both were written every time. */
+START_TEST(repeated_lines_sharing_a_slot)
+{
+	char a[64], b[64], path[] = "/tmp/tcph-unit-log.XXXXXX", last[2048] = "";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	unsigned j = 1;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(a, sizeof(a), "repeat test line 0");
+	do
+		snprintf(b, sizeof(b), "repeat test line %u", j++);
+	while (line_hash(a) % 64 != line_hash(b) % 64);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	log_limit_repeats(true);
+	for (unsigned k = 0; k < 5; k++) {
+		log_error("%s", a);
+		log_error("%s", b);
+	}
+	log_limit_repeats(false);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	ck_assert_uint_eq(lines_with(path, a, last, sizeof(last)), 1);
+	ck_assert_uint_eq(lines_with(path, b, last, sizeof(last)), 1);
+	unlink(path);
+}
+END_TEST
+
 Suite *netns_suite(void)
 {
 	Suite *s = suite_create("netns");
@@ -435,6 +477,7 @@ Suite *netns_suite(void)
 	tcase_add_test(tc, classify_serves_targets_in_turn);
 	tcase_add_test(tc, port_leaves_after_its_last_socket);
 	tcase_add_test(tc, worker_errors_rate_limited);
+	tcase_add_test(tc, repeated_lines_sharing_a_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
