@@ -25,7 +25,8 @@ PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c collectors/owner_names.c \
            collectors/collectors.c collectors/targets.c collectors/workers.c \
            collectors/sockdiag.c collectors/classify.c collectors/tcpagg.c collectors/sysctl.c \
-           collectors/netstat.c collectors/netns.c \
+           collectors/netstat.c collectors/netns.c collectors/events.c collectors/events_scan.c \
+           collectors/event_classify.c \
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
            exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
            exporter/clients.c exporter/buckets.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
@@ -157,7 +158,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_FLAGS_SRC := exporter/flags.c exporter/web_flags.c exporter/routes.c collectors/tcp_flags.c collectors/netns_flags.c \
                   collectors/collectors_flags.c collectors/collectors.c collectors/targets.c collectors/workers.c \
                   collectors/tcpagg.c collectors/classify.c collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c \
-                  collectors/netns.c collectors/owners.c collectors/owner_names.c \
+                  collectors/netns.c collectors/owners.c collectors/owner_names.c collectors/events.c \
+                  collectors/events_scan.c collectors/event_classify.c \
                   lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
