@@ -115,7 +115,11 @@ static int events_collect(struct collectors_worker *w, struct collectors_target 
 	if (!t->events) {
 		/* In the target's namespace now: the groups joined are this namespace's. */
 		if (config->tcp_dump) {
+			/* Replayed: classified with this scan's listeners (tcp ran just before). */
 			ret = events_source_open_replay(w->ws->events, netns_name(t), &t->events);
+			if (ret == 0)
+				events_source_update(w->ws->events, t->events, out->tcp, t->expect,
+						     netns_name(t));
 			if (ret == 0 && config->events_replay)
 				events_source_feed(w->ws->events, t->events, config->events_replay,
 						   config->events_replay_len);

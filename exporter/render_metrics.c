@@ -8,6 +8,7 @@
 #include "expfmt.h"
 #include "fields.h"
 #include "version.h"
+#include "render_metrics_internal.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -18,15 +19,7 @@
 
 /* ---- the tcp collector's families (the rows of fields_tcp[]) ----------------------------- */
 
-/* The labels that tell targets apart, first in every sample of a target (none outside
- * --netns=all/names). Empty pod_uid and container_id are left out: Prometheus reads an
- * empty label as an absent one. */
-struct prefix {
-	struct expfmt_label labels[3];
-	size_t n;
-};
-
-static void target_prefix(const struct snapshot *s, const struct target_result *t, struct prefix *p)
+void render_target_prefix(const struct snapshot *s, const struct target_result *t, struct prefix *p)
 {
 	p->n = 0;
 	if (!s->data.per_netns)
@@ -38,10 +31,7 @@ static void target_prefix(const struct snapshot *s, const struct target_result *
 		p->labels[p->n++] = (struct expfmt_label){ "container_id", t->labels.container_id };
 }
 
-#define MAX_LABELS 8
-
-/* labels = prefix, then `own`; returns the count. */
-static size_t with_prefix(struct expfmt_label *labels, const struct prefix *p,
+size_t render_with_prefix(struct expfmt_label *labels, const struct prefix *p,
 			  const struct expfmt_label *own, size_t n_own)
 {
 	memcpy(labels, p->labels, p->n * sizeof(*labels));
@@ -58,7 +48,7 @@ static void write_slot_row(const struct tcp_result *tcp, const struct fields_row
 	size_t k = prefix->n;
 	struct expfmt_label own[2] = { { "port", port }, { "role", NULL } };
 
-	with_prefix(labels, prefix, own, 2);
+	render_with_prefix(labels, prefix, own, 2);
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		labels[k + 1].value = fields_role_names[r];
 		for (unsigned i = 0; i < tcp->n_ports[r]; i++) {
@@ -114,7 +104,7 @@ static void write_listener_row(const struct tcp_result *tcp, const struct fields
 				       { "process", NULL } };
 	size_t k = prefix->n;
 
-	with_prefix(labels, prefix, own, 4);
+	render_with_prefix(labels, prefix, own, 4);
 	for (unsigned i = 0; i < used; i++) {
 		const struct tcp_port *p = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *listener = &tcp->listeners[i];
@@ -164,7 +154,7 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct fields_
 		break;
 	case FIELD_SOCKETS_SCANNED:
 		own.name = "family";
-		with_prefix(labels, prefix, &own, 1);
+		render_with_prefix(labels, prefix, &own, 1);
 		for (int f = 0; f < TCPAGG_FAMILIES; f++) {
 			labels[k].value = fields_family_names[f];
 			expfmt_sample_u64(out, row->metric, labels, k + 1, tcp->sockets_scanned[f]);
@@ -172,7 +162,7 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct fields_
 		break;
 	case FIELD_PORTS_FOLDED:
 		own.name = "role";
-		with_prefix(labels, prefix, &own, 1);
+		render_with_prefix(labels, prefix, &own, 1);
 		for (int r = 0; r < CLASSIFY_ROLES; r++) {
 			labels[k].value = fields_role_names[r];
 			expfmt_sample_u64(out, row->metric, labels, k + 1, tcp->folded[r]);
@@ -218,7 +208,7 @@ static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 
 			if (!tcp_row_applies(data->targets[t].tcp, row))
 				continue;
-			target_prefix(s, &data->targets[t], &prefix);
+			render_target_prefix(s, &data->targets[t], &prefix);
 			write_tcp_samples(data->targets[t].tcp, row, &prefix, out);
 		}
 	}
@@ -230,156 +220,6 @@ static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 			      "fills them in).");
 		expfmt_sample_u64(out, "tcp_health_exporter_listener_owners_unresolved", NULL, 0,
 				  data->owners.unresolved);
-	}
-}
-
-/* ---- the tcp.events collector's families ------------------------------------------------ */
-
-struct events_row {
-	const char *metric;
-	const char *help;
-	size_t offset; /* of a uint64_t in struct events_counts */
-};
-
-#define EVENTS_SUM(name, field, help) { "tcp_health_closed_" name "_total", help, \
-	offsetof(struct events_counts, field) }
-
-static const struct events_row events_sums[] = {
-	EVENTS_SUM("segments_sent", segs_out,
-		   "Segments sent by the connections that closed (tcpi_segs_out at their end), by "
-		   "port and role."),
-	EVENTS_SUM("segments_retransmitted", retrans_segs,
-		   "Segments retransmitted by the connections that closed (tcpi_total_retrans at "
-		   "their end): divided by tcp_health_closed_segments_sent_total, the port's "
-		   "retransmission ratio."),
-	EVENTS_SUM("bytes_acked", bytes_acked,
-		   "Bytes sent and acknowledged by the connections that closed (tcpi_bytes_acked)."),
-	EVENTS_SUM("bytes_received", bytes_received,
-		   "Bytes received by the connections that closed (tcpi_bytes_received)."),
-};
-
-static void events_port_text(char text[8], const struct events_port *p)
-{
-	if (p->other)
-		snprintf(text, 8, "other");
-	else
-		snprintf(text, 8, "%u", p->port);
-}
-
-static bool has_events(const struct snapshot *s)
-{
-	for (unsigned t = 0; t < s->data.n_targets; t++)
-		if (s->data.targets[t].has_events)
-			return true;
-	return false;
-}
-
-/* `what`: -1 closed_total by outcome, -2 listener_closed_total, else an events_sums row. */
-static void write_events_ports(const struct snapshot *s, int what, struct expfmt_buf *out)
-{
-	const struct collectors_result *data = &s->data;
-
-	for (unsigned t = 0; t < data->n_targets; t++) {
-		const struct events_result *e = &data->targets[t].events;
-		struct expfmt_label labels[MAX_LABELS];
-		struct expfmt_label own[3] = { { "port", NULL }, { "role", NULL }, { "outcome", NULL } };
-		struct prefix prefix;
-		char port[8];
-		size_t k;
-
-		if (!data->targets[t].has_events)
-			continue;
-		target_prefix(s, &data->targets[t], &prefix);
-		own[0].value = port;
-		k = with_prefix(labels, &prefix, own, 3) - 3;
-		for (int r = 0; r < CLASSIFY_ROLES; r++) {
-			labels[k + 1].value = fields_role_names[r];
-			for (unsigned i = 0; i < e->n_ports[r]; i++) {
-				const struct events_port *p = &e->ports[r][i];
-
-				events_port_text(port, p);
-				if (what == -1) {
-					for (unsigned o = 0; o < EVENTS_OUTCOMES; o++) {
-						labels[k + 2].value = events_outcome_names[o];
-						expfmt_sample_u64(out, "tcp_health_connections_closed_total",
-								  labels, k + 3, p->counts.closed[o]);
-					}
-				} else if (what == -2) {
-					if (r == CLASSIFY_SERVER && !p->other)
-						expfmt_sample_u64(out, "tcp_health_listener_closed_total",
-								  labels, k + 1, p->counts.listener_closed);
-				} else {
-					const struct events_row *row = &events_sums[what];
-					uint64_t v;
-
-					memcpy(&v, (const char *)&p->counts + row->offset, sizeof(v));
-					expfmt_sample_u64(out, row->metric, labels, k + 2, v);
-				}
-			}
-		}
-	}
-}
-
-static void write_events(const struct snapshot *s, struct expfmt_buf *out)
-{
-	const struct collectors_result *data = &s->data;
-	static const struct {
-		const char *name, *type, *help;
-		size_t offset;
-		bool is_int;
-	} self[] = {
-		{ "tcp_health_exporter_events_total", "counter",
-		  "Socket-destroy messages the kernel sent (one per TCP socket it freed, not TIME_WAIT or "
-		  "request sockets).", offsetof(struct events_result, events_total), false },
-		{ "tcp_health_exporter_events_lost_total", "counter",
-		  "Receive-buffer overruns (ENOBUFS) of the socket-destroy subscription: each lost one or "
-		  "more events; the scan after one reports collector_success 0 for tcp.events.",
-		  offsetof(struct events_result, lost_total), false },
-		{ "tcp_health_exporter_events_unparsed_total", "counter",
-		  "Socket-destroy datagrams that were not well-formed destroy messages (not counted).",
-		  offsetof(struct events_result, unparsed_total), false },
-		{ "tcp_health_exporter_events_receive_buffer_bytes", "gauge",
-		  "Receive buffer of the socket-destroy subscription as the kernel reports it (SO_RCVBUF, "
-		  "twice what was set: the kernel's bookkeeping).",
-		  offsetof(struct events_result, receive_buffer_bytes), true },
-	};
-
-	if (!has_events(s))
-		return;
-	expfmt_family(out, "tcp_health_connections_closed_total", "counter",
-		      "TCP connections the kernel freed, by port, role and how they ended (outcome: "
-		      "normal, connect_refused, connect_timeout, retransmit_timeout, keepalive_timeout, "
-		      "disconnected, unconnected; README \"Closed connections\").");
-	write_events_ports(s, -1, out);
-	expfmt_family(out, "tcp_health_listener_closed_total", "counter",
-		      "Listening sockets freed on the port: a listener that restarted between two scrapes "
-		      "shows here while tcp_health_listener_up never dropped.");
-	write_events_ports(s, -2, out);
-	for (unsigned i = 0; i < sizeof(events_sums) / sizeof(events_sums[0]); i++) {
-		expfmt_family(out, events_sums[i].metric, "counter", events_sums[i].help);
-		write_events_ports(s, (int)i, out);
-	}
-	for (unsigned i = 0; i < sizeof(self) / sizeof(self[0]); i++) {
-		expfmt_family(out, self[i].name, self[i].type, self[i].help);
-		for (unsigned t = 0; t < data->n_targets; t++) {
-			const struct events_result *e = &data->targets[t].events;
-			const char *at = (const char *)e + self[i].offset;
-			struct prefix prefix;
-			uint64_t v;
-
-			if (!data->targets[t].has_events)
-				continue;
-			if (self[i].is_int) {
-				int n;
-
-				memcpy(&n, at, sizeof(n));
-				v = n > 0 ? (uint64_t)n : 0;
-			} else {
-				memcpy(&v, at, sizeof(v));
-			}
-			target_prefix(s, &data->targets[t], &prefix);
-			expfmt_sample_u64(out, self[i].name, prefix.labels, prefix.n, v);
-		}
 	}
 }
 
@@ -446,7 +286,7 @@ static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
 
 				if (!sysctl->present[i])
 					continue;
-				target_prefix(s, &data->targets[t], &prefix);
+				render_target_prefix(s, &data->targets[t], &prefix);
 				expfmt_sample(out, name, prefix.labels, prefix.n,
 					      (double)sysctl->values[i][high]);
 			}
@@ -463,7 +303,7 @@ static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
 				      "Time for keepalive to detect a dead idle peer with the kernel's "
 				      "default settings: tcp_keepalive_time + tcp_keepalive_intvl * "
 				      "tcp_keepalive_probes (applications may override them per socket).");
-		target_prefix(s, &data->targets[t], &prefix);
+		render_target_prefix(s, &data->targets[t], &prefix);
 		expfmt_sample(out, "tcp_health_keepalive_detection_seconds", prefix.labels, prefix.n,
 			      (double)sysctl->keepalive_detection_seconds);
 	}
@@ -541,7 +381,7 @@ static void write_netstat(const struct snapshot *s, struct expfmt_buf *out)
 
 			if (!netstat->found[i])
 				continue;
-			target_prefix(s, &data->targets[t], &prefix);
+			render_target_prefix(s, &data->targets[t], &prefix);
 			if (netstat->values[i] >= 0)
 				expfmt_sample_u64(out, row->metric, prefix.labels, prefix.n,
 						  (uint64_t)netstat->values[i]);
@@ -709,7 +549,7 @@ static const struct {
 	void (*write)(const struct snapshot *s, struct expfmt_buf *out);
 } collector_writers[] = {
 	{ "tcp", write_tcp },
-	{ "tcp.events", write_events },
+	{ "tcp.events", render_events },
 	{ "sysctl", write_sysctl },
 	{ "netstat", write_netstat },
 };
