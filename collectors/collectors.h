@@ -58,7 +58,7 @@ struct collectors_config {
 #define COLLECTORS_EVENTS_RECENT_LIMIT 10000
 
 #define COLLECTORS_NETNS_MAX_DEFAULT 256
-#define COLLECTORS_NETNS_MAX_LIMIT 4096 /* two fds each; label checks are quadratic */
+#define COLLECTORS_NETNS_MAX_LIMIT 4096 /* two or three fds each; label checks are quadratic */
 #define COLLECTORS_WORKERS_MAX 64
 
 /* The data of one target (network namespace). */

@@ -11,7 +11,7 @@
 #   4  a half-closed partial request (half a request, then shutdown(SHUT_WR) or close(),
 #      the FIN in the same segment as the bytes) is released within 2 s, no CLOSE_WAIT left,
 #      counted as client_closed; a whole request ended by the FIN is still answered 200
-#   5  --netns=all --netns.max=4096 under nofile=8192 (two descriptors per namespace would
+#   5  --netns=all --netns.max=4096 under nofile=8192 (three descriptors per namespace would
 #      not fit with the connections): it starts, warns how many namespaces fit, and serves
 # On the base of issue 18 the exporter kept 256 connections, accept() hit EMFILE, the
 # flood's connections sat in the backlog and scrapes waited 60 s and more; a half-closed
@@ -172,7 +172,7 @@ section "SIGTERM"
 it_stop main TERM 10
 assert_eq "exit status after SIGTERM" 0 "$IT_STOP_RC"
 
-# --netns=all: two descriptors per namespace up to --netns.max would need more than the
+# --netns=all: three descriptors per namespace (file, dump and tcp.events sockets) up to --netns.max would need more than the
 # limit, but a host has far fewer namespaces: the start is never refused for them;
 # connections keep half of what is left and a warning says how many namespaces fit.
 section "5: --netns=all --netns.max=4096 under --nofile=8192"
