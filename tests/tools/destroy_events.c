@@ -132,6 +132,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (dir && access(dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "destroy_events: cannot write into %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0) {
 		fprintf(stderr, "destroy_events: socket: %s\n", strerror(errno));
