@@ -30,9 +30,12 @@ enum events_outcome {
 	EVENTS_CONNECT_TIMEOUT,	   /* never established; SYNs unanswered until the kernel gave up */
 	EVENTS_RETRANSMIT_TIMEOUT, /* established; the kernel gave up retransmitting to the peer */
 	EVENTS_KEEPALIVE_TIMEOUT,  /* established; keepalive probes unanswered until it gave up */
-	EVENTS_DISCONNECTED,	   /* remote port gone: disconnected before it was freed (a failed
-				    * blocking connect, SO_LINGER 0): counters zeroed, cause unknown */
-	EVENTS_UNCONNECTED,	   /* never connected nor listening (created, maybe bound, closed) */
+	EVENTS_ZERO_WINDOW_TIMEOUT, /* the peer's window stayed shut until the kernel gave up */
+	EVENTS_CLOSED_UNREAD,	   /* the application closed with data unread: the kernel reset it */
+	EVENTS_DISCONNECTED,	   /* remote port gone: disconnected before it was freed (a refused
+				    * blocking connect, SO_LINGER 0, a queued connection dropped with
+				    * its listener): counters zeroed, cause unknown */
+	EVENTS_UNCONNECTED,	   /* never bound, or bound but never connected nor listening */
 	EVENTS_OUTCOMES
 };
 

@@ -1,10 +1,10 @@
 #!/bin/bash
-# Produces each way a TCP socket ends (tests/research/destroy_cases.py) in two fresh netns and
+# Produces each way a TCP socket ends (tests/data/events/destroy_cases.py) in two fresh netns and
 # records the sock_diag destroy events of both sides with build/tools/destroy_events.
-# Usage (root): destroy_cases.sh OUTDIR [CASE...]   -> OUTDIR/CASE.RUN.{client,server}.{txt,raw/}
+# Usage (root): record.sh OUTDIR [CASE...]   -> OUTDIR/CASE.RUN.{client,server}.{txt,raw/}
 set -u
 OUT=$1; shift
-HERE=$(cd "$(dirname "$0")" && pwd); TOOL=$HERE/../../build/tools/destroy_events
+HERE=$(cd "$(dirname "$0")" && pwd); TOOL=$HERE/../../../build/tools/destroy_events
 CASES=${*:-a b c d e e_uto f g_cc_nodata g_cc_data g_sc_nodata g_sc_data g_retr h_queued h_mapped i_client i_server j k l m n_a n_e n_h_queued n_mapped}
 cleanup() { ip netns del evr-a 2>/dev/null; ip netns del evr-b 2>/dev/null; }
 trap cleanup EXIT INT TERM

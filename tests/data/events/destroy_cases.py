@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Socket scenarios for docs/destroy-events-findings.md (issue 19), run by destroy_cases.sh.
+"""Socket scenarios for docs/destroy-events.md (issue 19), run by destroy_cases.sh.
 Usage: destroy_cases.py client|server CASE. Client in netns evr-a (198.18.50.1, 2001:db8:50::1),
 server in evr-b (198.18.50.2, 2001:db8:50::2)."""
 import errno, os, select, socket, struct, sys, time
