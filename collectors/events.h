@@ -20,6 +20,7 @@
 #include "sockdiag.h"
 #include "tcpagg.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -195,9 +196,14 @@ void events_source_update(struct events *ev, struct events_source *src, const st
 			  bool expect, const char *netns);
 /* Copies the source's counters into `out` (a new allocation; free with events_result_free).
  * Returns 0, -ENOMEM, or -ENOBUFS when events were lost since the last copy (the counts are
- * still copied), or the socket's error. */
+ * still copied), or another -errno (events_broken()): the socket failed and was left; the caller gives the
+ * source up and opens a new one (the counts are copied and then lost with it). */
 int events_source_copy(struct events *ev, struct events_source *src, struct events_result *out);
 void events_result_free(struct events_result *result);
+static inline bool events_broken(int ret)
+{
+	return ret < 0 && ret != -ENOMEM && ret != -ENOBUFS;
+}
 
 /* Copies the ring, newest first. 0 or -ENOMEM. */
 int events_recent_copy(struct events *ev, struct events_recent *out);

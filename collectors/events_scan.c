@@ -140,10 +140,9 @@ int events_source_copy(struct events *ev, struct events_source *src, struct even
 	/* A scan window that lost events (or whose socket failed) fails the collector. */
 	if (src->lost_total != src->lost_copied)
 		ret = -ENOBUFS;
-	else if (src->error && src->error != src->error_copied)
+	else if (src->error)
 		ret = src->error;
 	src->lost_copied = src->lost_total;
-	src->error_copied = src->error;
 	pthread_mutex_unlock(&ev->lock);
 	return ret;
 }
