@@ -2,9 +2,9 @@
  *
  * Usage: evconn MODE ...
  *   connect [--block] [--wait MS] ADDR PORT N
- *       N connects to ADDR:PORT, one after the other: non-blocking (the default; each one
- *       waited for with poll, at most --wait ms, default 10000) or blocking. Each socket is
- *       closed once its connect has finished, whatever the result. Prints one line:
+ *       N connects to ADDR:PORT: non-blocking (the default; all issued at once, then waited
+ *       for with poll, at most --wait ms, default 10000) or blocking, one after the other.
+ *       Each socket is closed once its connect has finished, whatever the result. Prints:
  *       "connect ok=A refused=B timedout=C other=D" (other: any other errno, or still
  *       pending at --wait). Exit 0 however the connects ended.
  *   abort [--keepalive I,V,C] [--send-every MS] [--wait SEC] ADDR PORT
@@ -88,28 +88,53 @@ static struct sockaddr_in address(const char *addr, const char *port)
 	return sin;
 }
 
-/* One connect; the errno it ended with (0: connected), or -1 still pending at wait_ms. */
-static int connect_one(const struct sockaddr_in *to, bool block, int wait_ms)
+/* N blocking connects one after the other, or N non-blocking ones issued at once and then
+ * waited for together (at most wait_ms): the errno each ended with (0 connected, -1 still
+ * pending) into err[]. Every socket is closed once its connect has finished. */
+static void connect_all(const struct sockaddr_in *to, bool block, int wait_ms, long n, int *err)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | (block ? 0 : SOCK_NONBLOCK), 0);
-	int err = 0;
-	socklen_t len = sizeof(err);
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	long deadline = now_ms() + wait_ms, left = 0;
 
-	if (fd < 0)
-		die("socket");
-	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) < 0) {
-		err = errno;
-		if (!block && err == EINPROGRESS) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
+	if (!p)
+		die("calloc");
+	for (long k = 0; k < n; k++) {
+		p[k].fd = socket(AF_INET, SOCK_STREAM | (block ? 0 : SOCK_NONBLOCK), 0);
+		p[k].events = POLLOUT;
+		if (p[k].fd < 0)
+			die("socket");
+		err[k] = 0;
+		if (connect(p[k].fd, (const struct sockaddr *)to, sizeof(*to)) < 0)
+			err[k] = errno;
+		if (!block && err[k] == EINPROGRESS) {
+			left++;
+			continue;
+		}
+		close(p[k].fd);
+		p[k].fd = -1;
+	}
+	while (left > 0 && now_ms() < deadline) {
+		if (poll(p, (nfds_t)n, (int)(deadline - now_ms())) <= 0)
+			continue;
+		for (long k = 0; k < n; k++) {
+			socklen_t len = sizeof(err[k]);
 
-			if (poll(&p, 1, wait_ms) == 0)
-				err = -1;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			if (p[k].fd < 0 || !p[k].revents)
+				continue;
+			if (getsockopt(p[k].fd, SOL_SOCKET, SO_ERROR, &err[k], &len) < 0)
 				die("getsockopt SO_ERROR");
+			close(p[k].fd);
+			p[k].fd = -1;
+			left--;
 		}
 	}
-	close(fd);
-	return err;
+	for (long k = 0; k < n; k++) {
+		if (p[k].fd >= 0) {
+			err[k] = -1;
+			close(p[k].fd);
+		}
+	}
+	free(p);
 }
 
 static int mode_connect(int argc, char **argv)
@@ -118,6 +143,7 @@ static int mode_connect(int argc, char **argv)
 	int wait_ms = 10000, i = 0;
 	unsigned ok = 0, refused = 0, timedout = 0, other = 0;
 	struct sockaddr_in to;
+	int *err;
 	long n;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -131,19 +157,22 @@ static int mode_connect(int argc, char **argv)
 	if (argc - i != 3)
 		usage();
 	to = address(argv[i], argv[i + 1]);
-	n = number(argv[i + 2], 1, 100000);
+	n = number(argv[i + 2], 1, 1000);
+	err = calloc((size_t)n, sizeof(*err));
+	if (!err)
+		die("calloc");
+	connect_all(&to, block, wait_ms, n, err);
 	for (long k = 0; k < n; k++) {
-		int err = connect_one(&to, block, wait_ms);
-
-		if (err == 0)
+		if (err[k] == 0)
 			ok++;
-		else if (err == ECONNREFUSED)
+		else if (err[k] == ECONNREFUSED)
 			refused++;
-		else if (err == ETIMEDOUT)
+		else if (err[k] == ETIMEDOUT)
 			timedout++;
 		else
 			other++;
 	}
+	free(err);
 	printf("connect ok=%u refused=%u timedout=%u other=%u\n", ok, refused, timedout, other);
 	return 0;
 }
