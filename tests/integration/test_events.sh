@@ -256,4 +256,91 @@ else
 fi
 assert_metric "$S7" 'tcp_health_scrape_collector_success{collector="tcp.events"}' 1
 
+section "9. --netns=all: two namespaces, each its own closes; one deleted"
+evt_netns A a
+evt_netns B b
+evt_netns E e
+bg_start churn_a "$A" "$EV" churn 127.0.0.1 7500 30 1
+bg_start churn_b "$B" "$EV" churn 127.0.0.1 7500 40 1
+bg_wait_ready churn_a 10
+bg_wait_ready churn_b 10
+APORT=$(rand_port)
+AURL="http://127.0.0.1:$APORT/metrics"
+exporter_start all "$E" "$TCPH_BIN" "127.0.0.1:$APORT" --netns=all --netns.max=1024
+APID=$(bg_pid all)
+N0="$IT_TMP/n0.prom"
+N1="$IT_TMP/n1.prom"
+# The first scan finds the namespaces and opens their destroy sockets.
+scrape "$E" "$AURL" "$N0" || die "scrape failed"
+for ns in "$A" "$B"; do
+	assert_metric "$N0" "tcp_health_listener_up{netns=\"$ns\",port=\"7500\"}" 1
+	assert_eq "9. the exporter's destroy-group sockets in $ns" 1 "$(destroy_sockets "$APID" "$ns" | wc -l)"
+done
+b_sockets=$(destroy_sockets "$APID" "$B")
+b_inode=$(stat -L -c %i "/run/netns/$B") || die "stat /run/netns/$B"
+kill -USR1 "$(bg_pid churn_a)" "$(bg_pid churn_b)"
+wait_line churn_a '^done ' 20
+wait_line churn_b '^done ' 20
+settle "$E" "$AURL" "$N1" 5 "tcp_health_connections_closed_total{netns=\"$B\",port=\"7500\",role=\"server\",outcome=\"normal\"}" 40
+assert_closed "9. namespace a" "$N0" "$N1" "netns=\"$A\"," 7500 server normal=30
+assert_closed "9. namespace a" "$N0" "$N1" "netns=\"$A\"," 7500 client normal=30
+assert_closed "9. namespace b" "$N0" "$N1" "netns=\"$B\"," 7500 server normal=40
+assert_closed "9. namespace b" "$N0" "$N1" "netns=\"$B\"," 7500 client normal=40
+
+it_stop churn_b TERM 5
+ip netns del "$B" || die "ip netns del $B"
+N2="$IT_TMP/n2.prom"
+deadline=$(($(now_ms) + 10000))
+while :; do
+	scrape "$E" "$AURL" "$N2" || die "scrape failed"
+	grep -q "netns=\"$B\"" "$N2" || break
+	[ "$(now_ms)" -lt "$deadline" ] || break
+	sleep 0.2
+done
+assert_no_series "$N2" "netns=\"$B\"" "9. no series of the deleted namespace $B"
+assert_closed "9. namespace a still counted after b went" "$N0" "$N2" "netns=\"$A\"," 7500 server normal=30
+left=$(find "/proc/$APID/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
+	sed 's/^socket:\[//; s/\]$//' | grep -cxF -f <(printf '%s\n' $b_sockets) || true)
+assert_eq "9. b's destroy socket ($(echo $b_sockets)) no longer among the exporter's fds" 0 "$left"
+pinned=$( { find "/proc/$APID/fd" -mindepth 1 -maxdepth 1 -printf '%l\n'
+	for t in /proc/"$APID"/task/*; do readlink "$t/ns/net"; done; } 2>/dev/null | grep -c "^net:\[$b_inode\]$" || true)
+assert_eq "9. no fd or thread of the exporter in b's namespace (net:[$b_inode])" 0 "$pinned"
+it_stop all TERM 10
+assert_eq "9. --netns=all exporter: exit status after SIGTERM" 0 "$IT_STOP_RC"
+
+section "10. uid 65534 in its own namespace"
+evt_netns U u
+UPORT=$(rand_port)
+UURL="http://127.0.0.1:$UPORT/metrics"
+bg_start nobody "$U" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$TCPH_BIN" "--web.listen-address=127.0.0.1:$UPORT" --netns=self
+http_wait nobody "$U" "http://127.0.0.1:$UPORT/-/healthy" 10
+assert_eq "10. the exporter runs as uid" 65534 "$(ps -o uid= -p "$(bg_pid nobody)" | tr -d ' ')"
+U0="$IT_TMP/u0.prom"
+U1="$IT_TMP/u1.prom"
+scrape "$U" "$UURL" "$U0" || die "scrape failed"
+assert_metric "$U0" 'tcp_health_scrape_collector_success{collector="tcp.events"}' 1
+out=$(in_ns "$U" "$EV" connect 127.0.0.1 7600 3)
+assert_eq "evconn: 3 connects to closed port 7600" "connect ok=0 refused=3 timedout=0 other=0" "$out"
+settle "$U" "$UURL" "$U1" 5 'tcp_health_connections_closed_total{port="7600",role="client",outcome="connect_refused"}' 3
+assert_closed "10. uid 65534" "$U0" "$U1" "" 7600 client connect_refused=3
+printf '  receive buffer as uid 65534: %s bytes\n' "$(metric_value "$U1" tcp_health_exporter_events_receive_buffer_bytes)"
+
+section "11. --no-collector.tcp.events"
+OPORT=$(rand_port)
+exporter_start off "$U" "$TCPH_BIN" "127.0.0.1:$OPORT" --netns=self --no-collector.tcp.events
+O0="$IT_TMP/o0.prom"
+out=$(in_ns "$U" "$EV" connect 127.0.0.1 7600 2)
+scrape "$U" "http://127.0.0.1:$OPORT/metrics" "$O0" || die "scrape failed"
+assert_not_contains "11. no tcp_health_connections_closed_total family" "$O0" "tcp_health_connections_closed_total"
+assert_not_contains "11. no tcp_health_exporter_events_total" "$O0" "tcp_health_exporter_events_"
+assert_not_contains "11. no tcp.events collector row" "$O0" 'collector="tcp.events"'
+assert_metric "$O0" 'tcp_health_scrape_collector_success{collector="tcp"}' 1
+assert_eq "11. destroy-group sockets of the exporter without the collector" 0 \
+	"$(destroy_sockets "$(bg_pid off)" "$U" | wc -l)"
+assert_eq "11. ... while the uid 65534 exporter beside it has" 1 \
+	"$(destroy_sockets "$(bg_pid nobody)" "$U" | wc -l)"
+
+stop_clean exporter
+
 it_end
