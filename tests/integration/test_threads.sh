@@ -51,9 +51,9 @@ events_settled() {
 	done
 	lost=$(metric_value "$file" "tcp_health_exporter_events_lost_total${prefix:+{${prefix%,}\}}")
 	if [ "${lost:-x}" = 0 ]; then
-		assert_eq "tcp.events under TSan $what: closes of port $port counted while scrapes ran" "$n" "${v:-absent}"
+		assert_eq "tcp.events under TSan${what:+ $what}: closes of port $port counted while scrapes ran" "$n" "${v:-absent}"
 	else
-		fail "tcp.events under TSan $what: events lost (${lost:-absent}); port $port server closes ${v:-absent} of $n"
+		fail "tcp.events under TSan${what:+ $what}: events lost (${lost:-absent}); port $port server closes ${v:-absent} of $n"
 	fi
 }
 
