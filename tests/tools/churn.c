@@ -4,7 +4,7 @@
  * Usage: churn [--addr A] [--port P] [--clients C] [--acceptors N] [--rate R]
  *              [--seconds S] [--count N]
  * One listener on A:P (127.0.0.1, port 19400), N acceptor threads (1) and C client threads
- * (2). A client: blocking connect(), read() until the server's FIN, close(). An acceptor:
+ * (4). A client: blocking connect(), read() until the server's FIN, close(). An acceptor:
  * accept(), close(). Without --rate as fast as the machine goes; with --rate R connections
  * per second in total, each client paced on an absolute schedule (R / C per second: a
  * client that slept too long catches up, one the machine cannot keep up with runs flat
@@ -176,7 +176,7 @@ static double number(const char *s, double min, double max)
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
-	double port = 19400, clients = 2, acceptors = 1, rate = 0, seconds = 10, count = 0;
+	double port = 19400, clients = 4, acceptors = 1, rate = 0, seconds = 10, count = 0;
 	pthread_t cl[MAX_THREADS], ac[MAX_THREADS];
 	struct rusage ru;
 	double start, elapsed;
