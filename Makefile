@@ -25,11 +25,12 @@ PACKAGE_DEPS := dpkg-dev debhelper fakeroot lintian groff-base man-db
 LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c collectors/owner_names.c \
            collectors/collectors.c collectors/targets.c collectors/workers.c \
            collectors/sockdiag.c collectors/classify.c collectors/tcpagg.c collectors/sysctl.c \
-           collectors/netstat.c collectors/netns.c \
+           collectors/netstat.c collectors/netns.c collectors/events.c collectors/events_scan.c \
+           collectors/event_classify.c \
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
            exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
            exporter/clients.c exporter/buckets.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
-           exporter/render_metrics.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/fields.c \
+           exporter/render_metrics.c exporter/render_metrics_events.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/fields.c \
            exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -149,7 +150,7 @@ golden: $(B)/unit_tests
 # the command line); `make check` runs each for FUZZ_SECONDS on its corpus,
 # `make fuzz FUZZ_SECONDS=600` for longer.
 FUZZ_SECONDS ?= 10
-FUZZ_TARGETS := sockdiag netstat webconfig flags cgroup names
+FUZZ_TARGETS := sockdiag events netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c assembles the modules' flag tables; the collectors' (--[no-]collector.NAME) reads
 # the collectors table, which pulls in the collectors; the route table (routes.c) names the
@@ -157,11 +158,15 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_FLAGS_SRC := exporter/flags.c exporter/web_flags.c exporter/routes.c collectors/tcp_flags.c collectors/netns_flags.c \
                   collectors/collectors_flags.c collectors/collectors.c collectors/targets.c collectors/workers.c \
                   collectors/tcpagg.c collectors/classify.c collectors/sysctl.c collectors/netstat.c collectors/sockdiag.c \
-                  collectors/netns.c collectors/owners.c collectors/owner_names.c \
+                  collectors/netns.c collectors/owners.c collectors/owner_names.c collectors/events.c \
+                  collectors/events_scan.c collectors/event_classify.c \
                   lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c
 $(B)/fuzz/fuzz_sockdiag: tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sockdiag.c collectors/sockdiag.c $$(pkg-config --libs libmnl)
+$(B)/fuzz/fuzz_events: tests/fuzz/fuzz_events.c collectors/sockdiag.c collectors/event_classify.c $(HEADERS) | check-deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_events.c collectors/sockdiag.c collectors/event_classify.c $$(pkg-config --libs libmnl)
 $(B)/fuzz/fuzz_netstat: tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netstat.c collectors/netstat.c lib/log.c lib/procfs.c lib/utf8.c

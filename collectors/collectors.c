@@ -22,6 +22,7 @@ struct collectors {
 	struct targets targets; /* the open namespaces and their discovery (targets.c) */
 	struct owners *owners;	/* listener inode -> process, all targets (one sockfs) */
 	struct workers workers; /* the threads and the job they share (workers.c) */
+	struct events *events;	/* the tcp.events collector's thread and sources (events.c) */
 };
 
 /* ---- tcp: one inet_diag dump per family into the worker's aggregate ------------------- */
@@ -98,6 +99,44 @@ static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, st
 	return ret;
 }
 
+/* ---- tcp.events: the destroy messages counted since the last scan ---------------------- */
+
+static const char *netns_name(const struct collectors_target *t)
+{
+	return t->labels.netns[0] ? t->labels.netns : "self";
+}
+
+static int events_collect(struct collectors_worker *w, struct collectors_target *t,
+			  struct target_result *out)
+{
+	const struct collectors_config *config = w->ws->config;
+	int ret = 0;
+
+	if (!t->events) {
+		/* In the target's namespace now: the groups joined are this namespace's. */
+		if (config->tcp_dump) {
+			/* Replayed: classified with this scan's listeners (tcp ran just before). */
+			ret = events_source_open_replay(w->ws->events, netns_name(t), &t->events);
+			if (ret == 0)
+				events_source_update(w->ws->events, t->events, out->tcp, t->expect,
+						     netns_name(t));
+			if (ret == 0 && config->events_replay)
+				events_source_feed(w->ws->events, t->events, config->events_replay,
+						   config->events_replay_len);
+		} else {
+			ret = events_source_open(w->ws->events, netns_name(t), &t->events);
+		}
+		if (ret < 0) {
+			log_error("tcp.events collector: cannot join the socket-destroy groups in netns "
+				  "%s: %s", netns_name(t), strerror(-ret));
+			return ret;
+		}
+	}
+	ret = events_source_copy(w->ws->events, t->events, &out->events);
+	out->has_events = ret != -ENOMEM;
+	return ret;
+}
+
 /* ---- sysctl and netstat: procfs files of the namespace the worker is in --------------- */
 
 static int sysctl_collect(struct collectors_worker *w, struct collectors_target *t,
@@ -122,6 +161,9 @@ static int netstat_collect(struct collectors_worker *w, struct collectors_target
 const struct collector collectors_table[] = {
 	[COLLECTOR_TCP] = { "tcp", "per-port TCP socket states and listeners from one inet_diag dump per family",
 	  true, tcp_scan },
+	[COLLECTOR_TCP_EVENTS] = { "tcp.events", "per-port TCP connections closed between scans, by how "
+	  "they ended, from the kernel's socket-destroy events (sock_diag multicast)", true,
+	  events_collect },
 	{ "sysctl", "kernel TCP settings from /proc/sys (keepalive, retries, backlogs, port range)",
 	  true, sysctl_collect },
 	{ "netstat", "kernel TCP counters from /proc/net/netstat and /proc/net/snmp",
@@ -145,6 +187,27 @@ bool collectors_enabled(const struct collectors *c, unsigned i)
 
 
 /* ---- the scan -------------------------------------------------------------------------- */
+
+/* After owner names: each target's events are classified with this scan from now on, and
+ * the ring (with the listeners this scan saw go down or come up) is copied. */
+static void update_events(struct collectors *c, struct collectors_target **job, unsigned n,
+			  struct collectors_result *out)
+{
+	int ret;
+
+	for (unsigned i = 0, k = 0; i < n; i++) {
+		struct collectors_target *t = job[i];
+
+		if (t->skip >= 0)
+			continue; /* not in the result (the gather kept the order of the rest) */
+		events_source_update(c->events, t->events, out->targets[k++].tcp, t->expect,
+				     netns_name(t));
+	}
+	ret = events_recent_copy(c->events, &out->recent);
+	out->has_events = true;
+	if (ret < 0 && !out->error[COLLECTOR_TCP_EVENTS])
+		out->error[COLLECTOR_TCP_EVENTS] = ret;
+}
 
 int collectors_scan(struct collectors *c, struct collectors_result *out)
 {
@@ -221,6 +284,12 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 		owner_names_fill(c->owners, out);
 		out->seconds[COLLECTOR_TCP] += clock_seconds(CLOCK_MONOTONIC) - start;
 	}
+	if (c->events) {
+		double start = clock_seconds(CLOCK_MONOTONIC);
+
+		update_events(c, job, n, out);
+		out->seconds[COLLECTOR_TCP_EVENTS] += clock_seconds(CLOCK_MONOTONIC) - start;
+	}
 	memcpy(out->netns.skipped_total, c->targets.skipped_total, sizeof(c->targets.skipped_total));
 	if (job != c->targets.open)
 		free(job);
@@ -229,8 +298,11 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 
 void collectors_result_free(struct collectors_result *result)
 {
-	for (unsigned i = 0; i < result->n_targets; i++)
+	for (unsigned i = 0; i < result->n_targets; i++) {
 		tcpagg_result_free(result->targets[i].tcp);
+		events_result_free(&result->targets[i].events);
+	}
+	events_recent_free(&result->recent);
 	free(result->targets);
 	result->targets = NULL;
 	result->n_targets = 0;
@@ -257,6 +329,27 @@ int collectors_create(struct collectors **out, const bool *enabled,
 	for (unsigned i = 0; i < collectors_count; i++)
 		c->enabled[i] = enabled[i];
 	workers_init(&c->workers, &c->config, c->enabled);
+	if (enabled[COLLECTOR_TCP_EVENTS]) {
+		struct events_config ec = {
+			.max_ports = config->classify.max_ports,
+			.worst_max = config->worst_connections ? config->worst_connections
+								: TCPAGG_WORST_DEFAULT,
+			.recent = config->events_recent,
+			.receive_buffer = config->events_buffer ? config->events_buffer
+								: COLLECTORS_EVENTS_BUFFER_DEFAULT,
+			.listen_ports = config->classify.listen_ports,
+			.n_listen_ports = config->classify.n_listen_ports,
+			.client_ports = config->classify.client_ports,
+			.n_client_ports = config->classify.n_client_ports,
+		};
+
+		ret = events_create(&c->events, &ec);
+		if (ret < 0) {
+			collectors_destroy(c);
+			return ret;
+		}
+		c->workers.events = c->events;
+	}
 	if (enabled[COLLECTOR_TCP] && owners_create(&c->owners, c->proc_root, 0) < 0) {
 		collectors_destroy(c);
 		return -ENOMEM;
@@ -273,6 +366,13 @@ int collectors_create(struct collectors **out, const bool *enabled,
 
 			if (err < 0)
 				log_warn("cannot open NETLINK_SOCK_DIAG socket: %s", strerror(-err));
+		}
+		/* Events count from the start, not from the first scrape. */
+		if (ret == 0 && c->events && !config->tcp_dump) {
+			int err = events_source_open(c->events, "self", &c->targets.open[0]->events);
+
+			if (err < 0)
+				log_warn("cannot join the socket-destroy groups: %s", strerror(-err));
 		}
 		if (ret < 0) {
 			collectors_destroy(c);
@@ -298,21 +398,27 @@ int collectors_create(struct collectors **out, const bool *enabled,
 /* NETNS_SELF: the sock_diag socket, and the scanner's owner walk (/proc, a process's fd
  * directory and the duplicate it is read through), which also covers the one /proc file
  * read at a time otherwise. Else each target's namespace file and socket, our own
- * namespace's file, a /proc file per worker, the scanner's walk or discovery. */
+ * namespace's file, a /proc file per worker, the scanner's walk or discovery. With
+ * tcp.events, a destroy-group socket per target and the thread's epoll and eventfd. */
 unsigned collectors_fds_needed(const struct collectors_config *config)
 {
-	unsigned targets = config->netns_max ? config->netns_max : COLLECTORS_NETNS_MAX_DEFAULT;
+	unsigned events = config->events_enabled ? EVENTS_FIXED_FDS : 0;
 
 	if (config->netns_mode == NETNS_SELF)
-		return 1 + 3;
-	return 2 * targets + 1 + workers_threads(config) + 3;
+		return 1 + 3 + events + (config->events_enabled ? 1 : 0);
+	return collectors_netns_fds(config) + 1 + workers_threads(config) + 3 + events;
+}
+
+unsigned collectors_fds_per_netns(const struct collectors_config *config)
+{
+	return config->events_enabled ? 3 : 2;
 }
 
 unsigned collectors_netns_fds(const struct collectors_config *config)
 {
 	unsigned targets = config->netns_max ? config->netns_max : COLLECTORS_NETNS_MAX_DEFAULT;
 
-	return config->netns_mode == NETNS_SELF ? 0 : 2 * targets;
+	return config->netns_mode == NETNS_SELF ? 0 : collectors_fds_per_netns(config) * targets;
 }
 
 void collectors_destroy(struct collectors *c)
@@ -320,7 +426,8 @@ void collectors_destroy(struct collectors *c)
 	if (!c)
 		return;
 	workers_fini(&c->workers);
-	targets_fini(&c->targets);
+	targets_fini(&c->targets); /* gives every events source up first */
+	events_destroy(c->events);
 	owners_destroy(c->owners);
 	free(c);
 }

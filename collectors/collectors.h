@@ -15,6 +15,7 @@
 #define TCPH_COLLECTORS_H
 
 #include "classify.h"
+#include "events.h"
 #include "netns.h"
 #include "owners.h"
 #include "netstat.h"
@@ -25,6 +26,7 @@
 
 #define COLLECTORS_MAX 16
 #define COLLECTOR_TCP 0 /* its index in collectors_table: workers own its aggregate, the scanner its owner cache */
+#define COLLECTOR_TCP_EVENTS 1 /* after tcp: classifies with the views tcp's scans leave */
 
 /* Everything the collectors are configured with (from main's flags). */
 struct collectors_config {
@@ -42,7 +44,18 @@ struct collectors_config {
 	 * Only in NETNS_SELF mode. */
 	tcpagg_dump_fn tcp_dump;
 	void *tcp_dump_ctx;
+	bool events_enabled;	/* --collector.tcp.events (for the descriptors it needs) */
+	unsigned events_recent; /* --collector.tcp.events.recent */
+	int events_buffer;	/* --collector.tcp.events.buffer, bytes; 0: the default */
+	/* With tcp_dump: destroy messages (whole netlink messages, one after the other) fed to
+	 * the tcp.events collector's source instead of a socket. */
+	const void *events_replay;
+	size_t events_replay_len;
 };
+
+#define COLLECTORS_EVENTS_BUFFER_DEFAULT (8 * 1024 * 1024)
+#define COLLECTORS_EVENTS_RECENT_DEFAULT 100
+#define COLLECTORS_EVENTS_RECENT_LIMIT 10000
 
 #define COLLECTORS_NETNS_MAX_DEFAULT 256
 #define COLLECTORS_NETNS_MAX_LIMIT 4096 /* two fds each; label checks are quadratic */
@@ -55,6 +68,8 @@ struct target_result {
 	struct tcp_result *tcp;	    /* NULL when the tcp collector is disabled */
 	struct sysctl_result sysctl;
 	struct netstat_result netstat;
+	bool has_events;	    /* the tcp.events collector ran and its copy was made */
+	struct events_result events;
 };
 
 /* What discovery found and what became of it (NETNS_ALL and NETNS_NAMES). */
@@ -77,6 +92,8 @@ struct collectors_result {
 	struct target_result *targets; /* discovery order: "host", named, then by first pid */
 	struct netns_result netns;
 	bool has_owners;	    /* the tcp collector ran: listener owners were looked up */
+	bool has_events;	    /* the tcp.events collector ran: `recent` is its ring */
+	struct events_recent recent;
 	struct owners_stats owners; /* listener inodes and how many have no known owner */
 	/* Per collector: 0, or the first -errno any target reported (input was lost), and the
 	 * time spent in it summed over targets. */
@@ -113,9 +130,12 @@ void collectors_destroy(struct collectors *c);
 /* File descriptors a scan can hold open at once with `config`, at most: for main, which
  * fits the connection limit to the open-file limit. */
 unsigned collectors_fds_needed(const struct collectors_config *config);
-/* Of those, the ones that grow with the namespaces found (--netns=all: two per namespace,
- * up to --netns.max; 0 otherwise): a host may have far fewer than --netns.max. */
+/* Of those, the ones that grow with the namespaces found (--netns=all:
+ * collectors_fds_per_netns per namespace, up to --netns.max; 0 otherwise): a host may have
+ * far fewer than --netns.max. */
 unsigned collectors_netns_fds(const struct collectors_config *config);
+/* Namespace file and sock_diag socket, and the destroy-group socket with tcp.events. */
+unsigned collectors_fds_per_netns(const struct collectors_config *config);
 bool collectors_enabled(const struct collectors *c, unsigned i);
 
 /* Scans every target into `out` (zeroed by the caller). 0, or -ENOMEM when not even the

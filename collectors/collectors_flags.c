@@ -74,4 +74,5 @@ const struct flagtab *collectors_flags_table(void)
 void collectors_flags_apply(const struct collectors_flags *flags, struct collectors_config *config)
 {
 	config->proc_root = flags->proc_root;
+	config->events_enabled = flags->enabled[COLLECTOR_TCP_EVENTS];
 }

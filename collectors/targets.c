@@ -17,6 +17,7 @@ static void target_free(struct collectors_target *t)
 	if (!t)
 		return;
 	sockdiag_close(t->sd);
+	events_source_close(t->events);
 	if (t->ns_fd >= 0)
 		close(t->ns_fd);
 	for (int r = 0; r < CLASSIFY_ROLES; r++)

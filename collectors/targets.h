@@ -18,6 +18,7 @@ struct collectors_target {
 	uint64_t ino;
 	int ns_fd;	     /* -1 for our own namespace (NETNS_SELF) */
 	struct sockdiag *sd; /* opened inside the namespace on first use; NULL after a failure */
+	struct events_source *events; /* tcp.events: likewise, given up with the target */
 	uint64_t dump_retries_total;
 	/* Ports of the last scan's slots, so that the same ports keep their labels at the cap
 	 * whichever worker scans the target next (each holds max_ports per role). */

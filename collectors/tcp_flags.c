@@ -37,6 +37,16 @@ static const struct flagtab_row rows[] = {
 	  .def = STR(TCPAGG_WORST_DEFAULT),
 	  .help = "connections listed per problem kind on the status page and /api/v1/status; "
 		  "never labels" },
+	{ .name = "collector.tcp.events.recent", .kind = FLAGTAB_NUMBER, .arg = "N",
+	  .at = AT(events_recent), .min = 0, .max = COLLECTORS_EVENTS_RECENT_LIMIT,
+	  .def = STR(COLLECTORS_EVENTS_RECENT_DEFAULT),
+	  .help = "closes that were not normal, listener closes and listener transitions kept for "
+		  "the status page and /api/v1/status (all namespaces together); never labels" },
+	{ .name = "collector.tcp.events.buffer", .kind = FLAGTAB_NUMBER, .arg = "BYTES",
+	  .at = AT(events_buffer), .min = 65536, .max = 1073741824, .def = "8388608",
+	  .help = "receive buffer of each namespace's socket-destroy subscription; a burst larger "
+		  "than it loses events (tcp_health_exporter_events_lost_total). Beyond "
+		  "net.core.rmem_max it needs CAP_NET_ADMIN" },
 };
 
 /* A port list may hold no more ports than --max-ports allows, wherever either stands. */
@@ -75,4 +85,6 @@ void tcp_flags_apply(const struct tcp_flags *flags, struct collectors_config *co
 	config->idle_threshold_seconds = flags->idle_threshold_seconds;
 	config->no_histograms = !flags->histograms;
 	config->worst_connections = flags->worst_connections;
+	config->events_recent = flags->events_recent;
+	config->events_buffer = (int)flags->events_buffer;
 }

@@ -16,6 +16,8 @@ struct tcp_flags {
 	unsigned idle_threshold_seconds;   /* --idle-threshold */
 	bool histograms;		   /* --[no-]collector.tcp.histograms */
 	unsigned worst_connections;	   /* --collector.tcp.worst-connections */
+	unsigned events_recent;		   /* --collector.tcp.events.recent */
+	unsigned events_buffer;		   /* --collector.tcp.events.buffer */
 };
 
 extern const struct flagtab tcp_flags_table;

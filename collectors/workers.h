@@ -34,6 +34,7 @@ struct workers {
 	const bool *enabled;			/* collectors_count entries */
 	char thread_proc[224]; /* <proc_root>/thread-self: the worker's own namespace's files */
 	int self_ns_fd; /* our own namespace, which workers return to */
+	struct events *events; /* the tcp.events collector's thread, or NULL */
 
 	struct collectors_worker *all;
 	unsigned n_threads; /* 0: one worker, the scanner itself, no thread */

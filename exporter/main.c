@@ -85,7 +85,7 @@ static unsigned fds_open_now(void)
  * exporter's own descriptors, lowers the connection limit (and a per-address limit above
  * half of it) with a warning. Refuses (-EMFILE, `err` set) a limit that leaves fewer than
  * MIN_CONNECTIONS besides the fixed descriptors. The namespaces' descriptors of
- * --netns=all (two per namespace, up to --netns.max, but a host may have far fewer) never
+ * --netns=all (two or three per namespace, up to --netns.max, but a host may have far fewer) never
  * refuse a start: when connections and --netns.max namespaces cannot both fit, each gets
  * at least half of what is left, and the warning says how many namespaces fit. */
 static int fit_connection_limit(struct http_config *web, const struct collectors_config *collectors,
@@ -128,7 +128,8 @@ static int fit_connection_limit(struct http_config *web, const struct collectors
 			log_warn("open-file limit %llu: descriptors for %u namespaces, not the %u of "
 				 "--netns.max (more found are scanned until a scan hits the limit, which "
 				 "then reports collector_success 0)",
-				 (unsigned long long)rl.rlim_cur, (left - fit) / 2, netns_fds / 2);
+				 (unsigned long long)rl.rlim_cur, (left - fit) / collectors_fds_per_netns(collectors),
+				 netns_fds / collectors_fds_per_netns(collectors));
 		reserve = (unsigned)(rl.rlim_cur - fit);
 	}
 	fit = (unsigned)(rl.rlim_cur - reserve);

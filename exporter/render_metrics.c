@@ -8,6 +8,7 @@
 #include "expfmt.h"
 #include "fields.h"
 #include "version.h"
+#include "render_metrics_internal.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -18,15 +19,7 @@
 
 /* ---- the tcp collector's families (the rows of fields_tcp[]) ----------------------------- */
 
-/* The labels that tell targets apart, first in every sample of a target (none outside
- * --netns=all/names). Empty pod_uid and container_id are left out: Prometheus reads an
- * empty label as an absent one. */
-struct prefix {
-	struct expfmt_label labels[3];
-	size_t n;
-};
-
-static void target_prefix(const struct snapshot *s, const struct target_result *t, struct prefix *p)
+void render_target_prefix(const struct snapshot *s, const struct target_result *t, struct prefix *p)
 {
 	p->n = 0;
 	if (!s->data.per_netns)
@@ -38,10 +31,7 @@ static void target_prefix(const struct snapshot *s, const struct target_result *
 		p->labels[p->n++] = (struct expfmt_label){ "container_id", t->labels.container_id };
 }
 
-#define MAX_LABELS 8
-
-/* labels = prefix, then `own`; returns the count. */
-static size_t with_prefix(struct expfmt_label *labels, const struct prefix *p,
+size_t render_with_prefix(struct expfmt_label *labels, const struct prefix *p,
 			  const struct expfmt_label *own, size_t n_own)
 {
 	memcpy(labels, p->labels, p->n * sizeof(*labels));
@@ -58,7 +48,7 @@ static void write_slot_row(const struct tcp_result *tcp, const struct fields_row
 	size_t k = prefix->n;
 	struct expfmt_label own[2] = { { "port", port }, { "role", NULL } };
 
-	with_prefix(labels, prefix, own, 2);
+	render_with_prefix(labels, prefix, own, 2);
 	for (int r = 0; r < CLASSIFY_ROLES; r++) {
 		labels[k + 1].value = fields_role_names[r];
 		for (unsigned i = 0; i < tcp->n_ports[r]; i++) {
@@ -114,7 +104,7 @@ static void write_listener_row(const struct tcp_result *tcp, const struct fields
 				       { "process", NULL } };
 	size_t k = prefix->n;
 
-	with_prefix(labels, prefix, own, 4);
+	render_with_prefix(labels, prefix, own, 4);
 	for (unsigned i = 0; i < used; i++) {
 		const struct tcp_port *p = &tcp->ports[CLASSIFY_SERVER][i];
 		const struct tcpagg_listener *listener = &tcp->listeners[i];
@@ -164,7 +154,7 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct fields_
 		break;
 	case FIELD_SOCKETS_SCANNED:
 		own.name = "family";
-		with_prefix(labels, prefix, &own, 1);
+		render_with_prefix(labels, prefix, &own, 1);
 		for (int f = 0; f < TCPAGG_FAMILIES; f++) {
 			labels[k].value = fields_family_names[f];
 			expfmt_sample_u64(out, row->metric, labels, k + 1, tcp->sockets_scanned[f]);
@@ -172,7 +162,7 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct fields_
 		break;
 	case FIELD_PORTS_FOLDED:
 		own.name = "role";
-		with_prefix(labels, prefix, &own, 1);
+		render_with_prefix(labels, prefix, &own, 1);
 		for (int r = 0; r < CLASSIFY_ROLES; r++) {
 			labels[k].value = fields_role_names[r];
 			expfmt_sample_u64(out, row->metric, labels, k + 1, tcp->folded[r]);
@@ -218,7 +208,7 @@ static void write_tcp(const struct snapshot *s, struct expfmt_buf *out)
 
 			if (!tcp_row_applies(data->targets[t].tcp, row))
 				continue;
-			target_prefix(s, &data->targets[t], &prefix);
+			render_target_prefix(s, &data->targets[t], &prefix);
 			write_tcp_samples(data->targets[t].tcp, row, &prefix, out);
 		}
 	}
@@ -296,7 +286,7 @@ static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
 
 				if (!sysctl->present[i])
 					continue;
-				target_prefix(s, &data->targets[t], &prefix);
+				render_target_prefix(s, &data->targets[t], &prefix);
 				expfmt_sample(out, name, prefix.labels, prefix.n,
 					      (double)sysctl->values[i][high]);
 			}
@@ -313,7 +303,7 @@ static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
 				      "Time for keepalive to detect a dead idle peer with the kernel's "
 				      "default settings: tcp_keepalive_time + tcp_keepalive_intvl * "
 				      "tcp_keepalive_probes (applications may override them per socket).");
-		target_prefix(s, &data->targets[t], &prefix);
+		render_target_prefix(s, &data->targets[t], &prefix);
 		expfmt_sample(out, "tcp_health_keepalive_detection_seconds", prefix.labels, prefix.n,
 			      (double)sysctl->keepalive_detection_seconds);
 	}
@@ -391,7 +381,7 @@ static void write_netstat(const struct snapshot *s, struct expfmt_buf *out)
 
 			if (!netstat->found[i])
 				continue;
-			target_prefix(s, &data->targets[t], &prefix);
+			render_target_prefix(s, &data->targets[t], &prefix);
 			if (netstat->values[i] >= 0)
 				expfmt_sample_u64(out, row->metric, prefix.labels, prefix.n,
 						  (uint64_t)netstat->values[i]);
@@ -559,6 +549,7 @@ static const struct {
 	void (*write)(const struct snapshot *s, struct expfmt_buf *out);
 } collector_writers[] = {
 	{ "tcp", write_tcp },
+	{ "tcp.events", render_events },
 	{ "sysctl", write_sysctl },
 	{ "netstat", write_netstat },
 };

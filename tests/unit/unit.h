@@ -18,6 +18,7 @@ Suite *status_suite(void);
 Suite *process_suite(void);
 Suite *serving_suite(void);
 Suite *fields_suite(void);
+Suite *events_suite(void);
 
 /* Path of a file in tests/data (TCPH_TEST_DATA, default "tests/data"). */
 const char *unit_data_path(const char *name);
