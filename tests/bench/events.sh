@@ -20,8 +20,9 @@
 #    event: the reader's getrusage, the exporter's utime + stime (/proc/PID/stat), over
 #    the messages it received (reader) or its tcp_health_exporter_events_total delta.
 # 2. Loss: churn paced at BENCH_EVENTS_RATE (20,000) connections/s for
-#    BENCH_EVENTS_PACED_SECONDS (10): the reader with the kernel's default receive buffer
-#    (net.core.rmem_default), the reader with the exporter's buffer, the exporter. Lost:
+#    BENCH_EVENTS_PACED_SECONDS (10): no subscriber (the host CPU baseline at that rate), the
+#    reader with the kernel's default receive buffer (net.core.rmem_default), the reader
+#    with the exporter's buffer, the exporter. Host CPU per connection as in 1. Lost:
 #    the reader's ENOBUFS overruns (and the messages missing from 2 per connection + 1),
 #    the exporter's tcp_health_exporter_events_lost_total delta.
 # Asserted: the exporter lost nothing at the paced rate with its buffer and counted exactly
@@ -166,7 +167,8 @@ measure() {
 	esac
 }
 
-per() { calc "if ($2 > 0 && \"$1\" != \"-\") printf \"%.2f\", $1 / $2; else print \"-\""; }
+# per A B: A / B with two decimals; "-" when either is "-" or B is 0.
+per() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # ---- 1. max rate -------------------------------------------------------------------------
 WHOS=(none reader exporter_on exporter_off)
@@ -210,12 +212,12 @@ done
 
 # ---- 2. loss at a paced rate -------------------------------------------------------------
 echo "  -- loss: churn paced at $RATE connections/s for $PACED_SECONDS s"
-printf '  %-36s %9s %9s %10s %9s %9s %7s %10s %8s\n' "subscriber" "conn/s" "conns" "rcvbuf" "expected" \
-	"received" "lost" "own us/ev" "/reader"
-PACED=(reader_default reader exporter_on)
-declare -A PLABEL=([reader_default]="minimal reader, default buffer" [reader]="minimal reader, $BUFFER B"
-	[exporter_on]="exporter, $BUFFER B")
-paced_reader_ev=-
+printf '  %-36s %7s %8s %9s %8s %8s %6s %9s %8s %9s %7s\n' "subscriber" "conn/s" "conns" "rcvbuf" \
+	"expected" "received" "lost" "host us/c" "+us/conn" "own us/ev" "/reader"
+PACED=(none reader_default reader exporter_on)
+declare -A PLABEL=([none]="no subscriber" [reader_default]="minimal reader, default buffer"
+	[reader]="minimal reader, $BUFFER B" [exporter_on]="exporter, $BUFFER B")
+paced_reader_ev=- paced_base=-
 for who in "${PACED[@]}"; do
 	if [ "$who" = exporter_on ] && [ "$COLLECTOR" = 0 ]; then
 		printf '  %-36s %s\n' "${PLABEL[$who]}" "$NA"
@@ -226,8 +228,11 @@ for who in "${PACED[@]}"; do
 	ratio=-
 	[ "$who" = reader ] && paced_reader_ev=$ev
 	[ "$who" = exporter_on ] && ratio=$(per "$ev" "$paced_reader_ev")
-	printf '  %-36s %9s %9s %10s %9s %9s %7s %10s %8s\n' "${PLABEL[$who]}" "$R_RATE" "$R_CONN" "$R_RCVBUF" \
-		"$R_EXPECTED" "$R_EVENTS" "$R_LOST" "$ev" "$ratio"
+	h=$(calc "printf \"%.2f\", $R_BUSY * $TICK_US / $R_CONN")
+	[ "$who" = none ] && paced_base=$h
+	printf '  %-36s %7s %8s %9s %8s %8s %6s %9s %8s %9s %7s\n' "${PLABEL[$who]}" "$R_RATE" "$R_CONN" \
+		"$R_RCVBUF" "$R_EXPECTED" "$R_EVENTS" "$R_LOST" "$h" "$(calc "printf \"%+.2f\", $h - $paced_base")" \
+		"$ev" "$ratio"
 	case $who in
 	reader)
 		if [ "$R_LOST" = 0 ]; then
