@@ -2,10 +2,10 @@
 # test_concurrency.sh — concurrent scrapes share scans, and a load of 64 connections
 # neither fails nor leaks (the normal build, real sockets in a network namespace).
 #
-#  1. 10,000 sockets, wrk -c 64 -d 30s on /metrics (after a 5 s warm-up): no socket
+#  1. 10,000 sockets, wrk -c 64 -d 15s on /metrics (after a 5 s warm-up): no socket
 #     error, every non-2xx answer a documented 503 (--web.max-requests), RSS after the run
 #     within 1 MiB of RSS after the warm-up, the same number of open fds.
-#  2. 40,000 sockets: one scraper in a loop for 20 s, then eight at once for 20 s. The eight
+#  2. 40,000 sockets: one scraper in a loop for 10 s, then eight at once for 10 s. The eight
 #     cause no more scans than the one alone plus 10 % (they share them); every response is
 #     complete, and each distinct body (clients of one snapshot get the same bytes) passes
 #     `promtool check metrics`.
@@ -17,7 +17,7 @@ it_begin awk wrk sha256sum
 
 PORT=9978
 URL=http://127.0.0.1:$PORT/metrics
-DURATION=${CONCURRENCY_SECONDS:-20}
+DURATION=${CONCURRENCY_SECONDS:-10}
 PER_PROCESS=5000 # connections per sockstate: 10,001 fds, under the 20,000 hard limit
 
 proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -45,7 +45,7 @@ exporter_start exporter "$NS" "$TCPH_BIN" "127.0.0.1:$PORT"
 pid=$(bg_pid exporter)
 
 # ---- 1. wrk ------------------------------------------------------------------------------
-section "wrk -c 64 -d 30s with 10,000 sockets"
+section "wrk -c 64 -d 15s with 10,000 sockets"
 sockets_add 5000 21000
 cat >"$IT_TMP/count.lua" <<'LUA'
 -- Counts answers by status in every thread and adds them up at the end.
@@ -79,7 +79,7 @@ idle_rss() {
 }
 rss_warm=$(idle_rss)
 fds_warm=$(fd_count "$pid")
-in_ns "$NS" wrk -t 2 -c 64 -d 30s --timeout 10s -H 'Accept-Encoding: gzip' -s "$IT_TMP/count.lua" "$URL" \
+in_ns "$NS" wrk -t 2 -c 64 -d 15s --timeout 10s -H 'Accept-Encoding: gzip' -s "$IT_TMP/count.lua" "$URL" \
 	>"$IT_TMP/wrk.txt" 2>&1 || die "wrk failed: $(tail -n 5 "$IT_TMP/wrk.txt")"
 sed 's/^/  | /' "$IT_TMP/wrk.txt"
 rss_after=$(idle_rss)
@@ -94,7 +94,7 @@ busy=$(awk '$1 == "status" && $2 == 503 { print $3 }' "$IT_TMP/wrk.txt")
 if [ "${ok_count:-0}" -gt 1000 ]; then ok "wrk: ${ok_count} answers 200, ${busy:-0} answers 503 (--web.max-requests 40)"; else fail "wrk: only ${ok_count:-0} answers 200"; fi
 assert_eq "wrk: answers other than 200 and 503" 0 "$other"
 growth=$((rss_after - rss_warm))
-echo "  RSS after warm-up ${rss_warm} KiB, after 30 s of wrk ${rss_after} KiB (${growth} KiB)"
+echo "  RSS after warm-up ${rss_warm} KiB, after 15 s of wrk ${rss_after} KiB (${growth} KiB)"
 if [ "${growth#-}" -le 1024 ]; then ok "RSS after wrk within 1 MiB of RSS after warm-up ($growth KiB)"; else fail "RSS grew by $growth KiB under wrk"; fi
 assert_eq "open fds after wrk (as after warm-up)" "$fds_warm" "$fds_after"
 
