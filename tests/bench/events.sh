@@ -12,17 +12,22 @@
 #   exporter on       the exporter, --netns=self inside the namespace, collector on
 #   exporter off      the same with --no-collector.tcp.events (should match none)
 # 1. Max rate: churn as fast as it goes for BENCH_EVENTS_SECONDS (2.5) per subscriber, the
-#    four in turn, BENCH_EVENTS_ROUNDS (2) rounds; each subscriber's fastest round is shown
-#    (the machine is shared: the least disturbed). Host CPU from /proc/stat (everything but
-#    idle and iowait, all CPUs: the kernel's deferred frees and softirqs included) per
-#    connection; minus the no-subscriber figure: what a subscriber costs the host per
-#    closed connection (and per freed socket, half of it). The subscriber's own CPU per
+#    four in turn, BENCH_EVENTS_ROUNDS (3) rounds; each subscriber's round of median rate is
+#    shown, with the range of its rates (the machine is shared). CPU per connection, two ways: "host",
+#    /proc/stat (everything but idle and iowait, all CPUs), which also counts whatever else
+#    the machine runs meanwhile; "ours", the churn's getrusage + the subscriber's CPU + every
+#    kernel thread's (children of kthreadd, /proc/PID/stat: the sock_diag_events workqueue
+#    that builds the messages, ksoftirqd), which a busy neighbour disturbs far less. Minus
+#    the no-subscriber figure: what a subscriber costs the host per closed connection (and
+#    per freed socket, half of it). The subscriber's own CPU per
 #    event: the reader's getrusage, the exporter's utime + stime (/proc/PID/stat), over
 #    the messages it received (reader) or its tcp_health_exporter_events_total delta.
 # 2. Loss: churn paced at BENCH_EVENTS_RATE (20,000) connections/s for
-#    BENCH_EVENTS_PACED_SECONDS (10): no subscriber (the host CPU baseline at that rate), the
-#    reader with the kernel's default receive buffer (net.core.rmem_default), the reader
-#    with the exporter's buffer, the exporter. Host CPU per connection as in 1. Lost:
+#    BENCH_EVENTS_PACED_SECONDS (10): the reader with the kernel's default receive buffer
+#    (net.core.rmem_default), the reader with the exporter's buffer, the exporter; and
+#    their own CPU per event at the same load. No host CPU here: below saturation a paced
+#    loop's CPU per connection follows how often its threads sleep and wake, which a
+#    subscriber changes, by more than the subscriber's cost. Lost:
 #    the reader's ENOBUFS overruns (and the messages missing from 2 per connection + 1),
 #    the exporter's tcp_health_exporter_events_lost_total delta.
 # Asserted: the exporter lost nothing at the paced rate with its buffer and counted exactly
@@ -39,7 +44,7 @@ source "$(dirname "$0")/../integration/lib.sh"
 it_begin awk getconf
 
 SECONDS_MAX=${BENCH_EVENTS_SECONDS:-2.5}
-ROUNDS=${BENCH_EVENTS_ROUNDS:-2}
+ROUNDS=${BENCH_EVENTS_ROUNDS:-3}
 RATE=${BENCH_EVENTS_RATE:-20000}
 PACED_SECONDS=${BENCH_EVENTS_PACED_SECONDS:-10}
 CLIENTS=${BENCH_EVENTS_CLIENTS:-4}
@@ -61,25 +66,24 @@ ns="evb-$$-$RANDOM"
 ip netns add "$ns" || die "ip netns add $ns failed"
 IT_NETNS+=("$ns")
 ip -n "$ns" link set lo up || die "cannot bring lo up in $ns"
-
 host_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 proc_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime + stime
+# kthread_ticks FILE: "pid ticks" of every kernel thread (a child of kthreadd) into FILE.
+kthread_ticks() {
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '{ pid = $1; sub(/.*\) /, ""); if ($2 == 2) print pid, $12 + $13 }' >"$1"
+}
+# kthread_delta BEFORE AFTER: ticks the kernel threads used in between (new ones: all theirs).
+kthread_delta() { awk 'NR == FNR { a[$1] = $2; next } { s += $2 - a[$1] } END { print s + 0 }' "$1" "$2"; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 # sum_metric FILE NAME: the sum of every sample of NAME (any labels), nothing when absent.
 sum_metric() {
 	awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2; seen = 1 } END { if (seen) printf "%.0f\n", s }' "$1"
 }
 calc() { awk "BEGIN { $1 }"; }
-
-# churn_run ARGS...: churn in the namespace; CHURN (its line) and BUSY (host CPU ticks).
-churn_run() {
-	local before after
-	before=$(host_busy)
-	CHURN=$(in_ns "$ns" "$TOOLS/churn" --port "$PORT" --clients "$CLIENTS" "$@") ||
-		die "churn $* failed: $CHURN"
-	after=$(host_busy)
-	BUSY=$((after - before))
-}
+# per A B: A / B with two decimals; "-" when either is "-" or B is 0.
+per() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+# delta A B: A - B signed, two decimals; "-" when either is "-".
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-") printf "%+.2f", a - b; else print "-" }'; }
 
 # exporter_up NAME [FLAGS...]: the exporter in the namespace; with the collector on, waits
 # (bounded) until its events socket is open (the receive-buffer gauge appears).
@@ -106,11 +110,12 @@ exporter_events() {
 }
 
 # measure WHO [CHURN ARGS...]: one churn run with subscriber WHO (none, reader, reader_default,
-# exporter_on, exporter_off). Sets R_CONN R_RATE R_BUSY (host ticks) R_EVENTS (received)
-# R_LOST R_CPU_US (the subscriber's CPU, µs) R_RCVBUF R_EXPECTED (events the churn made,
-# plus what the subscriber also sees of its own scrapes).
+# exporter_on, exporter_off). Sets, per connection (µs): R_HOST (/proc/stat), R_OURS (churn
+# + subscriber + kernel threads), R_KTHREADS; and R_CONN R_RATE, R_EVENTS (received),
+# R_LOST, R_CPU_US (the subscriber's CPU, µs), R_RCVBUF, R_EXPECTED (events the churn made,
+# plus what the subscriber also sees of its own scrapes); "-" where they do not apply.
 measure() {
-	local who=$1 out t0 t1 e0 e1 l0 l1
+	local who=$1 out t0 t1 e0 e1 l0 l1 busy kt churn_us
 	shift
 	R_EVENTS=- R_LOST=- R_CPU_US=- R_RCVBUF=- R_EXPECTED=-
 	case $who in
@@ -133,11 +138,16 @@ measure() {
 		t0=$(proc_ticks "$(bg_pid exporter)")
 		;;
 	esac
-	churn_run "$@"
-	R_CONN=$(field "$CHURN" connections)
-	R_RATE=$(field "$CHURN" rate)
-	R_BUSY=$BUSY
-	sleep 0.3 # the last events drained
+	kthread_ticks "$IT_TMP/kt0"
+	busy=$(host_busy)
+	out=$(in_ns "$ns" "$TOOLS/churn" --port "$PORT" --clients "$CLIENTS" "$@") || die "churn $* failed: $out"
+	busy=$(($(host_busy) - busy))
+	sleep 0.3 # the last events drained, the kernel's deferred frees done
+	kthread_ticks "$IT_TMP/kt1"
+	kt=$(kthread_delta "$IT_TMP/kt0" "$IT_TMP/kt1")
+	R_CONN=$(field "$out" connections)
+	R_RATE=$(field "$out" rate)
+	churn_us=$(calc "printf \"%.0f\", $(field "$out" cpu_s) * 1e6")
 	case $who in
 	reader | reader_default)
 		it_stop reader TERM 5
@@ -165,74 +175,90 @@ measure() {
 		it_stop exporter TERM 10
 		;;
 	esac
+	R_HOST=$(per "$((busy * TICK_US))" "$R_CONN")
+	R_KTHREADS=$(per "$((kt * TICK_US))" "$R_CONN")
+	R_OURS=$(per "$((churn_us + kt * TICK_US + ${R_CPU_US/-/0}))" "$R_CONN")
 }
 
-# per A B: A / B with two decimals; "-" when either is "-" or B is 0.
-per() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+# own_per_event: the subscriber's CPU per event of the last measure (µs), or its CPU in ms
+# when it received none (the exporter without the collector).
+own_per_event() {
+	if [ "$R_EVENTS" != - ]; then
+		per "$R_CPU_US" "$R_EVENTS"
+	elif [ "$R_CPU_US" != - ]; then
+		echo "$(calc "printf \"%.0f\", $R_CPU_US / 1000")ms"
+	else
+		echo -
+	fi
+}
 
 # ---- 1. max rate -------------------------------------------------------------------------
 WHOS=(none reader exporter_on exporter_off)
 declare -A LABEL=([none]="no subscriber" [reader]="minimal reader" [exporter_on]="exporter, collector on"
 	[exporter_off]="exporter, --no-collector.tcp.events")
-declare -A B_RATE B_CONN B_BUSY B_EVENTS B_CPU
+declare -A B_RATE B_HOST B_OURS B_KT B_EVENTS B_EV B_RANGE
 for ((r = 1; r <= ROUNDS; r++)); do
 	for who in "${WHOS[@]}"; do
 		[ "$COLLECTOR" = 1 ] || [ "${who#exporter}" = "$who" ] || continue
 		measure "$who" --seconds "$SECONDS_MAX"
-		if [ -z "${B_RATE[$who]:-}" ] || [ "$R_RATE" -gt "${B_RATE[$who]}" ]; then
-			B_RATE[$who]=$R_RATE B_CONN[$who]=$R_CONN B_BUSY[$who]=$R_BUSY
-			B_EVENTS[$who]=$R_EVENTS B_CPU[$who]=$R_CPU_US
-		fi
+		B_RATE[$who,$r]=$R_RATE B_HOST[$who,$r]=$R_HOST B_OURS[$who,$r]=$R_OURS B_KT[$who,$r]=$R_KTHREADS
+		B_EVENTS[$who,$r]=$R_EVENTS B_EV[$who,$r]=$(own_per_event)
 	done
 done
+# Each subscriber's round of median rate (all its figures from that one round), and the
+# range of its rates.
+for who in "${WHOS[@]}"; do
+	[ -n "${B_RATE[$who,1]:-}" ] || continue
+	read -r r lo hi < <(for ((i = 1; i <= ROUNDS; i++)); do echo "${B_RATE[$who,$i]} $i"; done |
+		sort -n | awk '{ v[NR] = $1; i[NR] = $2 } END { print i[int((NR + 1) / 2)], v[1], v[NR] }')
+	B_RATE[$who]=${B_RATE[$who,$r]} B_HOST[$who]=${B_HOST[$who,$r]} B_OURS[$who]=${B_OURS[$who,$r]}
+	B_KT[$who]=${B_KT[$who,$r]} B_EVENTS[$who]=${B_EVENTS[$who,$r]} B_EV[$who]=${B_EV[$who,$r]}
+	B_RANGE[$who]="$lo-$hi"
+done
 
-host_us() { calc "printf \"%.2f\", ${B_BUSY[$1]} * $TICK_US / ${B_CONN[$1]}"; }
-echo "  -- max rate: churn as fast as it goes, ${SECONDS_MAX} s, best of $ROUNDS; $(nproc) CPUs, Linux $(uname -r)"
-printf '  %-36s %9s %11s %10s %10s %9s %10s %8s\n' "subscriber" "conn/s" "host us/c" "+us/conn" "+us/sock" \
-	"events" "own us/ev" "/reader"
-base=$(host_us none)
-reader_ev=$(per "${B_CPU[reader]}" "${B_EVENTS[reader]}")
+FMT1='  %-36s %7s %9s %7s %9s %7s %7s %8s %8s %9s %7s %12s\n'
+echo "  -- max rate: churn as fast as it goes, ${SECONDS_MAX} s, the round of median rate of $ROUNDS;" \
+	"$(nproc) CPUs, Linux $(uname -r)"
+echo "     CPU per connection (us): host = /proc/stat, all of the machine; ours = churn + subscriber +"
+echo "     kernel threads (kthr); + = minus no subscriber; /sock = per freed socket (2 a connection)"
+# shellcheck disable=SC2059
+printf "$FMT1" "subscriber" "conn/s" "host us/c" "+host" "ours us/c" "+ours" "+/sock" "kthr" "events" \
+	"own us/ev" "/reader" "conn/s range"
 for who in "${WHOS[@]}"; do
 	if [ -z "${B_RATE[$who]:-}" ]; then
 		printf '  %-36s %s\n' "${LABEL[$who]}" "$NA"
 		continue
 	fi
-	h=$(host_us "$who")
-	ev=- ratio=-
-	if [ "${B_EVENTS[$who]}" != - ]; then
-		ev=$(per "${B_CPU[$who]}" "${B_EVENTS[$who]}")
-		ratio=$(per "$ev" "$reader_ev")
-	elif [ "${B_CPU[$who]}" != - ]; then
-		ev="$(calc "printf \"%.0f\", ${B_CPU[$who]} / 1000") ms" # no events: its CPU meanwhile
-	fi
-	printf '  %-36s %9s %11s %10s %10s %9s %10s %8s\n' "${LABEL[$who]}" "${B_RATE[$who]}" "$h" \
-		"$(calc "printf \"%+.2f\", $h - $base")" "$(calc "printf \"%+.2f\", ($h - $base) / 2")" \
-		"${B_EVENTS[$who]}" "$ev" "$ratio"
+	ratio=-
+	[ "$who" = exporter_on ] && ratio=$(per "${B_EV[$who]}" "${B_EV[reader]}")
+	# shellcheck disable=SC2059
+	printf "$FMT1" "${LABEL[$who]}" "${B_RATE[$who]}" "${B_HOST[$who]}" "$(delta "${B_HOST[$who]}" "${B_HOST[none]}")" \
+		"${B_OURS[$who]}" "$(delta "${B_OURS[$who]}" "${B_OURS[none]}")" \
+		"$(per "$(delta "${B_OURS[$who]}" "${B_OURS[none]}")" 2)" "${B_KT[$who]}" "${B_EVENTS[$who]}" \
+		"${B_EV[$who]}" "$ratio" "${B_RANGE[$who]}"
 done
 
 # ---- 2. loss at a paced rate -------------------------------------------------------------
+FMT2='  %-36s %7s %9s %8s %8s %5s %9s %7s\n'
 echo "  -- loss: churn paced at $RATE connections/s for $PACED_SECONDS s"
-printf '  %-36s %7s %8s %9s %8s %8s %6s %9s %8s %9s %7s\n' "subscriber" "conn/s" "conns" "rcvbuf" \
-	"expected" "received" "lost" "host us/c" "+us/conn" "own us/ev" "/reader"
-PACED=(none reader_default reader exporter_on)
-declare -A PLABEL=([none]="no subscriber" [reader_default]="minimal reader, default buffer"
-	[reader]="minimal reader, $BUFFER B" [exporter_on]="exporter, $BUFFER B")
-paced_reader_ev=- paced_base=-
+# shellcheck disable=SC2059
+printf "$FMT2" "subscriber" "conn/s" "rcvbuf" "expected" "received" "lost" "own us/ev" "/reader"
+PACED=(reader_default reader exporter_on)
+declare -A PLABEL=([reader_default]="minimal reader, default buffer" [reader]="minimal reader, $BUFFER B"
+	[exporter_on]="exporter, $BUFFER B")
+paced_ev=-
 for who in "${PACED[@]}"; do
 	if [ "$who" = exporter_on ] && [ "$COLLECTOR" = 0 ]; then
 		printf '  %-36s %s\n' "${PLABEL[$who]}" "$NA"
 		continue
 	fi
 	measure "$who" --rate "$RATE" --seconds "$PACED_SECONDS"
-	ev=$(per "$R_CPU_US" "$R_EVENTS")
+	ev=$(own_per_event)
 	ratio=-
-	[ "$who" = reader ] && paced_reader_ev=$ev
-	[ "$who" = exporter_on ] && ratio=$(per "$ev" "$paced_reader_ev")
-	h=$(calc "printf \"%.2f\", $R_BUSY * $TICK_US / $R_CONN")
-	[ "$who" = none ] && paced_base=$h
-	printf '  %-36s %7s %8s %9s %8s %8s %6s %9s %8s %9s %7s\n' "${PLABEL[$who]}" "$R_RATE" "$R_CONN" \
-		"$R_RCVBUF" "$R_EXPECTED" "$R_EVENTS" "$R_LOST" "$h" "$(calc "printf \"%+.2f\", $h - $paced_base")" \
-		"$ev" "$ratio"
+	[ "$who" = reader ] && paced_ev=$ev
+	[ "$who" = exporter_on ] && ratio=$(per "$ev" "$paced_ev")
+	# shellcheck disable=SC2059
+	printf "$FMT2" "${PLABEL[$who]}" "$R_RATE" "$R_RCVBUF" "$R_EXPECTED" "$R_EVENTS" "$R_LOST" "$ev" "$ratio"
 	case $who in
 	reader)
 		if [ "$R_LOST" = 0 ]; then
