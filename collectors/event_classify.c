@@ -164,24 +164,31 @@ static bool same_connection(const struct events_owner *o, const struct sockdiag_
 	       memcmp(o->saddr, r->saddr, len) == 0 && memcmp(o->daddr, r->daddr, len) == 0;
 }
 
+const char *events_view_listener(const struct events_view *v, uint16_t port)
+{
+	unsigned lo = 0, hi = v->n_listeners;
+
+	while (lo < hi) { /* listeners are sorted by port */
+		unsigned mid = (lo + hi) / 2;
+
+		if (v->listeners[mid].port < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < v->n_listeners && v->listeners[lo].port == port && v->listeners[lo].process[0])
+		return v->listeners[lo].process;
+	return NULL;
+}
+
 const char *events_owner_of(const struct events_view *v, const struct sockdiag_record *r,
 			    const struct events_class *c)
 {
-	if (c->role == CLASSIFY_SERVER && !c->other) {
-		unsigned lo = 0, hi = v->n_listeners;
+	const char *process = c->role == CLASSIFY_SERVER && !c->other ? events_view_listener(v, c->port)
+								      : NULL;
 
-		while (lo < hi) {
-			unsigned mid = (lo + hi) / 2;
-
-			if (v->listeners[mid].port < c->port)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < v->n_listeners && v->listeners[lo].port == c->port &&
-		    v->listeners[lo].process[0])
-			return v->listeners[lo].process;
-	}
+	if (process)
+		return process;
 	for (unsigned k = 0; k < v->n_owners; k++)
 		if (same_connection(&v->owners[k], r))
 			return v->owners[k].process[0] ? v->owners[k].process : NULL;

@@ -152,6 +152,8 @@ void events_classify(const struct events_view *view, const struct sockdiag_recor
  * scan's for the same connection; NULL when unknown. */
 const char *events_owner_of(const struct events_view *view, const struct sockdiag_record *r,
 			    const struct events_class *c);
+/* The owner's comm of a port the view lists as listening; NULL when not listed or unknown. */
+const char *events_view_listener(const struct events_view *view, uint16_t port);
 /* Fills `view` from a target's last scan (NULL: no scan yet, the default range only). */
 void events_view_fill(struct events_view *view, const struct tcp_result *tcp,
 		      const uint8_t *expected, const uint8_t *client_ports);
