@@ -43,20 +43,15 @@ NOEX_PORT=19703  # the same with --no-web.status.exclude-self
 DOCS_PNG=$IT_ROOT/docs/status-page.png
 VERSION=$(cat "$IT_ROOT/VERSION") || die "cannot read VERSION"
 BASE=http://127.0.0.1:$PORT
-CHECK=$IT_DIR/status_check.py
 ARTIFACTS=$IT_ROOT/build/artifacts
 # The new views run in the ASan/UBSan build when there is one.
 SERVER_BIN=${TCPH_ASAN_BIN:-$TCPH_BIN}
 
 # ---- helpers ------------------------------------------------------------------------------
 
-# The interpreter itself: a version manager's shim (pyenv) costs half a second a call.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)') || die "python3 does not run"
-[ -x "$PYTHON" ] || die "cannot find the python3 interpreter ('$PYTHON')"
-
-# q FILE SELECTOR [MODE]: elements of an HTML file (status_check.py q: text, count,
-# attr:NAME, cells, onattrs).
-q() { "$PYTHON" "$CHECK" q "$@"; }
+# The interpreter itself (lib.sh): a version manager's shim costs half a second a call.
+status_python
+PYTHON=$IT_PYTHON
 
 # jqr FILE FILTER...: jq -r.
 jqr() {
@@ -101,23 +96,6 @@ wait_json() {
 		fi
 		sleep 0.25
 	done
-}
-
-# pycheck ARGS...: status_check.py ARGS; each "ok TEXT" / "FAIL TEXT" line it prints is
-# counted. It must run to its end and assert something.
-pycheck() {
-	local out rc=0 line n=0
-	out=$("$PYTHON" "$CHECK" "$@" 2>&1) || rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) ok "${line#ok }" && n=$((n + 1)) ;;
-		"FAIL "*) fail "${line#FAIL }" && n=$((n + 1)) ;;
-		"") ;;
-		*) printf '  | %s\n' "$line" ;;
-		esac
-	done <<<"$out"
-	[ "$rc" = 0 ] || fail "status_check.py $1 exited with status $rc"
-	[ "$n" -gt 0 ] || fail "status_check.py $1 asserted nothing"
 }
 
 # browser NS ARGS...: headless Chromium inside NS (so that 127.0.0.1 is the exporter's),
