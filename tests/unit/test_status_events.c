@@ -4,12 +4,10 @@
  * collector (replay.c). Every count in the document is checked against the exposition
  * render_metrics writes from the same snapshot, and the recent ring against the counters. */
 #include "../../collectors/collectors.h"
-#include "../../exporter/expfmt.h"
-#include "../../exporter/render_html.h"
-#include "../../exporter/render_metrics.h"
 #include "../../exporter/snapshot.h"
 #include "../../exporter/status.h"
 #include "replay.h"
+#include "views.h"
 #include "unit.h"
 
 #include <stdio.h>
@@ -18,69 +16,13 @@
 
 #define SCAN_NUMBER 7
 
-static struct snapshot *take_snapshot(void)
-{
-	struct replay replay;
-	struct snapshot *s = replay_snapshot(&replay, SCAN_NUMBER);
-
-	replay_free(&replay);
-	return s;
-}
-
-static json_t *get(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	ck_assert_msg(v != NULL, "no \"%s\" in the document", key);
-	return v;
-}
-
-static long long get_int(const json_t *o, const char *key)
-{
-	const json_t *v = get(o, key);
-
-	ck_assert_msg(json_is_integer(v), "\"%s\" is not an integer", key);
-	return (long long)json_integer_value(v);
-}
-
-static const char *get_str(const json_t *o, const char *key)
-{
-	const json_t *v = get(o, key);
-
-	ck_assert_msg(json_is_string(v), "\"%s\" is not a string", key);
-	return json_string_value(v);
-}
-
-static char *metrics_text(const struct snapshot *s)
-{
-	struct expfmt_buf text;
-	char *data;
-	size_t len;
-
-	ck_assert_int_eq(expfmt_init(&text, 0), 0);
-	expfmt_append(&text, "\n", 1);
-	ck_assert_int_eq(render_metrics(s, &text), 0);
-	expfmt_append(&text, "", 1);
-	ck_assert_int_eq(text.error, 0);
-	data = expfmt_detach(&text, &len);
-	expfmt_fini(&text);
-	return data;
-}
-
-static char *render(const json_t *doc)
-{
-	struct expfmt_buf buf;
-	char *page;
-	size_t len;
-
-	ck_assert_int_eq(expfmt_init(&buf, 0), 0);
-	ck_assert_int_eq(render_html(doc, "/metrics", &buf), 0);
-	expfmt_append(&buf, "", 1);
-	ck_assert_int_eq(buf.error, 0);
-	page = expfmt_detach(&buf, &len);
-	expfmt_fini(&buf);
-	return page;
-}
+/* The helpers the views' tests share (views.c). */
+#define take_snapshot() views_snapshot(SCAN_NUMBER)
+#define get views_get
+#define get_int views_int
+#define get_str views_str
+#define metrics_text views_metrics
+#define render views_page
 
 static void port_text(const json_t *o, char *out, size_t size)
 {
