@@ -9,8 +9,9 @@
 #   5. lint.sh's rules on rows, links and top-N panels each catch a broken copy of a
 #      dashboard (exit 1, the expected problem line, that many problems), and pass the
 #      unmodified copies
-#   6. the top-N panels' queries, run by promtool, leave out port 9978 with the dashboard's
-#      default exclude_port, and show it with exclude_port cleared
+#   6. the top-N panels' queries (connections and abnormal closes), run by promtool, leave
+#      out port 9978 with the dashboard's default exclude_port, and show it with exclude_port
+#      cleared
 #   7. with_runbook_url.sh    (make rules RUNBOOK_URL=... JOB_REGEX=...) moves every runbook
 #      link and the job matcher, in the rules and in the PrometheusRule it writes; alerts
 #      with the new job name fire (promtool test)
@@ -150,8 +151,9 @@ lint_catches() {
 step "lint catches broken rows, links and top-N panels" lint_catches
 
 # The top-N panels' queries, run by promtool on a host where the exporter's own port 9978
-# has the most connections: with the dashboard's default exclude_port it is left out (and
-# LISTEN sockets too), with exclude_port cleared it is back.
+# has the most connections and the most abnormal closes: with the dashboard's default
+# exclude_port it is left out (and LISTEN sockets, and a port with only normal closes, too),
+# with exclude_port cleared it is back.
 topn_excludes() {
 	local f default n=0
 	mkdir -p "$tmp/topn"
@@ -165,15 +167,21 @@ import sys, yaml
 expr, default = sys.argv[1], sys.argv[2]
 def grafana(e, exclude):  # the variables as Grafana writes them for job tcp_health, all instances and ports
     for k, v in (("${exclude_port}", exclude), ("$exclude_port", exclude), ("$job", "tcp_health"),
-                 ("$instance", ".*"), ("$port", ".*")):
+                 ("$instance", ".*"), ("$port", ".*"), ("${__rate_interval}", "2m"), ("$__rate_interval", "2m")):
         e = e.replace(k, v)
     return f"count by (port) ({e})"
 series = lambda port, state, n: {"series": 'tcp_health_connections{job="tcp_health", instance="host1:9978", '
                                            f'port="{port}", role="server", state="{state}"}}', "values": f"{n}x5"}
+closed = lambda port, role, outcome, n: {"series": 'tcp_health_connections_closed_total{job="tcp_health", '
+                                                  f'instance="host1:9978", port="{port}", role="{role}", outcome="{outcome}"}}',
+                                        "values": f"0+{n}x5"}
 yaml.safe_dump({"rule_files": [], "evaluation_interval": "1m", "tests": [{
     "interval": "1m",
     "input_series": [series(9978, "established", 50), series(1202, "established", 5), series(1202, "listen", 1),
-                     series(3720, "time_wait", 3), series(5432, "listen", 1)],
+                     series(3720, "time_wait", 3), series(5432, "listen", 1),
+                     closed(9978, "server", "retransmit_timeout", 50), closed(1202, "client", "connect_refused", 5),
+                     closed(1202, "client", "normal", 100), closed(3720, "server", "keepalive_timeout", 3),
+                     closed(5432, "server", "normal", 10), closed(5432, "server", "retransmit_timeout", 0)],
     "promql_expr_test": [
         {"expr": grafana(expr, default), "eval_time": "2m",
          "exp_samples": [{"labels": '{port="1202"}', "value": 1}, {"labels": '{port="3720"}', "value": 1}]},
