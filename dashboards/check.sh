@@ -234,16 +234,14 @@ t = lambda expr, at, samples: {"expr": expr, "eval_time": at,
                                "exp_samples": [{"labels": l, "value": v} for l, v in samples]}
 h = '{instance="host1:9978"}'
 det, ov = "tcp-port-detail ", "tcp-health-overview "
+closes = (("1202", "server", "normal", "0+120x10"), ("1202", "server", "retransmit_timeout", "0+60x10"),
+          ("1202", "client", "connect_refused", "0+6x10"), ("1202", "client", "normal", "0x10"),
+          ("3720", "server", "keepalive_timeout", "0+600x10"))  # 3720: not the selected port
+segments = (("sent", "server", "0+1000x10"), ("retransmitted", "server", "0+20x10"),
+            ("sent", "client", "0x10"), ("retransmitted", "client", "0x10"))  # client: nothing sent
 yaml.safe_dump({"rule_files": [], "evaluation_interval": "1m", "tests": [{"interval": "1m", "input_series": [
-    s("tcp_health_connections_closed_total", ', port="1202", role="server", outcome="normal"', "0+120x10"),
-    s("tcp_health_connections_closed_total", ', port="1202", role="server", outcome="retransmit_timeout"', "0+60x10"),
-    s("tcp_health_connections_closed_total", ', port="1202", role="client", outcome="connect_refused"', "0+6x10"),
-    s("tcp_health_connections_closed_total", ', port="1202", role="client", outcome="normal"', "0x10"),
-    s("tcp_health_connections_closed_total", ', port="3720", role="server", outcome="keepalive_timeout"', "0+600x10"),
-    s("tcp_health_closed_segments_sent_total", ', port="1202", role="server"', "0+1000x10"),
-    s("tcp_health_closed_segments_retransmitted_total", ', port="1202", role="server"', "0+20x10"),
-    s("tcp_health_closed_segments_sent_total", ', port="1202", role="client"', "0x10"),
-    s("tcp_health_closed_segments_retransmitted_total", ', port="1202", role="client"', "0x10"),
+    *(s("tcp_health_connections_closed_total", f', port="{p}", role="{r}", outcome="{o}"', v) for p, r, o, v in closes),
+    *(s(f"tcp_health_closed_segments_{k}_total", f', port="1202", role="{r}"', v) for k, r, v in segments),
     s("tcp_health_listener_closed_total", ', port="1202"', "0 0 0 1 1 1 1 1 1 1 1"),
     s("tcp_health_listener_up", ', port="1202"', "1x10"),
     s("tcp_health_exporter_events_total", "", "0+600x10"),
