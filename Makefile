@@ -35,7 +35,7 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \
-            build/tools/hostile build/tools/tls_flood
+            build/tools/hostile build/tools/tls_flood build/tools/destroy_events build/tools/evconn
 
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter
@@ -204,14 +204,18 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
 
 # Speed and memory against BENCH_SOCKETS real sockets (tests/bench/bench.sh), then the cost
 # of --netns=all against bare dumps of the same namespaces (tests/bench/bench_netns.sh), then
-# the server's CPU per TLS handshake by key type (tests/bench/tls_handshake.sh).
-bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor $(B)/tools/tls_flood
+# the server's CPU per TLS handshake by key type (tests/bench/tls_handshake.sh), then what
+# the events collector costs per closed connection and what it loses (tests/bench/events.sh).
+bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor $(B)/tools/tls_flood $(B)/tools/churn \
+       $(B)/tools/destroy_reader
 	@echo "== benchmark"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 	@echo "== benchmark: network namespaces"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
 	@echo "== benchmark: TLS handshakes by key type"
 	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/tls_handshake.sh || [ $$? = 77 ]
+	@echo "== benchmark: socket-destroy events (--collector.tcp.events)"
+	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/events.sh || [ $$? = 77 ]
 
 # Alert rules (promtool check/test), shortened test rules, dashboard lint.
 # The rules and dashboards with runbook links to your copy of docs/runbook.md:

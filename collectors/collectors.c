@@ -134,6 +134,11 @@ static int events_collect(struct collectors_worker *w, struct collectors_target 
 	}
 	ret = events_source_copy(w->ws->events, t->events, &out->events);
 	out->has_events = ret != -ENOMEM;
+	if (events_broken(ret)) {
+		/* Reading it failed (logged by the thread): a new subscription next scan. */
+		events_source_close(t->events);
+		t->events = NULL;
+	}
 	return ret;
 }
 

@@ -2,17 +2,25 @@
  * target's last scan knew (see events.h). Pure: no I/O, no allocation after init.
  *
  * The message is the socket as the kernel frees it: its state is always CLOSE, and it has
- * no timer, uid, inode or error. What tells the endings apart is what is left:
- *   remote port 0, remote address 0   a listener (its port listened in the last scan), or a
- *                                     socket never connected;
- *   remote port 0, remote address set disconnected by the kernel before the free (a failed
- *                                     blocking connect, SO_LINGER 0): counters zeroed;
- *   nothing acknowledged, nothing received: never established: refused when a segment
- *                                     (the reset) came back, timed out when none did;
- *   consecutive retransmissions > 0   the kernel gave up retransmitting (retries2,
- *                                     TCP_USER_TIMEOUT, orphan retries);
- *   probes out > 0                    keepalive probes unanswered (or zero-window probes);
- *   otherwise                         normal (a FIN exchange, or a reset: not told apart). */
+ * no timer, uid, inode or error (docs/destroy-events.md has every ending, recorded in
+ * tests/data/events). What tells the endings apart is what is left, first match wins:
+ *   local port 0 (and no remote)        never bound: unconnected;
+ *   remote port and address 0           a listener (its port listened in the last scan, or
+ *                                       is a server's port), else a socket only bound;
+ *   remote port 0, remote address kept  disconnected by the kernel before the free, which
+ *                                       zeroes the counters: a blocking connect that timed
+ *                                       out (retransmissions survive), else disconnected
+ *                                       (a refused blocking connect, SO_LINGER 0, a queued
+ *                                       connection dropped with its listener);
+ *   nothing acknowledged, received or   never established: refused when a segment (the
+ *   negotiated                          reset) came back, timed out when none did;
+ *   probes out, zero window, unacked    the kernel gave up probing a zero window;
+ *   consecutive retransmissions > 0     it gave up retransmitting (retries2, user timeout);
+ *   probes out > 0                      keepalive probes went unanswered;
+ *   more than 1 byte never read         the application closed with unread data (the
+ *                                       kernel reset the connection);
+ *   otherwise                           normal (a FIN exchange, or a reset received: not
+ *                                       told apart). */
 #include "events.h"
 
 #include "diag_compat.h"
@@ -29,6 +37,8 @@ const char *const events_outcome_names[EVENTS_OUTCOMES] = {
 	[EVENTS_CONNECT_TIMEOUT] = "connect_timeout",
 	[EVENTS_RETRANSMIT_TIMEOUT] = "retransmit_timeout",
 	[EVENTS_KEEPALIVE_TIMEOUT] = "keepalive_timeout",
+	[EVENTS_ZERO_WINDOW_TIMEOUT] = "zero_window_timeout",
+	[EVENTS_CLOSED_UNREAD] = "closed_unread",
 	[EVENTS_DISCONNECTED] = "disconnected",
 	[EVENTS_UNCONNECTED] = "unconnected",
 };
@@ -94,6 +104,23 @@ static void label_local(const struct events_view *v, const struct sockdiag_recor
 	}
 }
 
+/* Remote port and address 0: a listener, or a socket that was only bound. One the last scan
+ * saw listening is a listener; so is one on a server's port that listened only between two
+ * scans (a crash loop); one bound to an ephemeral port and never seen listening is not. */
+static void classify_unconnected(const struct events_view *v, const struct sockdiag_record *r,
+				 struct events_class *out)
+{
+	if (r->sport != 0 && server_port(v, r->sport)) {
+		out->kind = EVENTS_KIND_LISTENER_CLOSED;
+		out->role = CLASSIFY_SERVER;
+		out->port = r->sport;
+		return;
+	}
+	out->outcome = EVENTS_UNCONNECTED;
+	out->role = CLASSIFY_CLIENT;
+	out->other = true;
+}
+
 void events_classify(const struct events_view *v, const struct sockdiag_record *r,
 		     struct events_class *out)
 {
@@ -102,31 +129,31 @@ void events_classify(const struct events_view *v, const struct sockdiag_record *
 	memset(out, 0, sizeof(*out));
 	out->kind = EVENTS_KIND_CLOSE;
 	if (r->dport == 0) {
-		if (!address_zero(r)) {
-			out->outcome = EVENTS_DISCONNECTED;
-		} else if (r->sport != 0 && bit(v->listening, r->sport)) {
-			out->kind = EVENTS_KIND_LISTENER_CLOSED;
-			out->role = CLASSIFY_SERVER;
-			out->port = r->sport;
+		if (address_zero(r)) {
+			classify_unconnected(v, r, out);
 			return;
-		} else {
-			out->outcome = EVENTS_UNCONNECTED;
 		}
+		/* Disconnected first: the counters are gone, the retransmissions of a SYN stay. */
+		out->outcome = i->tcpi_retransmits > 0 && r->info_len ? EVENTS_CONNECT_TIMEOUT
+								  : EVENTS_DISCONNECTED;
 		label_local(v, r, out);
 		return;
 	}
 	label_connection(v, r, out);
-	if (r->info_len == 0) {
+	if (r->info_len == 0)
 		out->outcome = EVENTS_NORMAL; /* nothing to judge by */
-	} else if (i->tcpi_bytes_acked == 0 && i->tcpi_bytes_received == 0) {
+	else if (i->tcpi_bytes_acked == 0 && i->tcpi_bytes_received == 0 && i->tcpi_options == 0)
 		out->outcome = i->tcpi_segs_in == 0 ? EVENTS_CONNECT_TIMEOUT : EVENTS_CONNECT_REFUSED;
-	} else if (i->tcpi_retransmits > 0) {
+	else if (i->tcpi_probes > 0 && i->tcpi_snd_wnd == 0 && r->wqueue > 0)
+		out->outcome = EVENTS_ZERO_WINDOW_TIMEOUT;
+	else if (i->tcpi_retransmits > 0)
 		out->outcome = EVENTS_RETRANSMIT_TIMEOUT;
-	} else if (i->tcpi_probes > 0) {
+	else if (i->tcpi_probes > 0)
 		out->outcome = EVENTS_KEEPALIVE_TIMEOUT;
-	} else {
+	else if (r->rqueue > 1)
+		out->outcome = EVENTS_CLOSED_UNREAD;
+	else
 		out->outcome = EVENTS_NORMAL;
-	}
 }
 
 static bool same_connection(const struct events_owner *o, const struct sockdiag_record *r)
@@ -137,24 +164,31 @@ static bool same_connection(const struct events_owner *o, const struct sockdiag_
 	       memcmp(o->saddr, r->saddr, len) == 0 && memcmp(o->daddr, r->daddr, len) == 0;
 }
 
+const char *events_view_listener(const struct events_view *v, uint16_t port)
+{
+	unsigned lo = 0, hi = v->n_listeners;
+
+	while (lo < hi) { /* listeners are sorted by port */
+		unsigned mid = (lo + hi) / 2;
+
+		if (v->listeners[mid].port < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < v->n_listeners && v->listeners[lo].port == port && v->listeners[lo].process[0])
+		return v->listeners[lo].process;
+	return NULL;
+}
+
 const char *events_owner_of(const struct events_view *v, const struct sockdiag_record *r,
 			    const struct events_class *c)
 {
-	if (c->role == CLASSIFY_SERVER && !c->other) {
-		unsigned lo = 0, hi = v->n_listeners;
+	const char *process = c->role == CLASSIFY_SERVER && !c->other ? events_view_listener(v, c->port)
+								      : NULL;
 
-		while (lo < hi) {
-			unsigned mid = (lo + hi) / 2;
-
-			if (v->listeners[mid].port < c->port)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < v->n_listeners && v->listeners[lo].port == c->port &&
-		    v->listeners[lo].process[0])
-			return v->listeners[lo].process;
-	}
+	if (process)
+		return process;
 	for (unsigned k = 0; k < v->n_owners; k++)
 		if (same_connection(&v->owners[k], r))
 			return v->owners[k].process[0] ? v->owners[k].process : NULL;

@@ -231,10 +231,13 @@ static void read_source(struct events *ev, struct events_source *src)
 				else
 					fold_datagram(src, ev->datagrams[i], ev->msgs[i].msg_len, now);
 			}
-			if (err == ENOBUFS)
+			if (err == ENOBUFS) {
 				src->lost_total++;
-			else if (err)
+			} else if (err) {
+				/* Level-triggered: a socket that keeps failing would spin. */
 				src->error = -err;
+				epoll_ctl(ev->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+			}
 		}
 		pthread_mutex_unlock(&ev->lock);
 		if (err == ENOBUFS) {

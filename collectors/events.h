@@ -20,6 +20,7 @@
 #include "sockdiag.h"
 #include "tcpagg.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,9 +31,12 @@ enum events_outcome {
 	EVENTS_CONNECT_TIMEOUT,	   /* never established; SYNs unanswered until the kernel gave up */
 	EVENTS_RETRANSMIT_TIMEOUT, /* established; the kernel gave up retransmitting to the peer */
 	EVENTS_KEEPALIVE_TIMEOUT,  /* established; keepalive probes unanswered until it gave up */
-	EVENTS_DISCONNECTED,	   /* remote port gone: disconnected before it was freed (a failed
-				    * blocking connect, SO_LINGER 0): counters zeroed, cause unknown */
-	EVENTS_UNCONNECTED,	   /* never connected nor listening (created, maybe bound, closed) */
+	EVENTS_ZERO_WINDOW_TIMEOUT, /* the peer's window stayed shut until the kernel gave up */
+	EVENTS_CLOSED_UNREAD,	   /* the application closed with data unread: the kernel reset it */
+	EVENTS_DISCONNECTED,	   /* remote port gone: disconnected before it was freed (a refused
+				    * blocking connect, SO_LINGER 0, a queued connection dropped with
+				    * its listener): counters zeroed, cause unknown */
+	EVENTS_UNCONNECTED,	   /* never bound, or bound but never connected nor listening */
 	EVENTS_OUTCOMES
 };
 
@@ -148,6 +152,8 @@ void events_classify(const struct events_view *view, const struct sockdiag_recor
  * scan's for the same connection; NULL when unknown. */
 const char *events_owner_of(const struct events_view *view, const struct sockdiag_record *r,
 			    const struct events_class *c);
+/* The owner's comm of a port the view lists as listening; NULL when not listed or unknown. */
+const char *events_view_listener(const struct events_view *view, uint16_t port);
 /* Fills `view` from a target's last scan (NULL: no scan yet, the default range only). */
 void events_view_fill(struct events_view *view, const struct tcp_result *tcp,
 		      const uint8_t *expected, const uint8_t *client_ports);
@@ -192,9 +198,14 @@ void events_source_update(struct events *ev, struct events_source *src, const st
 			  bool expect, const char *netns);
 /* Copies the source's counters into `out` (a new allocation; free with events_result_free).
  * Returns 0, -ENOMEM, or -ENOBUFS when events were lost since the last copy (the counts are
- * still copied), or the socket's error. */
+ * still copied), or another -errno (events_broken()): the socket failed and was left; the caller gives the
+ * source up and opens a new one (the counts are copied and then lost with it). */
 int events_source_copy(struct events *ev, struct events_source *src, struct events_result *out);
 void events_result_free(struct events_result *result);
+static inline bool events_broken(int ret)
+{
+	return ret < 0 && ret != -ENOMEM && ret != -ENOBUFS;
+}
 
 /* Copies the ring, newest first. 0 or -ENOMEM. */
 int events_recent_copy(struct events *ev, struct events_recent *out);

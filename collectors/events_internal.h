@@ -44,7 +44,8 @@ struct events_source {
 	struct events_view *view; /* the active one: read by the thread under the lock */
 	struct events_table roles[CLASSIFY_ROLES];
 	uint64_t events_total, lost_total, lost_copied, unparsed_total;
-	int error, error_copied; /* the socket's last error other than an overrun */
+	int error; /* a read failed other than by an overrun: the socket is out of epoll, and the
+		    * next copy tells the collector to open a new one */
 	int receive_buffer;
 	struct events_down down[EVENTS_DOWN_MAX]; /* scans saw these stop listening */
 	unsigned n_down;

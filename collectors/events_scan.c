@@ -18,13 +18,6 @@ static bool listening(const struct events_view *v, uint16_t port)
 	return classify_bit(v->listening, port);
 }
 
-static const char *listener_process(const struct events_view *v, uint16_t port)
-{
-	for (unsigned i = 0; i < v->n_listeners; i++)
-		if (v->listeners[i].port == port)
-			return v->listeners[i].process;
-	return "";
-}
 
 /* Ports the last scan saw listening and this one does not go down; ports down that listen
  * again come up. Under the lock: the ring and the down list. */
@@ -58,9 +51,11 @@ static void note_transitions(struct events *ev, struct events_source *src,
 		memmove(src->down + d, src->down + d + 1, (src->n_down - d - 1) * sizeof(src->down[0]));
 		src->n_down--;
 		if ((e = events_ring_add(ev, EVENTS_KIND_LISTENER_UP, time, src->netns)) != NULL) {
+			const char *process = events_view_listener(now, port);
+
 			e->role = CLASSIFY_SERVER;
 			e->port = e->sport = port;
-			snprintf(e->process, sizeof(e->process), "%s", listener_process(now, port));
+			snprintf(e->process, sizeof(e->process), "%s", process ? process : "");
 		}
 	}
 }
@@ -140,10 +135,9 @@ int events_source_copy(struct events *ev, struct events_source *src, struct even
 	/* A scan window that lost events (or whose socket failed) fails the collector. */
 	if (src->lost_total != src->lost_copied)
 		ret = -ENOBUFS;
-	else if (src->error && src->error != src->error_copied)
+	else if (src->error)
 		ret = src->error;
 	src->lost_copied = src->lost_total;
-	src->error_copied = src->error;
 	pthread_mutex_unlock(&ev->lock);
 	return ret;
 }

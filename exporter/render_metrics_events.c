@@ -125,7 +125,8 @@ void render_events(const struct snapshot *s, struct expfmt_buf *out)
 	expfmt_family(out, "tcp_health_connections_closed_total", "counter",
 		      "TCP connections the kernel freed, by port, role and how they ended (outcome: "
 		      "normal, connect_refused, connect_timeout, retransmit_timeout, keepalive_timeout, "
-		      "disconnected, unconnected; README \"Closed connections\").");
+		      "zero_window_timeout, closed_unread, disconnected, unconnected; README \"Closed "
+		      "connections\").");
 	write_events_ports(s, -1, out);
 	expfmt_family(out, "tcp_health_listener_closed_total", "counter",
 		      "Listening sockets freed on the port: a listener that restarted between two scrapes "

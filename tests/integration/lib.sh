@@ -169,9 +169,10 @@ it_wait_gone() {
 # ---- namespaces ------------------------------------------------------------------------
 
 # netns_create VAR: a fresh, uniquely named namespace with lo up; its name goes to VAR.
+# IT_NETNS_PREFIX (default tcph-TESTNAME) starts the name.
 netns_create() {
 	local var=$1 ns
-	ns="tcph-${IT_NAME#test_}-$$-$RANDOM"
+	ns="${IT_NETNS_PREFIX:-tcph-${IT_NAME#test_}}-$$-$RANDOM"
 	ip netns add "$ns" || die "ip netns add $ns failed"
 	IT_NETNS+=("$ns")
 	ip -n "$ns" link set lo up || die "cannot bring lo up in $ns"

@@ -35,6 +35,28 @@ tsan_reports() { # tsan_reports NAME: none in NAME's stderr
 	if [ "$reports" != 0 ]; then grep -A 20 -m 2 'WARNING: ThreadSanitizer' "$(bg_err "$1")" | sed 's/^/  | /'; fi
 }
 
+# events_settled NS URL FILE PREFIX PORT N WHAT [CURL...]: scrapes (bounded, 15 s) until the
+# tcp.events thread has counted N normal server closes on PORT (PREFIX: netns="x", or ""),
+# then says whether it counted exactly N with no event lost.
+events_settled() {
+	local ns=$1 url=$2 file=$3 prefix=$4 port=$5 n=$6 what=$7 v lost deadline
+	shift 7
+	[ $# -gt 0 ] || set -- curl -s --max-time 20
+	deadline=$(($(now_ms) + 15000))
+	while :; do
+		in_ns "$ns" "$@" -o "$file" "$url" || true
+		v=$(metric_value "$file" "tcp_health_connections_closed_total{${prefix}port=\"$port\",role=\"server\",outcome=\"normal\"}")
+		[ "${v:-0}" -lt "$n" ] && [ "$(now_ms)" -lt "$deadline" ] || break
+		sleep 0.2
+	done
+	lost=$(metric_value "$file" "tcp_health_exporter_events_lost_total${prefix:+{${prefix%,}\}}")
+	if [ "${lost:-x}" = 0 ]; then
+		assert_eq "tcp.events under TSan${what:+ $what}: closes of port $port counted while scrapes ran" "$n" "${v:-absent}"
+	else
+		fail "tcp.events under TSan${what:+ $what}: events lost (${lost:-absent}); port $port server closes ${v:-absent} of $n"
+	fi
+}
+
 netns_create NS
 sockstate_start sockets "$NS" listen 127.0.0.1 1202 established 127.0.0.1 1202 200 listen :: 1720
 # Two listening sockets (one serving daemon each, sharing the scanner and the password
@@ -64,6 +86,10 @@ for i in 1 2 3 4 5 6; do
 		_ "${CURL[@]}" "${gzip[@]}" --interface "127.0.0.$((50 + i))" "$url" >"$IT_TMP/scrapes$i.txt" &
 	pids+=($!)
 done
+# Connections closing while the scrapes run, for the tcp.events thread (counted below).
+bg_start churn "$NS" "$TOOLS/evconn" churn 127.0.0.1 7300 5000 2
+bg_wait_ready churn 10
+kill -USR1 "$(bg_pid churn)"
 sleep 2
 kill -HUP "$pid"           # the same configuration again
 sleep 1
@@ -83,6 +109,9 @@ for i in 2 3 4 5; do it_stop "flood$i" TERM 15; done
 scrape_out=$IT_TMP/final.prom
 in_ns "$NS" "${CURL[@]}" --interface 127.0.0.60 -o "$scrape_out" "$URL" || true
 assert_metric "$scrape_out" tcp_health_exporter_config_last_reload_successful 1
+grep -q '^done 5000 ' "$(bg_out churn)" || fail "the churn of 5000 connections did not finish: $(cat "$(bg_out churn)" "$(bg_err churn)")"
+events_settled "$NS" "$URL" "$IT_TMP/events.prom" "" 7300 5000 "" "${CURL[@]}" --interface 127.0.0.61
+it_stop churn TERM 5
 for reason in read_timeout unauthorized auth_throttled max_requests; do
 	v=$(metric_value "$scrape_out" "tcp_health_exporter_http_refused_total{reason=\"$reason\"}")
 	if [ "${v:-0}" -gt 0 ]; then ok "refusals counted: $reason $v"; else fail "no refusal counted for $reason"; fi
@@ -111,6 +140,8 @@ for i in 1 2 3; do
 	netns_create "W$i"
 	ns_var=W$i
 	sockstate_start "w$i" "${!ns_var}" listen 127.0.0.1 $((4000 + i)) established 127.0.0.1 $((4000 + i)) 20
+	bg_start "churn$i" "${!ns_var}" "$TOOLS/evconn" churn 127.0.0.1 $((4500 + i)) 2000 1
+	bg_wait_ready "churn$i" 10
 done
 bg_start tsan_all "$NSA" "$TCPH_TSAN_BIN" --web.listen-address=:9978 --netns=all --netns.workers=2
 http_wait tsan_all "$NSA" http://127.0.0.1:9978/-/healthy 30
@@ -120,6 +151,9 @@ for i in 1 2 3; do
 		_ http://127.0.0.1:9978/metrics >"$IT_TMP/all$i.txt" &
 	pids+=($!)
 done
+# Closes in every namespace, once a scan has opened their destroy sockets.
+in_ns "$NSA" curl -s --max-time 20 -o /dev/null http://127.0.0.1:9978/metrics || true
+for i in 1 2 3; do kill -USR1 "$(bg_pid "churn$i")"; done
 for round in 1 2 3 4 5; do # namespaces appear and vanish under the scrapers
 	ip netns add "tcph-tsan-$$-$round" && ip netns del "tcph-tsan-$$-$round"
 	sleep 0.3
@@ -136,6 +170,7 @@ assert_eq "scrapes of every namespace answered 200" 45 "$(cat "$IT_TMP"/all*.txt
 assert_eq "status page and JSON requests answered 200" 20 "$(cat "$IT_TMP"/status*.txt | grep -c '^200$' || true)"
 in_ns "$NSA" curl -s --max-time 20 -o "$IT_TMP/all.prom" http://127.0.0.1:9978/metrics || true
 assert_metric "$IT_TMP/all.prom" "tcp_health_listener_up{netns=\"$W2\",port=\"4002\"}" 1
+events_settled "$NSA" http://127.0.0.1:9978/metrics "$IT_TMP/all.prom" "netns=\"$W2\"," 4502 2000 "with --netns=all"
 it_stop tsan_all TERM 20
 assert_eq "exit status after SIGTERM (--netns=all)" 0 "$IT_STOP_RC"
 tsan_reports tsan_all

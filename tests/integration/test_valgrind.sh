@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_valgrind.sh — the optimised build under valgrind memcheck, in a network namespace
-# with a few sockets: five scrapes, then SIGTERM; exit status 0 and no valgrind error
+# with a few sockets (and, for the tcp.events thread, five refused connects): five scrapes,
+# then SIGTERM; exit status 0 and no valgrind error
 # (invalid accesses, uninitialised values, definite or indirect leaks). Once in the default
 # mode, once with --netns=all while another namespace goes away.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
@@ -30,6 +31,11 @@ valgrind_run() {
 
 	good=0
 	for i in 1 2 3 4 5; do
+		# Closes for the tcp.events thread to read while the scrapes run (counted in scrape
+		# 5), once scrape 1 has opened the destroy sockets (named namespaces open theirs
+		# in a scan).
+		[ "$i" != 2 ] || assert_eq "5 refused connects to port 7600" "connect ok=0 refused=5 timedout=0 other=0" \
+			"$(in_ns "$NS" "$TOOLS/evconn" connect 127.0.0.1 7600 5)"
 		[ "$i" != 3 ] || [ -z "${VG_MIDWAY:-}" ] || "$VG_MIDWAY"
 		if scrape "$NS" http://127.0.0.1:9978/metrics "$IT_TMP/$name$i.prom" &&
 			grep -q '^tcp_health_scrape_collector_success{collector="tcp"} 1$' "$IT_TMP/$name$i.prom"; then
@@ -47,6 +53,7 @@ valgrind_run() {
 	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_connections{${labels}port=\"1202\",role=\"server\",state=\"established\"}" 2
 	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_connections{${labels}port=\"1202\",role=\"server\",state=\"close_wait\"}" 1
 	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_listener_up{${labels}port=\"5060\"}" 0
+	assert_metric "$IT_TMP/${name}5.prom" "tcp_health_connections_closed_total{${labels}port=\"7600\",role=\"client\",outcome=\"connect_refused\"}" 5
 
 	it_stop "$name" TERM 30
 	assert_eq "exit status after SIGTERM under valgrind" 0 "$IT_STOP_RC"
@@ -72,6 +79,8 @@ valgrind_run self ""
 netns_create OTHER
 sockstate_start other "$OTHER" listen 127.0.0.1 7000
 delete_other() {
+	# Events in its destroy socket when the namespace goes.
+	in_ns "$OTHER" "$TOOLS/evconn" connect 127.0.0.1 7001 3 >/dev/null
 	it_stop other
 	ip netns del "$OTHER" || die "cannot delete $OTHER"
 }

@@ -72,6 +72,36 @@ char *replay_load_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* One recorded ending of each kind (tests/data/events/README.md), fed to the tcp.events
+ * collector as one buffer: the golden file shows every outcome's line. */
+static const char *const replay_events[] = {
+	"a.client.0000", "b.client.0000", "c.client.0000", "d.client.0000", "e.client.0000",
+	"e.server.0000", "e.server.0001", "f.client.0000", "g_cc_data.client.0000",
+	"g_cc_data.server.0000", "h_queued.server.0000", "k.client.0000", "k.client.0001",
+	"m.client.0000", "n_a.client.0000", "n_e.client.0000",
+};
+
+static void load_events(struct replay *replay)
+{
+	const unsigned n = sizeof(replay_events) / sizeof(replay_events[0]);
+	char name[96];
+
+	replay->events = malloc(n * 512);
+	ck_assert_ptr_nonnull(replay->events);
+	replay->events_len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		size_t len;
+		char *buf;
+
+		snprintf(name, sizeof(name), "events/%s.bin", replay_events[i]);
+		buf = replay_load_file(unit_data_path(name), &len);
+		ck_assert_msg(buf != NULL && len <= 512 && len % 4 == 0, "cannot use %s", name);
+		memcpy((char *)replay->events + replay->events_len, buf, len);
+		replay->events_len += len;
+		free(buf);
+	}
+}
+
 void replay_load(struct replay *replay)
 {
 	static const char *const names[2] = { "dump_ipv4.bin", "dump_ipv6.bin" };
@@ -81,6 +111,7 @@ void replay_load(struct replay *replay)
 		replay->buf[i] = replay_load_file(unit_data_path(names[i]), &replay->len[i]);
 		ck_assert_msg(replay->buf[i] != NULL, "cannot read %s", unit_data_path(names[i]));
 	}
+	load_events(replay);
 }
 
 struct snapshot *replay_snapshot(struct replay *replay, uint64_t scan_number)
@@ -91,6 +122,7 @@ struct snapshot *replay_snapshot(struct replay *replay, uint64_t scan_number)
 		.idle_threshold_seconds = 300,
 		.tcp_dump = replay_dump,
 		.tcp_dump_ctx = replay,
+		.events_recent = 100,
 	};
 	bool enabled[COLLECTORS_MAX] = { false };
 	char proc_root[512];
@@ -100,6 +132,8 @@ struct snapshot *replay_snapshot(struct replay *replay, uint64_t scan_number)
 	replay_load(replay);
 	snprintf(proc_root, sizeof(proc_root), "%s", unit_data_path("proc"));
 	config.proc_root = proc_root;
+	config.events_replay = replay->events;
+	config.events_replay_len = replay->events_len;
 	for (unsigned i = 0; i < collectors_count; i++)
 		enabled[i] = true;
 	ck_assert_int_eq(collectors_create(&c, enabled, &config), 0);
@@ -116,6 +150,8 @@ void replay_free(struct replay *replay)
 		free(replay->buf[i]);
 		replay->buf[i] = NULL;
 	}
+	free(replay->events);
+	replay->events = NULL;
 }
 
 double unit_sample(const char *metrics, const char *name, const char *labels)

@@ -14,6 +14,8 @@ struct replay {
 	size_t len[2];
 	unsigned dumps[2];   /* dumps asked for, per family */
 	unsigned records[2]; /* records fed, per family */
+	void *events;	     /* recorded destroy messages, one after the other */
+	size_t events_len;
 };
 
 /* Loads both recordings (the test fails if one cannot be read). */

@@ -3,6 +3,7 @@
  * persist, the cap, listeners given their label sets before their first close), the ring
  * of recent events (newest first, wrapping) and the listeners scans see go down and up. */
 #include "../../collectors/events.h"
+#include "replay.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,8 @@ struct crafted {
 	uint8_t retransmits, probes;
 	uint32_t total_retrans, segs_in, segs_out;
 	uint64_t bytes_acked, bytes_received;
+	uint8_t options;
+	uint32_t snd_wnd, rqueue, wqueue;
 };
 
 static void record_of(const struct crafted *c, struct sockdiag_record *r)
@@ -44,6 +48,10 @@ static void record_of(const struct crafted *c, struct sockdiag_record *r)
 	r->info.tcpi_segs_out = c->segs_out;
 	r->info.tcpi_bytes_acked = c->bytes_acked;
 	r->info.tcpi_bytes_received = c->bytes_received;
+	r->info.tcpi_options = c->options;
+	r->info.tcpi_snd_wnd = c->snd_wnd;
+	r->rqueue = c->rqueue;
+	r->wqueue = c->wqueue;
 }
 
 /* One destroy message as the kernel sends it: nlmsghdr, inet_diag_msg, INET_DIAG_INFO. */
@@ -60,6 +68,8 @@ static size_t message_of(const struct crafted *c, void *buf)
 	msg->idiag_state = r.state;
 	msg->id.idiag_sport = htons(r.sport);
 	msg->id.idiag_dport = htons(r.dport);
+	msg->idiag_rqueue = r.rqueue;
+	msg->idiag_wqueue = r.wqueue;
 	memcpy(msg->id.idiag_src, r.saddr, 16);
 	memcpy(msg->id.idiag_dst, r.daddr, 16);
 	attr->nla_type = INET_DIAG_INFO;
@@ -118,6 +128,26 @@ static void assert_class(const struct events_class *c, enum events_kind kind,
 	ck_assert_uint_eq(c->port, port);
 }
 
+struct fold_one {
+	const struct events_view *view;
+	unsigned n;
+	struct events_class c;
+};
+
+static int fold_one(const struct sockdiag_record *r, void *arg)
+{
+	struct fold_one *one = arg;
+
+	events_classify(one->view, r, &one->c);
+	one->n++;
+	return 0;
+}
+
+static const char *class_name(const struct events_class *c)
+{
+	return c->kind == EVENTS_KIND_CLOSE ? events_outcome_names[c->outcome] : events_kind_names[c->kind];
+}
+
 /* ---- classification --------------------------------------------------------------------- */
 
 START_TEST(normal_close_server_and_client)
@@ -160,8 +190,16 @@ START_TEST(failed_connects)
 				    .retransmits = 2, .total_retrans = 2, .segs_out = 3 }, &c);
 	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_CONNECT_TIMEOUT, CLASSIFY_CLIENT, false, 8080);
 	/* A blocking connect that failed was disconnected first: remote port 0, address kept. */
-	classify(&(struct crafted){ .sport = 50012, .dport = 0, .daddr = "198.18.0.2" }, &c);
+	classify(&(struct crafted){ .sport = 50012, .dport = 0, .daddr = "198.18.0.2", .wqueue = 3 }, &c);
 	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_DISCONNECTED, CLASSIFY_CLIENT, true, 0);
+	/* ... whose SYN retransmissions survive the disconnect when it timed out. */
+	classify(&(struct crafted){ .sport = 50013, .dport = 0, .daddr = "198.18.0.2", .wqueue = 3,
+				    .retransmits = 5 }, &c);
+	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_CONNECT_TIMEOUT, CLASSIFY_CLIENT, true, 0);
+	/* A server's end that never sent data has nothing acknowledged, but options. */
+	classify(&(struct crafted){ .sport = 3720, .dport = 50014, .daddr = "198.18.0.2",
+				    .segs_in = 4, .options = 7 }, &c);
+	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_NORMAL, CLASSIFY_SERVER, false, 3720);
 }
 END_TEST
 
@@ -176,6 +214,18 @@ START_TEST(kernel_aborts)
 	classify(&(struct crafted){ .sport = 3720, .dport = 50021, .daddr = "198.18.0.2",
 				    .probes = 2, .segs_in = 3, .bytes_acked = 1 }, &c);
 	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_KEEPALIVE_TIMEOUT, CLASSIFY_SERVER, false, 3720);
+	/* A shut window probed until the kernel gave up: probes out, nothing acked waiting. */
+	classify(&(struct crafted){ .sport = 50023, .dport = 5432, .daddr = "198.18.0.2",
+				    .probes = 3, .segs_in = 14, .bytes_acked = 127481, .options = 7,
+				    .wqueue = 713864 }, &c);
+	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_ZERO_WINDOW_TIMEOUT, CLASSIFY_CLIENT, false, 5432);
+	/* Closed with more than the peer's FIN unread: the kernel sent a reset. */
+	classify(&(struct crafted){ .sport = 3720, .dport = 50024, .daddr = "198.18.0.2",
+				    .segs_in = 3, .options = 7, .rqueue = 1000, .snd_wnd = 64512 }, &c);
+	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_CLOSED_UNREAD, CLASSIFY_SERVER, false, 3720);
+	classify(&(struct crafted){ .sport = 3720, .dport = 50025, .daddr = "198.18.0.2",
+				    .segs_in = 3, .options = 7, .rqueue = 1, .snd_wnd = 64512 }, &c);
+	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_NORMAL, CLASSIFY_SERVER, false, 3720);
 	/* Retransmissions that ended (retransmits back to 0) are a normal close. */
 	classify(&(struct crafted){ .sport = 3720, .dport = 50022, .daddr = "198.18.0.2",
 				    .total_retrans = 7, .segs_in = 9, .bytes_acked = 500 }, &c);
@@ -194,6 +244,12 @@ START_TEST(listeners_and_unconnected)
 	/* Never bound, never connected. */
 	classify(&(struct crafted){ .sport = 0, .dport = 0 }, &c);
 	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_UNCONNECTED, CLASSIFY_CLIENT, true, 0);
+	/* Bound to an ephemeral port (or listening there between two scans): not a listener. */
+	classify(&(struct crafted){ .sport = 38371, .dport = 0 }, &c);
+	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_UNCONNECTED, CLASSIFY_CLIENT, true, 0);
+	/* A server's port that listened only between two scans (a crash loop) is one. */
+	classify(&(struct crafted){ .sport = 8080, .dport = 0 }, &c);
+	assert_class(&c, EVENTS_KIND_LISTENER_CLOSED, 0, CLASSIFY_SERVER, false, 8080);
 	/* A server end reset with SO_LINGER 0 keeps its local port: the listener's label set. */
 	classify(&(struct crafted){ .sport = 3720, .dport = 0, .daddr = "198.18.0.2" }, &c);
 	assert_class(&c, EVENTS_KIND_CLOSE, EVENTS_DISCONNECTED, CLASSIFY_SERVER, false, 3720);
@@ -414,6 +470,122 @@ START_TEST(malformed_datagrams_are_counted_not_folded)
 }
 END_TEST
 
+/* ---- every recorded ending (tests/data/events, docs/destroy-events.md) ---------------- */
+
+/* What each recorded message must come out as. The server namespace listened on 85-99 at
+ * the last scan; the client namespace on nothing. "listener_closed" is the kind, the rest
+ * outcomes; port 0 is "other". */
+static const struct {
+	const char *file;
+	const char *what;
+	enum classify_role role;
+	uint16_t port;
+} recorded[] = {
+	{ "a.client.0000", "connect_refused", CLASSIFY_CLIENT, 81 },
+	{ "b.client.0000", "connect_timeout", CLASSIFY_CLIENT, 82 },
+	{ "c.client.0000", "disconnected", CLASSIFY_CLIENT, 0 },
+	{ "d.client.0000", "connect_timeout", CLASSIFY_CLIENT, 0 },
+	{ "e.client.0000", "retransmit_timeout", CLASSIFY_CLIENT, 85 },
+	{ "e.server.0000", "closed_unread", CLASSIFY_SERVER, 85 },
+	{ "e.server.0001", "listener_closed", CLASSIFY_SERVER, 85 },
+	{ "e_uto.client.0000", "retransmit_timeout", CLASSIFY_CLIENT, 86 },
+	{ "e_uto.server.0000", "closed_unread", CLASSIFY_SERVER, 86 },
+	{ "e_uto.server.0001", "listener_closed", CLASSIFY_SERVER, 86 },
+	{ "f.client.0000", "keepalive_timeout", CLASSIFY_CLIENT, 87 },
+	{ "f.server.0000", "closed_unread", CLASSIFY_SERVER, 87 },
+	{ "f.server.0001", "listener_closed", CLASSIFY_SERVER, 87 },
+	{ "g_cc_data.client.0000", "normal", CLASSIFY_CLIENT, 88 },
+	{ "g_cc_data.server.0000", "normal", CLASSIFY_SERVER, 88 },
+	{ "g_cc_data.server.0001", "listener_closed", CLASSIFY_SERVER, 88 },
+	{ "g_cc_nodata.client.0000", "normal", CLASSIFY_CLIENT, 88 },
+	{ "g_cc_nodata.server.0000", "normal", CLASSIFY_SERVER, 88 },
+	{ "g_cc_nodata.server.0001", "listener_closed", CLASSIFY_SERVER, 88 },
+	{ "g_retr.client.0000", "normal", CLASSIFY_CLIENT, 90 },
+	{ "g_retr.server.0000", "normal", CLASSIFY_SERVER, 90 },
+	{ "g_retr.server.0001", "listener_closed", CLASSIFY_SERVER, 90 },
+	{ "g_sc_data.client.0000", "normal", CLASSIFY_CLIENT, 89 },
+	{ "g_sc_data.server.0000", "normal", CLASSIFY_SERVER, 89 },
+	{ "g_sc_data.server.0001", "listener_closed", CLASSIFY_SERVER, 89 },
+	{ "g_sc_nodata.client.0000", "normal", CLASSIFY_CLIENT, 89 },
+	{ "g_sc_nodata.server.0000", "normal", CLASSIFY_SERVER, 89 },
+	{ "g_sc_nodata.server.0001", "listener_closed", CLASSIFY_SERVER, 89 },
+	{ "h_mapped.client.0000", "normal", CLASSIFY_CLIENT, 92 },
+	{ "h_mapped.server.0000", "normal", CLASSIFY_SERVER, 92 },
+	{ "h_mapped.server.0001", "listener_closed", CLASSIFY_SERVER, 92 },
+	{ "h_queued.client.0000", "normal", CLASSIFY_CLIENT, 91 },
+	{ "h_queued.client.0001", "normal", CLASSIFY_CLIENT, 91 },
+	{ "h_queued.server.0000", "disconnected", CLASSIFY_SERVER, 91 },
+	{ "h_queued.server.0001", "disconnected", CLASSIFY_SERVER, 91 },
+	{ "h_queued.server.0002", "listener_closed", CLASSIFY_SERVER, 91 },
+	{ "h_queued.server.0003", "listener_closed", CLASSIFY_SERVER, 99 },
+	{ "h_queued.server.0004", "listener_closed", CLASSIFY_SERVER, 99 },
+	{ "i_client.client.0000", "disconnected", CLASSIFY_CLIENT, 0 },
+	{ "i_client.server.0000", "normal", CLASSIFY_SERVER, 94 },
+	{ "i_client.server.0001", "listener_closed", CLASSIFY_SERVER, 94 },
+	{ "i_server.client.0000", "normal", CLASSIFY_CLIENT, 95 },
+	{ "i_server.server.0000", "disconnected", CLASSIFY_SERVER, 95 },
+	{ "i_server.server.0001", "listener_closed", CLASSIFY_SERVER, 95 },
+	{ "j.client.0000", "normal", CLASSIFY_CLIENT, 95 },
+	{ "j.server.0000", "disconnected", CLASSIFY_SERVER, 95 },
+	{ "j.server.0001", "listener_closed", CLASSIFY_SERVER, 95 },
+	{ "k.client.0000", "unconnected", CLASSIFY_CLIENT, 0 },
+	{ "k.client.0001", "unconnected", CLASSIFY_CLIENT, 0 },
+	{ "k.client.0002", "unconnected", CLASSIFY_CLIENT, 0 },
+	{ "k.client.0003", "unconnected", CLASSIFY_CLIENT, 0 },
+	{ "l.client.0000", "closed_unread", CLASSIFY_CLIENT, 96 },
+	{ "l.server.0000", "normal", CLASSIFY_SERVER, 96 },
+	{ "l.server.0001", "listener_closed", CLASSIFY_SERVER, 96 },
+	{ "m.client.0000", "zero_window_timeout", CLASSIFY_CLIENT, 97 },
+	{ "m.server.0000", "closed_unread", CLASSIFY_SERVER, 97 },
+	{ "m.server.0001", "listener_closed", CLASSIFY_SERVER, 97 },
+	{ "n_a.client.0000", "connect_refused", CLASSIFY_CLIENT, 81 },
+	{ "n_e.client.0000", "retransmit_timeout", CLASSIFY_CLIENT, 93 },
+	{ "n_e.server.0000", "closed_unread", CLASSIFY_SERVER, 93 },
+	{ "n_e.server.0001", "listener_closed", CLASSIFY_SERVER, 93 },
+	{ "n_h_queued.client.0000", "normal", CLASSIFY_CLIENT, 91 },
+	{ "n_h_queued.client.0001", "normal", CLASSIFY_CLIENT, 91 },
+	{ "n_h_queued.server.0000", "disconnected", CLASSIFY_SERVER, 91 },
+	{ "n_h_queued.server.0001", "disconnected", CLASSIFY_SERVER, 91 },
+	{ "n_h_queued.server.0002", "listener_closed", CLASSIFY_SERVER, 91 },
+	{ "n_h_queued.server.0003", "listener_closed", CLASSIFY_SERVER, 99 },
+	{ "n_h_queued.server.0004", "listener_closed", CLASSIFY_SERVER, 99 },
+	{ "n_mapped.client.0000", "normal", CLASSIFY_CLIENT, 98 },
+	{ "n_mapped.server.0000", "normal", CLASSIFY_SERVER, 98 },
+	{ "n_mapped.server.0001", "listener_closed", CLASSIFY_SERVER, 98 },
+};
+
+START_TEST(recorded_endings)
+{
+	const char *file = recorded[_i].file;
+	bool server_ns = strstr(file, ".server.") != NULL;
+	char path[128], name[160];
+	struct events_view v;
+	size_t len;
+	char *buf;
+	struct fold_one one = { &v, 0, { 0 } };
+
+	snprintf(name, sizeof(name), "events/%s.bin", file);
+	snprintf(path, sizeof(path), "%s", unit_data_path(name));
+	buf = replay_load_file(path, &len);
+	ck_assert_msg(buf != NULL, "cannot read %s", path);
+	ck_assert_int_eq(events_view_init(&v, 32, 2), 0);
+	events_view_fill(&v, NULL, NULL, NULL);
+	for (uint16_t port = 85; server_ns && port <= 99; port++)
+		listen_on(&v, port, "");
+	/* One datagram, one message, parsed as the thread parses it. */
+	ck_assert_int_eq(sockdiag_parse(buf, len, 0, fold_one, &one), 0);
+	ck_assert_uint_eq(one.n, 1);
+	ck_assert_msg(strcmp(class_name(&one.c), recorded[_i].what) == 0, "%s: %s, want %s", file,
+		      class_name(&one.c), recorded[_i].what);
+	ck_assert_msg(one.c.role == recorded[_i].role, "%s: role %d", file, one.c.role);
+	ck_assert_msg(one.c.other == (recorded[_i].port == 0) && one.c.port == recorded[_i].port,
+		      "%s: port %u other %d, want %u", file, one.c.port, one.c.other,
+		      recorded[_i].port);
+	events_view_fini(&v);
+	free(buf);
+}
+END_TEST
+
 Suite *events_suite(void)
 {
 	Suite *s = suite_create("events");
@@ -425,6 +597,7 @@ Suite *events_suite(void)
 	tcase_add_test(c, kernel_aborts);
 	tcase_add_test(c, listeners_and_unconnected);
 	tcase_add_test(c, owners);
+	tcase_add_loop_test(c, recorded_endings, 0, (int)(sizeof(recorded) / sizeof(recorded[0])));
 	suite_add_tcase(s, c);
 	c = tcase_create("counters");
 	tcase_add_test(c, counters_persist_and_fold_at_the_cap);
