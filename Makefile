@@ -30,7 +30,7 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c c
            collectors/tcp_flags.c collectors/netns_flags.c collectors/collectors_flags.c \
            exporter/expfmt.c exporter/flags.c exporter/web_flags.c exporter/http.c exporter/listen.c exporter/conns.c \
            exporter/clients.c exporter/buckets.c exporter/requests.c exporter/routes.c exporter/bodies.c exporter/scrape.c exporter/snapshot.c \
-           exporter/render_metrics.c exporter/render_metrics_events.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/fields.c \
+           exporter/render_metrics.c exporter/render_metrics_events.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_events.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/status_events.c exporter/fields.c \
            exporter/process.c exporter/stats.c exporter/webconfig.c exporter/gzip.c exporter/auth.c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -177,10 +177,10 @@ $(B)/fuzz/fuzz_webconfig: tests/fuzz/fuzz_webconfig.c exporter/webconfig.c lib/l
 $(B)/fuzz/fuzz_cgroup: tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c $(HEADERS) | check-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cgroup.c collectors/netns.c lib/log.c lib/procfs.c lib/utf8.c
-$(B)/fuzz/fuzz_names: tests/fuzz/fuzz_names.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/fields.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
+$(B)/fuzz/fuzz_names: tests/fuzz/fuzz_names.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_events.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/status_events.c exporter/fields.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl jansson) -o $@ \
-	  tests/fuzz/fuzz_names.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/fields.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) \
+	  tests/fuzz/fuzz_names.c exporter/render_html.c exporter/render_html_fields.c exporter/render_html_events.c exporter/render_html_style.c exporter/status.c exporter/status_fields.c exporter/status_events.c exporter/fields.c exporter/expfmt.c $(FUZZ_FLAGS_SRC) \
 	  $$(pkg-config --libs libmnl jansson)
 $(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | check-deps
 	@mkdir -p $(dir $@)

@@ -205,8 +205,12 @@ static void update_events(struct collectors *c, struct collectors_target **job, 
 
 		if (t->skip >= 0)
 			continue; /* not in the result (the gather kept the order of the rest) */
-		events_source_update(c->events, t->events, out->targets[k++].tcp, t->expect,
-				     netns_name(t));
+		events_source_update(c->events, t->events, out->targets[k].tcp, t->expect, netns_name(t));
+		/* The counters were copied by the worker, before this update noted what went
+		 * down: the list of this snapshot must say what its ring says. */
+		if (out->targets[k].has_events)
+			events_source_down(c->events, t->events, &out->targets[k].events);
+		k++;
 	}
 	ret = events_recent_copy(c->events, &out->recent);
 	out->has_events = true;

@@ -110,6 +110,7 @@ struct events_recent_entry {
 struct events_recent {
 	unsigned n;
 	struct events_recent_entry *entries;
+	unsigned capacity; /* --collector.tcp.events.recent: entries kept at most */
 	uint64_t total; /* entries ever recorded (n of them are kept) */
 	double since;	/* Unix time the collector started: "what happened since" */
 };
@@ -201,6 +202,9 @@ void events_source_update(struct events *ev, struct events_source *src, const st
  * still copied), or another -errno (events_broken()): the socket failed and was left; the caller gives the
  * source up and opens a new one (the counts are copied and then lost with it). */
 int events_source_copy(struct events *ev, struct events_source *src, struct events_result *out);
+/* Copies the ports noted down again into `out` (a copy made before this scan's
+ * events_source_update), so that a snapshot's down list and its ring agree. */
+void events_source_down(struct events *ev, struct events_source *src, struct events_result *out);
 void events_result_free(struct events_result *result);
 static inline bool events_broken(int ret)
 {

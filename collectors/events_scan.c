@@ -101,6 +101,24 @@ static void table_copy(const struct events_table *t, struct events_port *out)
 		out[t->n] = (struct events_port){ 0, true, t->other };
 }
 
+static void copy_down(const struct events_source *src, struct events_result *out)
+{
+	out->n_down = src->n_down;
+	for (unsigned d = 0; d < src->n_down; d++) {
+		out->down[d].port = src->down[d].port;
+		out->down[d].since = src->down[d].since;
+	}
+}
+
+void events_source_down(struct events *ev, struct events_source *src, struct events_result *out)
+{
+	if (!src)
+		return;
+	pthread_mutex_lock(&ev->lock);
+	copy_down(src, out);
+	pthread_mutex_unlock(&ev->lock);
+}
+
 int events_source_copy(struct events *ev, struct events_source *src, struct events_result *out)
 {
 	struct events_port *ports;
@@ -127,11 +145,7 @@ int events_source_copy(struct events *ev, struct events_source *src, struct even
 	out->lost_total = src->lost_total;
 	out->unparsed_total = src->unparsed_total;
 	out->receive_buffer_bytes = src->receive_buffer;
-	out->n_down = src->n_down;
-	for (unsigned d = 0; d < src->n_down; d++) {
-		out->down[d].port = src->down[d].port;
-		out->down[d].since = src->down[d].since;
-	}
+	copy_down(src, out);
 	/* A scan window that lost events (or whose socket failed) fails the collector. */
 	if (src->lost_total != src->lost_copied)
 		ret = -ENOBUFS;
@@ -157,6 +171,7 @@ int events_recent_copy(struct events *ev, struct events_recent *out)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&ev->lock);
 	out->since = ev->since;
+	out->capacity = cap;
 	out->total = ev->ring_total;
 	out->n = ev->ring_total < cap ? (unsigned)ev->ring_total : cap;
 	if (out->n) {

@@ -317,7 +317,9 @@ static void tiles(struct expfmt_buf *out, const json_t *doc, const json_t *ns, c
 		expfmt_printf(out, "><span class=\"state\">%s</span><div class=\"port\">%lld</div>",
 			      up ? "UP" : "DOWN", num(l, "port"));
 		if (!up) {
-			text(out, "<div>Nothing listens on this port: connections are refused.</div>");
+			text(out, "<div>Nothing listens on this port: connections are refused.</div><div>");
+			render_html_down_since(out, doc, ns, num(l, "port"));
+			text(out, "</div>");
 		} else {
 			text(out, "<div>Process: ");
 			processes(out, l);
@@ -560,8 +562,10 @@ static void namespace(struct expfmt_buf *out, const json_t *doc, const json_t *n
 		tiles(out, doc, ns, json_object_get(tcp, "listeners"));
 		listening(out, doc, ns, json_object_get(tcp, "listeners"));
 		render_html_port_tables(out, doc, ns, json_object_get(tcp, "ports"));
-		worst(out, json_object_get(tcp, "worst_connections"));
 	}
+	render_html_events_namespace(out, doc, ns);
+	if (json_is_object(tcp))
+		worst(out, json_object_get(tcp, "worst_connections"));
 	kernel(out, ns);
 	if (per_netns)
 		text(out, "</details>\n");
@@ -621,6 +625,7 @@ int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf
 			expfmt_printf(out, ", <b>%lld over --netns.max</b>", num(netns, "over_limit"));
 		text(out, ".</p>\n");
 	}
+	render_html_events(out, doc);
 	json_array_foreach(json_object_get(doc, "namespaces"), i, ns) {
 		const json_t *tcp = json_object_get(ns, "tcp");
 		bool busy = json_is_object(tcp) && (json_array_size(json_object_get(tcp, "listeners")) ||

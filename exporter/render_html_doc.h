@@ -32,4 +32,12 @@ void render_html_alert_attributes(struct expfmt_buf *out, const json_t *doc, con
 void render_html_scan_line(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *tcp);
 void render_html_port_tables(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *ports);
 
+/* The tcp.events parts (render_html_events.c): "What happened since HH:MM" of the document's
+ * recent ring; a namespace's listeners down and closed connections by port; and, for a
+ * listener tile, "3720 down since 22:41:13 UTC (4 min ago)" when a scan saw it go down
+ * (false, nothing written, when none did). */
+void render_html_events(struct expfmt_buf *out, const json_t *doc);
+void render_html_events_namespace(struct expfmt_buf *out, const json_t *doc, const json_t *ns);
+bool render_html_down_since(struct expfmt_buf *out, const json_t *doc, const json_t *ns, long long port);
+
 #endif

@@ -445,23 +445,13 @@ static json_t *namespace_json(struct status_builder *b, const struct snapshot *s
 		if (t->netstat.found[i])
 			status_put(b, counters, netstat_counters[i].name, json_integer(t->netstat.values[i]));
 	status_put(b, o, "counters", counters);
+	status_put(b, o, "events", status_events_namespace(b, t));
 	status_put(b, o, "alerts", alerts);
 	json_decref(ns_row_alerts);
 	return o;
 }
 
 /* ---- the document --------------------------------------------------------------------------- */
-
-static json_t *time_json(double unix_time)
-{
-	char text[40];
-	time_t t = (time_t)unix_time;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(text, sizeof(text), "?");
-	return json_string(text);
-}
 
 json_t *status_document(const struct snapshot *s)
 {
@@ -502,7 +492,7 @@ json_t *status_document(const struct snapshot *s)
 	}
 	status_put(&b, scan, "number", status_uint_json(s->scan_number));
 	status_put(&b, scan, "time", json_real(s->time));
-	status_put(&b, scan, "time_utc", time_json(s->time));
+	status_put(&b, scan, "time_utc", status_time_json(s->time));
 	status_put(&b, scan, "collectors_seconds", json_real(seconds));
 	status_put(&b, scan, "netns_mode", json_string(data->netns_mode == NETNS_ALL ? "all" :
 						 data->netns_mode == NETNS_NAMES ? "names" : "self"));
@@ -542,6 +532,7 @@ json_t *status_document(const struct snapshot *s)
 	for (unsigned t = 0; t < data->n_targets; t++)
 		status_append(&b, namespaces, namespace_json(&b, s, &data->targets[t]));
 	status_put(&b, doc, "namespaces", namespaces);
+	status_put(&b, doc, "events", status_events_recent(&b, data));
 	if (b.failed) {
 		json_decref(doc);
 		return NULL;

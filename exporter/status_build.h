@@ -36,4 +36,13 @@ bool status_is_loopback(uint8_t family, const uint8_t *addr);
  * "tcp" object. */
 void status_target_fields(struct status_builder *b, json_t *tcp_json, const struct tcp_result *tcp);
 
+/* "2026-12-07T22:41:13Z" of a Unix time. */
+json_t *status_time_json(double unix_time);
+
+/* The tcp.events collector's parts (status_events.c): a namespace's "events" object, and
+ * the document's top-level "events" (the recent ring); null where the collector did not
+ * run. */
+json_t *status_events_namespace(struct status_builder *b, const struct target_result *t);
+json_t *status_events_recent(struct status_builder *b, const struct collectors_result *data);
+
 #endif

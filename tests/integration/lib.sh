@@ -458,6 +458,42 @@ peer_blackhole() {
 		die "nft rule for port $1 failed"
 }
 
+# ---- the status views (status_check.py) ---------------------------------------------------
+# Used by test_status and test_events. The interpreter is resolved once, on first use: a
+# version manager's shim (pyenv) costs half a second a call.
+
+status_python() {
+	if [ -z "${IT_PYTHON:-}" ]; then
+		IT_PYTHON=$(python3 -c 'import sys; print(sys.executable)') || die "python3 does not run"
+		[ -x "$IT_PYTHON" ] || die "cannot find the python3 interpreter ('$IT_PYTHON')"
+	fi
+}
+
+# q FILE SELECTOR [MODE]: elements of an HTML file (status_check.py q: text, count,
+# attr:NAME, cells, onattrs).
+q() {
+	status_python
+	"$IT_PYTHON" "$IT_DIR/status_check.py" q "$@"
+}
+
+# pycheck ARGS...: status_check.py ARGS; each "ok TEXT" / "FAIL TEXT" line it prints is
+# counted. It must run to its end and assert something.
+pycheck() {
+	local out rc=0 line n=0
+	status_python
+	out=$("$IT_PYTHON" "$IT_DIR/status_check.py" "$@" 2>&1) || rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok }" && n=$((n + 1)) ;;
+		"FAIL "*) fail "${line#FAIL }" && n=$((n + 1)) ;;
+		"") ;;
+		*) printf '  | %s\n' "$line" ;;
+		esac
+	done <<<"$out"
+	[ "$rc" = 0 ] || fail "status_check.py $1 exited with status $rc"
+	[ "$n" -gt 0 ] || fail "status_check.py $1 asserted nothing"
+}
+
 # ---- the ss cross-check ----------------------------------------------------------------
 # Used by test_states (one exporter per namespace) and test_netns (one exporter, many
 # namespaces: its output is cut down to one namespace's series first).

@@ -11,7 +11,8 @@
       number of matching elements that carry an event-handler attribute, on* (onattrs).
 
   status_check.py agree METRICS JSON HTML
-      Compares every number the three views of one snapshot share (see agree()); prints
+      Compares every number the three views of one snapshot share (see agree()), the
+      tcp.events counters and the recent ring included; prints
       "ok TEXT" per family compared and "FAIL TEXT" per disagreement.
 
 Exit status: 0 when it ran (failures are reported as FAIL lines), 2 on bad usage or
@@ -347,7 +348,146 @@ def agree(metrics_path, json_path, html_path):
 
     for ns in doc["namespaces"]:
         agree_namespace(r, samples, doc, ns, page, per_netns)
+    agree_recent(r, doc, page)
     return r
+
+
+EVENT_FIGURES = {  # namespaces[].events key -> metric (exporter-wide per namespace)
+    "events_total": "tcp_health_exporter_events_total",
+    "lost_total": "tcp_health_exporter_events_lost_total",
+    "unparsed_total": "tcp_health_exporter_events_unparsed_total",
+    "receive_buffer_bytes": "tcp_health_exporter_events_receive_buffer_bytes",
+}
+
+EVENT_SUMS = {  # namespaces[].events.ports[] key -> metric {port, role}
+    "segments_sent_total": "tcp_health_closed_segments_sent_total",
+    "segments_retransmitted_total": "tcp_health_closed_segments_retransmitted_total",
+    "bytes_acked_total": "tcp_health_closed_bytes_acked_total",
+    "bytes_received_total": "tcp_health_closed_bytes_received_total",
+}
+
+
+def agree_events(r, name, fam, get, ns, part):
+    """namespaces[].events against the tcp.events families and the page's closes table and
+    down-since notes."""
+    ev = ns.get("events")
+    if ev is None:
+        if fam.get("tcp_health_connections_closed_total"):
+            r.fail("%s: events null but tcp_health_connections_closed_total has samples" % name)
+        else:
+            r.ok("%s: events null and no tcp.events samples (the collector is off)" % name)
+        return
+    problems, n = [], 0
+    for key, metric in EVENT_FIGURES.items():
+        if not same(get(metric), ev[key]):
+            problems.append("%s %s, %s %s" % (key, ev[key], metric, get(metric)))
+    json_sets = set()
+    for p in ev["ports"]:
+        port, role = port_key(p["port"], p["other"]), p["role"]
+        json_sets.add((port, role))
+        for outcome, v in p["closed"].items():
+            m = get("tcp_health_connections_closed_total", port=port, role=role, outcome=outcome)
+            if not same(m, v):
+                problems.append("%s %s %s: closed %s, metrics %s" % (role, port, outcome, v, m))
+            n += 1
+        if p["closed_total"] != sum(p["closed"].values()):
+            problems.append("%s %s: closed_total %s, sum %s" % (role, port, p["closed_total"], sum(p["closed"].values())))
+        for key, metric in EVENT_SUMS.items():
+            m = get(metric, port=port, role=role)
+            if not same(m, p[key]):
+                problems.append("%s %s: %s %s, %s %s" % (role, port, key, p[key], metric, m))
+            n += 1
+        want = p["listener_closed_total"] if role == "server" else None
+        if not same(get("tcp_health_listener_closed_total", port=port) if role == "server" else None, want):
+            problems.append("%s %s: listener_closed_total %s, metrics %s" % (
+                role, port, want, get("tcp_health_listener_closed_total", port=port)))
+    metric_sets = {(l["port"], l["role"]) for l, v in fam.get("tcp_health_connections_closed_total", [])}
+    if metric_sets != json_sets:
+        problems.append("label sets: JSON %s, metrics %s" % (sorted(json_sets), sorted(metric_sets)))
+    # The page: a row per label set with a close, each shown figure the JSON's.
+    want_rows = {(port_key(p["port"], p["other"]), p["role"]): p for p in ev["ports"]
+                 if p["closed_total"] or (p["listener_closed_total"] or 0)}
+    rows = {(tr.attrs.get("data-port"), tr.attrs.get("data-role")): tr for tr in select(part, "table.closes tr[data-port]")}
+    if set(rows) != set(want_rows):
+        problems.append("table.closes rows %s, JSON rows with a close %s" % (sorted(rows), sorted(want_rows)))
+    cells = 0
+    for key, tr in rows.items():
+        p = want_rows.get(key)
+        if p is None:
+            continue
+        for td in select(tr, "td[data-key]"):
+            k = td.attrs["data-key"]
+            if k == "retransmission_ratio":
+                sent, retr = p["segments_sent_total"], p["segments_retransmitted_total"]
+                want = "%.2f %%" % (100.0 * retr / sent) if sent else "\u2013"
+            elif k.startswith("closed."):
+                want = str(p["closed"][k[len("closed."):]])
+            else:
+                want = str(p[k])
+            if td.text() != want:
+                problems.append("table.closes %s %s %s: %r, JSON %r" % (key[1], key[0], k, td.text(), want))
+            cells += 1
+    down = {str(d["port"]) for d in ev["listeners_down"]}
+    notes = {s.attrs.get("data-port") for s in select(part, "#listeners-down span.down-since")}
+    if notes != down:
+        problems.append("#listeners-down ports %s, listeners_down %s" % (sorted(notes), sorted(down)))
+    for s in select(part, "div.tile span.down-since"):
+        if s.attrs.get("data-port") not in down:
+            problems.append("tile %s says down since, not in listeners_down" % s.attrs.get("data-port"))
+    if problems:
+        for p in problems:
+            r.fail("%s: events: %s" % (name, p))
+    else:
+        r.ok("%s: events: %d label sets, %d numbers equal the tcp.events samples; table.closes: %d rows, "
+             "%d cells; listeners down %s" % (name, len(json_sets), n, len(rows), cells, sorted(down) or "none"))
+
+
+def agree_recent(r, doc, page):
+    """The top-level recent ring against the page's "What happened since" table."""
+    ev = doc.get("events")
+    section = select(page, "section#events")
+    if ev is None:
+        if section:
+            r.fail("events null, yet the page has section#events")
+        else:
+            r.ok("events null and no section#events on the page")
+        return
+    problems = []
+    if len(section) != 1:
+        r.fail("%d section#events on the page, want 1" % len(section))
+        return
+    rows = select(section[0], "table.events tr[data-kind]")
+    recent = ev["recent"]
+    if len(recent) > ev["capacity"] or len(recent) > ev["recorded_total"]:
+        problems.append("%d entries, capacity %d, recorded %d" % (len(recent), ev["capacity"], ev["recorded_total"]))
+    if section[0].attrs.get("data-recorded") != str(ev["recorded_total"]):
+        problems.append("data-recorded %s, recorded_total %s" % (section[0].attrs.get("data-recorded"), ev["recorded_total"]))
+    if len(rows) != len(recent):
+        problems.append("%d rows, %d entries" % (len(rows), len(recent)))
+    times = [e["time"] for e in recent]
+    if times != sorted(times, reverse=True):
+        problems.append("entries not newest first")
+    for tr, e in zip(rows, recent):
+        def ep(which):
+            end = e[which]
+            if end is None:
+                return "\u2013"
+            if end["address"] is None:
+                return "port %d" % end["port"]
+            return ("[%s]" % end["address"] if e["family"] == "ipv6" else end["address"]) + ":%d" % end["port"]
+        got = (tr.attrs.get("data-kind"), tr.attrs.get("data-outcome"), tr.attrs.get("data-role"),
+               tr.attrs.get("data-port"), select(tr, "td.local")[0].text(), select(tr, "td.remote")[0].text(),
+               select(tr, "span.proc")[0].text(), select(tr, "time")[0].attrs.get("datetime"))
+        want = (e["kind"], e["outcome"] or "", e["role"], port_key(e["port"], e["other"]), ep("local"),
+                ep("remote"), e["process"], e["time_utc"])
+        if got != want:
+            problems.append("row %s, JSON %s" % (got, want))
+    if problems:
+        for p in problems:
+            r.fail("events.recent: %s" % p)
+    else:
+        r.ok("events.recent: %d entries (of %d recorded) newest first, each row of table.events "
+             "(kind, outcome, role, port, local, remote, process, time) the JSON's" % (len(recent), ev["recorded_total"]))
 
 
 def of_port(fam, metric, role, port):
@@ -551,8 +691,10 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
     elif not n:
         r.fail("%s: no kernel counter compared" % name)
 
+    agree_events(r, name, fam, get, ns, part)
+
     if tcp is None:
-        if any(m.startswith("tcp_health_connections") for m in fam):
+        if any(m.startswith("tcp_health_connections") and m != "tcp_health_connections_closed_total" for m in fam):
             r.fail("%s: tcp is null in JSON, but the metrics have connections" % name)
         return
 

@@ -21,7 +21,9 @@
 #   7500  SYN flood from the peer: the host drops the handshakes' final ACKs (nftables)
 #   7600  TIME_WAIT: 400 client connections closed first by the client
 #   7700  nothing listens: a loop of non-blocking connects, all refused
-#   7800  a listener closed and reopened 3 times in a row
+#   7800  nothing listens: blocking connects refused (and 7100 connects closed) for the
+#         tcp.events panels
+#   7900  a listener closed and reopened 3 times in a row
 #   7000  (peer) keepalive 1 s / 1 s / 20 probes, then the peer vanishes: the kernel aborts
 #         the connection after its 20 probes (about 21 s) and evconn closes it
 #   7001  (peer) data every 200 ms, then the peer vanishes; tcp_retries2 stays 15 until the
@@ -271,7 +273,7 @@ sockstate_start services "$host" listen 127.0.0.1 7100 listen 127.0.0.1 7200 "${
 	listen 127.0.0.1 7300 1 listen 0.0.0.0 7500
 sockstate_start listener7400 "$host" listen 0.0.0.0 7400
 # Seen listening by the scrapes before 4a restarts it: its listener_closed_total starts at 0.
-sockstate_start listener7800 "$host" listen 127.0.0.1 7800
+sockstate_start listener7900 "$host" listen 127.0.0.1 7900
 tcpclient_start svc_clients "$host" --send-every 250 --count 3 127.0.0.1 7100
 # evconn, not tcpclient: it closes the socket once the kernel has aborted it, and only that
 # frees it, which is when the kernel sends the destroy event tcp.events counts.
@@ -392,9 +394,9 @@ done
 
 # ---- 4. failure modes ------------------------------------------------------------------
 
-step "4a. expected listener 7400 stops; connects to closed 7700 refused; listener 7800 restarted 3 times"
+step "4a. expected listener 7400 stops; connects to closed 7700 refused; listener 7900 restarted 3 times"
 expect_alerts TcpHealthListenerDown/7400/- TcpHealthConnectsFailing/7700/client \
-	TcpHealthListenerRestarting/7800/-
+	TcpHealthListenerRestarting/7900/-
 it_stop listener7400
 # 4 non-blocking connects every 0.5 s (8/s, threshold 0.1/s), every one refused: all of
 # 7700's client closes (threshold: more than half). evconn prints each round's results.
@@ -404,13 +406,13 @@ bg_start connfail "$host" bash -c 'trap "exit 0" TERM
 # port listening again at the end, so it is never down long enough for any alert on that.
 t_restart=$(now_ms)
 for i in 1 2 3; do
-	it_stop listener7800
-	[ "$IT_STOP_RC" = 0 ] || die "sockstate on 7800 exited with $IT_STOP_RC at restart $i"
-	sockstate_start listener7800 "$host" listen 127.0.0.1 7800
+	it_stop listener7900
+	[ "$IT_STOP_RC" = 0 ] || die "sockstate on 7900 exited with $IT_STOP_RC at restart $i"
+	sockstate_start listener7900 "$host" listen 127.0.0.1 7900
 done
-echo "  listener 7800 closed and reopened 3 times in $(since "$t_restart") s"
+echo "  listener 7900 closed and reopened 3 times in $(since "$t_restart") s"
 wait_alert 25 TcpHealthListenerDown 7400 - 'tcp_health_listener_up{port="7400"}'
-wait_alert 25 TcpHealthListenerRestarting 7800 - 'tcp_health_listener_closed_total{port="7800"}'
+wait_alert 25 TcpHealthListenerRestarting 7900 - 'tcp_health_listener_closed_total{port="7900"}'
 wait_alert 25 TcpHealthConnectsFailing 7700 client \
 	'tcp_health_connections_closed_total{port="7700",role="client"}'
 it_stop connfail
@@ -504,6 +506,37 @@ else
 fi
 wait_alert_gone $((40 - ($(now_ms) - T_VANISHED) / 1000)) TcpHealthKeepaliveProbesUnanswered/7000/client \
 	"the kernel aborted the connection after its 20 keepalive probes"
+
+step "4h. closes for the tcp.events panels: connects to 7100 closed, blocking connects refused"
+# The closes so far (4a's refused connects, 4g's aborts) are none of them on the healthy
+# 7100. Connects to it, closed once up, give the port's closed
+# client connections segments sent (Retransmission ratio of closed connections; their server
+# ends stay in 7100's accept queue, CLOSE_WAIT, 4 in all: below the lowered threshold of 5);
+# a blocking connect to a port nobody listens on (7800) is refused and freed disconnected,
+# role client (overview: Closes by outcome). No alert counts either. Twice, 3 s apart: a
+# label set created by the first round has no rate until a later sample rises.
+# closes_scraped EXPR: waits (at most 10 s) until Prometheus returns a sample for EXPR.
+closes_scraped() {
+	local json i
+	for i in $(seq 1 20); do
+		json=$(prom_query "$1" 2>/dev/null || true)
+		jq -e '.data.result | length > 0' <<<"$json" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}
+for round in 1 2; do
+	out=$(in_ns "$host" "$TOOLS/evconn" connect 127.0.0.1 7100 2)
+	assert_eq "round $round: 2 connects to 7100" "connect ok=2 refused=0 timedout=0 other=0" "$out"
+	out=$(in_ns "$host" "$TOOLS/evconn" connect --block 127.0.0.1 7800 1)
+	assert_eq "round $round: a blocking connect to closed port 7800" "connect ok=0 refused=1 timedout=0 other=0" "$out"
+	[ "$round" = 2 ] || sleep 3
+done
+if closes_scraped "sum(rate(tcp_health_closed_segments_sent_total{port=\"7100\"}[$RATE_INTERVAL])) > 0 and on () sum(rate(tcp_health_connections_closed_total{outcome=\"disconnected\"}[$RATE_INTERVAL])) > 0"; then
+	ok "Prometheus sees the closes as rates (7100 segments sent, disconnected)"
+else
+	fail "the closes did not show as rates in Prometheus within 10 s"
+fi
 
 # ---- 5. recording rules and dashboards -------------------------------------------------
 
@@ -638,7 +671,7 @@ wait_alert 25 TcpHealthExporterDown - - 'up'
 # same: Prometheus's behaviour, not a fault of the rules.
 ALLOWED=(TcpHealthExporterDown/-/- TcpHealthListenOverflows/-/-
 	TcpHealthConnectionsAborted/7000/client TcpHealthConnectionsAborted/7001/client
-	TcpHealthConnectsFailing/7700/client TcpHealthListenerRestarting/7800/-)
+	TcpHealthConnectsFailing/7700/client TcpHealthListenerRestarting/7900/-)
 REPORTED=()
 check_unexpected "$(alerts_json)"
 [ "${#REPORTED[@]}" != 0 ] || ok "every alert on the exporter's instant values resolved once its series went stale"

@@ -25,10 +25,11 @@
 # the label set (the ones not expected to move must not). Every wait is bounded.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
-it_begin nft jq setpriv awk stat
+it_begin nft jq setpriv awk stat chromium python3 od
 
 [ -x "$TOOLS/evconn" ] || die "'$TOOLS/evconn' is not an executable"
 EV=$TOOLS/evconn
+ARTIFACTS=$IT_ROOT/build/artifacts
 OUTCOMES=(normal connect_refused connect_timeout retransmit_timeout keepalive_timeout disconnected unconnected)
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -146,12 +147,13 @@ in_ns "$C" sysctl -qw net.ipv4.tcp_retries2=3 || die "sysctl tcp_retries2"
 
 sockstate_start peer_listeners "$P" listen 0.0.0.0 7100 128 listen 0.0.0.0 7101 128
 sockstate_start listener_a "$C" listen 127.0.0.1 7400 128
+sockstate_start listener_e "$C" listen 0.0.0.0 7550 128
 churn_start churn20 "$C" 7200 20 1
 churn_start churn50k "$C" 7300 50000 4
 
 PORT=$(rand_port)
 URL="http://127.0.0.1:$PORT/metrics"
-exporter_start exporter "$C" "$TCPH_BIN" "127.0.0.1:$PORT" --netns=self
+exporter_start exporter "$C" "$TCPH_BIN" "127.0.0.1:$PORT" --netns=self --listen-ports=7550
 EPID=$(bg_pid exporter)
 S0="$IT_TMP/s0.prom"
 scrape "$C" "$URL" "$S0" || die "first scrape failed"
@@ -199,18 +201,85 @@ for p in 7100 7101 7102 7103; do
 		"no server-role closes on the peer's port $p (the peer is another namespace)"
 done
 
-section "4. the retransmission abort in /api/v1/status (events.recent)"
+section "4. what happened, in /api/v1/status and on the page (Chromium)"
+# 7550 (expected) was listening at the first scrape; it closes now and the next scan sees it
+# gone: a listener close in the ring, a down transition, "7550 down since HH:MM:SS".
+before_down=$(date +%s)
+it_stop listener_e TERM 5
+scrape "$C" "$URL" "$IT_TMP/s2b.prom" || die "scrape failed"
+after_down=$(date +%s)
+# One snapshot for the three views: /metrics scans, the status views reuse it (< 5 s).
+BASE="http://127.0.0.1:$PORT"
 J="$IT_TMP/status.json"
-in_ns "$C" curl -sS --max-time 10 -o "$J" "http://127.0.0.1:$PORT/api/v1/status" || die "GET /api/v1/status failed"
-if jq -e '.events.recent' "$J" >/dev/null 2>&1; then
-	got=$(jq -c '[.events.recent[] | select(.daddr == "198.18.0.2" and .dport == 7100) | {outcome, port: (.port | tostring), role}]' "$J")
-	assert_eq "events.recent: the blackholed peer 198.18.0.2:7100" \
-		'[{"outcome":"retransmit_timeout","port":"7100","role":"client"}]' "$got"
-	got=$(jq -c '[.events.recent[] | select(.daddr == "198.18.0.2" and .dport == 7101) | .outcome]' "$J")
-	assert_eq "events.recent: the keepalive peer 198.18.0.2:7101" '["keepalive_timeout"]' "$got"
+H="$IT_TMP/status.html"
+scrape "$C" "$URL" "$IT_TMP/agree.prom" || die "scrape failed"
+in_ns "$C" curl -sS --max-time 10 -o "$J" "$BASE/api/v1/status" || die "GET /api/v1/status failed"
+in_ns "$C" curl -sS --max-time 10 -o "$H" "$BASE/" || die "GET / failed"
+jq -e '.events.recent' "$J" >/dev/null || die "/api/v1/status has no events.recent: $(jq -c 'keys' "$J")"
+R='.events.recent[]'
+got=$(jq -c "[$R | select(.remote.address == \"198.18.0.2\" and .remote.port == 7100) | {kind, outcome, role, port, family, local: .local.address}]" "$J")
+assert_eq "4. events.recent: the vanished peer 198.18.0.2:7100 the kernel gave up on" \
+	'[{"kind":"close","outcome":"retransmit_timeout","role":"client","port":7100,"family":"ipv4","local":"198.18.0.1"}]' "$got"
+assert_eq "4. its total_retrans is evconn's last tcp_info (total_retrans=${rt:-none})" "${rt:-none}" \
+	"$(jq "$R | select(.remote.port == 7100) | .total_retrans" "$J")"
+assert_eq "4. its retransmits (> 0) and bytes_acked (> 0)" "true true" \
+	"$(jq -r "$R | select(.remote.port == 7100) | \"\\(.retransmits > 0) \\(.bytes_acked > 0)\"" "$J")"
+got=$(jq -c "[$R | select(.remote.address == \"198.18.0.2\" and .remote.port == 7101) | {outcome, port, probes_seen: (.probes > 0)}]" "$J")
+assert_eq "4. events.recent: the keepalive peer 198.18.0.2:7101" \
+	'[{"outcome":"keepalive_timeout","port":7101,"probes_seen":true}]' "$got"
+assert_eq "4. events.recent: 5 refused connects to 198.18.0.2:7102" 5 \
+	"$(jq "[$R | select(.outcome == \"connect_refused\" and .remote.port == 7102 and .port == 7102)] | length" "$J")"
+assert_eq "4. events.recent: 3 timed-out connects to 198.18.0.2:7103" 3 \
+	"$(jq "[$R | select(.outcome == \"connect_timeout\" and .remote.port == 7103 and .port == 7103)] | length" "$J")"
+assert_eq "4. events.recent: 4 blocking refused connects, remote port gone, under other" 4 \
+	"$(jq "[$R | select(.outcome == \"disconnected\" and .remote.address == \"198.18.0.2\" and .remote.port == 0 and .other and .port == null)] | length" "$J")"
+assert_eq "4. events.recent: 7550's listener closed, by its owner" '[{"process":"sockstate","remote":null}]' \
+	"$(jq -c "[$R | select(.kind == \"listener_closed\" and .port == 7550) | {process, remote}]" "$J")"
+assert_eq "4. events.recent: 7550 seen down by a scan" 1 \
+	"$(jq "[$R | select(.kind == \"listener_down\" and .port == 7550 and .local.port == 7550)] | length" "$J")"
+since=$(jq '.namespaces[0].events.listeners_down[] | select(.port == 7550) | .since | floor' "$J")
+if [ -n "$since" ] && [ "$since" -ge "$before_down" ] && [ "$since" -le "$after_down" ]; then
+	ok "4. listeners_down: 7550 down since $since (the scan between $before_down and $after_down)"
 else
-	# Not a pass: the JSON half of item 3 is not on this branch's base (2a077a4).
-	echo "  TODO(lead, at merge): /api/v1/status has no events.recent yet (keys: $(jq -c 'keys' "$J")); assertions on the blackholed peer not run"
+	fail "4. listeners_down: 7550 since '${since:-missing}', want between $before_down and $after_down"
+fi
+assert_eq "4. recorded_total = entries (the ring did not wrap), newest first" "true true" \
+	"$(jq -r '"\(.events.recorded_total == (.events.recent | length)) \([.events.recent[].time] == ([.events.recent[].time] | sort | reverse))"' "$J")"
+pycheck agree "$IT_TMP/agree.prom" "$J" "$H"
+
+# As a person sees it: Chromium's DOM and a screenshot (build/artifacts/status-events.png).
+DOM="$IT_TMP/dom.html"
+timeout -k 5 60 ip netns exec "$C" chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	--user-data-dir="$IT_TMP/chromium" --dump-dom "$BASE/" >"$DOM" 2>>"$IT_TMP/chromium.log" ||
+	fail "chromium --dump-dom exited with $?"
+want_since=$(jq -r '.events.since_utc[11:16]' "$J")
+assert_eq "4. the page: What happened since (the collector's start, UTC)" "What happened since $want_since UTC" \
+	"$(q "$DOM" 'section#events h2' text)"
+assert_eq "4. the page: the dead peer's row, by address" "198.18.0.2:7100" \
+	"$(q "$DOM" 'table.events tr[data-outcome=retransmit_timeout][data-port=7100] td.remote' text)"
+assert_eq "4. the page: it says the kernel gave up" "Aborted: peer silent" \
+	"$(q "$DOM" 'table.events tr[data-outcome=retransmit_timeout][data-port=7100] td.what' text)"
+assert_eq "4. the page: the keepalive peer's row" "198.18.0.2:7101" \
+	"$(q "$DOM" 'table.events tr[data-outcome=keepalive_timeout] td.remote' text)"
+down_text=$(q "$DOM" 'div.tile[data-port=7550] span.down-since' text)
+want_clock=$(jq -r '.namespaces[0].events.listeners_down[] | select(.port == 7550) | .since_utc[11:19]' "$J")
+if [[ $down_text == "7550 down since $want_clock UTC ("*" ago)" ]]; then
+	ok "4. the page: 7550's tile says '$down_text'"
+else
+	fail "4. the page: 7550's tile says '$down_text', want '7550 down since $want_clock UTC (… ago)'"
+fi
+assert_eq "4. the page: client 7102's refused connects in the closes table" 5 \
+	"$(q "$DOM" 'table.closes tr[data-role=client][data-port=7102] td[data-key=closed.connect_refused]' text)"
+mkdir -p "$ARTIFACTS"
+png=$ARTIFACTS/status-events.png
+rm -f "$png"
+timeout -k 5 60 ip netns exec "$C" chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
+	--user-data-dir="$IT_TMP/chromium" --window-size=1280,1400 --screenshot="$png" "$BASE/" >/dev/null 2>>"$IT_TMP/chromium.log" ||
+	fail "chromium --screenshot exited with $?"
+if [ "$(od -An -tx1 -N8 "$png" 2>/dev/null | tr -d ' \n')" = 89504e470d0a1a0a ] && [ "$(stat -c %s "$png")" -gt 10240 ]; then
+	ok "4. screenshot: $png ($(stat -c %s "$png") bytes)"
+else
+	fail "4. screenshot: $png is not a PNG of more than 10 KiB"
 fi
 
 section "6. normal closes of 20 loopback connections (7200)"

@@ -36,6 +36,7 @@ it_begin nft jq python3 chromium od
 
 [ -x "$TOOLS/tcpclient" ] || die "'$TOOLS/tcpclient' is not an executable"
 [ -x "$TOOLS/bcrypt" ] || die "'$TOOLS/bcrypt' is not an executable"
+[ -x "$TOOLS/evconn" ] || die "'$TOOLS/evconn' is not an executable"
 PORT=19700       # the exporter under test
 AUTH_PORT=19701  # the same with basic auth
 NAMES_PORT=19702 # the same with --netns=host,peer
@@ -43,20 +44,15 @@ NOEX_PORT=19703  # the same with --no-web.status.exclude-self
 DOCS_PNG=$IT_ROOT/docs/status-page.png
 VERSION=$(cat "$IT_ROOT/VERSION") || die "cannot read VERSION"
 BASE=http://127.0.0.1:$PORT
-CHECK=$IT_DIR/status_check.py
 ARTIFACTS=$IT_ROOT/build/artifacts
 # The new views run in the ASan/UBSan build when there is one.
 SERVER_BIN=${TCPH_ASAN_BIN:-$TCPH_BIN}
 
 # ---- helpers ------------------------------------------------------------------------------
 
-# The interpreter itself: a version manager's shim (pyenv) costs half a second a call.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)') || die "python3 does not run"
-[ -x "$PYTHON" ] || die "cannot find the python3 interpreter ('$PYTHON')"
-
-# q FILE SELECTOR [MODE]: elements of an HTML file (status_check.py q: text, count,
-# attr:NAME, cells, onattrs).
-q() { "$PYTHON" "$CHECK" q "$@"; }
+# The interpreter itself (lib.sh): a version manager's shim costs half a second a call.
+status_python
+PYTHON=$IT_PYTHON
 
 # jqr FILE FILTER...: jq -r.
 jqr() {
@@ -101,23 +97,6 @@ wait_json() {
 		fi
 		sleep 0.25
 	done
-}
-
-# pycheck ARGS...: status_check.py ARGS; each "ok TEXT" / "FAIL TEXT" line it prints is
-# counted. It must run to its end and assert something.
-pycheck() {
-	local out rc=0 line n=0
-	out=$("$PYTHON" "$CHECK" "$@" 2>&1) || rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) ok "${line#ok }" && n=$((n + 1)) ;;
-		"FAIL "*) fail "${line#FAIL }" && n=$((n + 1)) ;;
-		"") ;;
-		*) printf '  | %s\n' "$line" ;;
-		esac
-	done <<<"$out"
-	[ "$rc" = 0 ] || fail "status_check.py $1 exited with status $rc"
-	[ "$n" -gt 0 ] || fail "status_check.py $1 asserted nothing"
 }
 
 # browser NS ARGS...: headless Chromium inside NS (so that 127.0.0.1 is the exporter's),
@@ -168,6 +147,10 @@ tcpclient_start keepalive "$host" --timeout 300 --keepalive 1,1,100 198.18.0.2 7
 tcpclient_start idle "$host" --timeout 300 198.18.0.2 7002
 exporter_start exporter "$host" "$SERVER_BIN" "127.0.0.1:$PORT" --netns=self \
 	--listen-ports=7100-7102,7105 --idle-threshold=1s
+# Three connects refused by the peer (nothing listens on 7010): rows of "What happened
+# since" (tcp.events) on every page below, README's picture included.
+refused=$(in_ns "$host" "$TOOLS/evconn" connect 198.18.0.2 7010 3) || die "evconn connect failed"
+[ "$refused" = "connect ok=0 refused=3 timedout=0 other=0" ] || die "evconn: $refused"
 
 # ---- 1 ------------------------------------------------------------------------------------
 section "1. expected services: down, up with its process, loopback only"
@@ -389,6 +372,9 @@ fi
 assert_eq "README's picture: a red critical alert (TcpHealthListenerDown on 7100)" "critical 7100" \
 	"$(q "$S" 'div.banner.bad li[data-alert=TcpHealthListenerDown]' attr:data-severity) $(q "$S" 'div.tile.critical' attr:data-port)"
 assert_eq "README's picture: the role legend" 1 "$(q "$S" 'p#role-legend' count)"
+assert_eq "README's picture: What happened since, with the 3 refused connects to 198.18.0.2:7010" \
+	"198.18.0.2:7010 198.18.0.2:7010 198.18.0.2:7010" \
+	"$(q "$S" 'section#events tr[data-outcome=connect_refused][data-port=7010] td.remote' text | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "README's picture: the hidden-port note" "$PORT" "$(q "$S" 'p.self-hidden' attr:data-ports)"
 assert_eq "README's picture: the scan line (sockets read, folded, dump retries)" 5 "$(q "$S" 'p.scan span[data-key]' count)"
 # The dead peer in the signals table (folded on the picture): the retransmit timer and

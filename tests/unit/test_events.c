@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- crafted messages ------------------------------------------------------------------- */
 
@@ -418,10 +419,19 @@ START_TEST(listeners_down_and_up)
 	ck_assert_int_eq(events_source_copy(ev, src, &r), 0);
 	ck_assert_ptr_nonnull(find_port(&r, CLASSIFY_SERVER, false, 3720));
 	events_result_free(&r);
-	/* The listener is freed between two scans: a listener close under its port. */
+	/* The listener is freed between two scans: a listener close under its port. A scan
+	 * copies the counters before it updates the view (collectors.c): the copy does not
+	 * know yet what this scan saw go down, events_source_down brings it up to date. */
 	feed(ev, src, &(struct crafted){ .sport = 3720 });
 	fake_scan(&scan, one, 1);
+	ck_assert_int_eq(events_source_copy(ev, src, &r), 0);
+	ck_assert_uint_eq(r.n_down, 0);
 	events_source_update(ev, src, &scan.tcp, true, "self");
+	events_source_down(ev, src, &r);
+	ck_assert_uint_eq(r.n_down, 1);
+	ck_assert_uint_eq(r.down[0].port, 3720);
+	ck_assert_double_ge(r.down[0].since, (double)time(NULL) - 60); /* when the scan saw it */
+	events_result_free(&r);
 	ck_assert_int_eq(events_source_copy(ev, src, &r), 0);
 	ck_assert_uint_eq(find_port(&r, CLASSIFY_SERVER, false, 3720)->counts.listener_closed, 1);
 	ck_assert_uint_eq(r.n_down, 1);

@@ -16,6 +16,7 @@
 #include "../../exporter/status.h"
 #include "../../lib/utf8.h"
 #include "replay.h"
+#include "views.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -355,49 +356,14 @@ END_TEST
 #define SCAN_NUMBER 7
 static const uint16_t listen_ports[] = REPLAY_LISTEN_PORTS;
 
-/* One scan of every collector on the test data (replay.c), as test_golden.c takes it. */
-static struct snapshot *take_snapshot(void)
-{
-	struct replay replay;
-	struct snapshot *s = replay_snapshot(&replay, SCAN_NUMBER);
-
-	replay_free(&replay);
-	return s;
-}
-
-/* ---- reading the document -------------------------------------------------------------------- */
-
-static json_t *get(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	ck_assert_msg(v != NULL, "no \"%s\" in the document", key);
-	return v;
-}
-
-static long long get_int(const json_t *o, const char *key)
-{
-	const json_t *v = get(o, key);
-
-	ck_assert_msg(json_is_integer(v), "\"%s\" is not an integer", key);
-	return (long long)json_integer_value(v);
-}
-
-static const char *get_str(const json_t *o, const char *key)
-{
-	const json_t *v = get(o, key);
-
-	ck_assert_msg(json_is_string(v), "\"%s\" is not a string", key);
-	return json_string_value(v);
-}
-
-static bool get_bool(const json_t *o, const char *key)
-{
-	const json_t *v = get(o, key);
-
-	ck_assert_msg(json_is_boolean(v), "\"%s\" is not a boolean", key);
-	return json_is_true(v);
-}
+/* The helpers the views' tests share (views.c). */
+#define take_snapshot() views_snapshot(SCAN_NUMBER)
+#define get views_get
+#define get_int views_int
+#define get_str views_str
+#define get_bool views_bool
+#define metrics_text views_metrics
+#define render views_page
 
 static json_t *listener(const json_t *ns, int port)
 {
@@ -434,24 +400,6 @@ static const json_t *explained(const json_t *ns, const char *setting)
 		if (strcmp(get_str(e, "setting"), setting) == 0)
 			return e;
 	return NULL;
-}
-
-/* The exposition of `s`, NUL-terminated, with a leading newline so every sample line
- * follows one. */
-static char *metrics_text(const struct snapshot *s)
-{
-	struct expfmt_buf text;
-	char *data;
-	size_t len;
-
-	ck_assert_int_eq(expfmt_init(&text, 0), 0);
-	expfmt_append(&text, "\n", 1);
-	ck_assert_int_eq(render_metrics(s, &text), 0);
-	expfmt_append(&text, "", 1);
-	ck_assert_int_eq(text.error, 0);
-	data = expfmt_detach(&text, &len);
-	expfmt_fini(&text);
-	return data;
 }
 
 /* ---- the document ----------------------------------------------------------------------------- */
@@ -760,22 +708,6 @@ START_TEST(document_kernel_budgets)
 END_TEST
 
 /* ---- the page ----------------------------------------------------------------------------- */
-
-static char *render(const json_t *doc)
-{
-	struct expfmt_buf buf;
-	char *page;
-	size_t len;
-
-	ck_assert_int_eq(expfmt_init(&buf, 0), 0);
-	ck_assert_int_eq(render_html(doc, "/metrics", &buf), 0);
-	expfmt_append(&buf, "", 1);
-	ck_assert_int_eq(buf.error, 0);
-	page = expfmt_detach(&buf, &len);
-	expfmt_fini(&buf);
-	ck_assert_uint_eq(strlen(page) + 1, len);
-	return page;
-}
 
 static unsigned count_script_tags(const char *page)
 {
