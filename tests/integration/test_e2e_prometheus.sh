@@ -534,6 +534,10 @@ for round in 1 2; do
 done
 if closes_scraped "sum(rate(tcp_health_closed_segments_sent_total{port=\"7100\"}[$RATE_INTERVAL])) > 0 and on () sum(rate(tcp_health_connections_closed_total{outcome=\"disconnected\"}[$RATE_INTERVAL])) > 0"; then
 	ok "Prometheus sees the closes as rates (7100 segments sent, disconnected)"
+	# Step 5's range queries evaluate once a second from T_SCRAPED up to its start: without
+	# this pause the last of those points can come before the rising sample just seen (the
+	# port-detail ratio panel then had no data); [4s] keeps the rate above 0 for 3 s more.
+	sleep 1.5
 else
 	fail "the closes did not show as rates in Prometheus within 10 s"
 fi
