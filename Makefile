@@ -48,7 +48,7 @@ TSAN_FLAGS := -O1 -fsanitize=thread -fno-omit-frame-pointer
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench dashboards rules container deploy clean FORCE \
+.PHONY: all run check deps check-deps unit fuzz integration bench bench-quick dashboards rules container deploy clean FORCE \
         bootstrap clean-images docs
 all: $(BIN)
 
@@ -206,16 +206,22 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
 # of --netns=all against bare dumps of the same namespaces (tests/bench/bench_netns.sh), then
 # the server's CPU per TLS handshake by key type (tests/bench/tls_handshake.sh), then what
 # the events collector costs per closed connection and what it loses (tests/bench/events.sh).
+# make bench runs the full sizes: the figures README and docs/benchmarks.md publish.
+# make bench-quick (the step of make check) runs the same scripts with BENCH_QUICK=1:
+# smaller sizes and fewer rounds, every check still asserted, each script saying so.
+BENCH_QUICK ?= 0
 bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor $(B)/tools/tls_flood $(B)/tools/churn \
        $(B)/tools/destroy_reader
-	@echo "== benchmark"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
+	@echo "== benchmark$(if $(filter 1,$(BENCH_QUICK)), (quick mode: make bench for the full sizes))"
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 	@echo "== benchmark: network namespaces"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
 	@echo "== benchmark: TLS handshakes by key type"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/tls_handshake.sh || [ $$? = 77 ]
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/tls_handshake.sh || [ $$? = 77 ]
 	@echo "== benchmark: socket-destroy events (--collector.tcp.events)"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/events.sh || [ $$? = 77 ]
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/events.sh || [ $$? = 77 ]
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_QUICK=1
 
 # Alert rules (promtool check/test), shortened test rules, dashboard lint.
 # The rules and dashboards with runbook links to your copy of docs/runbook.md:
@@ -369,7 +375,7 @@ clean-images:
 
 # The steps of `make check`, in order: it stops at the first that fails, removes the
 # images either way, and prints how long each step took (README's timing table).
-CHECK_STEPS := unit dashboards deploy docs fuzz bench container bootstrap package integration
+CHECK_STEPS := unit dashboards deploy docs fuzz bench-quick container bootstrap package integration
 check: check-deps
 	@mkdir -p $(B); rc=0; : >$(B)/check-times.txt; all_start=$$(date +%s); \
 	for step in $(CHECK_STEPS); do \
