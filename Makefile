@@ -130,12 +130,29 @@ sizes:
 	@echo "== sizes"
 	@bash tests/lint/sizes.sh
 
-unit: sizes $(B)/unit_tests $(B)/asan/unit_tests
-	@echo "== unit tests (ASan/UBSan)"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
-	@echo "== unit tests (valgrind)"
-	CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
-	  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
+# The two test binaries are built JOBS compiles at a time (after sizes), then the ASan/UBSan
+# run and the valgrind run go at the same time (each runs its tests one at a time, so two
+# CPUs do both), each into a log of its own (build/unit-asan.log, build/unit-valgrind.log)
+# printed whole when both are done; both must pass. UNIT_SERIAL=1 runs them one after the
+# other, for a machine busy with something else: Check's 4 s per-test timeout (fork mode,
+# the ASan run) counts wall time, and the slowest ASan tests take 2-3 s of it alone.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+UNIT_SERIAL ?= 0
+UNIT_ASAN = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
+UNIT_VALGRIND = CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
+unit: sizes
+	@$(MAKE) --no-print-directory -j$(JOBS) $(B)/unit_tests $(B)/asan/unit_tests
+	@echo "== unit tests: ASan/UBSan and valgrind$(if $(filter 1,$(UNIT_SERIAL)), one after the other, at once)"
+	@$(UNIT_ASAN) >$(B)/unit-asan.log 2>&1 & asan=$$!; as=; \
+	if [ "$(UNIT_SERIAL)" = 1 ]; then wait $$asan; as=$$?; fi; \
+	$(UNIT_VALGRIND) >$(B)/unit-valgrind.log 2>&1; vg=$$?; \
+	if [ -z "$$as" ]; then wait $$asan; as=$$?; fi; \
+	echo "== unit tests (ASan/UBSan): exit $$as"; echo '$(UNIT_ASAN)'; cat $(B)/unit-asan.log; \
+	echo "== unit tests (valgrind): exit $$vg"; echo '$(UNIT_VALGRIND)'; cat $(B)/unit-valgrind.log; \
+	[ $$as = 0 ] || echo "make unit: the ASan/UBSan run FAILED (exit $$as)" >&2; \
+	[ $$vg = 0 ] || echo "make unit: the valgrind run FAILED (exit $$vg)" >&2; \
+	[ $$as = 0 ] && [ $$vg = 0 ]
 
 # Regenerates tests/data/golden/metrics.prom, the exposition the golden unit test
 # (tests/unit/test_golden.c) compares byte for byte. Review `git diff tests/data/golden`.
