@@ -35,9 +35,10 @@
 # function and a row there.
 #
 # Quick mode (BENCH_QUICK=1, what make check runs; make bench runs the full sizes): every
-# scenario marked quick in SCENARIOS (today all) at smaller sizes: 20 namespaces, 500
-# sockets each, 20,000 in B, 5 rounds (A: 3). The same checks, the same limits; the figures
-# are printed, but the published ones (docs/benchmarks.md) come from make bench.
+# scenario marked quick in SCENARIOS (today all) at smaller sizes: 10 namespaces (A: 1,000
+# sockets each, as in full), 20,000 sockets in B, 3 rounds. The same checks, the same
+# limits; the figures are printed, but the published ones (docs/benchmarks.md) come from
+# make bench.
 #
 # Environment: TCPH_BIN, TOOLS (as for the integration tests); NODE_EXPORTER (default:
 # prometheus-node-exporter from PATH); BENCH_NETNS_CHILD_EHASH=N makes the bench's
@@ -49,10 +50,10 @@ it_begin stat xargs awk sort sed nsenter sysctl
 
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-	NS_COUNT=${BENCH_NETNS:-20}
-	PER_NS_SOCKETS=${BENCH_NETNS_SOCKETS:-500}
+	NS_COUNT=${BENCH_NETNS:-10}
+	PER_NS_SOCKETS=${BENCH_NETNS_SOCKETS:-1000}
 	BIG_SOCKETS=${BENCH_NETNS_BIG:-20000}
-	ROUNDS=${BENCH_NETNS_ROUNDS:-5}
+	ROUNDS=${BENCH_NETNS_ROUNDS:-3}
 	ROUNDS_A=${BENCH_NETNS_ROUNDS_A:-3}
 else
 	NS_COUNT=${BENCH_NETNS:-100}

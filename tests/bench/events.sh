@@ -37,7 +37,7 @@
 # collector (no --[no-]collector.tcp.events in its --help) its rows print n/a.
 #
 # Quick mode (BENCH_QUICK=1, what make check runs; make bench runs the full sizes): one
-# round of 1.5 s per subscriber, the paced phase at the same rate for 3 s; the same
+# round of 1 s per subscriber, the paced phase at the same rate for 2 s; the same
 # checks. The published figures (README, docs/benchmarks.md) come from make bench.
 #
 # Environment: TCPH_BIN, TOOLS (as for the integration tests); BENCH_EVENTS_SECONDS,
@@ -48,9 +48,9 @@ source "$(dirname "$0")/../integration/lib.sh"
 it_begin awk getconf
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	SECONDS_MAX=${BENCH_EVENTS_SECONDS:-1.5}
+	SECONDS_MAX=${BENCH_EVENTS_SECONDS:-1}
 	ROUNDS=${BENCH_EVENTS_ROUNDS:-1}
-	PACED_SECONDS=${BENCH_EVENTS_PACED_SECONDS:-3}
+	PACED_SECONDS=${BENCH_EVENTS_PACED_SECONDS:-2}
 else
 	SECONDS_MAX=${BENCH_EVENTS_SECONDS:-2.5}
 	ROUNDS=${BENCH_EVENTS_ROUNDS:-3}
