@@ -22,16 +22,11 @@ source "$(dirname "$0")/lib.sh"
 it_begin nft awk diff
 
 [ -x "$TOOLS/walk_compare" ] || die "'$TOOLS/walk_compare' is not an executable"
-netns_create NS_A
-netns_create NS_B
-ip link add veth-wa netns "$NS_A" type veth peer name veth-wb netns "$NS_B" ||
-	die "cannot create the veth pair"
-ip -n "$NS_A" addr add 198.18.0.1/24 dev veth-wa || die "IPv4 address in A"
-ip -n "$NS_B" addr add 198.18.0.2/24 dev veth-wb || die "IPv4 address in B"
-ip -n "$NS_A" addr add fd00:18::1/64 dev veth-wa nodad || die "ULA in A"
-ip -n "$NS_B" addr add fd00:18::2/64 dev veth-wb nodad || die "ULA in B"
-ip -n "$NS_A" link set veth-wa up || die "veth-wa up"
-ip -n "$NS_B" link set veth-wb up || die "veth-wb up"
+# A (host, veth-host, 198.18.0.1) and B (peer, veth-peer, 198.18.0.2), and a ULA on each end.
+peer_pair_create
+NS_A=$host NS_B=$peer
+ip -n "$NS_A" addr add fd00:18::1/64 dev veth-host nodad || die "ULA in A"
+ip -n "$NS_B" addr add fd00:18::2/64 dev veth-peer nodad || die "ULA in B"
 
 # nft_rules NS IFACE: SYNs to 4000 arriving on IFACE vanish at prerouting (the peer's
 # SYN_SENT); the handshakes' final ACKs to 4100 (our SYN_RECV) and FINs to 4200/4201
@@ -51,8 +46,8 @@ table inet tcph_walk {
 }
 EOF
 }
-nft_rules "$NS_A" veth-wa
-nft_rules "$NS_B" veth-wb
+nft_rules "$NS_A" veth-host
+nft_rules "$NS_B" veth-peer
 
 # sockets NAME NS OWN4 OWN6 PEER4 PEER6: every state this namespace can hold, SYN_SENT
 # towards the peer over the veth.

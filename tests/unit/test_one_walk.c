@@ -140,14 +140,22 @@ struct fake {
 	unsigned calls[3]; /* by family: [0] one walk, [1] AF_INET, [2] AF_INET6 */
 };
 
-static void feed(sockdiag_record_fn fn, void *fn_ctx, uint8_t family, uint16_t port)
+static struct sockdiag_record record(uint8_t family, uint8_t state, uint16_t sport, uint16_t dport)
 {
 	struct sockdiag_record r;
 
 	memset(&r, 0, sizeof(r));
 	r.family = family;
-	r.state = TCPH_LISTEN;
-	r.sport = port;
+	r.state = state;
+	r.sport = sport;
+	r.dport = dport;
+	return r;
+}
+
+static void feed(sockdiag_record_fn fn, void *fn_ctx, uint8_t family, uint16_t port)
+{
+	struct sockdiag_record r = record(family, TCPH_LISTEN, port, 0);
+
 	r.wqueue = 128;
 	ck_assert_int_eq(fn(&r, fn_ctx), 0);
 }
@@ -291,15 +299,10 @@ END_TEST
  * families (IPv4 first, then the order met), as the two dumps (IPv4, then IPv6) gave. */
 static void offer_syn_recv(uint8_t family, uint16_t dport)
 {
-	struct sockdiag_record r;
+	struct sockdiag_record r = record(family, TCPH_SYN_RECV, 443, dport);
 
-	memset(&r, 0, sizeof(r));
-	r.family = family;
-	r.state = TCPH_SYN_RECV;
 	r.timer = TCPH_TIMER_RETRANSMIT;
 	r.retrans = 1;
-	r.sport = 443;
-	r.dport = dport;
 	ck_assert_int_eq(tcpagg_add(&r, agg), 0);
 }
 
