@@ -35,7 +35,8 @@ LIB_SRC := lib/log.c lib/procfs.c lib/utf8.c lib/flagtab.c collectors/owners.c c
 HEADERS := $(wildcard lib/*.h exporter/*.h collectors/*.h) $(B)/gen/revision.h $(B)/gen/alert_thresholds.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOLS    := build/tools/sockstate build/tools/record_dump build/tools/tcpclient build/tools/bcrypt \
-            build/tools/hostile build/tools/tls_flood build/tools/destroy_events build/tools/evconn
+            build/tools/hostile build/tools/tls_flood build/tools/destroy_events build/tools/evconn \
+            build/tools/walk_compare
 
 BIN := $(B)/tcp_health_exporter
 ASAN_BIN := $(B)/asan/tcp_health_exporter

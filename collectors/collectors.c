@@ -25,7 +25,7 @@ struct collectors {
 	struct events *events;	/* the tcp.events collector's thread and sources (events.c) */
 };
 
-/* ---- tcp: one inet_diag dump per family into the worker's aggregate ------------------- */
+/* ---- tcp: one inet_diag dump of both families into the worker's aggregate ------------- */
 
 struct dump_ctx {
 	struct collectors_target *t; /* its socket */
@@ -48,6 +48,7 @@ static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, st
 	void *dump_ctx = config->tcp_dump ? config->tcp_dump_ctx : &own;
 	int ret = 0, copied;
 
+	agg->two_dumps = t->two_dumps;
 	if (!config->tcp_dump && !t->sd) {
 		/* In the target's namespace now: the socket stays bound to it. */
 		ret = sockdiag_open(&t->sd);
@@ -61,6 +62,12 @@ static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, st
 		agg->dump_retries_total = t->dump_retries_total;
 		ret = tcpagg_scan(agg, dump, dump_ctx);
 		t->dump_retries_total = agg->dump_retries_total;
+		if (agg->two_dumps && !t->two_dumps)
+			log_warn("tcp collector: the kernel refused the one-walk socket dump "
+				 "(TCPDIAG_GETSOCK) in netns %s: %s; dumping each address family on "
+				 "its own from now on",
+				 t->labels.netns[0] ? t->labels.netns : "self", strerror(-agg->one_walk_refused));
+		t->two_dumps = agg->two_dumps;
 		if (ret < 0) {
 			log_error("tcp collector: socket dump failed in netns %s: %s",
 				  t->labels.netns[0] ? t->labels.netns : "self", strerror(-ret));
@@ -88,6 +95,7 @@ static int tcp_scan(struct collectors_worker *w, struct collectors_target *t, st
 		copied = tcpagg_result(agg, false, &counters);
 		if (copied == 0) {
 			counters->dump_retries_total = t->dump_retries_total;
+			counters->dump_requests = t->two_dumps ? 2 : 1;
 			out->tcp = counters;
 		}
 	}
@@ -164,7 +172,7 @@ static int netstat_collect(struct collectors_worker *w, struct collectors_target
 }
 
 const struct collector collectors_table[] = {
-	[COLLECTOR_TCP] = { "tcp", "per-port TCP socket states and listeners from one inet_diag dump per family",
+	[COLLECTOR_TCP] = { "tcp", "per-port TCP socket states and listeners from one inet_diag dump of both families",
 	  true, tcp_scan },
 	[COLLECTOR_TCP_EVENTS] = { "tcp.events", "per-port TCP connections closed between scans, by how "
 	  "they ended, from the kernel's socket-destroy events (sock_diag multicast)", true,

@@ -1,7 +1,11 @@
 /* sockdiag.c — inet_diag dumps over NETLINK_SOCK_DIAG with libmnl.
  *
- * One request per address family; the kernel answers with as many datagrams as it
- * needs, each holding whole messages. We walk them ourselves (with libmnl's message and
+ * One request walks the kernel's TCP tables once for both address families: the compat
+ * TCPDIAG_GETSOCK request (struct inet_diag_req), which inet_diag_dump_compat serves with
+ * sdiag_family = AF_UNSPEC, answered with TCPDIAG_GETSOCK records. The v2 request
+ * (SOCK_DIAG_BY_FAMILY, struct inet_diag_req_v2) dumps one family; it is what a kernel that
+ * refuses the compat request gets instead (tcpagg_scan). Either way the kernel answers
+ * with as many datagrams as it needs, each holding whole messages. We walk them ourselves (with libmnl's message and
  * attribute helpers) instead of mnl_cb_run, because mnl_cb_run stops silently at a
  * truncated message, and a silently short dump would undercount. */
 #include "sockdiag.h"
@@ -14,6 +18,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,19 +79,33 @@ void sockdiag_close(struct sockdiag *sd)
 	free(sd);
 }
 
+uint16_t sockdiag_record_type(int family)
+{
+	return family == SOCKDIAG_ONE_WALK ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
+}
+
 size_t sockdiag_build_request(void *buf, int family, uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct inet_diag_req_v2 *req;
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_type = sockdiag_record_type(family);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = (uint8_t)family;
-	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = TCPH_ALL_STATES_MASK;
-	req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	if (family == SOCKDIAG_ONE_WALK) {
+		/* The kernel ignores idiag_family in a compat dump (AF_UNSPEC: both). */
+		struct inet_diag_req *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+
+		req->idiag_family = AF_UNSPEC;
+		req->idiag_states = TCPH_ALL_STATES_MASK;
+		req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	} else {
+		struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+
+		req->sdiag_family = (uint8_t)family;
+		req->sdiag_protocol = IPPROTO_TCP;
+		req->idiag_states = TCPH_ALL_STATES_MASK;
+		req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	}
 	return nlh->nlmsg_len;
 }
 
@@ -149,7 +168,14 @@ static int message_fits(const struct nlmsghdr *nlh, int remaining)
 	       nlh->nlmsg_len <= (uint32_t)remaining;
 }
 
-int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn fn, void *ctx)
+/* The two kinds of socket record an inet_diag dump can carry (both an inet_diag_msg). */
+static bool socket_record_type(uint16_t type)
+{
+	return type == SOCK_DIAG_BY_FAMILY || type == TCPDIAG_GETSOCK;
+}
+
+int sockdiag_parse_type(const void *buf, size_t len, uint32_t seq, uint16_t type,
+			sockdiag_record_fn fn, void *ctx)
 {
 	const struct nlmsghdr *nlh = buf;
 	int remaining;
@@ -185,7 +211,7 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn
 			/* error 0 is an ACK, which a dump never sends: treat it as malformed. */
 			return err->error < 0 ? err->error : -EBADMSG;
 		}
-		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+		if (nlh->nlmsg_type == type) {
 			struct sockdiag_record record;
 			int ret = sockdiag_decode(nlh, &record);
 
@@ -194,11 +220,20 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn
 			ret = fn(&record, ctx);
 			if (ret < 0)
 				return ret;
+		} else if (socket_record_type(nlh->nlmsg_type)) {
+			/* The kernel answers a dump with its request's type only: a socket record
+			 * of the other kind is not this dump's. */
+			return -EBADMSG;
 		}
 		/* NLMSG_NOOP, NLMSG_OVERRUN and unknown control types carry no socket. */
 		nlh = mnl_nlmsg_next(nlh, &remaining);
 	}
 	return 0;
+}
+
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn fn, void *ctx)
+{
+	return sockdiag_parse_type(buf, len, seq, SOCK_DIAG_BY_FAMILY, fn, ctx);
 }
 
 int sockdiag_dump(struct sockdiag *sd, void *buf, size_t size, int family, sockdiag_record_fn fn,
@@ -236,7 +271,7 @@ int sockdiag_dump(struct sockdiag *sd, void *buf, size_t size, int family, sockd
 			ret = -EBADMSG;
 			goto reset;
 		}
-		ret = sockdiag_parse(buf, (size_t)n, seq, fn, ctx);
+		ret = sockdiag_parse_type(buf, (size_t)n, seq, sockdiag_record_type(family), fn, ctx);
 		if (ret == 1)
 			return 0;
 		if (ret < 0)

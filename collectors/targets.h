@@ -20,6 +20,7 @@ struct collectors_target {
 	struct sockdiag *sd; /* opened inside the namespace on first use; NULL after a failure */
 	struct events_source *events; /* tcp.events: likewise, given up with the target */
 	uint64_t dump_retries_total;
+	bool two_dumps; /* its kernel refused the one-walk dump: one per family from then on */
 	/* Ports of the last scan's slots, so that the same ports keep their labels at the cap
 	 * whichever worker scans the target next (each holds max_ports per role). */
 	uint16_t *carried[CLASSIFY_ROLES];

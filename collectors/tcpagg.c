@@ -149,10 +149,19 @@ static void add_listener(struct tcpagg_listener *listener, const struct sockdiag
 			  TCPAGG_LISTENER_ADDRESSES);
 		return;
 	}
-	memset(&listener->addresses[listener->n_addresses], 0, sizeof(listener->addresses[0]));
-	listener->addresses[listener->n_addresses].family = record->family;
-	memcpy(listener->addresses[listener->n_addresses].addr, record->saddr, addr_len);
-	listener->addresses[listener->n_addresses].inode = record->inode;
+	/* IPv4 addresses first, then IPv6, each in the order the dump met them: the same list
+	 * whether one walk interleaves the families or one dump per family does not. */
+	unsigned at = listener->n_addresses;
+
+	if (record->family == AF_INET)
+		while (at > 0 && listener->addresses[at - 1].family != AF_INET)
+			at--;
+	memmove(&listener->addresses[at + 1], &listener->addresses[at],
+		(listener->n_addresses - at) * sizeof(listener->addresses[0]));
+	memset(&listener->addresses[at], 0, sizeof(listener->addresses[0]));
+	listener->addresses[at].family = record->family;
+	memcpy(listener->addresses[at].addr, record->saddr, addr_len);
+	listener->addresses[at].inode = record->inode;
 	listener->n_addresses++;
 }
 
@@ -173,11 +182,17 @@ static uint32_t max_u32(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
-/* Whether a socket ranking (value, silent_ms) goes before `c` in a worst list. Equal ones
- * keep the order the dump met them. */
-static bool ranks_before(uint64_t value, uint32_t silent_ms, const struct tcpagg_connection *c)
+/* Whether a socket ranking (value, silent_ms) goes before `c` in a worst list. Equal ones:
+ * IPv4 before IPv6, then the order the dump met them, so the lists are the same whether
+ * one walk interleaves the families or one dump per family does not. */
+static bool ranks_before(uint64_t value, uint32_t silent_ms, uint8_t family,
+			 const struct tcpagg_connection *c)
 {
-	return value > c->value || (value == c->value && silent_ms > c->silent_ms);
+	if (value != c->value)
+		return value > c->value;
+	if (silent_ms != c->silent_ms)
+		return silent_ms > c->silent_ms;
+	return family == AF_INET && c->family != AF_INET;
 }
 
 /* Counts a socket of `kind` and keeps it if it is among the worst_max worst so far: a
@@ -197,10 +212,10 @@ static void offer_worst(struct tcpagg *agg, enum tcpagg_worst_kind kind,
 	if (record->info_len > 0)
 		silent_ms = info->tcpi_last_data_recv < info->tcpi_last_ack_recv ?
 				    info->tcpi_last_data_recv : info->tcpi_last_ack_recv;
-	if (w->n == agg->worst_max && (w->n == 0 || !ranks_before(value, silent_ms, &w->top[w->n - 1])))
+	if (w->n == agg->worst_max && (w->n == 0 || !ranks_before(value, silent_ms, record->family, &w->top[w->n - 1])))
 		return;
 	i = w->n < agg->worst_max ? w->n++ : w->n - 1;
-	for (; i > 0 && ranks_before(value, silent_ms, &w->top[i - 1]); i--)
+	for (; i > 0 && ranks_before(value, silent_ms, record->family, &w->top[i - 1]); i--)
 		w->top[i] = w->top[i - 1];
 	c = &w->top[i];
 	memset(c, 0, sizeof(*c));
@@ -305,22 +320,57 @@ void tcpagg_carry(struct tcpagg *agg, const uint16_t *const ports[CLASSIFY_ROLES
 	classify_carry(&agg->classify, ports, n);
 }
 
-int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx)
+bool tcpagg_one_walk_refused(int err)
+{
+	switch (err) {
+	case -EINVAL:	       /* sock_diag without the compat type, or a request it finds short */
+	case -EOPNOTSUPP:      /* no compat handler registered (inet_diag's rcv_compat) */
+	case -ENOENT:	       /* no inet_diag handler for TCP */
+	case -EPROTONOSUPPORT: /* the protocol of the compat type unknown */
+	case -EAFNOSUPPORT:    /* AF_UNSPEC refused */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One attempt: the one walk, or the two dumps, into a fresh aggregate. */
+static int scan_attempt(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx)
 {
 	static const int families[TCPAGG_FAMILIES] = { AF_INET, AF_INET6 };
 	int ret = 0;
 
+	tcpagg_begin(agg);
+	if (!agg->two_dumps) {
+		ret = dump(dump_ctx, SOCKDIAG_ONE_WALK, tcpagg_add, agg);
+		/* Refused before any socket came: the kernel does not serve the request. A
+		 * failure after sockets did is a failed dump, as a v2 dump's would be. */
+		if (ret >= 0 || !tcpagg_one_walk_refused(ret) ||
+		    agg->sockets_scanned[TCPAGG_IPV4] + agg->sockets_scanned[TCPAGG_IPV6] > 0)
+			return ret;
+		agg->two_dumps = true;
+		agg->one_walk_refused = ret;
+		tcpagg_begin(agg);
+	}
+	for (int f = 0; f < TCPAGG_FAMILIES; f++) {
+		ret = dump(dump_ctx, families[f], tcpagg_add, agg);
+		if (ret == -EAFNOSUPPORT && families[f] == AF_INET6)
+			ret = 0; /* kernel without IPv6: nothing to count */
+		if (ret < 0)
+			break;
+	}
+	return ret;
+}
+
+int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx)
+{
+	int ret = 0;
+
+	agg->one_walk_refused = 0;
 	for (int attempt = 0; attempt <= TCPAGG_MAX_DUMP_RETRIES; attempt++) {
 		if (attempt > 0)
 			agg->dump_retries_total++;
-		tcpagg_begin(agg);
-		for (int f = 0; f < TCPAGG_FAMILIES; f++) {
-			ret = dump(dump_ctx, families[f], tcpagg_add, agg);
-			if (ret == -EAFNOSUPPORT && families[f] == AF_INET6)
-				ret = 0; /* kernel without IPv6: nothing to count */
-			if (ret < 0)
-				break;
-		}
+		ret = scan_attempt(agg, dump, dump_ctx);
 		if (ret != -EINTR)
 			return ret;
 		log_debug("socket dump interrupted (NLM_F_DUMP_INTR), attempt %d", attempt + 1);
@@ -381,6 +431,7 @@ int tcpagg_result(const struct tcpagg *agg, bool sockets, struct tcp_result **ou
 	result->has_sockets = sockets;
 	result->has_histograms = agg->histograms;
 	result->dump_retries_total = agg->dump_retries_total;
+	result->dump_requests = agg->two_dumps ? 2 : 1;
 	result->eph_low = c->eph_low;
 	result->eph_high = c->eph_high;
 	if (!sockets) {

@@ -123,6 +123,10 @@ struct tcpagg {
 	struct tcpagg_worst worst[TCPAGG_WORST_KINDS]; /* each top[] holds TCPAGG_WORST_LIMIT */
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t dump_retries_total;
+	/* In and out, the target's like dump_retries_total: its kernel refused the one-walk
+	 * request, so it is dumped one family at a time. */
+	bool two_dumps;
+	int one_walk_refused; /* set by the scan that fell back: the kernel's -errno; else 0 */
 	int port_range_error; /* 0, or -errno of the last read of the ephemeral range */
 	char port_range_path[256];
 };
@@ -146,11 +150,13 @@ struct tcp_result {
 	uint64_t sockets_scanned[TCPAGG_FAMILIES];
 	uint64_t folded[CLASSIFY_ROLES];
 	uint64_t dump_retries_total;
+	unsigned dump_requests; /* per attempt: 1 (one walk, both families) or 2 (one per family) */
 	uint16_t eph_low, eph_high; /* the ephemeral range the scan classified with */
 	struct tcpagg_worst worst[TCPAGG_WORST_KINDS];
 };
 
-/* Dumps one family into fn; sockdiag_dump in production, a fake in unit tests. */
+/* Dumps `family` into fn (SOCKDIAG_ONE_WALK: both families in one request); sockdiag_dump
+ * in production, a fake in unit tests. */
 typedef int (*tcpagg_dump_fn)(void *dump_ctx, int family, sockdiag_record_fn fn, void *fn_ctx);
 
 int tcpagg_init(struct tcpagg *agg, const struct classify_config *config,
@@ -164,9 +170,16 @@ int tcpagg_add(const struct sockdiag_record *record, void *agg);
 /* Before a scan of another target: the ports its last scan used (see classify_carry). */
 void tcpagg_carry(struct tcpagg *agg, const uint16_t *const ports[CLASSIFY_ROLES],
 		  const unsigned n[CLASSIFY_ROLES]);
-/* A full scan: both families, retried as a whole (bounded) when a dump is interrupted.
- * 0 or -errno (-EINTR after too many interrupted attempts). */
+/* A full scan: both families in one walk (SOCKDIAG_ONE_WALK), or one dump per family once
+ * the kernel has refused the walk (tcpagg_one_walk_refused: then agg->two_dumps is set, for
+ * good, and agg->one_walk_refused says why). Retried as a whole (bounded) when a dump is
+ * interrupted. 0 or -errno (-EINTR after too many interrupted attempts). */
 int tcpagg_scan(struct tcpagg *agg, tcpagg_dump_fn dump, void *dump_ctx);
+
+/* Whether `err`, the end of a one-walk dump that delivered no socket, is a kernel saying
+ * it does not serve that request: -EINVAL, -EOPNOTSUPP, -ENOENT, -EPROTONOSUPPORT or
+ * -EAFNOSUPPORT. */
+bool tcpagg_one_walk_refused(int err);
 
 /* Copies the aggregate of the last scan into a new result (sockets == false: the scan
  * failed, only the counters are copied). 0 or -ENOMEM. */

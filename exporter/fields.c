@@ -203,6 +203,12 @@ const struct fields_row fields_tcp[FIELDS_TCP_COUNT] = {
 		"that do.",
 		FIELD_DUMP_RETRIES, 0, NULL, 0, "dump_retries_total", "dump retries", FIELD_PAGE_SCAN,
 		NONE),
+	[FIELD_DUMP_REQUESTS_ROW] = FIELDS_ROW("tcp_health_exporter_dump_requests_per_scan", "gauge",
+		"inet_diag dump requests a scan of the namespace makes, retries aside: 1, one walk of "
+		"the kernel's TCP tables for both address families (TCPDIAG_GETSOCK); 2, one dump per "
+		"family, since the kernel refused the one-walk request (logged once).",
+		FIELD_DUMP_REQUESTS, 0, NULL, 0, "dump_requests_per_scan", "dump requests",
+		FIELD_PAGE_SCAN, NONE),
 };
 
 const char *fields_row_alert(const struct fields_row *row)

@@ -106,6 +106,7 @@ enum fields_kind {
 	FIELD_SOCKETS_SCANNED, /* per family */
 	FIELD_PORTS_FOLDED,  /* per role */
 	FIELD_DUMP_RETRIES,
+	FIELD_DUMP_REQUESTS, /* per target: the requests of one attempt (1 or 2) */
 };
 
 /* How a row's value is judged against its threshold. */
@@ -136,6 +137,7 @@ enum fields_tcp_id {
 	FIELD_SOCKETS_SCANNED_ROW,
 	FIELD_PORTS_FOLDED_ROW,
 	FIELD_DUMP_RETRIES_ROW,
+	FIELD_DUMP_REQUESTS_ROW,
 	FIELDS_TCP_COUNT
 };
 

@@ -171,6 +171,9 @@ static void write_tcp_samples(const struct tcp_result *tcp, const struct fields_
 	case FIELD_DUMP_RETRIES:
 		expfmt_sample_u64(out, row->metric, prefix->labels, k, tcp->dump_retries_total);
 		break;
+	case FIELD_DUMP_REQUESTS:
+		expfmt_sample_u64(out, row->metric, prefix->labels, k, tcp->dump_requests);
+		break;
 	default:
 		write_slot_row(tcp, row, prefix, out);
 		break;
@@ -182,7 +185,7 @@ static bool tcp_row_applies(const struct tcp_result *tcp, const struct fields_ro
 {
 	if (!tcp)
 		return false; /* out of memory at the end of the scan: nothing is known */
-	if (row->kind == FIELD_DUMP_RETRIES)
+	if (row->kind == FIELD_DUMP_RETRIES || row->kind == FIELD_DUMP_REQUESTS)
 		return true;
 	if (row->kind == FIELD_SLOT_HISTOGRAM && !tcp->has_histograms)
 		return false;

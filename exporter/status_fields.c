@@ -198,6 +198,9 @@ void status_target_fields(struct status_builder *b, json_t *tcp_json, const stru
 		case FIELD_DUMP_RETRIES:
 			o = status_uint_json(tcp->dump_retries_total);
 			break;
+		case FIELD_DUMP_REQUESTS:
+			o = status_uint_json(tcp->dump_requests);
+			break;
 		default:
 			continue;
 		}

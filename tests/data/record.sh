@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Re-records the netlink dumps in this folder (root; needs python3 and build/tools/record_dump).
-# A fresh network namespace holds exactly these TCP sockets while both families are dumped:
+# Usage: record.sh [one-walk]   (one-walk: only dump_one_walk.bin, leaving the other two alone)
+# A fresh network namespace holds exactly these TCP sockets while both families are dumped
+# (dump_ipv4.bin, dump_ipv6.bin: one v2 request each) and dumped at once (dump_one_walk.bin:
+# the one-walk TCPDIAG_GETSOCK request, the same 12 records as TCPDIAG_GETSOCK messages,
+# the families as the kernel's walk interleaves them):
 #   IPv4: LISTEN 127.0.0.1:1202 (backlog 5), LISTEN 0.0.0.0:3720 (backlog 16),
 #         2 connections to 127.0.0.1:3720 (4 ESTABLISHED sockets),
 #         1 connection to 3720 whose client end closed (server CLOSE_WAIT, client FIN_WAIT2),
@@ -35,6 +39,9 @@ pid=$!
 for _ in $(seq 50); do [ -e /tmp/tcph-record-ready ] && break; sleep 0.1; done
 rm -f /tmp/tcph-record-ready
 ip netns exec "$ns" ss -tan
-ip netns exec "$ns" ../../build/tools/record_dump ipv4 dump_ipv4.bin
-ip netns exec "$ns" ../../build/tools/record_dump ipv6 dump_ipv6.bin
-ls -l dump_ipv4.bin dump_ipv6.bin
+if [ "${1:-}" != one-walk ]; then
+	ip netns exec "$ns" ../../build/tools/record_dump ipv4 dump_ipv4.bin
+	ip netns exec "$ns" ../../build/tools/record_dump ipv6 dump_ipv6.bin
+fi
+ip netns exec "$ns" ../../build/tools/record_dump one-walk dump_one_walk.bin
+ls -l dump_ipv4.bin dump_ipv6.bin dump_one_walk.bin

@@ -1,8 +1,11 @@
 /* fuzz_sockdiag.c — libFuzzer harness for the netlink dump parser. The input is one
  * received buffer; its first message's sequence number is used, as the recorded-dump
- * tests do, so the fuzzer reaches the record decoder rather than stopping at -EPROTO. */
+ * tests do, so the fuzzer reaches the record decoder rather than stopping at -EPROTO.
+ * Each input is parsed as both kinds of dump: a v2 one (SOCK_DIAG_BY_FAMILY records) and
+ * the one walk (TCPDIAG_GETSOCK records; corpus/sockdiag/dump_one_walk). */
 #include "../../collectors/sockdiag.h"
 
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	sockdiag_parse(copy, size, seq, count, &sum);
+	sockdiag_parse_type(copy, size, seq, TCPDIAG_GETSOCK, count, &sum);
 	free(copy);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* record_dump.c — records the raw netlink datagrams of one inet_diag TCP dump, exactly
  * as the exporter requests it, for the parser tests in tests/data/.
  *
- * Usage: record_dump ipv4|ipv6 OUTFILE
- * The datagrams are written back to back; every netlink message is self-delimiting, so
+ * Usage: record_dump ipv4|ipv6|one-walk OUTFILE
+ * one-walk: the request for both families at once (SOCKDIAG_ONE_WALK: TCPDIAG_GETSOCK), whose
+ * records are TCPDIAG_GETSOCK messages (sockdiag_parse_type). The datagrams are written back to back; every netlink message is self-delimiting, so
  * the file parses as one buffer (sockdiag_parse) with the sequence number of its first
  * message. */
 #include "../../collectors/sockdiag.h"
@@ -24,11 +25,13 @@ int main(int argc, char **argv)
 	size_t len;
 	int family;
 
-	if (argc != 3 || (strcmp(argv[1], "ipv4") != 0 && strcmp(argv[1], "ipv6") != 0)) {
-		fprintf(stderr, "usage: record_dump ipv4|ipv6 OUTFILE\n");
+	if (argc != 3 || (strcmp(argv[1], "ipv4") != 0 && strcmp(argv[1], "ipv6") != 0 &&
+			  strcmp(argv[1], "one-walk") != 0)) {
+		fprintf(stderr, "usage: record_dump ipv4|ipv6|one-walk OUTFILE\n");
 		return 2;
 	}
-	family = strcmp(argv[1], "ipv4") == 0 ? AF_INET : AF_INET6;
+	family = strcmp(argv[1], "ipv4") == 0 ? AF_INET :
+		 strcmp(argv[1], "ipv6") == 0 ? AF_INET6 : SOCKDIAG_ONE_WALK;
 	nl = mnl_socket_open(NETLINK_SOCK_DIAG);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		perror("netlink");

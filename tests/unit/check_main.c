@@ -33,6 +33,7 @@ int main(void)
 	srunner_add_suite(runner, fields_suite());
 	srunner_add_suite(runner, events_suite());
 	srunner_add_suite(runner, status_events_suite());
+	srunner_add_suite(runner, one_walk_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

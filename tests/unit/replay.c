@@ -33,22 +33,34 @@ static int feed(const struct sockdiag_record *record, void *ctx)
 	return call->fn(record, call->fn_ctx);
 }
 
-int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+/* One recording through sockdiag_parse, as a dump of `family` would deliver it. */
+static int replay_one(struct replay *replay, int family, sockdiag_record_fn fn, void *fn_ctx)
 {
-	struct replay *replay = ctx;
 	struct replay_call call = { replay, family == AF_INET6, (uint8_t)family, fn, fn_ctx };
-	const struct nlmsghdr *first;
+	const struct nlmsghdr *first = replay->buf[call.index];
 	int ret;
 
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
 	replay->dumps[call.index]++;
-	first = replay->buf[call.index];
 	ret = sockdiag_parse(replay->buf[call.index], replay->len[call.index], first->nlmsg_seq, feed,
 			     &call);
 	if (ret < 0)
 		return ret;
 	return ret == 1 ? 0 : -EBADMSG; /* a recording ends with NLMSG_DONE */
+}
+
+int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
+{
+	struct replay *replay = ctx;
+	int ret;
+
+	if (family == SOCKDIAG_ONE_WALK) {
+		replay->one_walks++;
+		ret = replay_one(replay, AF_INET, fn, fn_ctx);
+		return ret < 0 ? ret : replay_one(replay, AF_INET6, fn, fn_ctx);
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	return replay_one(replay, family, fn, fn_ctx);
 }
 
 char *replay_load_file(const char *path, size_t *len)

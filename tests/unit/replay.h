@@ -12,7 +12,8 @@
 struct replay {
 	void *buf[2]; /* [0] IPv4, [1] IPv6 */
 	size_t len[2];
-	unsigned dumps[2];   /* dumps asked for, per family */
+	unsigned dumps[2];   /* dumps asked for, per family (a one walk counts in both) */
+	unsigned one_walks;  /* of them, one-walk dumps (SOCKDIAG_ONE_WALK) */
 	unsigned records[2]; /* records fed, per family */
 	void *events;	     /* recorded destroy messages, one after the other */
 	size_t events_len;
@@ -21,7 +22,9 @@ struct replay {
 /* Loads both recordings (the test fails if one cannot be read). */
 void replay_load(struct replay *replay);
 void replay_free(struct replay *replay);
-/* A tcpagg_dump_fn: ctx is the struct replay. */
+/* A tcpagg_dump_fn: ctx is the struct replay. The one walk (SOCKDIAG_ONE_WALK) is served
+ * with both recordings, IPv4 then IPv6: one walk of the same sockets cannot be recorded
+ * identically, and tcpagg's result does not depend on how the families interleave. */
 int replay_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx);
 
 /* One scan of every collector on the test data: procfs is tests/data/proc, the dumps are

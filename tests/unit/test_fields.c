@@ -365,7 +365,7 @@ static void target_row_in_views(struct views *v, const struct fields_row *row)
 
 	ck_assert_int_eq(row->page, FIELD_PAGE_SCAN);
 	ck_assert_msg(strstr(v->scan_line, row->column) != NULL, "no %s on the scan line", row->column);
-	if (row->kind == FIELD_DUMP_RETRIES) {
+	if (row->kind == FIELD_DUMP_RETRIES || row->kind == FIELD_DUMP_REQUESTS) {
 		ck_assert(sample(v->metrics, row->metric, "") == (double)json_integer_value(value));
 		ck_assert_int_eq(cell_by_key(v->scan_line, row->json), json_integer_value(value));
 		v->compared++;

@@ -107,6 +107,8 @@ static const char *const required[] = {
 	"# TYPE tcp_health_exporter_sockets_scanned gauge",
 	"# TYPE tcp_health_exporter_ports_folded_sockets gauge",
 	"# TYPE tcp_health_exporter_dump_retries_total counter",
+	"# TYPE tcp_health_exporter_dump_requests_per_scan gauge",
+	"tcp_health_exporter_dump_requests_per_scan 1", /* the replay serves the one walk */
 	"# TYPE tcp_health_sysctl_keepalive_time_seconds gauge",
 	"# TYPE tcp_health_sysctl_ip_local_port_range_high gauge",
 	"# TYPE tcp_health_keepalive_detection_seconds gauge",
@@ -153,6 +155,7 @@ START_TEST(exposition_matches_golden_file)
 	/* The replay fed each family its own records: 9 IPv4 and 3 IPv6 (record.sh). */
 	ck_assert_uint_eq(replay.dumps[0], 1);
 	ck_assert_uint_eq(replay.dumps[1], 1);
+	ck_assert_uint_eq(replay.one_walks, 1); /* one request for both families */
 	ck_assert_uint_eq(replay.records[0], 9);
 	ck_assert_uint_eq(replay.records[1], 3);
 	ck_assert_uint_eq(s->data.n_targets, 1);

@@ -307,7 +307,7 @@ static int fake_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
 	struct fake_dump *d = ctx;
 	struct sockdiag_record r;
 
-	if (family != AF_INET || !d->listen_port)
+	if ((family != AF_INET && family != SOCKDIAG_ONE_WALK) || !d->listen_port)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.family = AF_INET;

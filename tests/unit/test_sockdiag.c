@@ -19,6 +19,9 @@
 
 /* ---- crafting ----------------------------------------------------------------------- */
 
+/* The socket records' nlmsg_type the crafted buffers carry and the parse expects. */
+static uint16_t record_type = SOCK_DIAG_BY_FAMILY;
+
 struct craft {
 	char buf[16384] __attribute__((aligned(8)));
 	size_t len;
@@ -42,7 +45,7 @@ static void finish(struct craft *c, struct nlmsghdr *nlh)
 static struct nlmsghdr *craft_socket(struct craft *c, uint8_t family, uint8_t state, uint16_t sport,
 				     uint16_t dport, const void *info, size_t info_len)
 {
-	struct nlmsghdr *nlh = put_header(c, SOCK_DIAG_BY_FAMILY, SEQ);
+	struct nlmsghdr *nlh = put_header(c, record_type, SEQ);
 	struct inet_diag_msg *msg = mnl_nlmsg_put_extra_header(nlh, sizeof(*msg));
 
 	msg->idiag_family = family;
@@ -110,6 +113,27 @@ static void setup(void)
 	memset(&seen, 0, sizeof(seen));
 }
 
+/* The crafted tests run twice: for v2 dumps (SOCK_DIAG_BY_FAMILY records, through
+ * sockdiag_parse) and for the one walk (TCPDIAG_GETSOCK records), which must be parsed
+ * exactly as strictly. */
+static void setup_one_walk(void)
+{
+	setup();
+	record_type = TCPDIAG_GETSOCK;
+}
+
+static void teardown_one_walk(void)
+{
+	record_type = SOCK_DIAG_BY_FAMILY;
+}
+
+static int parse(const void *buf, size_t len, uint32_t seq, sockdiag_record_fn fn, void *ctx)
+{
+	if (record_type == SOCK_DIAG_BY_FAMILY)
+		return sockdiag_parse(buf, len, seq, fn, ctx);
+	return sockdiag_parse_type(buf, len, seq, record_type, fn, ctx);
+}
+
 /* ---- crafted buffers -------------------------------------------------------------------- */
 
 START_TEST(full_record_and_done)
@@ -120,7 +144,7 @@ START_TEST(full_record_and_done)
 	info.tcpi_total_retrans = 9;
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 3720, 46220, &info, sizeof(info));
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), 1);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), 1);
 	ck_assert_uint_eq(seen.n, 1);
 	ck_assert_uint_eq(seen.records[0].family, AF_INET);
 	ck_assert_uint_eq(seen.records[0].state, TCPH_ESTABLISHED);
@@ -151,7 +175,7 @@ START_TEST(short_tcp_info_from_old_kernel_is_zero_filled)
 
 	craft_socket(&c, AF_INET6, TCPH_ESTABLISHED, 1720, 50000, &info, old_len);
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), 1);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), 1);
 	ck_assert_uint_eq(seen.records[0].info_len, old_len);
 	ck_assert_uint_eq(seen.records[0].info.tcpi_last_data_recv, 5000);
 	ck_assert_uint_eq(seen.records[0].info.tcpi_segs_out, 0);
@@ -166,7 +190,7 @@ START_TEST(longer_tcp_info_from_new_kernel_is_cut)
 	memset(info, 0, sizeof(info));
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50000, info, sizeof(info));
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), 1);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), 1);
 	ck_assert_uint_eq(seen.records[0].info_len, sizeof(struct tcp_info));
 }
 END_TEST
@@ -175,7 +199,7 @@ START_TEST(record_without_info_and_more_to_come)
 {
 	craft_socket(&c, AF_INET, TCPH_TIME_WAIT, 46244, 3720, NULL, 0);
 	craft_socket(&c, AF_INET, TCPH_LISTEN, 3720, 0, NULL, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), 0);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), 0);
 	ck_assert_uint_eq(seen.n, 2);
 	ck_assert_uint_eq(seen.records[0].info_len, 0);
 	ck_assert_uint_eq(seen.records[1].state, TCPH_LISTEN);
@@ -190,17 +214,17 @@ START_TEST(dump_interrupted)
 	nlh = craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50001, NULL, 0);
 	nlh->nlmsg_flags |= NLM_F_DUMP_INTR;
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EINTR);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EINTR);
 }
 END_TEST
 
 START_TEST(kernel_error_message)
 {
 	craft_error(&c, -EPERM);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EPERM);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EPERM);
 	setup();
 	craft_error(&c, 0); /* an ACK has no place in a dump */
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 }
 END_TEST
 
@@ -210,7 +234,7 @@ START_TEST(short_error_message)
 
 	mnl_nlmsg_put_extra_header(nlh, 4);
 	finish(&c, nlh);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 }
 END_TEST
 
@@ -218,7 +242,7 @@ START_TEST(done_carrying_an_error)
 {
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50000, NULL, 0);
 	craft_done(&c, -ENOBUFS);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -ENOBUFS);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -ENOBUFS);
 }
 END_TEST
 
@@ -227,12 +251,12 @@ START_TEST(truncated_message)
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50000, NULL, 0);
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50001, NULL, 0);
 	/* The second message claims more bytes than the buffer holds. */
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len - 8, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len - 8, SEQ, collect, &seen), -EBADMSG);
 	ck_assert_uint_eq(seen.n, 1);
 	/* A tail shorter than a netlink header is malformed too. */
 	setup();
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50000, NULL, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len + 8, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len + 8, SEQ, collect, &seen), -EBADMSG);
 }
 END_TEST
 
@@ -242,20 +266,20 @@ START_TEST(huge_length_field)
 
 	/* Past INT_MAX: libmnl's own check would take it for a negative, fitting length. */
 	nlh->nlmsg_len = 0x80000010u;
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 	nlh->nlmsg_len = 0xffffffffu;
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 	ck_assert_uint_eq(seen.n, 0);
 }
 END_TEST
 
 START_TEST(payload_shorter_than_inet_diag_msg)
 {
-	struct nlmsghdr *nlh = put_header(&c, SOCK_DIAG_BY_FAMILY, SEQ);
+	struct nlmsghdr *nlh = put_header(&c, record_type, SEQ);
 
 	mnl_nlmsg_put_extra_header(nlh, sizeof(struct inet_diag_msg) - 4);
 	finish(&c, nlh);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 	ck_assert_uint_eq(seen.n, 0);
 }
 END_TEST
@@ -269,7 +293,7 @@ START_TEST(attribute_overrunning_its_message)
 
 	attr->nla_len = (uint16_t)(sizeof(info) + 64);
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 }
 END_TEST
 
@@ -280,21 +304,21 @@ START_TEST(attribute_header_cut_short)
 	/* Two stray bytes after the fixed header: not even an attribute header. */
 	nlh->nlmsg_len += 2;
 	c.len = NLMSG_ALIGN(nlh->nlmsg_len);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 }
 END_TEST
 
 START_TEST(unknown_family_is_malformed)
 {
 	craft_socket(&c, AF_UNIX, TCPH_ESTABLISHED, 80, 50000, NULL, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
 }
 END_TEST
 
 START_TEST(foreign_sequence_number)
 {
 	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50000, NULL, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ + 1, collect, &seen), -EPROTO);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ + 1, collect, &seen), -EPROTO);
 }
 END_TEST
 
@@ -304,7 +328,7 @@ START_TEST(callback_error_stops_the_walk)
 	for (int i = 0; i < 4; i++)
 		craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, (uint16_t)(50000 + i), NULL, 0);
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), -ECANCELED);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -ECANCELED);
 	ck_assert_uint_eq(seen.n, 2);
 }
 END_TEST
@@ -316,7 +340,7 @@ START_TEST(noop_messages_are_skipped)
 	finish(&c, nlh);
 	craft_socket(&c, AF_INET, TCPH_LISTEN, 22, 0, NULL, 0);
 	craft_done(&c, 0);
-	ck_assert_int_eq(sockdiag_parse(c.buf, c.len, SEQ, collect, &seen), 1);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), 1);
 	ck_assert_uint_eq(seen.n, 1);
 }
 END_TEST
@@ -336,6 +360,60 @@ START_TEST(request_asks_for_all_states_and_tcp_info)
 	ck_assert_uint_eq(req->sdiag_protocol, IPPROTO_TCP);
 	ck_assert_uint_eq(req->idiag_states, 0xffe); /* ESTABLISHED (1) .. CLOSING (11) */
 	ck_assert_uint_eq(req->idiag_ext, 1u << (INET_DIAG_INFO - 1));
+}
+END_TEST
+
+/* A dump answers with its request's record type only: the other kind is not this dump's. */
+START_TEST(socket_record_of_the_other_kind_is_malformed)
+{
+	uint16_t own = record_type;
+
+	craft_socket(&c, AF_INET, TCPH_LISTEN, 22, 0, NULL, 0);
+	record_type = own == TCPDIAG_GETSOCK ? SOCK_DIAG_BY_FAMILY : TCPDIAG_GETSOCK;
+	craft_socket(&c, AF_INET6, TCPH_LISTEN, 22, 0, NULL, 0);
+	record_type = own;
+	craft_done(&c, 0);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), -EBADMSG);
+	ck_assert_uint_eq(seen.n, 1);
+}
+END_TEST
+
+/* Types that carry no socket (DCCP's compat type among them) are skipped, as before. */
+START_TEST(other_types_are_skipped)
+{
+	struct nlmsghdr *nlh = put_header(&c, DCCPDIAG_GETSOCK, SEQ);
+
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct inet_diag_msg));
+	finish(&c, nlh);
+	craft_socket(&c, AF_INET6, TCPH_ESTABLISHED, 443, 50000, NULL, 0);
+	craft_socket(&c, AF_INET, TCPH_ESTABLISHED, 80, 50001, NULL, 0);
+	craft_done(&c, 0);
+	ck_assert_int_eq(parse(c.buf, c.len, SEQ, collect, &seen), 1);
+	ck_assert_uint_eq(seen.n, 2);
+	ck_assert_uint_eq(seen.records[0].family, AF_INET6);
+	ck_assert_uint_eq(seen.records[1].family, AF_INET);
+}
+END_TEST
+
+START_TEST(one_walk_request_is_the_compat_request)
+{
+	char buf[256];
+	size_t len = sockdiag_build_request(buf, SOCKDIAG_ONE_WALK, 9);
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	const struct inet_diag_req *req = mnl_nlmsg_get_payload(nlh);
+	static const uint8_t zero[sizeof(req->id)];
+
+	ck_assert_uint_eq(len, NLMSG_LENGTH(sizeof(*req)));
+	ck_assert_uint_eq(nlh->nlmsg_type, TCPDIAG_GETSOCK);
+	ck_assert_uint_eq(sockdiag_record_type(SOCKDIAG_ONE_WALK), TCPDIAG_GETSOCK);
+	ck_assert_uint_eq(sockdiag_record_type(AF_INET), SOCK_DIAG_BY_FAMILY);
+	ck_assert_uint_eq(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	ck_assert_uint_eq(nlh->nlmsg_seq, 9);
+	ck_assert_uint_eq(req->idiag_family, AF_UNSPEC);
+	ck_assert_uint_eq(req->idiag_states, 0xffe); /* the same states as the v2 requests */
+	ck_assert_uint_eq(req->idiag_ext, 1u << (INET_DIAG_INFO - 1));
+	ck_assert_mem_eq(&req->id, zero, sizeof(zero)); /* no socket id: the whole table */
+	ck_assert_uint_eq(req->idiag_dbs, 0);
 }
 END_TEST
 
@@ -412,23 +490,68 @@ START_TEST(recorded_ipv6_dump)
 }
 END_TEST
 
+/* The one-walk recording: the sockets of the two above, from one TCPDIAG_GETSOCK request. */
+START_TEST(recorded_one_walk_dump)
+{
+	size_t len = load("dump_one_walk.bin", c.buf, sizeof(c.buf));
+	uint32_t seq = ((const struct nlmsghdr *)c.buf)->nlmsg_seq;
+	unsigned families[2] = { 0, 0 }, records = 0;
+	int remaining = (int)len;
+
+	for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)c.buf; mnl_nlmsg_ok(nlh, remaining);
+	     nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		ck_assert_msg(nlh->nlmsg_type == TCPDIAG_GETSOCK || nlh->nlmsg_type == NLMSG_DONE,
+			      "type %u", nlh->nlmsg_type);
+		records += nlh->nlmsg_type == TCPDIAG_GETSOCK;
+	}
+	ck_assert_uint_eq(records, 12);
+	ck_assert_int_eq(sockdiag_parse_type(c.buf, len, seq, TCPDIAG_GETSOCK, collect, &seen), 1);
+	ck_assert_uint_eq(seen.n, 12);
+	for (unsigned i = 0; i < seen.n; i++)
+		families[seen.records[i].family == AF_INET6]++;
+	ck_assert_uint_eq(families[0], 9);
+	ck_assert_uint_eq(families[1], 3);
+	ck_assert_uint_eq(count_state(TCPH_LISTEN, 0), 3);
+	ck_assert_uint_eq(count_state(TCPH_LISTEN, 1720), 1);
+	ck_assert_uint_eq(count_state(TCPH_ESTABLISHED, 0), 6);
+	ck_assert_uint_eq(count_state(TCPH_CLOSE_WAIT, 3720), 1);
+	ck_assert_uint_eq(count_state(TCPH_FIN_WAIT2, 0), 1);
+	ck_assert_uint_eq(count_state(TCPH_TIME_WAIT, 0), 1);
+	/* Parsed as a v2 dump, its records are of the other kind; and the reverse. */
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(sockdiag_parse(c.buf, len, seq, collect, &seen), -EBADMSG);
+	ck_assert_uint_eq(seen.n, 0);
+	len = load("dump_ipv4.bin", c.buf, sizeof(c.buf));
+	seq = ((const struct nlmsghdr *)c.buf)->nlmsg_seq;
+	ck_assert_int_eq(sockdiag_parse_type(c.buf, len, seq, TCPDIAG_GETSOCK, collect, &seen), -EBADMSG);
+}
+END_TEST
+
 START_TEST(recorded_dump_cut_anywhere_never_overreads)
 {
-	size_t len = load("dump_ipv4.bin", c.buf, sizeof(c.buf));
-	uint32_t seq = ((const struct nlmsghdr *)c.buf)->nlmsg_seq;
+	static const struct {
+		const char *name;
+		uint16_t type;
+	} files[] = { { "dump_ipv4.bin", SOCK_DIAG_BY_FAMILY }, { "dump_one_walk.bin", TCPDIAG_GETSOCK } };
 
-	/* Every prefix is either a clean message boundary (0: more to come) or malformed;
-	 * copied into an exactly sized heap block so ASan/valgrind catch any overread. */
-	for (size_t n = 1; n < len; n++) {
-		char *exact = malloc(n);
-		int ret;
+	for (unsigned f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		size_t len = load(files[f].name, c.buf, sizeof(c.buf));
+		uint32_t seq = ((const struct nlmsghdr *)c.buf)->nlmsg_seq;
 
-		ck_assert_ptr_nonnull(exact);
-		memcpy(exact, c.buf, n);
-		memset(&seen, 0, sizeof(seen));
-		ret = sockdiag_parse(exact, n, seq, collect, &seen);
-		ck_assert_msg(ret == 0 || ret == -EBADMSG, "prefix %zu: %d", n, ret);
-		free(exact);
+		/* Every prefix is either a clean message boundary (0: more to come) or
+		 * malformed; copied into an exactly sized heap block so ASan/valgrind catch any
+		 * overread. */
+		for (size_t n = 1; n < len; n++) {
+			char *exact = malloc(n);
+			int ret;
+
+			ck_assert_ptr_nonnull(exact);
+			memcpy(exact, c.buf, n);
+			memset(&seen, 0, sizeof(seen));
+			ret = sockdiag_parse_type(exact, n, seq, files[f].type, collect, &seen);
+			ck_assert_msg(ret == 0 || ret == -EBADMSG, "%s prefix %zu: %d", files[f].name, n, ret);
+			free(exact);
+		}
 	}
 }
 END_TEST
@@ -437,6 +560,7 @@ Suite *sockdiag_suite(void)
 {
 	Suite *s = suite_create("sockdiag");
 	TCase *crafted = tcase_create("crafted");
+	TCase *one_walk = tcase_create("crafted_one_walk");
 	TCase *recorded = tcase_create("recorded");
 
 	tcase_add_checked_fixture(crafted, setup, NULL);
@@ -458,11 +582,37 @@ Suite *sockdiag_suite(void)
 	tcase_add_test(crafted, callback_error_stops_the_walk);
 	tcase_add_test(crafted, noop_messages_are_skipped);
 	tcase_add_test(crafted, request_asks_for_all_states_and_tcp_info);
+	tcase_add_test(crafted, one_walk_request_is_the_compat_request);
+	tcase_add_test(crafted, socket_record_of_the_other_kind_is_malformed);
+	tcase_add_test(crafted, other_types_are_skipped);
 	suite_add_tcase(s, crafted);
+
+	tcase_add_checked_fixture(one_walk, setup_one_walk, teardown_one_walk);
+	tcase_add_test(one_walk, full_record_and_done);
+	tcase_add_test(one_walk, short_tcp_info_from_old_kernel_is_zero_filled);
+	tcase_add_test(one_walk, longer_tcp_info_from_new_kernel_is_cut);
+	tcase_add_test(one_walk, record_without_info_and_more_to_come);
+	tcase_add_test(one_walk, dump_interrupted);
+	tcase_add_test(one_walk, kernel_error_message);
+	tcase_add_test(one_walk, short_error_message);
+	tcase_add_test(one_walk, done_carrying_an_error);
+	tcase_add_test(one_walk, truncated_message);
+	tcase_add_test(one_walk, huge_length_field);
+	tcase_add_test(one_walk, payload_shorter_than_inet_diag_msg);
+	tcase_add_test(one_walk, attribute_overrunning_its_message);
+	tcase_add_test(one_walk, attribute_header_cut_short);
+	tcase_add_test(one_walk, unknown_family_is_malformed);
+	tcase_add_test(one_walk, foreign_sequence_number);
+	tcase_add_test(one_walk, callback_error_stops_the_walk);
+	tcase_add_test(one_walk, noop_messages_are_skipped);
+	tcase_add_test(one_walk, socket_record_of_the_other_kind_is_malformed);
+	tcase_add_test(one_walk, other_types_are_skipped);
+	suite_add_tcase(s, one_walk);
 
 	tcase_add_checked_fixture(recorded, setup, NULL);
 	tcase_add_test(recorded, recorded_ipv4_dump);
 	tcase_add_test(recorded, recorded_ipv6_dump);
+	tcase_add_test(recorded, recorded_one_walk_dump);
 	tcase_add_test(recorded, recorded_dump_cut_anywhere_never_overreads);
 	tcase_set_timeout(recorded, 60);
 	suite_add_tcase(s, recorded);

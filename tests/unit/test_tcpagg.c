@@ -420,11 +420,12 @@ START_TEST(result_of_a_failed_scan_has_only_counters)
 END_TEST
 
 /* A fake dump: reports NLM_F_DUMP_INTR for the first `interrupted` calls, then one
- * listener per family. */
+ * listener per family (the one walk: both; or `one_walk_error` when set). */
 struct fake_dump {
 	int interrupted;
 	int calls;
 	int ipv6_error;
+	int one_walk_error;
 };
 
 static int fake_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
@@ -433,13 +434,19 @@ static int fake_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx)
 	struct sockdiag_record r;
 
 	fake->calls++;
+	if (family == SOCKDIAG_ONE_WALK && fake->one_walk_error)
+		return fake->one_walk_error;
 	if (family == AF_INET6 && fake->ipv6_error)
 		return fake->ipv6_error;
 	memset(&r, 0, sizeof(r));
-	r.family = (uint8_t)family;
+	r.family = (uint8_t)(family == SOCKDIAG_ONE_WALK ? AF_INET : family);
 	r.state = TCPH_LISTEN;
 	r.sport = 22;
 	fn(&r, fn_ctx);
+	if (family == SOCKDIAG_ONE_WALK) {
+		r.family = AF_INET6;
+		fn(&r, fn_ctx);
+	}
 	if (fake->interrupted > 0) {
 		fake->interrupted--;
 		return -EINTR;
@@ -484,9 +491,13 @@ END_TEST
 
 START_TEST(kernel_without_ipv6_is_not_a_failure_but_other_errors_are)
 {
-	struct fake_dump fake = { .ipv6_error = -EAFNOSUPPORT };
+	/* A kernel without IPv6 that also refuses the one walk: the per-family dumps. */
+	struct fake_dump fake = { .ipv6_error = -EAFNOSUPPORT, .one_walk_error = -EINVAL };
 
 	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), 0);
+	ck_assert(agg->two_dumps);
+	ck_assert_uint_eq(agg->sockets_scanned[TCPAGG_IPV4], 1);
+	ck_assert_uint_eq(agg->sockets_scanned[TCPAGG_IPV6], 0);
 	fake.ipv6_error = -EPERM;
 	ck_assert_int_eq(tcpagg_scan(agg, fake_dump, &fake), -EPERM);
 	ck_assert_uint_eq(agg->dump_retries_total, 0);
@@ -1278,6 +1289,11 @@ static int worst_dump(void *ctx, int family, sockdiag_record_fn fn, void *fn_ctx
 	struct worst_dump *fake = ctx;
 	struct sockdiag_record r;
 
+	if (family == SOCKDIAG_ONE_WALK) { /* both families, IPv4 first */
+		int ret = worst_dump(ctx, AF_INET, fn, fn_ctx);
+
+		return ret < 0 ? ret : worst_dump(ctx, AF_INET6, fn, fn_ctx);
+	}
 	if (family == AF_INET)
 		fake->attempts++;
 	if (fake->attempts == 1) {

@@ -20,6 +20,7 @@ Suite *serving_suite(void);
 Suite *fields_suite(void);
 Suite *events_suite(void);
 Suite *status_events_suite(void);
+Suite *one_walk_suite(void);
 
 /* Path of a file in tests/data (TCPH_TEST_DATA, default "tests/data"). */
 const char *unit_data_path(const char *name);
