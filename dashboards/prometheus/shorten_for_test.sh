@@ -16,7 +16,7 @@
 #      Thresholds whose variable is unset keep the production value. The names in use:
 #        close_wait_count, accept_queue_fill, listen_overflows_per_second, syn_recv_count,
 #        time_wait_port_range_ratio, retransmit_backoff, keepalive_probes_outstanding,
-#        unprotected_idle_connections, folded_sockets
+#        unprotected_idle_connections, folded_sockets, unscanned_namespaces, scan_time_ratio
 #      (grep "# threshold:" alerts.rules.yml for the current list).
 # Alert names, labels, annotations and the group are unchanged; a header line says the file
 # is generated.
