@@ -9,9 +9,13 @@
 #   5. lint.sh's rules on rows, links and top-N panels each catch a broken copy of a
 #      dashboard (exit 1, the expected problem line, that many problems), and pass the
 #      unmodified copies
-#   6. the top-N panels' queries, run by promtool, leave out port 9978 with the dashboard's
-#      default exclude_port, and show it with exclude_port cleared
-#   7. with_runbook_url.sh    (make rules RUNBOOK_URL=... JOB_REGEX=...) moves every runbook
+#   6. the top-N panels' queries (connections and abnormal closes), run by promtool, leave
+#      out port 9978 with the dashboard's default exclude_port, and show it with exclude_port
+#      cleared
+#   7. the tcp.events panels' queries, run by promtool on made-up closes: abnormal and normal
+#      closes apart, the retransmission ratio exact and absent where nothing was sent (no
+#      division by zero), listener closes and events per second counted
+#   8. with_runbook_url.sh    (make rules RUNBOOK_URL=... JOB_REGEX=...) moves every runbook
 #      link and the job matcher, in the rules and in the PrometheusRule it writes; alerts
 #      with the new job name fire (promtool test)
 #
@@ -150,8 +154,9 @@ lint_catches() {
 step "lint catches broken rows, links and top-N panels" lint_catches
 
 # The top-N panels' queries, run by promtool on a host where the exporter's own port 9978
-# has the most connections: with the dashboard's default exclude_port it is left out (and
-# LISTEN sockets too), with exclude_port cleared it is back.
+# has the most connections and the most abnormal closes: with the dashboard's default
+# exclude_port it is left out (and LISTEN sockets, and a port with only normal closes, too),
+# with exclude_port cleared it is back.
 topn_excludes() {
 	local f default n=0
 	mkdir -p "$tmp/topn"
@@ -165,15 +170,21 @@ import sys, yaml
 expr, default = sys.argv[1], sys.argv[2]
 def grafana(e, exclude):  # the variables as Grafana writes them for job tcp_health, all instances and ports
     for k, v in (("${exclude_port}", exclude), ("$exclude_port", exclude), ("$job", "tcp_health"),
-                 ("$instance", ".*"), ("$port", ".*")):
+                 ("$instance", ".*"), ("$port", ".*"), ("${__rate_interval}", "2m"), ("$__rate_interval", "2m")):
         e = e.replace(k, v)
     return f"count by (port) ({e})"
 series = lambda port, state, n: {"series": 'tcp_health_connections{job="tcp_health", instance="host1:9978", '
                                            f'port="{port}", role="server", state="{state}"}}', "values": f"{n}x5"}
+closed = lambda port, role, outcome, n: {"series": 'tcp_health_connections_closed_total{job="tcp_health", '
+                                                  f'instance="host1:9978", port="{port}", role="{role}", outcome="{outcome}"}}',
+                                        "values": f"0+{n}x5"}
 yaml.safe_dump({"rule_files": [], "evaluation_interval": "1m", "tests": [{
     "interval": "1m",
     "input_series": [series(9978, "established", 50), series(1202, "established", 5), series(1202, "listen", 1),
-                     series(3720, "time_wait", 3), series(5432, "listen", 1)],
+                     series(3720, "time_wait", 3), series(5432, "listen", 1),
+                     closed(9978, "server", "retransmit_timeout", 50), closed(1202, "client", "connect_refused", 5),
+                     closed(1202, "client", "normal", 100), closed(3720, "server", "keepalive_timeout", 3),
+                     closed(5432, "server", "normal", 10), closed(5432, "server", "retransmit_timeout", 0)],
     "promql_expr_test": [
         {"expr": grafana(expr, default), "eval_time": "2m",
          "exp_samples": [{"labels": '{port="1202"}', "value": 1}, {"labels": '{port="3720"}', "value": 1}]},
@@ -194,6 +205,67 @@ PY
 	[ "$n" -gt 0 ] || { echo "no top-N panel found"; return 1; }
 }
 step "top-N panels leave out the exporter's port by default (promtool)" topn_excludes
+
+# The tcp.events panels' queries, with the variables as Grafana fills them for port 1202 and
+# every role, on closes made up for one host: the abnormal closes and the normal ones split,
+# the retransmission ratio exact where closed connections sent segments and absent (not NaN,
+# not +Inf) where they sent none, a listener restart counted and gone again, events per
+# second. A panel renamed or missing fails the lookup.
+events_panels() {
+	mkdir -p "$tmp/events"
+	jq -n '[inputs | (input_filename | sub(".*/"; "") | sub("\\.json$"; "")) as $f
+		| def allpanels: (.panels // [])[] | ., (if .type == "row" then allpanels else empty end);
+		  allpanels | select(.type != "row")
+		| {key: "\($f) \(.title)", value: ([.targets[] | {(.refId): .expr}] | add)}] | from_entries' \
+		dashboards/grafana/tcp-port-detail.json dashboards/grafana/tcp-health-overview.json \
+		>"$tmp/events/exprs.json" || return 1
+	python3 - "$tmp/events/exprs.json" >"$tmp/events/test.yml" <<'PY' || return 1
+import json, sys, yaml
+exprs = json.load(open(sys.argv[1]))
+vals = {"$job": "tcp_health", "$instance": ".*", "$port": "1202", "$role": ".*", "$exclude_port": "9978",
+        "$__rate_interval": "2m"}
+def e(panel, ref):
+    x = exprs[panel][ref]
+    for k in sorted(vals, key=len, reverse=True):
+        x = x.replace(k, vals[k])
+    return x
+s = lambda m, lab, v: {"series": f'{m}{{job="tcp_health", instance="host1:9978"{lab}}}', "values": v}
+t = lambda expr, at, samples: {"expr": expr, "eval_time": at,
+                               "exp_samples": [{"labels": l, "value": v} for l, v in samples]}
+h = '{instance="host1:9978"}'
+det, ov = "tcp-port-detail ", "tcp-health-overview "
+closes = (("1202", "server", "normal", "0+120x10"), ("1202", "server", "retransmit_timeout", "0+60x10"),
+          ("1202", "client", "connect_refused", "0+6x10"), ("1202", "client", "normal", "0x10"),
+          ("3720", "server", "keepalive_timeout", "0+600x10"))  # 3720: not the selected port
+segments = (("sent", "server", "0+1000x10"), ("retransmitted", "server", "0+20x10"),
+            ("sent", "client", "0x10"), ("retransmitted", "client", "0x10"))  # client: nothing sent
+yaml.safe_dump({"rule_files": [], "evaluation_interval": "1m", "tests": [{"interval": "1m", "input_series": [
+    *(s("tcp_health_connections_closed_total", f', port="{p}", role="{r}", outcome="{o}"', v) for p, r, o, v in closes),
+    *(s(f"tcp_health_closed_segments_{k}_total", f', port="1202", role="{r}"', v) for k, r, v in segments),
+    s("tcp_health_listener_closed_total", ', port="1202"', "0 0 0 1 1 1 1 1 1 1 1"),
+    s("tcp_health_listener_up", ', port="1202"', "1x10"),
+    s("tcp_health_exporter_events_total", "", "0+600x10"),
+    s("tcp_health_exporter_events_lost_total", "", "0 0 0 0 0 1 1 1 1 1 1"),
+], "promql_expr_test": [
+    t(e(det + "Closes by outcome", "A"), "5m", [('{role="server", outcome="retransmit_timeout"}', 1),
+                                               ('{role="client", outcome="connect_refused"}', 0.1)]),
+    t(e(det + "Closes by outcome", "B"), "5m", [('{role="server"}', 2), ('{role="client"}', 0)]),
+    t("round(1000 * (" + e(det + "Retransmission ratio of closed connections", "A") + "))", "5m",
+      [('{instance="host1:9978", role="server"}', 20)]),
+    t(e(det + "Listener closes", "A"), "4m", [(h, 1)]),
+    t(e(det + "Listener closes", "A"), "8m", [(h, 0)]),
+    t(e(det + "Listener closes", "B"), "8m", [(h, 1)]),
+    t(e(ov + "Closes by outcome", "A"), "5m", [
+        ('{instance="host1:9978", port="1202", role="server", outcome="retransmit_timeout"}', 1),
+        ('{instance="host1:9978", port="1202", role="client", outcome="connect_refused"}', 0.1)]),
+    t(e(ov + "Events received and lost (per second)", "A"), "5m", [(h, 10)]),
+    t(e(ov + "Events received and lost (per second)", "B"), "3m", [(h, 0)]),
+    t("round(120 * " + e(ov + "Events received and lost (per second)", "B") + ")", "6m", [(h, 1)]),
+]}]}, sys.stdout, sort_keys=False, width=1000)
+PY
+	"$PROMTOOL" test rules "$tmp/events/test.yml"
+}
+step "tcp.events panels' queries give the expected values (promtool)" events_panels
 # RUNBOOK_URL: every runbook link moves to the given base, and the rules still load.
 # split_prometheusrule FILE DIR: the PrometheusRule's groups back into DIR/alerts.rules.yml
 # (the groups with alerts) and DIR/recording.rules.yml (the others), for promtool.

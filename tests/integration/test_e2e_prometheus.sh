@@ -20,6 +20,8 @@
 #   7400  an expected listener (--listen-ports) that stops
 #   7500  SYN flood from the peer: the host drops the handshakes' final ACKs (nftables)
 #   7600  TIME_WAIT: 400 client connections closed first by the client
+#   7800  nothing listens: blocking connects refused (and 7100 connects closed) for the
+#         tcp.events panels
 #   7000  (peer) keepalive 1 s / 1 s / 20 probes, then the peer vanishes
 #   7001  (peer) data every 200 ms, then the peer vanishes; tcp_retries2 stays 15, so the
 #         connection keeps retransmitting for minutes
@@ -414,6 +416,37 @@ wait_alert 25 TcpHealthUnprotectedIdleConnections 7002 client 'tcp_health_unprot
 wait_alert 45 TcpHealthDeadPeerConnectionsAborted - - 'tcp_health_kernel_abort_on_timeout_total'
 wait_alert_gone $((40 - ($(now_ms) - T_VANISHED) / 1000)) TcpHealthKeepaliveProbesUnanswered/7000/client \
 	"the kernel aborted the connection after its 20 keepalive probes"
+
+step "4h. closes for the tcp.events panels: connects to 7100 closed, blocking connects refused"
+# The connections aborted above stay open in tcpclient until it exits, so nothing abnormal
+# has been freed yet. Connects to the healthy 7100, closed once up, give the port's closed
+# client connections segments sent (Retransmission ratio of closed connections; their server
+# ends stay in 7100's accept queue, CLOSE_WAIT, 4 in all: below the lowered threshold of 5);
+# a blocking connect to a port nobody listens on (7800) is refused and freed disconnected,
+# role client (overview: Closes by outcome). No alert counts either. Twice, 3 s apart: a
+# label set created by the first round has no rate until a later sample rises.
+# closes_scraped EXPR: waits (at most 10 s) until Prometheus returns a sample for EXPR.
+closes_scraped() {
+	local json i
+	for i in $(seq 1 20); do
+		json=$(prom_query "$1" 2>/dev/null || true)
+		jq -e '.data.result | length > 0' <<<"$json" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}
+for round in 1 2; do
+	out=$(in_ns "$host" "$TOOLS/evconn" connect 127.0.0.1 7100 2)
+	assert_eq "round $round: 2 connects to 7100" "connect ok=2 refused=0 timedout=0 other=0" "$out"
+	out=$(in_ns "$host" "$TOOLS/evconn" connect --block 127.0.0.1 7800 1)
+	assert_eq "round $round: a blocking connect to closed port 7800" "connect ok=0 refused=1 timedout=0 other=0" "$out"
+	[ "$round" = 2 ] || sleep 3
+done
+if closes_scraped "sum(rate(tcp_health_closed_segments_sent_total{port=\"7100\"}[$RATE_INTERVAL])) > 0 and on () sum(rate(tcp_health_connections_closed_total{outcome=\"disconnected\"}[$RATE_INTERVAL])) > 0"; then
+	ok "Prometheus sees the closes as rates (7100 segments sent, disconnected)"
+else
+	fail "the closes did not show as rates in Prometheus within 10 s"
+fi
 
 # ---- 5. recording rules and dashboards -------------------------------------------------
 
