@@ -657,6 +657,24 @@ START_TEST(document_of_real_snapshot)
 }
 END_TEST
 
+/* Sets setting `id` of the snapshot's namespace to `value` and gives its explained[] entry in
+ * a new document (*doc, which the caller frees), checked to be there with that value. */
+static const json_t *explain_setting(struct snapshot *s, enum sysctl_id id, const char *setting,
+				     long value, json_t **doc)
+{
+	struct sysctl_result *sys = &s->data.targets[0].sysctl;
+	const json_t *e;
+
+	sys->present[id] = true;
+	sys->values[id][0] = value;
+	*doc = status_document(s);
+	ck_assert_ptr_nonnull(*doc);
+	e = explained(json_array_get(get(*doc, "namespaces"), 0), setting);
+	ck_assert_msg(e != NULL, "%s not explained", setting);
+	ck_assert_int_eq(get_int(e, "value"), value);
+	return e;
+}
+
 /* The retransmission budgets as the kernel computes them (tcp_model_timeout), through the
  * explained[] entries of settings put into the snapshot. */
 START_TEST(document_kernel_budgets)
@@ -680,20 +698,12 @@ START_TEST(document_kernel_budgets)
 		{ SYSCTL_SYNACK_RETRIES, "net.ipv4.tcp_synack_retries", 0, 1, "1 s" },
 	};
 	struct snapshot *s = take_snapshot();
-	struct sysctl_result *sys = &s->data.targets[0].sysctl;
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *doc, *ns;
-		const json_t *e;
+		json_t *doc;
+		const json_t *e = explain_setting(s, cases[i].id, cases[i].setting, cases[i].value, &doc);
+		const json_t *ns = json_array_get(get(doc, "namespaces"), 0);
 
-		sys->present[cases[i].id] = true;
-		sys->values[cases[i].id][0] = cases[i].value;
-		doc = status_document(s);
-		ck_assert_ptr_nonnull(doc);
-		ns = json_array_get(get(doc, "namespaces"), 0);
-		e = explained(ns, cases[i].setting);
-		ck_assert_msg(e != NULL, "%s not explained", cases[i].setting);
-		ck_assert_int_eq(get_int(e, "value"), cases[i].value);
 		ck_assert_msg(fabs(json_real_value(get(e, "seconds")) - cases[i].seconds) < 1e-9,
 			      "%s = %ld: %g s, want %g", cases[i].setting, cases[i].value,
 			      json_real_value(get(e, "seconds")), cases[i].seconds);
@@ -730,7 +740,6 @@ START_TEST(document_kernel_hash_tables)
 		  "a TCP hash table of their own of 4096 buckets", "share" },
 	};
 	struct snapshot *s = take_snapshot();
-	struct sysctl_result *sys = &s->data.targets[0].sysctl;
 	json_t *doc = status_document(s);
 	const json_t *ns = json_array_get(get(doc, "namespaces"), 0);
 
@@ -741,19 +750,10 @@ START_TEST(document_kernel_hash_tables)
 	ck_assert_ptr_null(explained(ns, "net.ipv4.tcp_child_ehash_entries"));
 	json_decref(doc);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const json_t *e;
-		const char *text;
+		const json_t *e = explain_setting(s, cases[i].id, cases[i].setting, cases[i].value, &doc);
+		const char *text = get_str(e, "text");
 
-		sys->present[cases[i].id] = true;
-		sys->values[cases[i].id][0] = cases[i].value;
-		doc = status_document(s);
-		ck_assert_ptr_nonnull(doc);
-		ns = json_array_get(get(doc, "namespaces"), 0);
-		e = explained(ns, cases[i].setting);
-		ck_assert_msg(e != NULL, "%s not explained", cases[i].setting);
-		ck_assert_int_eq(get_int(e, "value"), cases[i].value);
 		ck_assert(json_is_null(get(e, "seconds")));
-		text = get_str(e, "text");
 		ck_assert_msg(strstr(text, cases[i].has) != NULL, "%s = %ld: '%s' lacks '%s'",
 			      cases[i].setting, cases[i].value, text, cases[i].has);
 		ck_assert_msg(strstr(text, cases[i].lacks) == NULL, "%s = %ld: '%s' has '%s'",
