@@ -325,7 +325,7 @@ runbook_url() {
 	for dir in "$tmp/rules-job" "$tmp/rules-job/pr"; do
 		mkdir -p "$dir/tests"
 		for f in dashboards/prometheus/tests/*.yml; do
-			sed -e "s|job=\"tcp_health\"|job=\"$job\"|g; s|job: tcp_health\$|job: $job|; s|(job tcp_health)|(job $job)|g" \
+			sed -e "s|job=\"tcp_health\"|job=\"$job\"|g; s|job: tcp_health\$|job: $job|; s|(job tcp_health)|(job $job)|g; s|(job tcp_health, |(job $job, |g" \
 				-e "s|job=\"monitoring/tcp-health-exporter\"|job=\"$job\"|g" \
 				-e "s|file:///usr/share/doc/tcp-health-exporter/runbook.md|$url|g" "$f" >"$dir/tests/$(basename "$f")"
 		done

@@ -32,6 +32,10 @@ void render_html_alert_attributes(struct expfmt_buf *out, const json_t *doc, con
 void render_html_scan_line(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *tcp);
 void render_html_port_tables(struct expfmt_buf *out, const json_t *doc, const json_t *ns, const json_t *ports);
 
+/* Whether the page leaves out a row of the document (ports[], events.ports[]): the
+ * exporter's own port (exporter_port), unless --no-web.status.exclude-self. */
+bool render_html_hidden(const json_t *doc, const json_t *row);
+
 /* The tcp.events parts (render_html_events.c): "What happened since HH:MM" of the document's
  * recent ring; a namespace's listeners down and closed connections by port; and, for a
  * listener tile, "3720 down since 22:41:13 UTC (4 min ago)" when a scan saw it go down

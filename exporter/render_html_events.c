@@ -244,6 +244,12 @@ static void closes_row(struct expfmt_buf *out, const json_t *p, const char *name
 	text(out, "</tr>\n");
 }
 
+/* A row of the closes table: one that counted a close, not the exporter's own port. */
+static bool closes_shown(const json_t *doc, const json_t *p)
+{
+	return (num(p, "closed_total") > 0 || num(p, "listener_closed_total") > 0) && !render_html_hidden(doc, p);
+}
+
 void render_html_events_namespace(struct expfmt_buf *out, const json_t *doc, const json_t *ns)
 {
 	const json_t *ev = json_object_get(ns, "events"), *ports = json_object_get(ev, "ports"), *p, *d;
@@ -274,7 +280,7 @@ void render_html_events_namespace(struct expfmt_buf *out, const json_t *doc, con
 		      num(ev, "lost_total") ? " class=\"alert warning\"" : "", num(ev, "lost_total"),
 		      num(ev, "receive_buffer_bytes"), flag(ev, "subscribed") ? "" : "; <b>not subscribed</b>");
 	json_array_foreach(ports, i, p)
-		shown += num(p, "closed_total") > 0 || num(p, "listener_closed_total") > 0;
+		shown += closes_shown(doc, p);
 	if (!shown) {
 		text(out, "<p class=\"none\">No connection on a labelled port has closed yet.</p>\n");
 		return;
@@ -289,8 +295,9 @@ void render_html_events_namespace(struct expfmt_buf *out, const json_t *doc, con
 	}
 	text(out, "<th>Listener closes</th><th>Retransmitted of sent</th></tr>\n");
 	json_array_foreach(ports, i, p)
-		if (num(p, "closed_total") > 0 || num(p, "listener_closed_total") > 0)
+		if (closes_shown(doc, p))
 			closes_row(out, p, names, n_names);
-	text(out, "</table></div>\n<p class=\"none\">Rows with no close are left out; every label set is "
+	text(out, "</table></div>\n<p class=\"none\">Rows with no close, and the exporter's own port's "
+		  "(its scrapes; --no-web.status.exclude-self shows them), are left out; every label set is "
 		  "in the JSON and in /metrics (tcp_health_connections_closed_total).</p>\n");
 }

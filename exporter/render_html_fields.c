@@ -99,8 +99,7 @@ void render_html_scan_line(struct expfmt_buf *out, const json_t *doc, const json
 
 /* ---- the per-port tables ------------------------------------------------------------------- */
 
-/* Whether the page leaves `port` (a ports[] row) out: the exporter's own, by default. */
-static bool hidden(const json_t *doc, const json_t *port)
+bool render_html_hidden(const json_t *doc, const json_t *port)
 {
 	return flag(json_object_get(doc, "exporter"), "status_exclude_self") && flag(port, "exporter_port");
 }
@@ -108,7 +107,7 @@ static bool hidden(const json_t *doc, const json_t *port)
 /* The rows both tables show: with sockets or expected, not hidden. */
 static bool shown(const json_t *doc, const json_t *port)
 {
-	return (num(port, "sockets") > 0 || flag(port, "expected")) && !hidden(doc, port);
+	return (num(port, "sockets") > 0 || flag(port, "expected")) && !render_html_hidden(doc, port);
 }
 
 /* The one line saying which of the exporter's own ports the table leaves out. */
@@ -122,7 +121,7 @@ static void hidden_note(struct expfmt_buf *out, const json_t *doc, const json_t 
 	json_array_foreach(ports, i, p) {
 		bool dup = false;
 
-		if (!hidden(doc, p))
+		if (!render_html_hidden(doc, p))
 			continue;
 		for (unsigned k = 0; k < n; k++)
 			dup |= seen[k] == num(p, "port");
@@ -309,7 +308,7 @@ void render_html_port_tables(struct expfmt_buf *out, const json_t *doc, const js
 		bool used = fields_page_states[s].always;
 
 		json_array_foreach(ports, i, p)
-			used |= !hidden(doc, p) && num(json_object_get(p, "states"), name) > 0;
+			used |= !render_html_hidden(doc, p) && num(json_object_get(p, "states"), name) > 0;
 		if (used && n_states < sizeof(states) / sizeof(states[0]))
 			states[n_states++] = s;
 	}

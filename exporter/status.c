@@ -81,16 +81,19 @@ static bool check(struct status_builder *b, json_t *row_alerts, json_t *ns_alert
 	return true;
 }
 
-/* Whether (port, not other) of target `t` is one the exporter itself listens on: only in the
- * exporter's own network namespace (in another, the same number is someone else's). */
-static bool exporter_port(const struct snapshot *s, const struct target_result *t, const struct tcp_port *p)
+bool status_exporter_port(const struct snapshot *s, const struct target_result *t, uint16_t port, bool other)
 {
-	if (!t->self || p->other)
+	if (!t->self || other)
 		return false;
 	for (unsigned i = 0; i < s->self.n_self_ports && i < STATS_SELF_PORTS; i++)
-		if (s->self.self_ports[i] == p->port)
+		if (s->self.self_ports[i] == port)
 			return true;
 	return false;
+}
+
+static bool exporter_port(const struct snapshot *s, const struct target_result *t, const struct tcp_port *p)
+{
+	return status_exporter_port(s, t, p->port, p->other);
 }
 
 /* ---- one namespace ------------------------------------------------------------------------ */
@@ -463,7 +466,7 @@ static json_t *namespace_json(struct status_builder *b, const struct snapshot *s
 		if (t->netstat.found[i])
 			status_put(b, counters, netstat_counters[i].name, json_integer(t->netstat.values[i]));
 	status_put(b, o, "counters", counters);
-	status_put(b, o, "events", status_events_namespace(b, t));
+	status_put(b, o, "events", status_events_namespace(b, s, t));
 	status_put(b, o, "alerts", alerts);
 	json_decref(ns_row_alerts);
 	return o;

@@ -36,13 +36,18 @@ bool status_is_loopback(uint8_t family, const uint8_t *addr);
  * "tcp" object. */
 void status_target_fields(struct status_builder *b, json_t *tcp_json, const struct tcp_result *tcp);
 
+/* Whether `port` (not "other") of target `t` is one the exporter itself listens on: only in
+ * the exporter's own network namespace (in another, the same number is someone else's). */
+bool status_exporter_port(const struct snapshot *s, const struct target_result *t, uint16_t port, bool other);
+
 /* "2026-12-07T22:41:13Z" of a Unix time. */
 json_t *status_time_json(double unix_time);
 
 /* The tcp.events collector's parts (status_events.c): a namespace's "events" object, and
  * the document's top-level "events" (the recent ring); null where the collector did not
  * run. */
-json_t *status_events_namespace(struct status_builder *b, const struct target_result *t);
+json_t *status_events_namespace(struct status_builder *b, const struct snapshot *s,
+				const struct target_result *t);
 json_t *status_events_recent(struct status_builder *b, const struct collectors_result *data);
 
 #endif

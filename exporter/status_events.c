@@ -68,7 +68,8 @@ static void add_counts(struct events_counts *sum, const struct events_counts *c)
 	sum->listener_closed += c->listener_closed;
 }
 
-json_t *status_events_namespace(struct status_builder *b, const struct target_result *t)
+json_t *status_events_namespace(struct status_builder *b, const struct snapshot *s,
+				const struct target_result *t)
 {
 	const struct events_result *e = &t->events;
 	json_t *o, *ports, *totals, *down, *folded;
@@ -98,6 +99,7 @@ json_t *status_events_namespace(struct status_builder *b, const struct target_re
 			status_put(b, pj, "role", json_string(fields_role_names[r]));
 			status_put(b, pj, "port", port_json(p->other, p->port));
 			status_put(b, pj, "other", json_boolean(p->other));
+			status_put(b, pj, "exporter_port", json_boolean(status_exporter_port(s, t, p->port, p->other)));
 			counts_fields(b, pj, &p->counts, (enum classify_role)r);
 			status_append(b, ports, pj);
 			add_counts(&sum, &p->counts);

@@ -6,17 +6,21 @@
 # usage: shorten_for_test.sh [-i INPUT] [OUTPUT]
 #   INPUT  defaults to alerts.rules.yml beside this script; OUTPUT defaults to standard output.
 #
-# Exactly three kinds of change are made, nothing else:
+# Exactly four kinds of change are made, nothing else:
 #   1. every `for: DURATION` line becomes `for: $TCPH_FOR` (default 5s);
 #   2. every range selector `[DURATION]` in an expression, e.g. the [15m] of
 #      delta(...[15m]) or the [5m] of rate(...[5m]), becomes `[$TCPH_WINDOW]` (default 30s);
-#   3. a threshold, the number just before a "# threshold: NAME" comment, becomes the value of
+#   3. every `offset DURATION` in an expression (TcpHealthConnectionsAborted's "did the
+#      series exist one window ago") becomes `offset $TCPH_WINDOW`, so it stays the window;
+#   4. a threshold, the number just before a "# threshold: NAME" comment, becomes the value of
 #      the environment variable TCPH_THRESHOLD_<NAME in upper case>, when that is set; e.g.
 #      TCPH_THRESHOLD_CLOSE_WAIT_COUNT=10 turns TcpHealthCloseWaitLeak's "> 50" into "> 10".
 #      Thresholds whose variable is unset keep the production value. The names in use:
 #        close_wait_count, accept_queue_fill, listen_overflows_per_second, syn_recv_count,
 #        time_wait_port_range_ratio, retransmit_backoff, keepalive_probes_outstanding,
-#        unprotected_idle_connections, folded_sockets, unscanned_namespaces, scan_time_ratio
+#        unprotected_idle_connections, folded_sockets, aborts_on_timeout,
+#        aborted_connections, connect_failures_per_second, connect_failure_ratio,
+#        listener_restarts, events_lost, unscanned_namespaces, scan_time_ratio
 #      (grep "# threshold:" alerts.rules.yml for the current list).
 # Alert names, labels, annotations and the group are unchanged; a header line says the file
 # is generated.
@@ -66,7 +70,7 @@ BEGIN {
 }
 {
 	line = $0
-	# 3. thresholds: the number before "# threshold: NAME"
+	# 4. thresholds: the number before "# threshold: NAME"
 	if (match(line, /#[ \t]*threshold:[ \t]*[a-z0-9_]+/)) {
 		marker = substr(line, RSTART, RLENGTH)
 		name = marker
@@ -87,7 +91,8 @@ BEGIN {
 			}
 		}
 	}
-	# 2. range selectors: [15m] -> [window]; comments and label values are left alone
+	# 2. range selectors: [15m] -> [window], 3. offset 10m -> offset window; comments and
+	# label values are left alone
 	out = ""
 	code = line
 	comment = ""
@@ -97,6 +102,14 @@ BEGIN {
 	}
 	while (match(code, /\[[0-9]+(ms|s|m|h|d|w|y)\]/)) {
 		out = out substr(code, 1, RSTART - 1) "[" window "]"
+		code = substr(code, RSTART + RLENGTH)
+	}
+	code = out code
+	out = ""
+	while (match(code, /offset[ \t]+[0-9]+(ms|s|m|h|d|w|y)([^A-Za-z0-9_]|$)/)) {
+		tail = substr(code, RSTART, RLENGTH)
+		sub(/^offset[ \t]+[0-9]+(ms|s|m|h|d|w|y)/, "", tail)
+		out = out substr(code, 1, RSTART - 1) "offset " window tail
 		code = substr(code, RSTART + RLENGTH)
 	}
 	print out code comment

@@ -376,7 +376,7 @@ EVENT_SUMS = {  # namespaces[].events.ports[] key -> metric {port, role}
 }
 
 
-def agree_events(r, name, fam, get, ns, part):
+def agree_events(r, name, fam, get, doc, ns, part):
     """namespaces[].events against the tcp.events families and the page's closes table and
     down-since notes."""
     ev = ns.get("events")
@@ -414,8 +414,9 @@ def agree_events(r, name, fam, get, ns, part):
     if metric_sets != json_sets:
         problems.append("label sets: JSON %s, metrics %s" % (sorted(json_sets), sorted(metric_sets)))
     # The page: a row per label set with a close, each shown figure the JSON's.
+    hide_self = doc["exporter"]["status_exclude_self"]
     want_rows = {(port_key(p["port"], p["other"]), p["role"]): p for p in ev["ports"]
-                 if p["closed_total"] or (p["listener_closed_total"] or 0)}
+                 if (p["closed_total"] or (p["listener_closed_total"] or 0)) and not (hide_self and p["exporter_port"])}
     rows = {(tr.attrs.get("data-port"), tr.attrs.get("data-role")): tr for tr in select(part, "table.closes tr[data-port]")}
     if set(rows) != set(want_rows):
         problems.append("table.closes rows %s, JSON rows with a close %s" % (sorted(rows), sorted(want_rows)))
@@ -700,7 +701,7 @@ def agree_namespace(r, samples, doc, ns, page, per_netns):
     elif not n:
         r.fail("%s: no kernel counter compared" % name)
 
-    agree_events(r, name, fam, get, ns, part)
+    agree_events(r, name, fam, get, doc, ns, part)
 
     if tcp is None:
         if any(m.startswith("tcp_health_connections") and m != "tcp_health_connections_closed_total" for m in fam):

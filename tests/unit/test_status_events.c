@@ -230,6 +230,43 @@ START_TEST(page_shows_events)
 }
 END_TEST
 
+/* The exporter's own port: marked in the document, left out of the page's closes table
+ * (--web.status.exclude-self, the default), shown with --no-web.status.exclude-self. */
+START_TEST(page_hides_exporter_port)
+{
+	struct snapshot *s = take_snapshot();
+	json_t *doc, *p;
+	char *page;
+	size_t i;
+	unsigned marked = 0;
+	const char row[] = "<tr data-role=\"client\" data-port=\"81\">";
+
+	s->self.n_self_ports = 1;
+	s->self.self_ports[0] = 81;
+	s->self.status_exclude_self = true;
+	doc = status_document(s);
+	ck_assert_ptr_nonnull(doc);
+	json_array_foreach(get(get(json_array_get(get(doc, "namespaces"), 0), "events"), "ports"), i, p) {
+		bool want = !json_is_true(get(p, "other")) && get_int(p, "port") == 81;
+
+		ck_assert_int_eq(json_is_true(get(p, "exporter_port")), want);
+		marked += want;
+	}
+	ck_assert_uint_eq(marked, 1); /* client 81, the refused connects (no server 81) */
+	page = render(doc);
+	ck_assert_uint_eq(unit_count(page, row), 0);
+	free(page);
+	json_decref(doc);
+	s->self.status_exclude_self = false;
+	doc = status_document(s);
+	page = render(doc);
+	ck_assert_uint_eq(unit_count(page, row), 1);
+	free(page);
+	json_decref(doc);
+	snapshot_unref(s);
+}
+END_TEST
+
 /* Without the collector's data: null in the document, nothing on the page. */
 START_TEST(page_without_events)
 {
@@ -262,6 +299,7 @@ Suite *status_events_suite(void)
 	tcase_add_test(tc, document_counts_agree_with_metrics);
 	tcase_add_test(tc, document_recent_ring);
 	tcase_add_test(tc, page_shows_events);
+	tcase_add_test(tc, page_hides_exporter_port);
 	tcase_add_test(tc, page_without_events);
 	suite_add_tcase(s, tc);
 	return s;
