@@ -48,7 +48,7 @@ TSAN_FLAGS := -O1 -fsanitize=thread -fno-omit-frame-pointer
 # installed: installing it would also start a Prometheus service on the host.
 PROMTOOL := $(B)/prometheus/usr/bin/promtool
 
-.PHONY: all run check deps check-deps unit fuzz integration bench dashboards rules container deploy clean FORCE \
+.PHONY: all run check deps check-deps unit fuzz integration bench bench-quick dashboards rules container deploy clean FORCE \
         bootstrap clean-images docs
 all: $(BIN)
 
@@ -130,12 +130,34 @@ sizes:
 	@echo "== sizes"
 	@bash tests/lint/sizes.sh
 
-unit: sizes $(B)/unit_tests $(B)/asan/unit_tests
-	@echo "== unit tests (ASan/UBSan)"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
-	@echo "== unit tests (valgrind)"
-	CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
-	  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
+# The two test binaries are built JOBS compiles at a time (after sizes), then the ASan/UBSan
+# run and the valgrind run go at the same time (each runs its tests one at a time, so two
+# CPUs do both), each into a log of its own (build/unit-asan.log, build/unit-valgrind.log)
+# printed whole when both are done; both must pass. UNIT_SERIAL=1 runs them one after the
+# other, for a machine busy with something else: Check's 4 s per-test timeout (fork mode,
+# the ASan run) counts wall time, and the slowest ASan tests take 2-3 s of it alone.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+UNIT_SERIAL ?= 0
+UNIT_ASAN = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TCPH_TEST_DATA=tests/data ./$(B)/asan/unit_tests
+UNIT_VALGRIND = CK_FORK=no TCPH_TEST_DATA=tests/data valgrind -q --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite,indirect ./$(B)/unit_tests
+unit: sizes
+	@$(MAKE) --no-print-directory -j$(JOBS) unit-bins
+	@echo "== unit tests: ASan/UBSan and valgrind$(if $(filter 1,$(UNIT_SERIAL)), one after the other, at once)"
+	@$(UNIT_ASAN) >$(B)/unit-asan.log 2>&1 & asan=$$!; as=; \
+	if [ "$(UNIT_SERIAL)" = 1 ]; then wait $$asan; as=$$?; fi; \
+	$(UNIT_VALGRIND) >$(B)/unit-valgrind.log 2>&1; vg=$$?; \
+	if [ -z "$$as" ]; then wait $$asan; as=$$?; fi; \
+	echo "== unit tests (ASan/UBSan): exit $$as"; echo '$(UNIT_ASAN)'; cat $(B)/unit-asan.log; \
+	echo "== unit tests (valgrind): exit $$vg"; echo '$(UNIT_VALGRIND)'; cat $(B)/unit-valgrind.log; \
+	[ $$as = 0 ] || echo "make unit: the ASan/UBSan run FAILED (exit $$as)" >&2; \
+	[ $$vg = 0 ] || echo "make unit: the valgrind run FAILED (exit $$vg)" >&2; \
+	[ $$as = 0 ] && [ $$vg = 0 ]
+
+# What unit builds, JOBS at a time (`@:`: no "is up to date" lines when built already).
+.PHONY: unit-bins
+unit-bins: $(B)/unit_tests $(B)/asan/unit_tests
+	@:
 
 # Regenerates tests/data/golden/metrics.prom, the exposition the golden unit test
 # (tests/unit/test_golden.c) compares byte for byte. Review `git diff tests/data/golden`.
@@ -147,9 +169,12 @@ golden: $(B)/unit_tests
 
 # libFuzzer harnesses (tests/fuzz) for the parsers of untrusted-looking input (netlink dumps,
 # /proc/net text, /proc/PID/cgroup paths) and of what operators type (the web config YAML,
-# the command line); `make check` runs each for FUZZ_SECONDS on its corpus,
-# `make fuzz FUZZ_SECONDS=600` for longer.
+# the command line), each for FUZZ_SECONDS on its corpus: 10 for `make fuzz`, and
+# `make fuzz FUZZ_SECONDS=600` for longer; `make check` runs them for CHECK_FUZZ_SECONDS
+# (5) each. The harnesses are built, and run, JOBS at a time (each fuzzer is one process
+# on one CPU; its log in build/fuzz/NAME.log).
 FUZZ_SECONDS ?= 10
+CHECK_FUZZ_SECONDS ?= 5
 FUZZ_TARGETS := sockdiag events netstat webconfig flags cgroup names
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE
 # flags.c assembles the modules' flag tables; the collectors' (--[no-]collector.NAME) reads
@@ -187,14 +212,25 @@ $(B)/fuzz/fuzz_flags: tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $(HEADERS) | che
 	clang $(FUZZ_FLAGS) -DTCPH_VERSION='"$(VERSION)"' -I$(B)/gen $$(pkg-config --cflags libmnl) -o $@ \
 	  tests/fuzz/fuzz_flags.c $(FUZZ_FLAGS_SRC) $$(pkg-config --libs libmnl)
 
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
-	@echo "== fuzz ($(FUZZ_SECONDS) s each)"
-	@for f in $(FUZZ_TARGETS); do \
-	  mkdir -p $(B)/fuzz/corpus-$$f && \
+.PHONY: fuzz-bins
+fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@:
+fuzz:
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-bins
+	@echo "== fuzz ($(FUZZ_SECONDS) s each, $(JOBS) at a time)"
+	@rc=0; set --; \
+	for f in $(FUZZ_TARGETS); do \
+	  mkdir -p $(B)/fuzz/corpus-$$f || exit 1; \
 	  ./$(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
-	    $(B)/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>$(B)/fuzz/$$f.log \
-	    && echo "fuzz_$$f: no crash in $(FUZZ_SECONDS) s ($$(grep -o 'DONE.*' $(B)/fuzz/$$f.log || tail -n 1 $(B)/fuzz/$$f.log))" \
-	    || { tail -n 40 $(B)/fuzz/$$f.log; echo "fuzz_$$f: FAILED (input saved in ./crash-*)"; exit 1; }; \
+	    $(B)/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>$(B)/fuzz/$$f.log & set -- "$$@" "$$f:$$!"; \
+	  [ $$# -ge $(JOBS) ] || [ $$f = $(lastword $(FUZZ_TARGETS)) ] || continue; \
+	  for job in "$$@"; do \
+	    f=$${job%%:*}; \
+	    if wait $${job#*:}; then \
+	      echo "fuzz_$$f: no crash in $(FUZZ_SECONDS) s ($$(grep -o 'DONE.*' $(B)/fuzz/$$f.log || tail -n 1 $(B)/fuzz/$$f.log))"; \
+	    else tail -n 40 $(B)/fuzz/$$f.log; echo "fuzz_$$f: FAILED (input saved in ./crash-*)"; rc=1; fi; \
+	  done; \
+	  set --; [ $$rc = 0 ] || exit 1; \
 	done
 
 integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
@@ -206,16 +242,22 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(TOOLS) $(PROMTOOL)
 # of --netns=all against bare dumps of the same namespaces (tests/bench/bench_netns.sh), then
 # the server's CPU per TLS handshake by key type (tests/bench/tls_handshake.sh), then what
 # the events collector costs per closed connection and what it loses (tests/bench/events.sh).
+# make bench runs the full sizes: the figures README and docs/benchmarks.md publish.
+# make bench-quick (the step of make check) runs the same scripts with BENCH_QUICK=1:
+# smaller sizes and fewer rounds, every check still asserted, each script saying so.
+BENCH_QUICK ?= 0
 bench: $(BIN) $(B)/tools/sockstate $(B)/tools/netns_floor $(B)/tools/tls_flood $(B)/tools/churn \
        $(B)/tools/destroy_reader
-	@echo "== benchmark"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
+	@echo "== benchmark$(if $(filter 1,$(BENCH_QUICK)), (quick mode: make bench for the full sizes))"
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench.sh || [ $$? = 77 ] # 77: SKIPPED, not root
 	@echo "== benchmark: network namespaces"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/bench_netns.sh || [ $$? = 77 ]
 	@echo "== benchmark: TLS handshakes by key type"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/tls_handshake.sh || [ $$? = 77 ]
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/tls_handshake.sh || [ $$? = 77 ]
 	@echo "== benchmark: socket-destroy events (--collector.tcp.events)"
-	TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/events.sh || [ $$? = 77 ]
+	BENCH_QUICK=$(BENCH_QUICK) TCPH_BIN=$(BIN) TOOLS=$(B)/tools bash tests/bench/events.sh || [ $$? = 77 ]
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_QUICK=1
 
 # Alert rules (promtool check/test), shortened test rules, dashboard lint.
 # The rules and dashboards with runbook links to your copy of docs/runbook.md:
@@ -368,13 +410,14 @@ clean-images:
 	  podman image prune -f --filter label=tcp_health_exporter.stage=build >/dev/null 2>&1; true
 
 # The steps of `make check`, in order: it stops at the first that fails, removes the
-# images either way, and prints how long each step took (README's timing table).
-CHECK_STEPS := unit dashboards deploy docs fuzz bench container bootstrap package integration
+# images either way, and prints how long each step took (README's timing table). Its
+# fuzz step runs each harness for CHECK_FUZZ_SECONDS (`make check CHECK_FUZZ_SECONDS=60`).
+CHECK_STEPS := unit dashboards deploy docs fuzz bench-quick container bootstrap package integration
 check: check-deps
 	@mkdir -p $(B); rc=0; : >$(B)/check-times.txt; all_start=$$(date +%s); \
 	for step in $(CHECK_STEPS); do \
 	  start=$$(date +%s); \
-	  $(MAKE) --no-print-directory $$step || rc=$$?; \
+	  $(MAKE) --no-print-directory $$step FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) || rc=$$?; \
 	  echo "$$step $$(($$(date +%s) - start))" >>$(B)/check-times.txt; \
 	  [ $$rc = 0 ] || { echo "make check: step '$$step' FAILED" >&2; break; }; \
 	done; \

@@ -257,6 +257,7 @@ void render_html_events_namespace(struct expfmt_buf *out, const json_t *doc, con
 	const char *names[16];
 	unsigned n_names;
 	size_t i, shown = 0;
+	bool hidden = false;
 
 	if (!json_is_object(ev))
 		return;
@@ -294,10 +295,12 @@ void render_html_events_namespace(struct expfmt_buf *out, const json_t *doc, con
 		text(out, "</th>");
 	}
 	text(out, "<th>Listener closes</th><th>Retransmitted of sent</th></tr>\n");
-	json_array_foreach(ports, i, p)
+	json_array_foreach(ports, i, p) {
 		if (closes_shown(doc, p))
 			closes_row(out, p, names, n_names);
-	text(out, "</table></div>\n<p class=\"none\">Rows with no close, and the exporter's own port's "
-		  "(its scrapes; --no-web.status.exclude-self shows them), are left out; every label set is "
-		  "in the JSON and in /metrics (tcp_health_connections_closed_total).</p>\n");
+		hidden |= render_html_hidden(doc, p);
+	}
+	expfmt_printf(out, "</table></div>\n<p class=\"none\">Rows with no close%s are left out; every "
+			   "label set is in the JSON and in /metrics (tcp_health_connections_closed_total).</p>\n",
+		      hidden ? ", and the exporter's own port's (as in the per-port table)," : "");
 }

@@ -8,13 +8,23 @@
 # label sets, not by the number of sockets (peak RSS may grow by BENCH_MAX_RSS_GROWTH_KB at
 # most). Time is reported, never asserted: it depends on the machine.
 #
+# Quick mode (BENCH_QUICK=1, what make check runs; make bench runs the full sizes):
+# 10,000 sockets, 10 scrapes, the same checks and limits. The published figures come
+# from make bench.
+#
 # Environment: TCPH_BIN, TOOLS (as for the integration tests), BENCH_SOCKETS (40000),
-# BENCH_SCRAPES (20), BENCH_MAX_RSS_GROWTH_KB (2048).
+# BENCH_SCRAPES (20), BENCH_MAX_RSS_GROWTH_KB (2048), BENCH_QUICK=1.
 source "$(dirname "$0")/../integration/lib.sh"
 it_begin
 
-SOCKETS=${BENCH_SOCKETS:-40000}
-SCRAPES=${BENCH_SCRAPES:-20}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	SOCKETS=${BENCH_SOCKETS:-10000}
+	SCRAPES=${BENCH_SCRAPES:-10}
+	section "quick mode (BENCH_QUICK=1): sizes $SOCKETS sockets, $SCRAPES scrapes; the same checks; the published figures come from make bench"
+else
+	SOCKETS=${BENCH_SOCKETS:-40000}
+	SCRAPES=${BENCH_SCRAPES:-20}
+fi
 MAX_GROWTH_KB=${BENCH_MAX_RSS_GROWTH_KB:-2048}
 PER_PROCESS=5000 # connections per sockstate: 10,001 fds, under the 20,000 hard limit
 PORT=19300

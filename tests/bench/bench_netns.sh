@@ -31,17 +31,37 @@
 # each plus BENCH_NETNS_KB_PER_LABEL_SET (16) KiB per port label set that appeared
 # meanwhile (other programs' namespaces are scanned too, and come and go).
 #
+# The scenarios run in the order of SCENARIOS (below), each a function; a new one is a
+# function and a row there.
+#
+# Quick mode (BENCH_QUICK=1, what make check runs; make bench runs the full sizes): every
+# scenario marked quick in SCENARIOS (today all) at smaller sizes: 10 namespaces (A: 1,000
+# sockets each, as in full), 20,000 sockets in B, 3 rounds. The same checks, the same
+# limits; the figures are printed, but the published ones (docs/benchmarks.md) come from
+# make bench.
+#
 # Environment: TCPH_BIN, TOOLS (as for the integration tests); NODE_EXPORTER (default:
 # prometheus-node-exporter from PATH); BENCH_NETNS_CHILD_EHASH=N makes the bench's
-# namespaces with a TCP hash table of N buckets each (see below) instead of the host's.
+# namespaces with a TCP hash table of N buckets each (see below) instead of the host's;
+# BENCH_QUICK=1; the sizes BENCH_NETNS, BENCH_NETNS_SOCKETS, BENCH_NETNS_BIG,
+# BENCH_NETNS_ROUNDS, BENCH_NETNS_ROUNDS_A (also in quick mode).
 source "$(dirname "$0")/../integration/lib.sh"
 it_begin stat xargs awk sort sed nsenter sysctl
 
-NS_COUNT=${BENCH_NETNS:-100}
-PER_NS_SOCKETS=${BENCH_NETNS_SOCKETS:-1000}
-BIG_SOCKETS=${BENCH_NETNS_BIG:-100000}
-ROUNDS=${BENCH_NETNS_ROUNDS:-15}
-ROUNDS_A=${BENCH_NETNS_ROUNDS_A:-5}
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	NS_COUNT=${BENCH_NETNS:-10}
+	PER_NS_SOCKETS=${BENCH_NETNS_SOCKETS:-1000}
+	BIG_SOCKETS=${BENCH_NETNS_BIG:-20000}
+	ROUNDS=${BENCH_NETNS_ROUNDS:-3}
+	ROUNDS_A=${BENCH_NETNS_ROUNDS_A:-3}
+else
+	NS_COUNT=${BENCH_NETNS:-100}
+	PER_NS_SOCKETS=${BENCH_NETNS_SOCKETS:-1000}
+	BIG_SOCKETS=${BENCH_NETNS_BIG:-100000}
+	ROUNDS=${BENCH_NETNS_ROUNDS:-15}
+	ROUNDS_A=${BENCH_NETNS_ROUNDS_A:-5}
+fi
 MAX_GROWTH_KB=${BENCH_MAX_RSS_GROWTH_KB:-2048}
 MAX_KB_PER_NS=${BENCH_NETNS_MAX_KB_PER_NS:-128}
 KB_PER_LABEL_SET=${BENCH_NETNS_KB_PER_LABEL_SET:-16}
@@ -265,6 +285,203 @@ sockets_stop() {
 	STARTED=()
 }
 
+# exporters_start: the exporter (--netns=all) and the --netns.workers=1 one, in $exp_ns.
+exporters_start() {
+	exporter_start exporter "$exp_ns" "$TCPH_BIN" "127.0.0.1:$PORT" --netns=all
+	exp_pid=$(bg_pid exporter)
+	exporter_start w1 "$exp_ns" "$TCPH_BIN" "127.0.0.1:$((PORT + 1))" --netns=all --netns.workers=1
+}
+
+# summary_add NAME NAMESPACES SCRAPE W1 FLOOR ONE_DUMP HWM: a row of the closing summary.
+SUMMARY=()
+summary_add() { SUMMARY+=("$(printf '%s\037' "$@")"); }
+
+# bench_namespaces: the NS_COUNT namespaces that E, A0, A/2 and A share (made once).
+bench_namespaces() {
+	local i start
+	[ -z "${made_bench_ns:-}" ] || return 0
+	start=$(now_ms)
+	for ((i = 0; i < NS_COUNT; i++)); do bench_ns "tcph-bench-$$-a$i" child; done
+	section "$NS_COUNT namespaces made in $(($(now_ms) - start)) ms"
+	made_bench_ns=1
+}
+
+# ---- E: empty namespaces -----------------------------------------------------------------
+scenario_empty() {
+	bench_namespaces
+	measure empty "$ROUNDS"
+	report "E: $NS_COUNT empty namespaces" "$NS_COUNT"
+	e_one=$one_dump_ms e_scrape=$scrape_ms e_floor=$floor_ms e_w1=$w1_ms e_hwm=$hwm e_ns=$floor_ns e_bytes=$bytes e_sets=$max_sets
+	local added=$((e_ns - base_ns))
+	row "each namespace added: scrape / --netns.workers=1 / floor (us)" \
+		"$(per_ns_us "$e_scrape" "$base_scrape" "$added") / $(per_ns_us "$e_w1" "$base_w1" "$added") / $(per_ns_us "$e_floor" "$base_floor" "$added")"
+	row "each namespace added: response bytes" "$(((e_bytes - base_bytes) / added))"
+	row "each namespace added: peak RSS (KiB)" "$(((e_hwm - base_hwm) / added))"
+	rss_check "E: $added empty namespaces" "$((e_hwm - base_hwm))" "$((added * MAX_KB_PER_NS))" "$base_sets" "$e_sets"
+	summary_add "E: $NS_COUNT empty" "$e_ns" "$e_scrape" "$e_w1" "$e_floor" "$e_one" "$e_hwm"
+}
+
+# ---- A0, A/2, A: the same namespaces with sockets ------------------------------------------
+scenario_labels() {
+	local i
+	bench_namespaces
+	for ((i = 0; i < NS_COUNT; i++)); do sockets_start "tcph-bench-$$-a$i" "a0-$i" 2; done
+	sockets_wait
+	measure labels "$ROUNDS"
+	report "A0: $NS_COUNT namespaces x 1 connection (the label sets of A)" "$NS_COUNT"
+	a0_hwm=$hwm a0_bytes=$bytes a0_sets=$max_sets
+	row "A0: peak RSS per port label set added to E (KiB)" \
+		"$(awk -v a="$a0_hwm" -v e="$e_hwm" -v n="$((a0_sets - e_sets))" 'BEGIN { if (n > 0) printf "%.1f", (a - e) / n; else print "-" }')"
+	sockets_stop
+}
+
+# Half the sockets of A: every receive buffer is filled already (see A), the label sets are
+# the same; what A adds to it follows the sockets alone.
+scenario_half() {
+	local i half=$((PER_NS_SOCKETS / 2 - PER_NS_SOCKETS / 2 % 2)) # even: pairs
+	bench_namespaces
+	for ((i = 0; i < NS_COUNT; i++)); do sockets_start "tcph-bench-$$-a$i" "ah-$i" "$half"; done
+	sockets_wait
+	measure half 3
+	report "A/2: $NS_COUNT namespaces x $half sockets" "$NS_COUNT"
+	ah_hwm=$hwm ah_sets=$max_sets
+	sockets_stop
+}
+
+scenario_loaded() {
+	local i start ours want
+	bench_namespaces
+	start=$(now_ms)
+	for ((i = 0; i < NS_COUNT; i++)); do sockets_start "tcph-bench-$$-a$i" "a$i" "$PER_NS_SOCKETS"; done
+	sockets_wait
+	section "$((NS_COUNT * PER_NS_SOCKETS)) sockets in $NS_COUNT namespaces (${#STARTED[@]} processes) made in $(($(now_ms) - start)) ms"
+	measure loaded "$ROUNDS_A"
+	report "A: $NS_COUNT namespaces x $PER_NS_SOCKETS sockets" "$NS_COUNT"
+	a_one=$one_dump_ms a_scrape=$scrape_ms a_floor=$floor_ms a_w1=$w1_ms a_hwm=$hwm a_ns=$floor_ns
+	ours=$(awk -v p="tcph-bench-$$-a" 'index($0, "tcp_health_exporter_sockets_scanned{netns=\"" p) == 1 { s += $NF } END { print s + 0 }' "$IT_TMP/loaded.prom")
+	want=$((NS_COUNT * (PER_NS_SOCKETS / 2 * 2 + 1))) # both ends of each loopback pair, the listener
+	if [ "$ours" -ge "$want" ]; then
+		ok "A: the scan saw all $want sockets of the bench's namespaces ($ours)"
+	else
+		fail "A: the scan saw $ours sockets in the bench's namespaces, expected at least $want"
+	fi
+	# Over A0, each namespace's sock_diag socket has filled its receive buffer (64 KiB each,
+	# collectors/sockdiag.c): memory that follows namespaces, allowed as such.
+	rss_check "A: $ours sockets where A/2 had half as many" "$((a_hwm - ah_hwm))" "$MAX_GROWTH_KB" "$ah_sets" "$max_sets"
+	rss_check "A: $ours sockets where A0 had $NS_COUNT connections" "$((a_hwm - a0_hwm))" \
+		"$((MAX_GROWTH_KB + NS_COUNT * RECV_BUFFER_KB))" "$a0_sets" "$max_sets"
+	row "A: peak RSS over A0 / A/2 (KiB)" "$((a_hwm - a0_hwm)) / $((a_hwm - ah_hwm))"
+	read -r gz_ms gz_bytes < <(curl_ms "$exp_ns" "$URL" -H 'Accept-Encoding: gzip')
+	it_stop w1
+	exporter_start nohist "$exp_ns" "$TCPH_BIN" "127.0.0.1:$((PORT + 2))" --netns=all --no-collector.tcp.histograms
+	read -r nohist_ms nohist_bytes < <(curl_ms "$exp_ns" "http://127.0.0.1:$((PORT + 2))/metrics")
+	read -r nohist_gz_ms nohist_gz_bytes < <(curl_ms "$exp_ns" "http://127.0.0.1:$((PORT + 2))/metrics" -H 'Accept-Encoding: gzip')
+	it_stop nohist
+	row "A: response bytes: plain / gzip (one gzip scrape: ms); A0 plain" "$bytes / $gz_bytes ($gz_ms); $a0_bytes"
+	row "A: --no-collector.tcp.histograms: plain / gzip (bytes)" "$nohist_bytes / $nohist_gz_bytes"
+	row "A: --no-collector.tcp.histograms: one scrape plain / gzip (ms)" "$nohist_ms / $nohist_gz_ms"
+	sockets_stop
+	summary_add "A: $NS_COUNT x $PER_NS_SOCKETS" "$a_ns" "$a_scrape" "$a_w1" "$a_floor" "$a_one" "$a_hwm"
+}
+
+# ---- B: one namespace, many sockets ------------------------------------------------------
+# side NAME PORT: ROUNDS scrapes of NAME (the exporter with --netns=self, node_exporter's
+# tcpstat) inside $big; sets side_ms side_max side_bytes side_cpu side_rss side_hwm.
+side() {
+	local pid r cpu0
+	pid=$(bg_pid "$1")
+	: >"$IT_TMP/side.ms"
+	cpu0=$(cpu_ticks "$pid")
+	for ((r = 0; r < ROUNDS; r++)); do curl_ms "$big" "http://127.0.0.1:$2/metrics" >>"$IT_TMP/side.ms"; done
+	side_cpu=$((($(cpu_ticks "$pid") - cpu0) * TICK_MS / ROUNDS))
+	side_ms=$(median "$IT_TMP/side.ms")
+	side_max=$(maximum "$IT_TMP/side.ms" | cut -d' ' -f1)
+	side_bytes=$(tail -n 1 "$IT_TMP/side.ms" | cut -d' ' -f2)
+	side_rss=$(proc_kb "$pid" VmRSS)
+	side_hwm=$(proc_kb "$pid" VmHWM)
+}
+
+# B starts afresh: without the namespaces of E and A, with new exporters.
+scenario_big() {
+	local start ours want
+	del_bench_ns
+	made_bench_ns=
+	[ -z "${IT_PID[w1]:-}" ] || it_stop w1
+	it_stop exporter
+	big="tcph-bench-$$-big"
+	bench_ns "$big" child
+	exporters_start
+	measure big_empty 3
+	b0_hwm=$hwm b0_rss=$rss b0_sets=$max_sets
+	start=$(now_ms)
+	sockets_start "$big" big "$BIG_SOCKETS"
+	sockets_wait
+	section "$BIG_SOCKETS sockets in one namespace (${#STARTED[@]} processes) made in $(($(now_ms) - start)) ms"
+	measure big "$ROUNDS"
+	report "B: 1 namespace x $BIG_SOCKETS sockets" 1
+	b_one=$one_dump_ms b_scrape=$scrape_ms b_max=$scrape_max b_floor=$floor_ms b_w1=$w1_ms b_hwm=$hwm b_rss=$rss b_ns=$floor_ns
+	b_bytes=$bytes b_cpu=$scrape_cpu
+	ours=$(awk -v p="$big" 'index($0, "tcp_health_exporter_sockets_scanned{netns=\"" p "\"") == 1 { s += $NF } END { print s + 0 }' "$IT_TMP/big.prom")
+	want=$((BIG_SOCKETS / 2 * 2 + ${#STARTED[@]}))
+	if [ "$ours" -ge "$want" ]; then
+		ok "B: the scan saw all $want sockets of the namespace ($ours)"
+	else
+		fail "B: the scan saw $ours sockets in $big, expected at least $want"
+	fi
+	row "B: exporter RSS / peak RSS before the sockets (KiB)" "$b0_rss / $b0_hwm"
+	rss_check "B: $ours sockets" "$((b_hwm - b0_hwm))" "$MAX_GROWTH_KB" "$b0_sets" "$max_sets"
+	it_stop w1
+	summary_add "B: 1 x $BIG_SOCKETS" "$b_ns" "$b_scrape" "$b_w1" "$b_floor" "$b_one" "$b_hwm"
+	big_side_by_side
+}
+
+# The same namespace by the exporter inside it (--netns=self) and by node_exporter's tcpstat.
+big_side_by_side() {
+	local self_ms self_max self_bytes self_cpu self_rss self_hwm ne_est
+	local ne_ms=- ne_max=- ne_bytes=- ne_cpu=- ne_rss=- ne_hwm=- ne_ns=-
+	exporter_start self "$big" "$TCPH_BIN" "127.0.0.1:$((PORT + 4))" --netns=self
+	side self $((PORT + 4))
+	self_ms=$side_ms self_max=$side_max self_bytes=$side_bytes self_cpu=$side_cpu self_rss=$side_rss self_hwm=$side_hwm
+	it_stop self
+	if [ -n "$NODE_EXPORTER" ] && [ -x "$NODE_EXPORTER" ]; then
+		bg_start node_exporter "$big" "$NODE_EXPORTER" --collector.disable-defaults --collector.tcpstat \
+			"--web.listen-address=127.0.0.1:$((PORT + 3))"
+		http_wait node_exporter "$big" "http://127.0.0.1:$((PORT + 3))/" 10
+		scrape "$big" "http://127.0.0.1:$((PORT + 3))/metrics" "$IT_TMP/node.prom" || die "node_exporter scrape failed"
+		side node_exporter $((PORT + 3))
+		ne_ms=$side_ms ne_max=$side_max ne_bytes=$side_bytes ne_cpu=$side_cpu ne_rss=$side_rss ne_hwm=$side_hwm ne_ns=1
+		ne_est=$(metric_value "$IT_TMP/node.prom" 'node_tcp_connection_states{state="established"}')
+		it_stop node_exporter
+	fi
+	section "B: the $BIG_SOCKETS-socket namespace side by side (median of $ROUNDS)"
+	side_row() { printf '  %-30s %14s %14s %14s %14s\n' "$@"; }
+	side_row "" "floor" "--netns=all" "--netns=self" "node_exporter"
+	side_row "namespaces read" "$b_ns" "$b_ns" 1 "$ne_ns"
+	side_row "scrape, median (ms)" "$b_floor" "$b_scrape" "$self_ms" "$ne_ms"
+	side_row "scrape, max (ms)" "-" "$b_max" "$self_max" "$ne_max"
+	side_row "CPU per scrape (ms)" "$floor_cpu" "$b_cpu" "$self_cpu" "$ne_cpu"
+	side_row "response bytes" "-" "$b_bytes" "$self_bytes" "$ne_bytes"
+	side_row "RSS (KiB)" "-" "$b_rss" "$self_rss" "$ne_rss"
+	side_row "peak RSS (KiB)" "-" "$b_hwm" "$self_hwm" "$ne_hwm"
+	if [ "$ne_ns" = 1 ]; then
+		row "node_exporter's node_tcp_connection_states{state=\"established\"}" "$ne_est"
+	else
+		echo "  node_exporter comparison SKIPPED: prometheus-node-exporter is not installed" \
+			"(apt-get install prometheus-node-exporter, or NODE_EXPORTER=/path/to/node_exporter)"
+	fi
+}
+
+# The scenarios in the order they run: NAME, QUICK (1: quick mode runs it too), FUNCTION.
+# E, A0, A/2 and A share the namespaces bench_namespaces makes, in this order (A's memory
+# checks compare it with A0 and A/2); B starts afresh.
+SCENARIOS=(
+	"E   1 scenario_empty"
+	"A0  1 scenario_labels"
+	"A/2 1 scenario_half"
+	"A   1 scenario_loaded"
+	"B   1 scenario_big"
+)
+
 bench_start=$(now_ms)
 STARTED=()
 exp_ns="tcph-bench-$$-exp"
@@ -283,169 +500,35 @@ if [ "$CHILD_EHASH" != 0 ]; then
 else
 	section "the namespaces share the host's TCP hash table ($(sysctl -n net.ipv4.tcp_ehash_entries 2>/dev/null || echo '?') buckets; BENCH_NETNS_CHILD_EHASH=N gives each its own)"
 fi
+run=()
+for s in "${SCENARIOS[@]}"; do
+	read -r name quick _ <<<"$s"
+	[ "$QUICK" != 1 ] || [ "$quick" = 1 ] || continue
+	run+=("$name")
+done
+if [ "$QUICK" = 1 ]; then
+	section "quick mode (BENCH_QUICK=1): scenarios ${run[*]} at sizes $NS_COUNT namespaces x $PER_NS_SOCKETS sockets, B $BIG_SOCKETS sockets, $ROUNDS rounds (A: $ROUNDS_A); the same checks; the published figures come from make bench"
+fi
 URL="http://127.0.0.1:$PORT/metrics"
-exporter_start exporter "$exp_ns" "$TCPH_BIN" "127.0.0.1:$PORT" --netns=all
-exp_pid=$(bg_pid exporter)
-exporter_start w1 "$exp_ns" "$TCPH_BIN" "127.0.0.1:$((PORT + 1))" --netns=all --netns.workers=1
+exporters_start
 
-# ---- E: empty namespaces -----------------------------------------------------------------
 measure base "$ROUNDS"
 report "before: no namespace of the bench" 0
 base_sets=$max_sets base_hwm=$hwm base_scrape=$scrape_ms base_floor=$floor_ms base_w1=$w1_ms base_ns=$floor_ns base_bytes=$bytes
 
-start=$(now_ms)
-for ((i = 0; i < NS_COUNT; i++)); do bench_ns "tcph-bench-$$-a$i" child; done
-section "$NS_COUNT namespaces made in $(($(now_ms) - start)) ms"
-measure empty "$ROUNDS"
-report "E: $NS_COUNT empty namespaces" "$NS_COUNT"
-e_one=$one_dump_ms e_scrape=$scrape_ms e_floor=$floor_ms e_w1=$w1_ms e_hwm=$hwm e_ns=$floor_ns e_bytes=$bytes e_sets=$max_sets
-added=$((e_ns - base_ns))
-row "each namespace added: scrape / --netns.workers=1 / floor (us)" \
-	"$(per_ns_us "$e_scrape" "$base_scrape" "$added") / $(per_ns_us "$e_w1" "$base_w1" "$added") / $(per_ns_us "$e_floor" "$base_floor" "$added")"
-row "each namespace added: response bytes" "$(((e_bytes - base_bytes) / added))"
-kb_per_ns=$(((e_hwm - base_hwm) / added))
-row "each namespace added: peak RSS (KiB)" "$kb_per_ns"
-rss_check "E: $added empty namespaces" "$((e_hwm - base_hwm))" "$((added * MAX_KB_PER_NS))" "$base_sets" "$e_sets"
-
-# ---- A0, A: the same namespaces with sockets -------------------------------------------------
-for ((i = 0; i < NS_COUNT; i++)); do sockets_start "tcph-bench-$$-a$i" "a0-$i" 2; done
-sockets_wait
-measure labels "$ROUNDS"
-report "A0: $NS_COUNT namespaces x 1 connection (the label sets of A)" "$NS_COUNT"
-a0_hwm=$hwm a0_bytes=$bytes a0_sets=$max_sets
-row "A0: peak RSS per port label set added to E (KiB)" \
-	"$(awk -v a="$a0_hwm" -v e="$e_hwm" -v n="$((a0_sets - e_sets))" 'BEGIN { if (n > 0) printf "%.1f", (a - e) / n; else print "-" }')"
-sockets_stop
-
-# Half the sockets of A: every receive buffer is filled already (see A), the label sets are
-# the same; what A adds to it follows the sockets alone.
-half=$((PER_NS_SOCKETS / 2 - PER_NS_SOCKETS / 2 % 2)) # even: pairs
-for ((i = 0; i < NS_COUNT; i++)); do sockets_start "tcph-bench-$$-a$i" "ah-$i" "$half"; done
-sockets_wait
-measure half 3
-report "A/2: $NS_COUNT namespaces x $half sockets" "$NS_COUNT"
-ah_hwm=$hwm ah_sets=$max_sets
-sockets_stop
-
-start=$(now_ms)
-for ((i = 0; i < NS_COUNT; i++)); do sockets_start "tcph-bench-$$-a$i" "a$i" "$PER_NS_SOCKETS"; done
-sockets_wait
-section "$((NS_COUNT * PER_NS_SOCKETS)) sockets in $NS_COUNT namespaces (${#STARTED[@]} processes) made in $(($(now_ms) - start)) ms"
-measure loaded "$ROUNDS_A"
-report "A: $NS_COUNT namespaces x $PER_NS_SOCKETS sockets" "$NS_COUNT"
-a_one=$one_dump_ms a_scrape=$scrape_ms a_floor=$floor_ms a_w1=$w1_ms a_hwm=$hwm a_ns=$floor_ns
-ours=$(awk -v p="tcph-bench-$$-a" 'index($0, "tcp_health_exporter_sockets_scanned{netns=\"" p) == 1 { s += $NF } END { print s + 0 }' "$IT_TMP/loaded.prom")
-want=$((NS_COUNT * (PER_NS_SOCKETS / 2 * 2 + 1))) # both ends of each loopback pair, the listener
-if [ "$ours" -ge "$want" ]; then
-	ok "A: the scan saw all $want sockets of the bench's namespaces ($ours)"
-else
-	fail "A: the scan saw $ours sockets in the bench's namespaces, expected at least $want"
-fi
-# Over A0, each namespace's sock_diag socket has filled its receive buffer (64 KiB each,
-# collectors/sockdiag.c): memory that follows namespaces, allowed as such.
-rss_check "A: $ours sockets where A/2 had half as many" "$((a_hwm - ah_hwm))" "$MAX_GROWTH_KB" "$ah_sets" "$max_sets"
-rss_check "A: $ours sockets where A0 had $NS_COUNT connections" "$((a_hwm - a0_hwm))" \
-	"$((MAX_GROWTH_KB + NS_COUNT * RECV_BUFFER_KB))" "$a0_sets" "$max_sets"
-row "A: peak RSS over A0 / A/2 (KiB)" "$((a_hwm - a0_hwm)) / $((a_hwm - ah_hwm))"
-read -r gz_ms gz_bytes < <(curl_ms "$exp_ns" "$URL" -H 'Accept-Encoding: gzip')
-it_stop w1
-exporter_start nohist "$exp_ns" "$TCPH_BIN" "127.0.0.1:$((PORT + 2))" --netns=all --no-collector.tcp.histograms
-read -r nohist_ms nohist_bytes < <(curl_ms "$exp_ns" "http://127.0.0.1:$((PORT + 2))/metrics")
-read -r nohist_gz_ms nohist_gz_bytes < <(curl_ms "$exp_ns" "http://127.0.0.1:$((PORT + 2))/metrics" -H 'Accept-Encoding: gzip')
-it_stop nohist
-row "A: response bytes: plain / gzip (one gzip scrape: ms); A0 plain" "$bytes / $gz_bytes ($gz_ms); $a0_bytes"
-row "A: --no-collector.tcp.histograms: plain / gzip (bytes)" "$nohist_bytes / $nohist_gz_bytes"
-row "A: --no-collector.tcp.histograms: one scrape plain / gzip (ms)" "$nohist_ms / $nohist_gz_ms"
-
-# Gone before B: the processes, the namespaces, the exporter (B starts a fresh one).
-sockets_stop
-del_bench_ns
-it_stop exporter
-
-# ---- B: one namespace, many sockets ------------------------------------------------------
-big="tcph-bench-$$-big"
-bench_ns "$big" child
-exporter_start exporter "$exp_ns" "$TCPH_BIN" "127.0.0.1:$PORT" --netns=all
-exp_pid=$(bg_pid exporter)
-exporter_start w1 "$exp_ns" "$TCPH_BIN" "127.0.0.1:$((PORT + 1))" --netns=all --netns.workers=1
-measure big_empty 3
-b0_hwm=$hwm b0_rss=$rss b0_sets=$max_sets
-start=$(now_ms)
-sockets_start "$big" big "$BIG_SOCKETS"
-sockets_wait
-section "$BIG_SOCKETS sockets in one namespace (${#STARTED[@]} processes) made in $(($(now_ms) - start)) ms"
-measure big "$ROUNDS"
-report "B: 1 namespace x $BIG_SOCKETS sockets" 1
-b_one=$one_dump_ms b_scrape=$scrape_ms b_max=$scrape_max b_floor=$floor_ms b_w1=$w1_ms b_hwm=$hwm b_rss=$rss b_ns=$floor_ns
-b_bytes=$bytes b_cpu=$scrape_cpu
-ours=$(awk -v p="$big" 'index($0, "tcp_health_exporter_sockets_scanned{netns=\"" p "\"") == 1 { s += $NF } END { print s + 0 }' "$IT_TMP/big.prom")
-want=$((BIG_SOCKETS / 2 * 2 + ${#STARTED[@]}))
-if [ "$ours" -ge "$want" ]; then
-	ok "B: the scan saw all $want sockets of the namespace ($ours)"
-else
-	fail "B: the scan saw $ours sockets in $big, expected at least $want"
-fi
-row "B: exporter RSS / peak RSS before the sockets (KiB)" "$b0_rss / $b0_hwm"
-rss_check "B: $ours sockets" "$((b_hwm - b0_hwm))" "$MAX_GROWTH_KB" "$b0_sets" "$max_sets"
-it_stop w1
-
-# The same namespace by the exporter inside it (--netns=self) and by node_exporter's tcpstat.
-# side NAME PORT: ROUNDS scrapes of it inside $big; sets side_ms side_max side_bytes
-# side_cpu side_rss side_hwm.
-side() {
-	local pid r cpu0
-	pid=$(bg_pid "$1")
-	: >"$IT_TMP/side.ms"
-	cpu0=$(cpu_ticks "$pid")
-	for ((r = 0; r < ROUNDS; r++)); do curl_ms "$big" "http://127.0.0.1:$2/metrics" >>"$IT_TMP/side.ms"; done
-	side_cpu=$((($(cpu_ticks "$pid") - cpu0) * TICK_MS / ROUNDS))
-	side_ms=$(median "$IT_TMP/side.ms")
-	side_max=$(maximum "$IT_TMP/side.ms" | cut -d' ' -f1)
-	side_bytes=$(tail -n 1 "$IT_TMP/side.ms" | cut -d' ' -f2)
-	side_rss=$(proc_kb "$pid" VmRSS)
-	side_hwm=$(proc_kb "$pid" VmHWM)
-}
-exporter_start self "$big" "$TCPH_BIN" "127.0.0.1:$((PORT + 4))" --netns=self
-side self $((PORT + 4))
-self_ms=$side_ms self_max=$side_max self_bytes=$side_bytes self_cpu=$side_cpu self_rss=$side_rss self_hwm=$side_hwm
-it_stop self
-ne_ms=- ne_max=- ne_bytes=- ne_cpu=- ne_rss=- ne_hwm=- ne_ns=-
-if [ -n "$NODE_EXPORTER" ] && [ -x "$NODE_EXPORTER" ]; then
-	bg_start node_exporter "$big" "$NODE_EXPORTER" --collector.disable-defaults --collector.tcpstat \
-		"--web.listen-address=127.0.0.1:$((PORT + 3))"
-	http_wait node_exporter "$big" "http://127.0.0.1:$((PORT + 3))/" 10
-	scrape "$big" "http://127.0.0.1:$((PORT + 3))/metrics" "$IT_TMP/node.prom" || die "node_exporter scrape failed"
-	side node_exporter $((PORT + 3))
-	ne_ms=$side_ms ne_max=$side_max ne_bytes=$side_bytes ne_cpu=$side_cpu ne_rss=$side_rss ne_hwm=$side_hwm ne_ns=1
-	ne_est=$(metric_value "$IT_TMP/node.prom" 'node_tcp_connection_states{state="established"}')
-	it_stop node_exporter
-fi
-section "B: the $BIG_SOCKETS-socket namespace side by side (median of $ROUNDS)"
-side_row() { printf '  %-30s %14s %14s %14s %14s\n' "$@"; }
-side_row "" "floor" "--netns=all" "--netns=self" "node_exporter"
-side_row "namespaces read" "$b_ns" "$b_ns" 1 "$ne_ns"
-side_row "scrape, median (ms)" "$b_floor" "$b_scrape" "$self_ms" "$ne_ms"
-side_row "scrape, max (ms)" "-" "$b_max" "$self_max" "$ne_max"
-side_row "CPU per scrape (ms)" "$floor_cpu" "$b_cpu" "$self_cpu" "$ne_cpu"
-side_row "response bytes" "-" "$b_bytes" "$self_bytes" "$ne_bytes"
-side_row "RSS (KiB)" "-" "$b_rss" "$self_rss" "$ne_rss"
-side_row "peak RSS (KiB)" "-" "$b_hwm" "$self_hwm" "$ne_hwm"
-if [ "$ne_ns" = 1 ]; then
-	row "node_exporter's node_tcp_connection_states{state=\"established\"}" "$ne_est"
-else
-	echo "  node_exporter comparison SKIPPED: prometheus-node-exporter is not installed" \
-		"(apt-get install prometheus-node-exporter, or NODE_EXPORTER=/path/to/node_exporter)"
-fi
+for s in "${SCENARIOS[@]}"; do
+	read -r name quick fn <<<"$s"
+	[ "$QUICK" != 1 ] || [ "$quick" = 1 ] || continue
+	"$fn"
+done
 
 section "summary: scrape against the floor (the same namespaces' bare dumps, one after the other)"
 sum_row() { printf '  %-16s %5s %9s %9s %9s %6s %6s %8s %8s %9s %8s\n' "$@"; }
 sum_row scenario netns "scrape ms" "w=1 ms" "floor ms" ratio "w=1" "us/netns" "w=1 us" "1-dump ms" "peak KiB"
-sum() { # NAME NAMESPACES SCRAPE W1 FLOOR ONE_DUMP HWM
-	sum_row "$1" "$2" "$3" "$4" "$5" "$(ratio "$3" "$5")" "$(ratio "$4" "$5")" \
-		"$(per_ns_us "$3" "$5" "$2")" "$(per_ns_us "$4" "$5" "$2")" "$6" "$7"
-}
-sum "E: $NS_COUNT empty" "$e_ns" "$e_scrape" "$e_w1" "$e_floor" "$e_one" "$e_hwm"
-sum "A: $NS_COUNT x $PER_NS_SOCKETS" "$a_ns" "$a_scrape" "$a_w1" "$a_floor" "$a_one" "$a_hwm"
-sum "B: 1 x $BIG_SOCKETS" "$b_ns" "$b_scrape" "$b_w1" "$b_floor" "$b_one" "$b_hwm"
+for s in "${SUMMARY[@]}"; do # NAME NAMESPACES SCRAPE W1 FLOOR ONE_DUMP HWM
+	IFS=$'\037' read -r -a f <<<"$s"
+	sum_row "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]}" "$(ratio "${f[2]}" "${f[4]}")" "$(ratio "${f[3]}" "${f[4]}")" \
+		"$(per_ns_us "${f[2]}" "${f[4]}" "${f[1]}")" "$(per_ns_us "${f[3]}" "${f[4]}" "${f[1]}")" "${f[5]}" "${f[6]}"
+done
 section "bench_netns took $((($(now_ms) - bench_start) / 1000)) s"
 it_end

@@ -36,17 +36,27 @@
 # CPU are reported, never asserted: they depend on the machine. Before the exporter has the
 # collector (no --[no-]collector.tcp.events in its --help) its rows print n/a.
 #
+# Quick mode (BENCH_QUICK=1, what make check runs; make bench runs the full sizes): one
+# round of 1 s per subscriber, the paced phase at the same rate for 2 s; the same
+# checks. The published figures (README, docs/benchmarks.md) come from make bench.
+#
 # Environment: TCPH_BIN, TOOLS (as for the integration tests); BENCH_EVENTS_SECONDS,
 # BENCH_EVENTS_ROUNDS, BENCH_EVENTS_RATE, BENCH_EVENTS_PACED_SECONDS, BENCH_EVENTS_CLIENTS
 # (4), BENCH_EVENTS_BUFFER (8388608, the exporter's default --collector.tcp.events.buffer,
-# passed to both the exporter and the reader).
+# passed to both the exporter and the reader); BENCH_QUICK=1.
 source "$(dirname "$0")/../integration/lib.sh"
 it_begin awk getconf
 
-SECONDS_MAX=${BENCH_EVENTS_SECONDS:-2.5}
-ROUNDS=${BENCH_EVENTS_ROUNDS:-3}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	SECONDS_MAX=${BENCH_EVENTS_SECONDS:-1}
+	ROUNDS=${BENCH_EVENTS_ROUNDS:-1}
+	PACED_SECONDS=${BENCH_EVENTS_PACED_SECONDS:-2}
+else
+	SECONDS_MAX=${BENCH_EVENTS_SECONDS:-2.5}
+	ROUNDS=${BENCH_EVENTS_ROUNDS:-3}
+	PACED_SECONDS=${BENCH_EVENTS_PACED_SECONDS:-10}
+fi
 RATE=${BENCH_EVENTS_RATE:-20000}
-PACED_SECONDS=${BENCH_EVENTS_PACED_SECONDS:-10}
 CLIENTS=${BENCH_EVENTS_CLIENTS:-4}
 BUFFER=${BENCH_EVENTS_BUFFER:-8388608}
 PORT=19400 # churn; the exporter on PORT + 1
@@ -191,6 +201,10 @@ own_per_event() {
 		echo -
 	fi
 }
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	section "quick mode (BENCH_QUICK=1): sizes $ROUNDS round of $SECONDS_MAX s, paced $PACED_SECONDS s at $RATE/s; the same checks; the published figures come from make bench"
+fi
 
 # ---- 1. max rate -------------------------------------------------------------------------
 WHOS=(none reader exporter_on exporter_off)

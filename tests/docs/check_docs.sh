@@ -68,78 +68,144 @@ same "the Dockerfile's build stage installs BUILD_DEPS" "$docker_build" "$(make_
 needed=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 libs=$(ldd "$BIN" | awk -v needed="$needed" 'BEGIN { n = split(needed, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
 	$1 in want && $3 ~ /^\// { print $3 }')
-runtime=$(for l in $libs; do dpkg -S "$(readlink -f "$l")" 2>/dev/null || dpkg -S "$l" 2>/dev/null; done |
-	cut -d: -f1 | sort -u | grep -v -x -E 'libc6|libgcc-s1' )
+# Each library's package by its real path, else by the path ldd gave. One dpkg -S for all
+# the real paths and one for the rest: each call reads dpkg's whole file list (seconds).
+# owned_paths: the paths of dpkg -S lines ("pkg[, pkg]: path") on stdin.
+owned_paths() { sed -n 's/.*: //p'; }
+real=() ; for l in $libs; do real+=("$(readlink -f "$l")"); done
+by_real=$( [ ${#real[@]} = 0 ] || dpkg -S "${real[@]}" 2>/dev/null || true)
+rest=() i=0
+for l in $libs; do
+	owned_paths <<<"$by_real" | grep -qxF -- "${real[i]}" || rest+=("$l")
+	i=$((i + 1))
+done
+by_link=$( [ ${#rest[@]} = 0 ] || dpkg -S "${rest[@]}" 2>/dev/null || true)
+runtime=$(printf '%s\n' "$by_real" "$by_link" | sed '/^$/d' | cut -d: -f1 | sort -u | grep -v -x -E 'libc6|libgcc-s1' )
 # libc6 and libgcc-s1 are essential in every Debian image; the rest must be listed.
 same "the Dockerfile's runtime stage installs the packages of the binary's libraries" "$docker_run" "$runtime"
 
 # Whole flags only (--web.max-connections must not pass on --web.max-connections-per-ip),
 # the --[no-]NAME forms as --help prints them; the man page's roff source with its
-# escapes (\-, \fB...\fR) taken off.
-missing_readme="" missing_man=""
-sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\\[.*\]//g' docs/tcp_health_exporter.1 >"${TMPDIR:-/tmp}/tcph-man.$$" 2>/dev/null || true
-whole() { # whole FLAG FILE: FLAG occurs, followed by no further flag character
-	local re
-	re=$(printf '%s' "$1" | sed 's/[].[]/\\&/g')
-	grep -qE -- "${re}([^a-z0-9.-]|$)" "$2"
+# escapes (\-, \fB...\fR) taken off. The checks are awk programs that read each file
+# once (a grep per flag and file took most of this script's time).
+# AWK_WHOLE: whole(LINE, FLAG): FLAG occurs in LINE, followed by no further flag character.
+AWK_WHOLE='function whole(l, n,   i, c) {
+	while ((i = index(l, n)) > 0) {
+		c = substr(l, i + length(n), 1)
+		if (c == "" || c !~ /[a-z0-9.-]/) return 1
+		l = substr(l, i + 1)
+	}
+	return 0
+}'
+# missing FLAGS FILE: the flags (one a line in the file FLAGS) that FILE does not hold
+# whole, each after a space.
+missing() {
+	awk "$AWK_WHOLE"'
+	FILENAME == ARGV[1] { f[++n] = $0; next }
+	{ for (k = 1; k <= n; k++) if (!(k in seen) && whole($0, f[k])) seen[k] = 1 }
+	END { for (k = 1; k <= n; k++) if (!(k in seen)) printf " %s", f[k] }' "$1" "$2"
 }
-for flag in $("$BIN" --help | grep -oE -- '--(\[no-\])?[a-z][a-zA-Z0-9.-]*' | grep -v '[A-Z]' | sed 's/[.-]$//' | sort -u); do
-	whole "$flag" README.md || missing_readme="$missing_readme $flag"
-	whole "$flag" "${TMPDIR:-/tmp}/tcph-man.$$" || missing_man="$missing_man $flag"
-done
-rm -f "${TMPDIR:-/tmp}/tcph-man.$$"
+flags_file=$(mktemp)
+sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\\[.*\]//g' docs/tcp_health_exporter.1 >"${TMPDIR:-/tmp}/tcph-man.$$" 2>/dev/null || true
+"$BIN" --help | grep -oE -- '--(\[no-\])?[a-z][a-zA-Z0-9.-]*' | grep -v '[A-Z]' | sed 's/[.-]$//' | sort -u >"$flags_file"
+missing_readme=$(missing "$flags_file" README.md)
+missing_man=$(missing "$flags_file" "${TMPDIR:-/tmp}/tcph-man.$$")
+rm -f "${TMPDIR:-/tmp}/tcph-man.$$" "$flags_file"
 [ -z "$missing_readme" ] && ok "every --help flag is in README" || bad "flags missing from README:$missing_readme"
 [ -z "$missing_man" ] && ok "every --help flag is in the man page" || bad "flags missing from docs/tcp_health_exporter.1:$missing_man"
 
 # The flag table against its three descriptions. flag_problems TABLE HELP README MAN prints
 # one line per problem: TABLE is flag_table's output (display name, kind, placeholder,
 # default, owner, help), HELP the --help text, README the README, MAN the man page.
-# help_entry FLAG HELP: the lines of FLAG's --help entry (its head and the indented rest).
-help_entry() {
-	awk -v n="  $1" 'on && /^   / { print; next } { on = 0 }
-		index($0, n) == 1 && substr($0, length(n) + 1, 1) ~ /^(=| |)$/ { on = 1; print }' "$2"
-}
-# man_entry FLAG MAN: the text of the .TP entry whose head names FLAG (roff stripped).
-man_entry() {
-	awk -v n="$1" '/^\.(TP|SH|SS|PP)/ { on = 0; head = /^\.TP/; next }
-		head { head = 0; i = index($0, n); c = substr($0, i + length(n), 1)
-			if (i && c !~ /[a-z0-9.-]/) on = 1; next }
-		on' "$2"
-}
 strip_roff() { sed -e '/^\.\\"/d' -e 's/\\-/-/g' -e 's/\\f\[[^]]*\]//g' -e 's/\\f[BIRP1-4]//g' -e 's/\\[&c|^%]//g' "$1"; }
+# AWK_PROBLEMS: reads HELP, MAN (stripped), README's rows and TABLE, in that order, and
+# prints the problems, row after row of the table:
+#   - --help has no entry for it: no line "  FLAG" followed by "=", " " or the line's end;
+#   - the man page lacks it (not whole);
+#   - README's Flags table has no row for it, or gives it another default;
+#   - repeatable or once: the README row says "(repeatable)", the --help entry (its head
+#     and the lines indented by 3 after it) the word "repeatable", the man page entry (the
+#     lines after a .TP head naming it whole, up to the next .TP/.SH/.SS/.PP; joined by
+#     spaces) "May be given several times", each only when the table's row is repeatable;
+# then each README row naming a flag that no row of the table has (with no README row at
+# all: one with an empty name).
+AWK_PROBLEMS=$AWK_WHOLE'
+function help_has(n,   k, l, c) {
+	for (k = 1; k <= nh; k++) {
+		l = help[k]
+		if (substr(l, 1, length(n) + 2) == "  " n) {
+			c = substr(l, length(n) + 3, 1)
+			if (c == "=" || c == " " || c == "") return 1
+		}
+	}
+	return 0
+}
+function help_times(n,   k, l, c, on) {
+	on = 0
+	for (k = 1; k <= nh; k++) {
+		l = help[k]
+		if (on && l ~ /^   /) { if (l ~ /(^|[^A-Za-z0-9_])repeatable([^A-Za-z0-9_]|$)/) return "repeatable"; continue }
+		on = 0
+		c = substr(l, length(n) + 3, 1)
+		if (index(l, "  " n) == 1 && (c == "=" || c == " " || c == "")) {
+			on = 1
+			if (l ~ /(^|[^A-Za-z0-9_])repeatable([^A-Za-z0-9_]|$)/) return "repeatable"
+		}
+	}
+	return "once"
+}
+function man_has(n,   k) {
+	for (k = 1; k <= nm; k++) if (whole(man[k], n)) return 1
+	return 0
+}
+function man_times(n,   k, l, on, head, i, c, text) {
+	on = head = 0
+	text = ""
+	for (k = 1; k <= nm; k++) {
+		l = man[k]
+		if (l ~ /^\.(TP|SH|SS|PP)/) { on = 0; head = l ~ /^\.TP/; continue }
+		if (head) {
+			head = 0; i = index(l, n); c = substr(l, i + length(n), 1)
+			if (i && c !~ /[a-z0-9.-]/) on = 1
+			continue
+		}
+		if (on) text = text l " "
+	}
+	return index(text, "May be given several times") ? "repeatable" : "once"
+}
+FILENAME == ARGV[1] { help[++nh] = $0; next }
+FILENAME == ARGV[2] { man[++nm] = $0; next }
+FILENAME == ARGV[3] { rname[++nr] = $1; if (!($1 in rdef)) { rdef[$1] = $2; rrep[$1] = $3 } next }
+{ name = $1; def = $4; owner = $5; times = $6; tname[name] = 1
+	if (!help_has(name)) print "--help has no entry for " name " (" owner ")"
+	if (!man_has(name)) print "the man page lacks " name " (" owner ")"
+	if (!(name in rdef)) print "README'"'"'s Flags table has no row for " name " (" owner ")"
+	else if (rdef[name] != "" && rdef[name] != def)
+		print "README gives " name " the default '"'"'" rdef[name] "'"'"', the table '"'"'" def "'"'"'"
+	if ((name in rrep) && rrep[name] != times) print "README'"'"'s Flags table says " name " is " rrep[name] ", the table " times
+	said = help_times(name)
+	if (said != times) print "--help says " name " is " said ", the table " times
+	said = man_times(name)
+	if (said != times) print "the man page says " name " is " said ", the table " times
+}
+END {
+	if (nr == 0) rname[++nr] = ""
+	for (k = 1; k <= nr; k++)
+		if (!(rname[k] in tname)) print "README'"'"'s Flags table has " rname[k] ", which no row of the table has"
+}'
 flag_problems() {
-	local table=$1 help=$2 readme=$3 man=$4 man_text readme_rows name kind arg def owner text cell
+	local table=$1 help=$2 readme=$3 man=$4 man_text rows
 	man_text=$(mktemp)
+	rows=$(mktemp)
 	strip_roff "$man" >"$man_text"
-	# README's Flags table: "flag<TAB>default" for every flag named in a row's first cell.
-	readme_rows=$(awk '/^## Flags/ { on = 1; next } on && /^## / { exit } on && /^\| `--/' "$readme" |
+	# README's Flags table: "flag<TAB>default<TAB>repeatable|once" for every flag named in
+	# a row's first cell.
+	awk '/^## Flags/ { on = 1; next } on && /^## / { exit } on && /^\| `--/' "$readme" |
 		awk -F'|' '{ def = $3; gsub(/`/, "", def); gsub(/^ +| +$/, "", def); rep = index($4, "(repeatable)") ? "repeatable" : "once"
-			n = split($2, w, /[` ,]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^--/) { sub(/=.*/, "", w[i]); print w[i] "\t" def "\t" rep } }')
-	[ -n "$readme_rows" ] || echo "README: no Flags table found"
-	# A unit separator, not the tab: read would merge the empty fields between tabs.
-	while IFS=$'\037' read -r name kind arg def owner times text; do
-		grep -qE -- "^  $(printf '%s' "$name" | sed 's/[].[]/\\&/g')(=| |$)" "$help" ||
-			echo "--help has no entry for $name ($owner)"
-		whole "$name" "$man_text" || echo "the man page lacks $name ($owner)"
-		cell=$(awk -F'\t' -v n="$name" '$1 == n { print $2; found = 1; exit } END { if (!found) print "\001" }' <<<"$readme_rows")
-		if [ "$cell" = $'\001' ]; then
-			echo "README's Flags table has no row for $name ($owner)"
-		elif [ -n "$cell" ] && [ "$cell" != "$def" ]; then
-			echo "README gives $name the default '$cell', the table '$def'"
-		fi
-		# Repeatable or once: the README row says "(repeatable)", the --help entry
-		# "repeatable", the man page entry "May be given several times", each only then.
-		said=$(awk -F'\t' -v n="$name" '$1 == n { print $3; exit }' <<<"$readme_rows")
-		[ -z "$said" ] || [ "$said" = "$times" ] || echo "README's Flags table says $name is $said, the table $times"
-		said=$(help_entry "$name" "$help" | grep -qw repeatable && echo repeatable || echo once)
-		[ "$said" = "$times" ] || echo "--help says $name is $said, the table $times"
-		said=$(man_entry "$name" "$man_text" | tr '\n' ' ' | grep -q 'May be given several times' && echo repeatable || echo once)
-		[ "$said" = "$times" ] || echo "the man page says $name is $said, the table $times"
-	done < <(tr '\t' '\037' <"$table")
-	while IFS=$'\t' read -r name def _; do
-		cut -f1 "$table" | grep -qxF -- "$name" || echo "README's Flags table has $name, which no row of the table has"
-	done <<<"$readme_rows"
-	rm -f "$man_text"
+			n = split($2, w, /[` ,]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^--/) { sub(/=.*/, "", w[i]); print w[i] "\t" def "\t" rep } }' >"$rows"
+	[ -s "$rows" ] || echo "README: no Flags table found"
+	awk -F'\t' "$AWK_PROBLEMS" "$help" "$man_text" "$rows" "$table"
+	rm -f "$man_text" "$rows"
 }
 flag_dir=$(mktemp -d)
 "$FLAG_TABLE" >"$flag_dir/table" && "$BIN" --help >"$flag_dir/help" || bad "flag_table or --help failed"

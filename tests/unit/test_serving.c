@@ -294,6 +294,10 @@ Suite *serving_suite(void)
 	Suite *s = suite_create("serving");
 	TCase *tc = tcase_create("core");
 
+	/* A guard against a hang, not a measure of speed: the model and flood cases take 2-3 s
+	 * under ASan alone, more when make unit runs the ASan and valgrind runners at once on a
+	 * loaded machine; Check's default 4 s cut them. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, clients_agree_with_a_model);
 	tcase_add_test(tc, place_rule_edges);
 	tcase_add_test(tc, place_rule_under_a_flood);
