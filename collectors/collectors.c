@@ -23,6 +23,7 @@ struct collectors {
 	struct owners *owners;	/* listener inode -> process, all targets (one sockfs) */
 	struct workers workers; /* the threads and the job they share (workers.c) */
 	struct events *events;	/* the tcp.events collector's thread and sources (events.c) */
+	struct collectors_cost cost; /* the totals of every scan so far */
 };
 
 /* ---- tcp: one inet_diag dump of both families into the worker's aggregate ------------- */
@@ -226,7 +227,9 @@ static void update_events(struct collectors *c, struct collectors_target **job, 
 		out->error[COLLECTOR_TCP_EVENTS] = ret;
 }
 
-int collectors_scan(struct collectors *c, struct collectors_result *out)
+/* Discovery, the workers and the gather: collectors_scan without its cost. */
+static int scan_targets(struct collectors *c, struct collectors_result *out,
+			unsigned long long *workers_cpu_ns)
 {
 	struct collectors_target **job;
 	unsigned n;
@@ -274,7 +277,7 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 		out->targets[i].labels = job[i]->labels;
 		out->targets[i].self = !out->per_netns || job[i]->ino == c->targets.self_ino;
 	}
-	workers_run(&c->workers, job, n);
+	*workers_cpu_ns = workers_run(&c->workers, job, n);
 
 	/* Gather: targets that could not be entered leave the result; the rest report. */
 	for (unsigned i = 0; i < n; i++) {
@@ -311,6 +314,27 @@ int collectors_scan(struct collectors *c, struct collectors_result *out)
 	if (job != c->targets.open)
 		free(job);
 	return 0;
+}
+
+struct collectors_cost collectors_cost_add(struct collectors_cost *totals, unsigned long long wall_ns,
+					   unsigned long long cpu_ns)
+{
+	totals->wall_ns_total += wall_ns;
+	totals->cpu_ns_total += cpu_ns;
+	return (struct collectors_cost){ wall_ns, cpu_ns, totals->wall_ns_total, totals->cpu_ns_total };
+}
+
+int collectors_scan(struct collectors *c, struct collectors_result *out)
+{
+	unsigned long long wall = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	unsigned long long workers_cpu = 0;
+	int ret = scan_targets(c, out, &workers_cpu);
+
+	/* The scanner's own CPU clock holds the scan in NETNS_SELF, and outside it discovery,
+	 * targets and the gather; the workers' share is theirs (workers_run). */
+	cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu + workers_cpu;
+	out->cost = collectors_cost_add(&c->cost, clock_ns(CLOCK_MONOTONIC) - wall, cpu);
+	return ret;
 }
 
 void collectors_result_free(struct collectors_result *result)

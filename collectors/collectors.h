@@ -81,6 +81,19 @@ struct netns_result {
 	double discovery_seconds;
 };
 
+/* What scans cost, in nanoseconds: `wall` from the start of a scan to the end of its
+ * gather (discovery, the workers, owner names, events), `cpu` the CPU the scanner thread
+ * and the worker threads spent on it, each from its thread CPU clock. */
+struct collectors_cost {
+	unsigned long long wall_ns, cpu_ns;		/* this scan */
+	unsigned long long wall_ns_total, cpu_ns_total; /* every scan since start, this one included */
+};
+
+/* Adds a scan of `wall_ns` and `cpu_ns` to `totals` and gives this scan's figures with the
+ * new totals. */
+struct collectors_cost collectors_cost_add(struct collectors_cost *totals, unsigned long long wall_ns,
+					   unsigned long long cpu_ns);
+
 /* The data of one scan of every enabled collector in every target. Immutable once
  * published. */
 struct collectors_result {
@@ -99,6 +112,7 @@ struct collectors_result {
 	 * time spent in it summed over targets. */
 	int error[COLLECTORS_MAX];
 	double seconds[COLLECTORS_MAX];
+	struct collectors_cost cost;
 };
 
 struct collectors_worker;

@@ -23,6 +23,8 @@ const struct sysctl_setting sysctl_settings[SYSCTL_COUNT] = {
 	[SYSCTL_MAX_TW_BUCKETS] = { "net/ipv4/tcp_max_tw_buckets", 1 },
 	[SYSCTL_IP_LOCAL_PORT_RANGE] = { "net/ipv4/ip_local_port_range", 2 },
 	[SYSCTL_TW_REUSE] = { "net/ipv4/tcp_tw_reuse", 1 },
+	[SYSCTL_EHASH_ENTRIES] = { "net/ipv4/tcp_ehash_entries", 1 },
+	[SYSCTL_CHILD_EHASH_ENTRIES] = { "net/ipv4/tcp_child_ehash_entries", 1 },
 };
 
 int sysctl_scan(const char *proc_root, struct sysctl_result *out)

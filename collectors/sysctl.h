@@ -18,6 +18,11 @@ enum sysctl_id {
 	SYSCTL_MAX_TW_BUCKETS,
 	SYSCTL_IP_LOCAL_PORT_RANGE, /* two values: low, high */
 	SYSCTL_TW_REUSE,
+	/* Linux 6.1+: the size of the namespace's TCP established hash, negative when it shares
+	 * the host's (the kernel shows -size), and what namespaces created from it get (0:
+	 * the host's shared table). */
+	SYSCTL_EHASH_ENTRIES,
+	SYSCTL_CHILD_EHASH_ENTRIES,
 	SYSCTL_COUNT
 };
 

@@ -61,6 +61,7 @@ static void *worker_main(void *arg)
 {
 	struct collectors_worker *w = arg;
 	struct workers *ws = w->ws;
+	unsigned long long cpu;
 
 	/* As on the scanner thread: the same failure at every scan (EMFILE, ENOMEM, a file
 	 * gone) is logged once, then at most once a minute with a count (lib/log.h). */
@@ -72,6 +73,8 @@ static void *worker_main(void *arg)
 		if (ws->stopping)
 			break;
 		w->generation = ws->generation;
+		/* Its share of the scan, from its own CPU clock: the wait for work costs none. */
+		cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		while (ws->next < ws->n_job) {
 			struct collectors_target *t = ws->job[ws->next++];
 
@@ -79,6 +82,7 @@ static void *worker_main(void *arg)
 			scan_target(w, t);
 			pthread_mutex_lock(&ws->lock);
 		}
+		w->job_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
 		if (--ws->running == 0)
 			pthread_cond_signal(&ws->done);
 	}
@@ -86,13 +90,16 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Scans job[0..n) on the workers (or here, for our own namespace) and waits. */
-void workers_run(struct workers *ws, struct collectors_target **job, unsigned n)
+/* Scans job[0..n) on the workers (or here, for our own namespace) and waits; gives the
+ * worker threads' CPU. */
+unsigned long long workers_run(struct workers *ws, struct collectors_target **job, unsigned n)
 {
+	unsigned long long cpu = 0;
+
 	if (ws->n_threads == 0) {
 		for (unsigned i = 0; i < n; i++)
 			scan_target(&ws->all[0], job[i]);
-		return;
+		return 0;
 	}
 	pthread_mutex_lock(&ws->lock);
 	ws->job = job;
@@ -103,9 +110,12 @@ void workers_run(struct workers *ws, struct collectors_target **job, unsigned n)
 	pthread_cond_broadcast(&ws->work);
 	while (ws->running > 0)
 		pthread_cond_wait(&ws->done, &ws->lock);
+	for (unsigned i = 0; i < ws->n_threads; i++)
+		cpu += ws->all[i].job_cpu_ns; /* every one took part: `running` counted them all */
 	ws->job = NULL;
 	ws->n_job = 0;
 	pthread_mutex_unlock(&ws->lock);
+	return cpu;
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */

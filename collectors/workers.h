@@ -23,6 +23,9 @@ struct collectors_worker {
 	uint64_t generation; /* of the last job it took part in */
 	bool away;	     /* could not return to our namespace after a target */
 	bool has_agg;
+	/* CPU its thread spent on the last job (its thread CPU clock around its share), written
+	 * under `ws->lock` when it finishes the job and read there by workers_run. */
+	unsigned long long job_cpu_ns;
 	struct tcpagg agg;
 	char text[64 * 1024];		     /* netstat's read buffer */
 	char dump[SOCKDIAG_RECV_BUFFER];     /* every target's dumps, one after the other */
@@ -57,8 +60,10 @@ int workers_open_home(struct workers *ws, uint64_t *ino);
 int workers_start(struct workers *ws, bool threads);
 /* The threads workers_start(ws, true) starts: --netns.workers, or one per online CPU. */
 unsigned workers_threads(const struct collectors_config *config);
-/* Scans job[0..n) on the workers (or here, for our own namespace) and waits. */
-void workers_run(struct workers *ws, struct collectors_target **job, unsigned n);
+/* Scans job[0..n) on the workers (or here, for our own namespace) and waits. Gives the
+ * CPU the worker threads spent on it (nanoseconds; 0 when it ran on the calling thread,
+ * whose own CPU clock holds it). */
+unsigned long long workers_run(struct workers *ws, struct collectors_target **job, unsigned n);
 /* Stops and joins the threads, frees the workers, closes our namespace's file. */
 void workers_fini(struct workers *ws);
 

@@ -589,9 +589,14 @@ int render_html(const json_t *doc, const char *telemetry_path, struct expfmt_buf
 		      num(scan, "number"));
 	esc(out, str(exporter, "hostname"));
 	expfmt_printf(out, "</h1>\n<p class=\"meta\">Scan #%lld at <time datetime=\"%s\">%s</time> "
-			   "(<span id=\"age\" data-time=\"%.3f\">as of this page</span>), collectors took ",
+			   "(<span id=\"age\" data-time=\"%.3f\">as of this page</span>), took ",
 		      num(scan, "number"), str(scan, "time_utc"), str(scan, "time_utc"), real(scan, "time"));
+	duration(out, real(scan, "duration_seconds"));
+	text(out, " and ");
+	duration(out, real(scan, "cpu_seconds"));
+	text(out, " of CPU (collectors ");
 	duration(out, real(scan, "collectors_seconds"));
+	text(out, ")");
 	text(out, " &middot; <a href=\"");
 	esc(out, telemetry_path);
 	text(out, "\">metrics</a> &middot; <a href=\"api/v1/status\">JSON</a> &middot; tcp_health_exporter ");

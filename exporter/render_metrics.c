@@ -263,6 +263,13 @@ static const struct sysctl_row sysctl_rows[SYSCTL_COUNT] = {
 	[SYSCTL_TW_REUSE] = { "tw_reuse", NULL,
 		"net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only: reuse TIME_WAIT sockets for new "
 		"outgoing connections." },
+	[SYSCTL_EHASH_ENTRIES] = { "ehash_entries", NULL,
+		"net.ipv4.tcp_ehash_entries: buckets of the TCP established hash table this namespace's "
+		"sockets are in; negative when it shares the host's table (every dump of it then walks "
+		"the whole table and every other sharing namespace's sockets). Linux 6.1+." },
+	[SYSCTL_CHILD_EHASH_ENTRIES] = { "child_ehash_entries", NULL,
+		"net.ipv4.tcp_child_ehash_entries: buckets of the own table a network namespace created "
+		"from this one gets; 0: it shares the host's. Linux 6.1+." },
 };
 
 static void write_sysctl(const struct snapshot *s, struct expfmt_buf *out)
@@ -457,6 +464,34 @@ static void write_by_reason(struct expfmt_buf *out, const char *name, const char
 	}
 }
 
+/* What scanning costs: wall time per scan and in all, and the CPU of the threads that scan.
+ * Unlike tcp_health_scrape_collector_duration_seconds (each collector's time summed over
+ * namespaces, so above the wall time with parallel workers, and without discovery), these
+ * are the scan as a whole. */
+static void write_scan_cost(const struct collectors_cost *cost, struct expfmt_buf *out)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} families[] = {
+		{ "tcp_health_exporter_scan_duration_seconds", "gauge",
+		  "Wall time of the last scan, from namespace discovery to the end of the gather: what a "
+		  "scrape that starts a scan waits for before rendering." },
+		{ "tcp_health_exporter_scan_seconds_total", "counter",
+		  "Wall time spent scanning since start; its rate is the share of time the exporter is "
+		  "scanning." },
+		{ "tcp_health_exporter_scan_cpu_seconds_total", "counter",
+		  "CPU spent scanning since start by the scanner thread and the --netns workers, from "
+		  "their thread CPU clocks (the kernel's work in the dumps included; serving, rendering "
+		  "and the tcp.events thread are not)." },
+	};
+	const unsigned long long ns[] = { cost->wall_ns, cost->wall_ns_total, cost->cpu_ns_total };
+
+	for (unsigned i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		expfmt_family(out, families[i].name, families[i].type, families[i].help);
+		expfmt_sample(out, families[i].name, NULL, 0, (double)ns[i] / 1e9);
+	}
+}
+
 static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 {
 	const struct exporter_stats *st = &s->self;
@@ -465,6 +500,7 @@ static void write_self(const struct snapshot *s, struct expfmt_buf *out)
 		     "Scans of the kernel's sockets and counters performed. Scrapes that arrive "
 		     "during a scan share it, so this grows more slowly than the number of scrapes.",
 		     s->scan_number);
+	write_scan_cost(&s->data.cost, out);
 	write_single(out, "tcp_health_exporter_config_last_reload_successful", "gauge",
 		     "1 if the last load of --web.config.file (at start or on SIGHUP) succeeded, 0 if "
 		     "it failed and the previous configuration is still in use.",

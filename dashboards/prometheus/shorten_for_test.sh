@@ -20,7 +20,7 @@
 #        time_wait_port_range_ratio, retransmit_backoff, keepalive_probes_outstanding,
 #        unprotected_idle_connections, folded_sockets, aborts_on_timeout,
 #        aborted_connections, connect_failures_per_second, connect_failure_ratio,
-#        listener_restarts, events_lost
+#        listener_restarts, events_lost, unscanned_namespaces, scan_time_ratio
 #      (grep "# threshold:" alerts.rules.yml for the current list).
 # Alert names, labels, annotations and the group are unchanged; a header line says the file
 # is generated.

@@ -247,6 +247,8 @@ SYSCTL_METRICS = {  # kernel.settings key -> metric(s)
     "net.ipv4.ip_local_port_range": ["tcp_health_sysctl_ip_local_port_range_low",
                                      "tcp_health_sysctl_ip_local_port_range_high"],
     "net.ipv4.tcp_tw_reuse": ["tcp_health_sysctl_tw_reuse"],
+    "net.ipv4.tcp_ehash_entries": ["tcp_health_sysctl_ehash_entries"],
+    "net.ipv4.tcp_child_ehash_entries": ["tcp_health_sysctl_child_ehash_entries"],
 }
 
 
@@ -319,6 +321,13 @@ def agree(metrics_path, json_path, html_path):
         r.ok("#collector-failures lists the failed collectors of the JSON: %s" % (failed_json or "none"))
     else:
         r.fail("#collector-failures lists %s, JSON says %s" % (failures_shown, failed_json))
+    for key, metric in (("duration_seconds", "tcp_health_exporter_scan_duration_seconds"),
+                        ("cpu_seconds_total", "tcp_health_exporter_scan_cpu_seconds_total")):
+        v = one(metric)
+        if same(v, doc["scan"][key]):
+            r.ok("scan.%s = %s = %s" % (key, metric, v))
+        else:
+            r.fail("scan.%s %s, %s %s" % (key, doc["scan"][key], metric, v))
     if doc["owners"] is not None:
         v = one("tcp_health_exporter_listener_owners_unresolved")
         if same(v, doc["owners"]["unresolved"]):

@@ -5,7 +5,9 @@
  * two things replaced: procfs is tests/data/proc, and the netlink dump replays the recorded
  * dumps tests/data/dump_ipv4.bin and dump_ipv6.bin (tests/data/record.sh says what they
  * hold). Only what legitimately varies is normalised: the value of each
- * tcp_health_scrape_collector_duration_seconds sample and the labels of
+ * tcp_health_scrape_collector_duration_seconds sample and of the scan's cost
+ * (tcp_health_exporter_scan_duration_seconds, _scan_seconds_total, _scan_cpu_seconds_total),
+ * and the labels of
  * tcp_health_exporter_build_info (both checked before they are replaced).
  *
  * `make golden` regenerates the file: TCPH_GOLDEN_WRITE=path makes this test write the
@@ -34,12 +36,26 @@
 
 /* ---- normalising ---------------------------------------------------------------------- */
 
-static const char duration_prefix[] = "tcp_health_scrape_collector_duration_seconds{";
+/* The samples whose value is a time taken, in seconds. */
+static const char *const duration_prefixes[] = {
+	"tcp_health_scrape_collector_duration_seconds{",
+	"tcp_health_exporter_scan_duration_seconds ",
+	"tcp_health_exporter_scan_seconds_total ",
+	"tcp_health_exporter_scan_cpu_seconds_total ",
+};
 static const char build_info_prefix[] = "tcp_health_exporter_build_info{";
 
 static bool starts_with(const char *line, const char *prefix)
 {
 	return strncmp(line, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_duration(const char *line)
+{
+	for (unsigned i = 0; i < sizeof(duration_prefixes) / sizeof(duration_prefixes[0]); i++)
+		if (starts_with(line, duration_prefixes[i]))
+			return true;
+	return false;
 }
 
 /* Replaces what varies from build to build and scan to scan, after checking it. */
@@ -54,7 +70,7 @@ static void normalise(const char *text, struct expfmt_buf *out)
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 
-		if (starts_with(line, duration_prefix)) {
+		if (is_duration(line)) {
 			const char *value = memchr(line, ' ', len);
 			char *value_end;
 			double seconds;
@@ -118,6 +134,11 @@ static const char *const required[] = {
 	"# TYPE tcp_health_scrape_collector_duration_seconds gauge",
 	"# TYPE tcp_health_scrape_collector_success gauge",
 	"# TYPE tcp_health_exporter_scans_total counter",
+	"# TYPE tcp_health_exporter_scan_duration_seconds gauge",
+	"# TYPE tcp_health_exporter_scan_seconds_total counter",
+	"# TYPE tcp_health_exporter_scan_cpu_seconds_total counter",
+	"# TYPE tcp_health_sysctl_ehash_entries gauge",
+	"tcp_health_sysctl_ehash_entries -262144",
 	"# TYPE tcp_health_exporter_stale_scrapes_total counter",
 	"# TYPE tcp_health_exporter_http_connections gauge",
 	"# TYPE tcp_health_exporter_http_response_bytes gauge",

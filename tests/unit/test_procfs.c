@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,7 @@ static const char *render_with(const char *collector, int error, const struct ta
 	static struct target_result target;
 
 	memset(&s, 0, sizeof(s));
+	out.len = 0; /* a text of its own, not after the last one's end */
 	s.collectors[collectors_find(collector)].enabled = true;
 	s.collectors[collectors_find(collector)].error = error;
 	target = *data;
@@ -457,6 +459,38 @@ START_TEST(sysctl_missing_settings_are_skipped)
 }
 END_TEST
 
+/* The hash table sizes of Linux 6.1+: negative when the namespace shares the host's table;
+ * tcp_child_ehash_entries missing (older kernels, or a /proc without it) is no failure. */
+START_TEST(sysctl_hash_table_sizes)
+{
+	struct target_result data = { 0 };
+	const char *text;
+
+	clean_proc();
+	put("sys/net/ipv4/tcp_ehash_entries", "-262144\n");
+	ck_assert_int_eq(sysctl_scan(tmp, &data.sysctl), 0);
+	ck_assert(data.sysctl.present[SYSCTL_EHASH_ENTRIES]);
+	ck_assert_int_eq(data.sysctl.values[SYSCTL_EHASH_ENTRIES][0], -262144);
+	ck_assert(!data.sysctl.present[SYSCTL_CHILD_EHASH_ENTRIES]);
+	text = render_with("sysctl", 0, &data);
+	ck_assert_has_line(text, "tcp_health_sysctl_ehash_entries -262144");
+	ck_assert_ptr_null(strstr(text, "child_ehash"));
+	ck_assert_has_line(text, "tcp_health_scrape_collector_success{collector=\"sysctl\"} 1");
+
+	put("sys/net/ipv4/tcp_child_ehash_entries", "4096\n");
+	ck_assert_int_eq(sysctl_scan(tmp, &data.sysctl), 0);
+	ck_assert(data.sysctl.present[SYSCTL_CHILD_EHASH_ENTRIES]);
+	ck_assert_int_eq(data.sysctl.values[SYSCTL_CHILD_EHASH_ENTRIES][0], 4096);
+	text = render_with("sysctl", 0, &data);
+	ck_assert_has_line(text, "tcp_health_sysctl_child_ehash_entries 4096");
+	/* Junk in it is a failure like any other setting's, the rest still read. */
+	put("sys/net/ipv4/tcp_child_ehash_entries", "many\n");
+	ck_assert_int_eq(sysctl_scan(tmp, &data.sysctl), -EINVAL);
+	ck_assert(!data.sysctl.present[SYSCTL_CHILD_EHASH_ENTRIES]);
+	ck_assert(data.sysctl.present[SYSCTL_EHASH_ENTRIES]);
+}
+END_TEST
+
 START_TEST(sysctl_port_range_needs_two_values)
 {
 	struct sysctl_result r;
@@ -518,6 +552,23 @@ START_TEST(scrape_reports_each_collector)
 	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_exporter_scans_total 7\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_sysctl_somaxconn 4096\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\ntcp_health_kernel_listen_overflows_total 7\n"));
+	/* The scan's cost, in seconds, as the snapshot holds it in nanoseconds. */
+	{
+		static const char *const names[] = { "\ntcp_health_exporter_scan_duration_seconds ",
+						     "\ntcp_health_exporter_scan_seconds_total ",
+						     "\ntcp_health_exporter_scan_cpu_seconds_total " };
+		const unsigned long long ns[] = { s->data.cost.wall_ns, s->data.cost.wall_ns_total,
+						  s->data.cost.cpu_ns_total };
+
+		for (unsigned i = 0; i < 3; i++) {
+			const char *line = strstr(text, names[i]);
+
+			ck_assert_msg(line != NULL, "missing %s", names[i] + 1);
+			ck_assert_msg(fabs(strtod(line + strlen(names[i]), NULL) - (double)ns[i] / 1e9) < 1e-12,
+				      "%s: %s", names[i] + 1, line + strlen(names[i]));
+		}
+		ck_assert_uint_gt(s->data.cost.cpu_ns, 0);
+	}
 	/* Disabled collectors are not mentioned at all. */
 	ck_assert_ptr_null(strstr(text, "collector=\"tcp\""));
 	ck_assert_ptr_null(strstr(text, "tcp_health_connections"));
@@ -562,6 +613,26 @@ static void fill_stats(void *ctx, struct exporter_stats *st)
 	st->connections_open = ++*(unsigned *)ctx;
 }
 
+/* The totals add up exactly (integer nanoseconds), whatever the order of magnitude. */
+START_TEST(scan_cost_totals)
+{
+	struct collectors_cost totals = { 0 }, cost;
+
+	cost = collectors_cost_add(&totals, 3000000000ull, 1500000000ull);
+	ck_assert_uint_eq(cost.wall_ns, 3000000000ull);
+	ck_assert_uint_eq(cost.cpu_ns, 1500000000ull);
+	ck_assert_uint_eq(cost.wall_ns_total, 3000000000ull);
+	ck_assert_uint_eq(cost.cpu_ns_total, 1500000000ull);
+	for (unsigned i = 0; i < 1000000; i++)
+		cost = collectors_cost_add(&totals, 1, 2);
+	ck_assert_uint_eq(cost.wall_ns, 1);
+	ck_assert_uint_eq(cost.cpu_ns, 2);
+	ck_assert_uint_eq(cost.wall_ns_total, 3001000000ull);
+	ck_assert_uint_eq(cost.cpu_ns_total, 1502000000ull);
+	ck_assert_mem_eq(&totals.wall_ns_total, &cost.wall_ns_total, sizeof(cost.wall_ns_total));
+}
+END_TEST
+
 START_TEST(scanner_thread_numbers_scans_and_stops)
 {
 	bool enabled[COLLECTORS_MAX] = { false };
@@ -584,6 +655,21 @@ START_TEST(scanner_thread_numbers_scans_and_stops)
 	ck_assert_ptr_ne(first, second);
 	ck_assert_uint_eq(second->scan_number, 2);
 	ck_assert_uint_eq(second->self.connections_open, 2);
+	/* What the scans cost: one thread (NETNS_SELF), so its CPU is within the wall time
+	 * (1 ms for the two clocks' resolutions), and the totals are the scans' sums. */
+	for (unsigned i = 0; i < 2; i++) {
+		const struct collectors_cost *cost = i ? &second->data.cost : &first->data.cost;
+
+		ck_assert_uint_gt(cost->wall_ns, 0);
+		ck_assert_uint_gt(cost->cpu_ns, 0);
+		ck_assert_uint_le(cost->cpu_ns, cost->wall_ns + 1000000);
+	}
+	ck_assert_uint_eq(first->data.cost.wall_ns_total, first->data.cost.wall_ns);
+	ck_assert_uint_eq(first->data.cost.cpu_ns_total, first->data.cost.cpu_ns);
+	ck_assert_uint_eq(second->data.cost.wall_ns_total,
+			  first->data.cost.wall_ns_total + second->data.cost.wall_ns);
+	ck_assert_uint_eq(second->data.cost.cpu_ns_total,
+			  first->data.cost.cpu_ns_total + second->data.cost.cpu_ns);
 	latest = scrape_latest(sc);
 	ck_assert_ptr_eq(latest, second);
 	snapshot_unref(latest);
@@ -628,6 +714,7 @@ Suite *procfs_suite(void)
 	tcase_add_test(tc, netstat_fails_when_a_file_outgrows_the_buffer);
 	tcase_add_test(tc, sysctl_collector_on_crafted_files);
 	tcase_add_test(tc, sysctl_missing_settings_are_skipped);
+	tcase_add_test(tc, sysctl_hash_table_sizes);
 	tcase_add_test(tc, sysctl_port_range_needs_two_values);
 	tcase_add_test(tc, sysctl_collector_fails_when_nothing_is_readable);
 	suite_add_tcase(s, tc);
@@ -636,6 +723,7 @@ Suite *procfs_suite(void)
 	tcase_add_test(scan, scrape_reports_each_collector);
 	tcase_add_test(scan, failing_collectors_do_not_fail_the_scrape);
 	tcase_add_test(scan, partly_failing_collector_serves_what_it_read);
+	tcase_add_test(scan, scan_cost_totals);
 	tcase_add_test(scan, scanner_thread_numbers_scans_and_stops);
 	tcase_set_timeout(scan, 30);
 	suite_add_tcase(s, scan);

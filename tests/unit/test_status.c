@@ -657,6 +657,24 @@ START_TEST(document_of_real_snapshot)
 }
 END_TEST
 
+/* Sets setting `id` of the snapshot's namespace to `value` and gives its explained[] entry in
+ * a new document (*doc, which the caller frees), checked to be there with that value. */
+static const json_t *explain_setting(struct snapshot *s, enum sysctl_id id, const char *setting,
+				     long value, json_t **doc)
+{
+	struct sysctl_result *sys = &s->data.targets[0].sysctl;
+	const json_t *e;
+
+	sys->present[id] = true;
+	sys->values[id][0] = value;
+	*doc = status_document(s);
+	ck_assert_ptr_nonnull(*doc);
+	e = explained(json_array_get(get(*doc, "namespaces"), 0), setting);
+	ck_assert_msg(e != NULL, "%s not explained", setting);
+	ck_assert_int_eq(get_int(e, "value"), value);
+	return e;
+}
+
 /* The retransmission budgets as the kernel computes them (tcp_model_timeout), through the
  * explained[] entries of settings put into the snapshot. */
 START_TEST(document_kernel_budgets)
@@ -680,20 +698,12 @@ START_TEST(document_kernel_budgets)
 		{ SYSCTL_SYNACK_RETRIES, "net.ipv4.tcp_synack_retries", 0, 1, "1 s" },
 	};
 	struct snapshot *s = take_snapshot();
-	struct sysctl_result *sys = &s->data.targets[0].sysctl;
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *doc, *ns;
-		const json_t *e;
+		json_t *doc;
+		const json_t *e = explain_setting(s, cases[i].id, cases[i].setting, cases[i].value, &doc);
+		const json_t *ns = json_array_get(get(doc, "namespaces"), 0);
 
-		sys->present[cases[i].id] = true;
-		sys->values[cases[i].id][0] = cases[i].value;
-		doc = status_document(s);
-		ck_assert_ptr_nonnull(doc);
-		ns = json_array_get(get(doc, "namespaces"), 0);
-		e = explained(ns, cases[i].setting);
-		ck_assert_msg(e != NULL, "%s not explained", cases[i].setting);
-		ck_assert_int_eq(get_int(e, "value"), cases[i].value);
 		ck_assert_msg(fabs(json_real_value(get(e, "seconds")) - cases[i].seconds) < 1e-9,
 			      "%s = %ld: %g s, want %g", cases[i].setting, cases[i].value,
 			      json_real_value(get(e, "seconds")), cases[i].seconds);
@@ -701,6 +711,53 @@ START_TEST(document_kernel_budgets)
 			      cases[i].setting, cases[i].value, get_str(e, "text"), cases[i].text);
 		ck_assert_int_eq(get_int(get(get(ns, "kernel"), "settings"), cases[i].setting),
 				 cases[i].value);
+		json_decref(doc);
+	}
+	snapshot_unref(s);
+}
+END_TEST
+
+/* The TCP hash table in words: a shared one (negative, as the kernel shows it) with what it
+ * costs a scan and the advice; a table of its own; what new namespaces get. */
+START_TEST(document_kernel_hash_tables)
+{
+	static const struct {
+		enum sysctl_id id;
+		const char *setting;
+		long value;
+		const char *has, *lacks;
+	} cases[] = {
+		{ SYSCTL_EHASH_ENTRIES, "net.ipv4.tcp_ehash_entries", -262144,
+		  "shares the host's TCP hash table of 262144 buckets (net.ipv4.tcp_ehash_entries = "
+		  "-262144): every scan of it walks all 262144 buckets and every other namespace's "
+		  "sockets. Setting net.ipv4.tcp_child_ehash_entries on the host before the namespaces "
+		  "are created", "table of its own of" },
+		{ SYSCTL_EHASH_ENTRIES, "net.ipv4.tcp_ehash_entries", 2048,
+		  "in a TCP hash table of 2048 buckets", "shares" },
+		{ SYSCTL_CHILD_EHASH_ENTRIES, "net.ipv4.tcp_child_ehash_entries", 0,
+		  "share the host's TCP hash table (net.ipv4.tcp_child_ehash_entries = 0)", "own of" },
+		{ SYSCTL_CHILD_EHASH_ENTRIES, "net.ipv4.tcp_child_ehash_entries", 4096,
+		  "a TCP hash table of their own of 4096 buckets", "share" },
+	};
+	struct snapshot *s = take_snapshot();
+	json_t *doc = status_document(s);
+	const json_t *ns = json_array_get(get(doc, "namespaces"), 0);
+
+	/* tests/data/proc: a shared table, no tcp_child_ehash_entries. */
+	ck_assert_int_eq(get_int(get(get(ns, "kernel"), "settings"), "net.ipv4.tcp_ehash_entries"), -262144);
+	ck_assert_ptr_nonnull(strstr(get_str(explained(ns, "net.ipv4.tcp_ehash_entries"), "text"),
+				     "about 3 s to about 0.1 s"));
+	ck_assert_ptr_null(explained(ns, "net.ipv4.tcp_child_ehash_entries"));
+	json_decref(doc);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const json_t *e = explain_setting(s, cases[i].id, cases[i].setting, cases[i].value, &doc);
+		const char *text = get_str(e, "text");
+
+		ck_assert(json_is_null(get(e, "seconds")));
+		ck_assert_msg(strstr(text, cases[i].has) != NULL, "%s = %ld: '%s' lacks '%s'",
+			      cases[i].setting, cases[i].value, text, cases[i].has);
+		ck_assert_msg(strstr(text, cases[i].lacks) == NULL, "%s = %ld: '%s' has '%s'",
+			      cases[i].setting, cases[i].value, text, cases[i].lacks);
 		json_decref(doc);
 	}
 	snapshot_unref(s);
@@ -888,6 +945,7 @@ Suite *status_suite(void)
 	suite_add_tcase(s, thresholds);
 	tcase_add_test(document, document_of_real_snapshot);
 	tcase_add_test(document, document_kernel_budgets);
+	tcase_add_test(document, document_kernel_hash_tables);
 	suite_add_tcase(s, document);
 	tcase_add_test(page, page_of_real_snapshot);
 	tcase_add_test(page, page_escapes_process_from_snapshot);
