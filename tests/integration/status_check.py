@@ -594,7 +594,7 @@ def agree_signals_table(r, name, part, json_ports, expected_rows, ports_columns)
 def agree_scan_line(r, name, part, tcp):
     """p.scan: a figure per per-target value of the namespace's tcp object."""
     want = {}
-    for key in ("sockets_scanned", "ports_folded", "dump_retries_total"):
+    for key in ("sockets_scanned", "ports_folded", "dump_retries_total", "dump_requests_per_scan"):
         if isinstance(tcp[key], dict):
             want.update({"%s.%s" % (key, k): v for k, v in tcp[key].items()})
         else:

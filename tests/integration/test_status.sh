@@ -376,7 +376,7 @@ assert_eq "README's picture: What happened since, with the 3 refused connects to
 	"198.18.0.2:7010 198.18.0.2:7010 198.18.0.2:7010" \
 	"$(q "$S" 'section#events tr[data-outcome=connect_refused][data-port=7010] td.remote' text | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "README's picture: the hidden-port note" "$PORT" "$(q "$S" 'p.self-hidden' attr:data-ports)"
-assert_eq "README's picture: the scan line (sockets read, folded, dump retries)" 5 "$(q "$S" 'p.scan span[data-key]' count)"
+assert_eq "README's picture: the scan line (sockets read, folded, dump retries, dump requests)" 6 "$(q "$S" 'p.scan span[data-key]' count)"
 # The dead peer in the signals table (folded on the picture): the retransmit timer and
 # retransmitted segments of the client row 7001, as the JSON has them (agreement: section 6).
 R7001='table.signals tr[data-role=client][data-port=7001]'
